@@ -1,0 +1,78 @@
+from django.contrib import admin
+
+from annotate.models import AnnotationSession, Assignment, ImportJob, Judgment, Membership, Pair, Project
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "judgments_per_pair", "sitting_minutes", "sitting_items", "break_minutes", "is_active"]
+    list_filter = ["is_active", "allow_tie", "ask_strength", "ask_rationale"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "created_at"]
+    list_filter = ["role", "project"]
+    search_fields = ["user__username", "project__name"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Pair)
+class PairAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "source_name", "source_row", "source_preference", "status", "judgment_count", "lease_count"]
+    list_filter = ["project", "status", "source_format", "source_preference"]
+    search_fields = ["context", "source_name", "content_hash"]
+    readonly_fields = ["content_hash", "judgment_count", "lease_count", "a_left_count", "b_left_count", "status"]
+    list_select_related = ["project"]
+
+
+@admin.register(AnnotationSession)
+class AnnotationSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "annotator", "project", "started_at", "items_done", "item_limit", "ended_at", "end_reason"]
+    list_filter = ["project", "end_reason"]
+    search_fields = ["annotator__username"]
+    date_hierarchy = "started_at"
+    list_select_related = ["annotator", "project"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "annotator", "project", "pair", "left_response", "state", "served_at", "expires_at"]
+    list_filter = ["project", "state", "left_response"]
+    search_fields = ["annotator__username"]
+    raw_id_fields = ["pair", "sitting"]
+    list_select_related = ["annotator", "project"]
+
+
+@admin.register(Judgment)
+class JudgmentAdmin(admin.ModelAdmin):
+    list_display = ["id", "annotator", "project", "pair", "side", "chosen_response", "left_response", "dwell_ms", "index_in_sitting", "answered_at"]
+    list_filter = ["project", "side", "left_response"]
+    search_fields = ["annotator__username"]
+    date_hierarchy = "answered_at"
+    list_select_related = ["annotator", "project"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # written once, never edited
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "format", "state", "rows_read", "pairs_created", "duplicates_skipped", "invalid_rows", "created_at"]
+    list_filter = ["state", "format", "project"]
+    readonly_fields = [f.name for f in ImportJob._meta.fields]

@@ -1,0 +1,288 @@
+"""The core records of Pairwise: projects, members, pairs, sittings, assignments, judgments.
+
+See `../shared/docs/design.md`. Writes live in `services.py`, reads in `selectors.py`.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+def random_sort_key() -> float:
+    """Random position of a pair in the project's queue (indexed; no ORDER BY random())."""
+    return random.random()
+
+
+class Project(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    guidelines = models.TextField(blank=True, help_text="Markdown, shown before the first sitting.")
+    sitting_minutes = models.PositiveIntegerField(default=25, validators=[MinValueValidator(1)])
+    sitting_items = models.PositiveIntegerField(default=40, validators=[MinValueValidator(1)])
+    break_minutes = models.PositiveIntegerField(default=5)
+    idle_timeout_minutes = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+    lease_minutes = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1)], help_text="An unanswered pair goes back to the pool after this."
+    )
+    judgments_per_pair = models.PositiveIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(50)], help_text="k"
+    )
+    allow_tie = models.BooleanField(default=True)
+    allow_skip = models.BooleanField(default=True)
+    ask_strength = models.BooleanField(default=False)
+    ask_rationale = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ANNOTATOR = "annotator", "Annotator"
+    LEAD = "lead", "Project lead"
+    ENGINEER = "engineer", "ML engineer"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "project"], name="one_membership_per_project")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.project} · {self.role}"
+
+
+class Response(models.TextChoices):
+    A = "a", "Response A"
+    B = "b", "Response B"
+
+
+class PairStatus(models.IntegerChoices):
+    """Where a pair stands in the queue; `FULL` pairs have k judgments or live leases."""
+
+    FRESH = 0, "Fresh"
+    STARTED = 1, "Started"
+    FULL = 2, "Full"
+
+
+class Pair(models.Model):
+    """Two responses to one context. `context + "\\n\\nAssistant:" + response_x` rebuilds an HH-RLHF
+    transcript byte for byte; `response_a`/`response_b` are never shown as such to annotators."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pairs")
+    context = models.TextField()
+    response_a = models.TextField()
+    response_b = models.TextField()
+    source_name = models.CharField(max_length=300, blank=True)
+    source_row = models.PositiveIntegerField(null=True, blank=True)
+    source_format = models.CharField(max_length=32, blank=True)
+    source_preference = models.CharField(max_length=1, choices=Response.choices, blank=True)
+    content_hash = models.CharField(max_length=64)
+    sort_key = models.FloatField(default=random_sort_key)
+    # Counters kept by the assignment service, so that picking the next pair never counts rows.
+    judgment_count = models.PositiveIntegerField(default=0, help_text="Judgments that count toward k (not skips).")
+    lease_count = models.PositiveIntegerField(default=0, help_text="Live, unanswered leases.")
+    a_left_count = models.PositiveIntegerField(default=0)
+    b_left_count = models.PositiveIntegerField(default=0)
+    status = models.PositiveSmallIntegerField(choices=PairStatus.choices, default=PairStatus.FRESH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_hash"], name="pair_unique_content_per_project"),
+        ]
+        indexes = [
+            # The next-pair query: open pairs, started ones first, then by the random key.
+            models.Index(
+                fields=["project", "-status", "sort_key"],
+                name="pair_queue",
+                condition=Q(status__lt=2),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pair {self.pk} ({self.project_id})"
+
+    def response(self, which: str) -> str:
+        return self.response_a if which == Response.A else self.response_b
+
+
+class EndReason(models.TextChoices):
+    TIME = "time", "Time limit"
+    ITEMS = "items", "Item limit"
+    IDLE = "idle", "Idle timeout"
+    MANUAL = "manual", "Ended by the annotator"
+
+
+class AnnotationSession(models.Model):
+    """One sitting of one annotator in one project, followed by a break."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sittings")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sittings")
+    started_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    item_limit = models.PositiveIntegerField()
+    items_done = models.PositiveIntegerField(default=0)
+    last_activity_at = models.DateTimeField()
+    ordinal_today = models.PositiveIntegerField(help_text="1 for the annotator's first sitting of the day (UTC).")
+    previous_break_ended_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=8, choices=EndReason.choices, blank=True)
+    break_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "annotator"], condition=Q(ended_at__isnull=True), name="one_open_sitting"
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "project", "-started_at"], name="sitting_latest")]
+
+    def __str__(self) -> str:
+        return f"Sitting {self.pk} of {self.annotator} in {self.project}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class AssignmentState(models.TextChoices):
+    LEASED = "leased", "Leased"
+    ANSWERED = "answered", "Answered"
+    RELEASED = "released", "Released (sitting ended)"
+    EXPIRED = "expired", "Lease expired"
+
+
+class Assignment(models.Model):
+    """A pair leased to an annotator inside a sitting, with the side the server put response A on."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    sitting = models.ForeignKey(AnnotationSession, on_delete=models.CASCADE, related_name="assignments")
+    left_response = models.CharField(max_length=1, choices=Response.choices)
+    state = models.CharField(max_length=8, choices=AssignmentState.choices, default=AssignmentState.LEASED)
+    served_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # An annotator is never given the same pair twice.
+            models.UniqueConstraint(fields=["pair", "annotator"], name="assignment_once_per_annotator"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "expires_at"], name="live_leases", condition=Q(state="leased")),
+            models.Index(fields=["sitting", "state"], name="assignment_sitting_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment {self.pk}: pair {self.pair_id} to {self.annotator_id}"
+
+    @property
+    def right_response(self) -> str:
+        return Response.B if self.left_response == Response.A else Response.A
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    TIE = "tie", "Tie"
+    SKIP = "skip", "Skip"
+
+
+class ImmutableError(Exception):
+    pass
+
+
+class Judgment(models.Model):
+    """One answer, written once. `chosen_response` is derived on the server from the assignment."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="judgment")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="judgments")
+    pair = models.ForeignKey(Pair, on_delete=models.CASCADE, related_name="judgments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgments")
+    sitting = models.ForeignKey(AnnotationSession, on_delete=models.CASCADE, related_name="judgments")
+    side = models.CharField(max_length=5, choices=Side.choices)
+    chosen_response = models.CharField(
+        max_length=1, choices=Response.choices, blank=True, help_text="Empty for a tie or a skip."
+    )
+    strength = models.PositiveSmallIntegerField(null=True, blank=True)
+    rationale = models.TextField(blank=True)
+    left_response = models.CharField(max_length=1, choices=Response.choices)
+    served_at = models.DateTimeField()
+    answered_at = models.DateTimeField()
+    dwell_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Visible time measured by the client.")
+    index_in_sitting = models.PositiveIntegerField(help_text="1 for the first answer of the sitting.")
+    elapsed_in_sitting_ms = models.PositiveBigIntegerField()
+    since_break_ms = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Since the end of the last break; null before the first break."
+    )
+    sitting_ordinal_today = models.PositiveIntegerField()
+    viewport_width = models.PositiveIntegerField(null=True, blank=True)
+    viewport_height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "answered_at"], name="judgment_project_time"),
+            models.Index(fields=["project", "annotator"], name="judgment_project_annotator"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Judgment {self.pk}: {self.side} on pair {self.pair_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Judgments are the record of what a person said: never edited after the fact.
+        if self.pk is not None and not self._state.adding:
+            raise ImmutableError("A judgment is written once and never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("A judgment is never deleted on its own.")
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """The state of one import, claimed by a worker with a conditional update."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=500, help_text="Uploaded file path or dataset name.")
+    original_name = models.CharField(max_length=300, blank=True)
+    format = models.CharField(max_length=16)
+    split = models.CharField(max_length=64, blank=True)
+    skip_invalid = models.BooleanField(default=False)
+    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.PENDING)
+    rows_read = models.PositiveIntegerField(default=0)
+    pairs_created = models.PositiveIntegerField(default=0)
+    duplicates_skipped = models.PositiveIntegerField(default=0)
+    invalid_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} into {self.project} ({self.state})"

@@ -1,0 +1,88 @@
+"""The fixed cast: a project with a lead, an engineer, two annotators, and an outsider who leads
+another project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from annotate.models import Membership, Pair, Project, Role
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+HH_RLHF_TEST = SHARED / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
+GPT2_TOKENIZER = SHARED / "tokenizers" / "gpt2"
+
+
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, password="pw-" + username)  # noqa: S106
+
+
+@pytest.fixture
+def project(db) -> Project:
+    return Project.objects.create(
+        slug="helpful", name="Helpful", guidelines="Pick the better answer.", judgments_per_pair=3
+    )
+
+
+@pytest.fixture
+def other_project(db) -> Project:
+    return Project.objects.create(slug="other", name="Other")
+
+
+@pytest.fixture
+def lead(project):
+    user = make_user("lead")
+    Membership.objects.create(user=user, project=project, role=Role.LEAD)
+    return user
+
+
+@pytest.fixture
+def engineer(project):
+    user = make_user("engineer")
+    Membership.objects.create(user=user, project=project, role=Role.ENGINEER)
+    return user
+
+
+@pytest.fixture
+def annotator(project):
+    user = make_user("annotator")
+    Membership.objects.create(user=user, project=project, role=Role.ANNOTATOR)
+    return user
+
+
+@pytest.fixture
+def annotator2(project):
+    user = make_user("annotator2")
+    Membership.objects.create(user=user, project=project, role=Role.ANNOTATOR)
+    return user
+
+
+@pytest.fixture
+def outsider(other_project):
+    """Leads another project; a stranger to `project`."""
+    user = make_user("outsider")
+    Membership.objects.create(user=user, project=other_project, role=Role.LEAD)
+    return user
+
+
+def make_pairs(project: Project, n: int, *, prefix: str = "q") -> list[Pair]:
+    return Pair.objects.bulk_create(
+        Pair(
+            project=project,
+            context=f"\n\nHuman: {prefix} question {i}?",
+            response_a=f" answer A{i}",
+            response_b=f" answer B{i}",
+            source_name="fixture",
+            source_row=i,
+            source_preference="a",
+            content_hash=f"{prefix}-{i:060d}"[-64:],
+        )
+        for i in range(n)
+    )
+
+
+@pytest.fixture
+def pairs(project) -> list[Pair]:
+    return make_pairs(project, 20)
