@@ -1,6 +1,4 @@
-from django.urls import path
-
-from annotate import apis
+from django.urls import path  # noqa: F401
 
 app_name = "api"
 

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from annotate import views
+from annotate.views import annotating
 
 app_name = "annotate"
 
 urlpatterns = [
-    path("", views.project_list, name="project_list"),
+    path("", annotating.project_list, name="project_list"),
 ]

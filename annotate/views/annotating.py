@@ -1,10 +1,10 @@
-"""HTML pages of the annotate app."""
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from annotate.selectors import projects_for_user
+
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "annotate/project_list.html", {})
+    return render(request, "annotate/project_list.html", {"memberships": projects_for_user(user=request.user)})

@@ -1,1 +1,0 @@
-"""DRF API of the annotate app: one view per operation."""

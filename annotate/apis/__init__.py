@@ -1,0 +1,1 @@
+"""DRF API of the annotate app: one view per operation, with its own serializers."""

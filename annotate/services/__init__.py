@@ -1,0 +1,1 @@
+"""Writes of the annotate app, one module per area."""
