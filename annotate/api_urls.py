@@ -1,5 +1,5 @@
-from django.urls import path  # noqa: F401
+from annotate.apis import annotating, imports
 
 app_name = "api"
 
-urlpatterns: list = []
+urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns]

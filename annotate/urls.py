@@ -1,9 +1,5 @@
-from django.urls import path
-
-from annotate.views import annotating
+from annotate.views import annotating, imports
 
 app_name = "annotate"
 
-urlpatterns = [
-    path("", annotating.project_list, name="project_list"),
-]
+urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns]
