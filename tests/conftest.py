@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 
 from annotate.models import Membership, Pair, Project, Role
 
+pytest_plugins = ("celery.contrib.pytest",)
+
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 HH_RLHF_TEST = SHARED / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
 GPT2_TOKENIZER = SHARED / "tokenizers" / "gpt2"
@@ -86,3 +88,19 @@ def make_pairs(project: Project, n: int, *, prefix: str = "q") -> list[Pair]:
 @pytest.fixture
 def pairs(project) -> list[Pair]:
     return make_pairs(project, 20)
+
+
+@pytest.fixture
+def live_worker(transactional_db, settings):
+    """A real Celery worker (threads, in this process) on the project's app and broker (Redis in CI).
+
+    Tests that use it must be transactional: the worker reads with its own database connection."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs REDIS_URL")
+    app.conf.broker_url = settings.CELERY_BROKER_URL
+    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
