@@ -11,7 +11,15 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "judgments_per_pair", "sitting_minutes", "sitting_items", "break_minutes", "is_active"]
+    list_display = [
+        "name",
+        "slug",
+        "judgments_per_pair",
+        "sitting_minutes",
+        "sitting_items",
+        "break_minutes",
+        "is_active",
+    ]
     list_filter = ["is_active", "allow_tie", "ask_strength", "ask_rationale"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -28,7 +36,16 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Pair)
 class PairAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "source_name", "source_row", "source_preference", "status", "judgment_count", "lease_count"]
+    list_display = [
+        "id",
+        "project",
+        "source_name",
+        "source_row",
+        "source_preference",
+        "status",
+        "judgment_count",
+        "lease_count",
+    ]
     list_filter = ["project", "status", "source_format", "source_preference"]
     search_fields = ["context", "source_name", "content_hash"]
     readonly_fields = ["content_hash", "judgment_count", "lease_count", "a_left_count", "b_left_count", "status"]
@@ -55,7 +72,18 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 @admin.register(Judgment)
 class JudgmentAdmin(admin.ModelAdmin):
-    list_display = ["id", "annotator", "project", "pair", "side", "chosen_response", "left_response", "dwell_ms", "index_in_sitting", "answered_at"]
+    list_display = [
+        "id",
+        "annotator",
+        "project",
+        "pair",
+        "side",
+        "chosen_response",
+        "left_response",
+        "dwell_ms",
+        "index_in_sitting",
+        "answered_at",
+    ]
     list_filter = ["project", "side", "left_response"]
     search_fields = ["annotator__username"]
     date_hierarchy = "answered_at"
@@ -73,6 +101,16 @@ class JudgmentAdmin(admin.ModelAdmin):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "project", "format", "state", "rows_read", "pairs_created", "duplicates_skipped", "invalid_rows", "created_at"]
+    list_display = [
+        "id",
+        "project",
+        "format",
+        "state",
+        "rows_read",
+        "pairs_created",
+        "duplicates_skipped",
+        "invalid_rows",
+        "created_at",
+    ]
     list_filter = ["state", "format", "project"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]

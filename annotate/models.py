@@ -138,7 +138,10 @@ class AnnotationSession(models.Model):
     items_done = models.PositiveIntegerField(default=0)
     last_activity_at = models.DateTimeField()
     ordinal_today = models.PositiveIntegerField(help_text="1 for the annotator's first sitting of the day (UTC).")
-    previous_break_ended_at = models.DateTimeField(null=True, blank=True)
+    stretch_started_at = models.DateTimeField(
+        help_text="When the annotator's working stretch began: the start of the first sitting after a rest "
+        "of at least REST_MINUTES (or the project's break, if longer)."
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=8, choices=EndReason.choices, blank=True)
     break_until = models.DateTimeField(null=True, blank=True)

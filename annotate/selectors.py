@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from annotate.models import Membership, Project, Role
+from annotate.models import AnnotationSession, Judgment, Membership, Pair, Project, Role
 
 ALL_ROLES = (Role.ANNOTATOR, Role.LEAD, Role.ENGINEER)
 
@@ -27,9 +30,7 @@ def project_get_for_user(
     if not user.is_authenticated:
         raise Http404("No such project.")
     membership = (
-        Membership.objects.select_related("project")
-        .filter(user=user, project__slug=slug, role__in=list(roles))
-        .first()
+        Membership.objects.select_related("project").filter(user=user, project__slug=slug, role__in=list(roles)).first()
     )
     if membership is None:
         raise Http404("No such project.")
@@ -38,3 +39,35 @@ def project_get_for_user(
 
 def projects_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
+
+
+def sitting_latest(*, project: Project, annotator: AbstractBaseUser) -> AnnotationSession | None:
+    return AnnotationSession.objects.filter(project=project, annotator=annotator).order_by("-started_at", "-id").first()
+
+
+def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict:
+    """The annotator's progress in a project, from indexed counts (no scan of all pairs' rows)."""
+    now = now or timezone.now()
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    mine = Judgment.objects.filter(project=project, annotator=user)
+    return {
+        "my_judgments": mine.count(),
+        "my_judgments_today": mine.filter(answered_at__gte=day_start).count(),
+        "pairs_total": Pair.objects.filter(project=project).count(),
+        "pairs_complete": Pair.objects.filter(project=project, judgment_count__gte=project.judgments_per_pair).count(),
+        "sitting": sitting_latest(project=project, annotator=user),
+    }
+
+
+CONTEXT_TURN = re.compile(r"\n\n(Human|Assistant):")
+
+
+def context_turns(context: str) -> list[dict[str, str]]:
+    """Split an HH-RLHF-style context into turns for display; text without markers is one human turn."""
+    parts = CONTEXT_TURN.split(context)
+    turns = []
+    if parts[0].strip():
+        turns.append({"role": "human", "text": parts[0].strip()})
+    for role, text in zip(parts[1::2], parts[2::2], strict=True):
+        turns.append({"role": role.lower(), "text": text.strip()})
+    return turns

@@ -1,1 +1,268 @@
-urlpatterns: list = []
+"""The annotator's API: projects, progress, sittings, next pair, submit. One view per operation.
+
+Every view resolves the project through `project_get_for_user`, so another project's objects are
+404. Responses never say which response is `a` or `b`, nor the source's preference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from annotate.models import AnnotationSession, Assignment, Judgment, Pair, Role, Side
+from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user, sitting_latest
+from annotate.services.annotating import (
+    AnnotationError,
+    assignment_next,
+    judgment_submit,
+    sitting_end,
+    sitting_start,
+)
+
+
+def _seconds_until(moment: dt.datetime | None, now: dt.datetime) -> int:
+    return max(0, int((moment - now).total_seconds())) if moment else 0
+
+
+class SittingSerializer(serializers.ModelSerializer):
+    is_open = serializers.BooleanField(read_only=True)
+    seconds_left = serializers.SerializerMethodField()
+    break_seconds_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnnotationSession
+        fields = [
+            "id",
+            "started_at",
+            "deadline",
+            "item_limit",
+            "items_done",
+            "seconds_left",
+            "is_open",
+            "ended_at",
+            "end_reason",
+            "break_until",
+            "break_seconds_left",
+        ]
+
+    def get_seconds_left(self, sitting: AnnotationSession) -> int:
+        return _seconds_until(sitting.deadline, timezone.now()) if sitting.is_open else 0
+
+    def get_break_seconds_left(self, sitting: AnnotationSession) -> int:
+        return 0 if sitting.is_open else _seconds_until(sitting.break_until, timezone.now())
+
+
+def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
+    return SittingSerializer(sitting).data if sitting is not None else None
+
+
+def _refusal(error: AnnotationError, http_status: int = status.HTTP_409_CONFLICT) -> ApiResponse:
+    body = {"detail": str(error), "code": error.code, "sitting": _sitting_data(error.sitting)}
+    if error.code == "on_break" and error.sitting is not None:
+        body["break_until"] = error.sitting.break_until
+        body["break_seconds_left"] = _seconds_until(error.sitting.break_until, timezone.now())
+    return ApiResponse(body, status=http_status)
+
+
+def _annotator_project(request: Request, slug: str):
+    """The project, if the user may annotate in it: 404 for strangers, 403 for other roles."""
+    project, membership = project_get_for_user(user=request.user, slug=slug)
+    if membership.role != Role.ANNOTATOR:
+        return project, ApiResponse(
+            {"detail": "Only annotators of this project can annotate.", "code": "not_annotator"},
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    return project, None
+
+
+class ProjectListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.CharField()
+        name = serializers.CharField()
+        role = serializers.CharField()
+        pairs_total = serializers.IntegerField()
+        my_judgments = serializers.IntegerField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> ApiResponse:
+        rows = []
+        for membership in projects_for_user(user=request.user):
+            project = membership.project
+            rows.append(
+                {
+                    "slug": project.slug,
+                    "name": project.name,
+                    "role": membership.role,
+                    "pairs_total": Pair.objects.filter(project=project).count(),
+                    "my_judgments": Judgment.objects.filter(project=project, annotator=request.user).count(),
+                }
+            )
+        return ApiResponse(self.OutputSerializer(rows, many=True).data)
+
+
+class ProgressApi(APIView):
+    class ProjectSerializer(serializers.Serializer):
+        slug = serializers.CharField()
+        name = serializers.CharField()
+        allow_tie = serializers.BooleanField()
+        allow_skip = serializers.BooleanField()
+        ask_strength = serializers.BooleanField()
+        ask_rationale = serializers.BooleanField()
+        sitting_minutes = serializers.IntegerField()
+        sitting_items = serializers.IntegerField()
+        break_minutes = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        my_judgments = serializers.IntegerField()
+        my_judgments_today = serializers.IntegerField()
+        pairs_total = serializers.IntegerField()
+        pairs_complete = serializers.IntegerField()
+        sitting = SittingSerializer(allow_null=True)
+        on_break = serializers.BooleanField()
+        break_seconds_left = serializers.IntegerField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> ApiResponse:
+        project, _ = project_get_for_user(user=request.user, slug=slug)
+        now = timezone.now()
+        progress = progress_get(project=project, user=request.user, now=now)
+        sitting = progress["sitting"]
+        break_left = _seconds_until(sitting.break_until, now) if sitting and not sitting.is_open else 0
+        data = self.OutputSerializer({**progress, "on_break": break_left > 0, "break_seconds_left": break_left}).data
+        return ApiResponse({"project": self.ProjectSerializer(project).data, **data})
+
+
+class SittingStartApi(APIView):
+    @extend_schema(request=None, responses={200: SittingSerializer, 201: SittingSerializer})
+    def post(self, request: Request, slug: str) -> ApiResponse:
+        project, refusal = _annotator_project(request, slug)
+        if refusal:
+            return refusal
+        try:
+            sitting, created = sitting_start(project=project, annotator=request.user)
+        except AnnotationError as error:
+            return _refusal(error)
+        return ApiResponse(
+            {"sitting": _sitting_data(sitting)}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class SittingEndApi(APIView):
+    @extend_schema(request=None, responses=SittingSerializer)
+    def post(self, request: Request, slug: str) -> ApiResponse:
+        project, refusal = _annotator_project(request, slug)
+        if refusal:
+            return refusal
+        try:
+            sitting = sitting_end(project=project, annotator=request.user)
+        except AnnotationError as error:
+            return _refusal(error, status.HTTP_404_NOT_FOUND)
+        return ApiResponse({"sitting": _sitting_data(sitting)})
+
+
+class SittingCurrentApi(APIView):
+    @extend_schema(responses=SittingSerializer)
+    def get(self, request: Request, slug: str) -> ApiResponse:
+        project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
+        sitting = sitting_latest(project=project, annotator=request.user)
+        if sitting is None:
+            raise NotFound("No sitting yet.")
+        return ApiResponse({"sitting": _sitting_data(sitting)})
+
+
+class NextPairApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        exclude = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10)
+
+    class TurnSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=["human", "assistant"])
+        text = serializers.CharField()
+
+    class AssignmentSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        context = serializers.ListField(child=serializers.DictField())
+        left = serializers.CharField()
+        right = serializers.CharField()
+        served_at = serializers.DateTimeField()
+        expires_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses=AssignmentSerializer)
+    def post(self, request: Request, slug: str) -> ApiResponse:
+        project, refusal = _annotator_project(request, slug)
+        if refusal:
+            return refusal
+        params = self.InputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            assignment, sitting = assignment_next(
+                project=project, annotator=request.user, exclude=params.validated_data.get("exclude", [])
+            )
+        except AnnotationError as error:
+            return _refusal(error)
+        if assignment is None:
+            return ApiResponse(
+                {"assignment": None, "sitting": _sitting_data(sitting), "detail": "No pair is available right now."}
+            )
+        pair = assignment.pair
+        data = {
+            "id": assignment.id,
+            "context": context_turns(pair.context),
+            "left": pair.response(assignment.left_response),
+            "right": pair.response(assignment.right_response),
+            "served_at": assignment.served_at,
+            "expires_at": assignment.expires_at,
+        }
+        return ApiResponse({"assignment": self.AssignmentSerializer(data).data, "sitting": _sitting_data(sitting)})
+
+
+class JudgmentSubmitApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        side = serializers.ChoiceField(choices=Side.choices)
+        strength = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
+        rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+        dwell_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86_400_000)
+        viewport_width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
+        viewport_height = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        assignment = serializers.IntegerField(source="assignment_id")
+        side = serializers.CharField()
+        index_in_sitting = serializers.IntegerField()
+        answered_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer})
+    def post(self, request: Request, assignment_id: int) -> ApiResponse:
+        params = self.InputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            result = judgment_submit(assignment_id=assignment_id, annotator=request.user, **params.validated_data)
+        except Assignment.DoesNotExist as missing:
+            raise NotFound("No such assignment.") from missing
+        except AnnotationError as error:
+            if error.code in {"invalid_side", "invalid"}:
+                return ApiResponse({"detail": str(error), "code": error.code}, status=status.HTTP_400_BAD_REQUEST)
+            return _refusal(error)
+        return ApiResponse(
+            {"judgment": self.OutputSerializer(result.judgment).data, "sitting": _sitting_data(result.sitting)},
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+
+urlpatterns = [
+    path("projects/", ProjectListApi.as_view(), name="project-list"),
+    path("projects/<slug:slug>/progress/", ProgressApi.as_view(), name="progress"),
+    path("projects/<slug:slug>/sittings/", SittingStartApi.as_view(), name="sitting-start"),
+    path("projects/<slug:slug>/sittings/current/", SittingCurrentApi.as_view(), name="sitting-current"),
+    path("projects/<slug:slug>/sittings/current/end/", SittingEndApi.as_view(), name="sitting-end"),
+    path("projects/<slug:slug>/next/", NextPairApi.as_view(), name="next-pair"),
+    path("assignments/<int:assignment_id>/judgment/", JudgmentSubmitApi.as_view(), name="judgment-submit"),
+]

@@ -1,0 +1,157 @@
+"""Sittings over the API: start, limits enforced by the server clock, breaks, leases released."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
+
+pytestmark = pytest.mark.django_db
+
+
+def start(client, slug="helpful"):
+    return client.post(f"/api/projects/{slug}/sittings/", format="json")
+
+
+def next_pair(client, slug="helpful", exclude=()):
+    return client.post(f"/api/projects/{slug}/next/", {"exclude": list(exclude)}, format="json")
+
+
+def submit(client, assignment_id, side="left", **extra):
+    return client.post(f"/api/assignments/{assignment_id}/judgment/", {"side": side, **extra}, format="json")
+
+
+def test_it_starts_a_sitting_and_returns_the_open_one_again(api, annotator, pairs, clock):
+    client = api(annotator)
+    first = start(client)
+    assert first.status_code == 201
+    again = start(client)
+    assert again.status_code == 200
+    assert again.json()["sitting"]["id"] == first.json()["sitting"]["id"]
+    assert first.json()["sitting"]["seconds_left"] == 25 * 60
+
+
+def test_it_serves_a_pair_without_revealing_a_or_b(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    body = next_pair(client).json()["assignment"]
+    assert set(body) == {"id", "context", "left", "right", "served_at", "expires_at"}
+    assignment = Assignment.objects.get(pk=body["id"])
+    pair = assignment.pair
+    assert body["left"] == pair.response(assignment.left_response).strip() or body["left"] == pair.response(
+        assignment.left_response
+    )
+    assert "source_preference" not in str(body)
+    assert body["context"][0]["role"] == "human"
+
+
+def test_it_refuses_next_without_a_sitting(api, annotator, pairs):
+    response = next_pair(api(annotator))
+    assert response.status_code == 409
+    assert response.json()["code"] == "no_sitting"
+
+
+def test_the_time_limit_is_enforced_by_the_server(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    clock.advance(minutes=4)
+    submit(client, assignment_id)
+    for _ in range(5):
+        clock.advance(minutes=4)
+        next_id = next_pair(client).json()["assignment"]["id"]
+        submit(client, next_id)
+    clock.advance(minutes=2)  # 26 minutes in: past the 25-minute limit
+    response = next_pair(client)
+    assert response.status_code == 409
+    sitting = response.json()["sitting"]
+    assert response.json()["code"] == "sitting_ended"
+    assert sitting["end_reason"] == "time"
+    assert sitting["break_seconds_left"] == 5 * 60 - 60
+    stored = AnnotationSession.objects.get()
+    assert stored.ended_at == stored.deadline
+
+
+def test_a_submit_after_the_deadline_is_refused_and_writes_nothing(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    clock.advance(minutes=4)
+    next_pair(client, exclude=[assignment_id])
+    clock.advance(minutes=22)
+    response = submit(client, assignment_id)
+    assert response.status_code == 409
+    assert response.json()["code"] == "sitting_ended"
+    assert not Judgment.objects.exists()
+    assert Assignment.objects.filter(state=AssignmentState.RELEASED).count() == 2
+
+
+def test_the_item_limit_ends_the_sitting_and_the_break_is_enforced(api, project, annotator, pairs, clock):
+    project.sitting_items = 3
+    project.save()
+    client = api(annotator)
+    start(client)
+    for _ in range(3):
+        assignment_id = next_pair(client).json()["assignment"]["id"]
+        clock.advance(seconds=20)
+        last = submit(client, assignment_id)
+    sitting = last.json()["sitting"]
+    assert sitting["is_open"] is False
+    assert sitting["end_reason"] == "items"
+    assert sitting["break_seconds_left"] == 5 * 60
+    clock.advance(minutes=4)
+    refused = start(client)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "on_break"
+    assert refused.json()["break_seconds_left"] == 60
+    clock.advance(minutes=1)
+    assert start(client).status_code == 201
+
+
+def test_the_idle_timeout_ends_the_sitting(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    next_pair(client)
+    clock.advance(minutes=5, seconds=1)
+    response = next_pair(client)
+    assert response.status_code == 409
+    assert response.json()["sitting"]["end_reason"] == "idle"
+
+
+def test_a_lease_released_at_sitting_end_goes_to_someone_else(api, project, annotator, annotator2, clock):
+    from tests.conftest import make_pairs
+
+    (only,) = make_pairs(project, 1)
+    project.judgments_per_pair = 1
+    project.save()
+    first, second = api(annotator), api(annotator2)
+    start(first)
+    assert next_pair(first).json()["assignment"] is not None
+    start(second)
+    assert next_pair(second).json()["assignment"] is None  # k=1 and the only pair is leased
+    assert first.post("/api/projects/helpful/sittings/current/end/").json()["sitting"]["end_reason"] == "manual"
+    only.refresh_from_db()
+    assert only.lease_count == 0
+    served = next_pair(second).json()["assignment"]
+    assert Assignment.objects.get(pk=served["id"]).pair_id == only.id
+
+
+def test_an_expired_lease_goes_back_to_the_pool(api, project, annotator, annotator2, clock):
+    from tests.conftest import make_pairs
+
+    (only,) = make_pairs(project, 1)
+    project.judgments_per_pair = 1
+    project.lease_minutes = 2
+    project.save()
+    first, second = api(annotator), api(annotator2)
+    start(first)
+    leased = next_pair(first).json()["assignment"]["id"]
+    start(second)
+    clock.advance(minutes=2)
+    served = next_pair(second).json()["assignment"]
+    assert served is not None
+    assert Assignment.objects.get(pk=leased).state == AssignmentState.EXPIRED
+    response = submit(first, leased)
+    assert response.status_code == 409
+    assert response.json()["code"] == "expired"
+    assert Pair.objects.get(pk=only.pk).lease_count == 1
