@@ -200,18 +200,22 @@ def sittings_close_stale(*, now: dt.datetime | None = None, limit: int = 500) ->
 
 
 def leases_expire(*, project: Project, now: dt.datetime | None = None, limit: int = EXPIRE_BATCH) -> int:
-    """Send leases past their expiry back to the pool. Locks with SKIP LOCKED, so it never waits."""
-    now = _now(now)
+    """Send leases past their expiry back to the pool (periodic sweep). Returns how many."""
     with transaction.atomic():
-        expired = list(
-            Assignment.objects.select_for_update(skip_locked=True)
-            .filter(project=project, state=AssignmentState.LEASED, expires_at__lte=now)
-            .order_by("expires_at")
-            .values_list("id", "pair_id")[:limit]
-        )
-        if expired:
-            Assignment.objects.filter(pk__in=[a for a, _ in expired]).update(state=AssignmentState.EXPIRED)
-            _pairs_release_leases(pair_ids=[p for _, p in expired], k=project.judgments_per_pair)
+        return _leases_expire(project=project, now=_now(now), limit=limit)
+
+
+def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
+    """Precondition: inside a transaction. Locks with SKIP LOCKED, so it never waits on a submit."""
+    expired = list(
+        Assignment.objects.select_for_update(skip_locked=True)
+        .filter(project=project, state=AssignmentState.LEASED, expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("id", "pair_id")[:limit]
+    )
+    if expired:
+        Assignment.objects.filter(pk__in=[a for a, _ in expired]).update(state=AssignmentState.EXPIRED)
+        _pairs_release_leases(pair_ids=[p for _, p in expired], k=project.judgments_per_pair)
     return len(expired)
 
 
@@ -222,7 +226,7 @@ def _choose_left(*, a_left: int, b_left: int) -> str:
     return random.choice((Response.A, Response.B))
 
 
-def _pair_claim(*, project: Project, annotator: AbstractBaseUser) -> dict | None:
+def _pair_claim(*, project: Project, annotator: AbstractBaseUser) -> Pair | None:
     """Lock the next pair for this annotator: open (fewer than k judgments + live leases), never
     given to them before, started pairs first, then by the random sort key. One statement using the
     partial index `pair_queue`; `SKIP LOCKED` lets concurrent requests take different rows."""
@@ -232,7 +236,6 @@ def _pair_claim(*, project: Project, annotator: AbstractBaseUser) -> dict | None
         .filter(project=project, status__lt=PairStatus.FULL)
         .filter(~Exists(seen))
         .order_by("-status", "sort_key")
-        .values("id", "judgment_count", "lease_count", "a_left_count", "b_left_count")
         .first()
     )
 
@@ -251,8 +254,8 @@ def assignment_next(
     Returns (None, sitting) when no pair is available. Raises AnnotationError without an open sitting.
     """
     now = _now(now)
-    leases_expire(project=project, now=now)
     with transaction.atomic():
+        _leases_expire(project=project, now=now, limit=EXPIRE_BATCH)
         sitting = _sitting_lock_latest(project=project, annotator=annotator)
         if sitting is None:
             raise AnnotationError("Start a sitting first.", code="no_sitting")
@@ -285,10 +288,10 @@ def _assignment_lease(
     claimed = _pair_claim(project=project, annotator=annotator)
     if claimed is None:
         return None, sitting
-    left = _choose_left(a_left=claimed["a_left_count"], b_left=claimed["b_left_count"])
+    left = _choose_left(a_left=claimed.a_left_count, b_left=claimed.b_left_count)
     assignment = Assignment.objects.create(
         project=project,
-        pair_id=claimed["id"],
+        pair=claimed,
         annotator=annotator,
         sitting=sitting,
         left_response=left,
@@ -296,16 +299,15 @@ def _assignment_lease(
         expires_at=now + dt.timedelta(minutes=project.lease_minutes),
     )
     counter = "a_left_count" if left == Response.A else "b_left_count"
-    Pair.objects.filter(pk=claimed["id"]).update(
+    Pair.objects.filter(pk=claimed.id).update(
         lease_count=F("lease_count") + 1,
         **{counter: F(counter) + 1},
         status=PairStatus.FULL
-        if claimed["judgment_count"] + claimed["lease_count"] + 1 >= project.judgments_per_pair
+        if claimed.judgment_count + claimed.lease_count + 1 >= project.judgments_per_pair
         else PairStatus.STARTED,
     )
     sitting.last_activity_at = now
     sitting.save(update_fields=["last_activity_at"])
-    assignment = Assignment.objects.select_related("pair").get(pk=assignment.pk)
     return assignment, sitting
 
 

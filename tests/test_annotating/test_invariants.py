@@ -1,0 +1,89 @@
+"""Property tests: whatever annotators do, the assignment rules hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.db.models import Count, Q
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from annotate.models import Assignment, Judgment, Membership, Pair, Project, Role
+from annotate.services.annotating import (
+    AnnotationError,
+    assignment_next,
+    judgment_submit,
+    leases_expire,
+    sitting_end,
+    sitting_start,
+)
+from tests.conftest import make_pairs, make_user
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=3),  # which annotator
+        st.sampled_from(["left", "right", "tie", "skip", "abandon", "end_sitting", "wait"]),
+    ),
+    min_size=1,
+    max_size=60,
+)
+_serial = itertools.count()
+
+
+def check_invariants(project: Project) -> None:
+    k = project.judgments_per_pair
+    for pair in Pair.objects.filter(project=project).annotate(
+        counted=Count("judgments", distinct=True, filter=~Q(judgments__side="skip")),
+        shown_a_left=Count("assignments", distinct=True, filter=Q(assignments__left_response="a")),
+        shown_b_left=Count("assignments", distinct=True, filter=Q(assignments__left_response="b")),
+        live=Count("assignments", distinct=True, filter=Q(assignments__state="leased")),
+    ):
+        assert pair.counted == pair.judgment_count <= k
+        assert pair.live == pair.lease_count
+        assert pair.judgment_count + pair.lease_count <= k
+        assert (pair.shown_a_left, pair.shown_b_left) == (pair.a_left_count, pair.b_left_count)
+        assert abs(pair.a_left_count - pair.b_left_count) <= 1
+    per_annotator = Assignment.objects.filter(project=project).values("annotator", "pair").annotate(n=Count("id"))
+    assert all(row["n"] == 1 for row in per_annotator)
+    for judgment in Judgment.objects.filter(project=project).select_related("assignment"):
+        assert judgment.left_response == judgment.assignment.left_response
+        expected = {"left": judgment.left_response, "right": judgment.assignment.right_response}.get(judgment.side, "")
+        assert judgment.chosen_response == expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(actions=ACTIONS, k=st.integers(min_value=1, max_value=3), n_pairs=st.integers(min_value=1, max_value=6))
+def test_assignment_rules_hold_for_any_sequence_of_actions(db, actions, k, n_pairs):
+    serial = next(_serial)
+    project = Project.objects.create(
+        slug=f"prop-{serial}", name="prop", judgments_per_pair=k, lease_minutes=3, break_minutes=0, sitting_items=50
+    )
+    make_pairs(project, n_pairs, prefix=f"p{serial}")
+    people = [make_user(f"p{serial}-{i}") for i in range(4)]
+    for person in people:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    now = timezone.now()
+    for who, action in actions:
+        person = people[who]
+        now += dt.timedelta(seconds=20)
+        if action == "wait":
+            now += dt.timedelta(minutes=4)  # past the lease: leases expire
+            leases_expire(project=project, now=now)
+            continue
+        try:
+            if action == "end_sitting":
+                sitting_end(project=project, annotator=person, now=now)
+                continue
+            sitting_start(project=project, annotator=person, now=now)
+            assignment, _ = assignment_next(project=project, annotator=person, now=now)
+            if assignment is None or action == "abandon":
+                continue
+            judgment_submit(assignment_id=assignment.id, annotator=person, side=action, now=now)
+        except AnnotationError:
+            continue
+    check_invariants(project)

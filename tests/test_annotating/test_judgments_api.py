@@ -1,0 +1,93 @@
+"""Submitting judgments: derived on the server, written once, refused when the lease is not live."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate.models import Judgment, Pair
+from tests.test_annotating.test_sittings_api import next_pair, start, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_server_derives_the_chosen_response_and_fills_the_metadata(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    clock.advance(seconds=30)
+    first = next_pair(client).json()["assignment"]["id"]
+    clock.advance(seconds=12)
+    response = submit(client, first, "right", dwell_ms=11800, viewport_width=1280, viewport_height=800)
+    assert response.status_code == 201
+    judgment = Judgment.objects.get()
+    assert judgment.side == "right"
+    assert judgment.chosen_response == ("b" if judgment.left_response == "a" else "a")
+    assert judgment.left_response == judgment.assignment.left_response
+    assert judgment.dwell_ms == 11800
+    assert (judgment.viewport_width, judgment.viewport_height) == (1280, 800)
+    assert judgment.index_in_sitting == 1
+    assert judgment.elapsed_in_sitting_ms == 42_000
+    assert judgment.since_break_ms == 42_000
+    assert judgment.sitting_ordinal_today == 1
+    assert (judgment.answered_at - judgment.served_at).total_seconds() == 12
+    second = next_pair(client).json()["assignment"]["id"]
+    submit(client, second, "tie")
+    tie = Judgment.objects.get(assignment_id=second)
+    assert (tie.chosen_response, tie.index_in_sitting) == ("", 2)
+
+
+def test_a_repeated_submit_returns_the_stored_judgment(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    first = submit(client, assignment_id, "left")
+    again = submit(client, assignment_id, "right")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["judgment"] == first.json()["judgment"]
+    assert Judgment.objects.count() == 1
+    assert Judgment.objects.get().side == "left"
+    assert Pair.objects.get(assignments__id=assignment_id).judgment_count == 1
+
+
+def test_someone_elses_assignment_is_a_404_and_writes_nothing(api, annotator, annotator2, outsider, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    assert submit(api(annotator2), assignment_id).status_code == 404
+    assert submit(api(outsider), assignment_id).status_code == 404
+    assert not Judgment.objects.exists()
+
+
+def test_tie_and_skip_are_refused_where_the_project_does_not_allow_them(api, project, annotator, pairs, clock):
+    project.allow_tie = False
+    project.allow_skip = False
+    project.save()
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    for side in ("tie", "skip", "a", "b"):
+        assert submit(client, assignment_id, side).status_code == 400
+    assert not Judgment.objects.exists()
+    assert submit(client, assignment_id, "left").status_code == 201
+
+
+def test_a_skip_does_not_count_toward_k(api, project, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    submit(client, assignment_id, "skip")
+    pair = Pair.objects.get(assignments__id=assignment_id)
+    assert (pair.judgment_count, pair.lease_count, pair.status) == (0, 0, 0)
+
+
+def test_judgments_cannot_be_edited_or_deleted(api, annotator, pairs, clock):
+    from annotate.models import ImmutableError
+
+    client = api(annotator)
+    start(client)
+    submit(client, next_pair(client).json()["assignment"]["id"])
+    judgment = Judgment.objects.get()
+    judgment.side = "right"
+    with pytest.raises(ImmutableError):
+        judgment.save()
+    with pytest.raises(ImmutableError):
+        judgment.delete()
