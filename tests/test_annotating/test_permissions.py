@@ -1,0 +1,112 @@
+"""Who may call what: every annotating endpoint against the whole cast."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate.models import Membership, Role
+from annotate.services.annotating import assignment_next, sitting_start
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+CAST = ["annotator", "other_annotator", "lead", "engineer", "anonymous"]
+
+
+@pytest.fixture
+def cast(project, other_project, annotator, lead, engineer):
+    other_annotator = make_user("other-annotator")
+    Membership.objects.create(user=other_annotator, project=other_project, role=Role.ANNOTATOR)
+    return {
+        "annotator": annotator,
+        "other_annotator": other_annotator,
+        "lead": lead,
+        "engineer": engineer,
+        "anonymous": None,
+    }
+
+
+def call(api, user, method, url, data=None):
+    client = api(user)
+    return getattr(client, method)(url, data or {}, format="json")
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "expected"),
+    [
+        (
+            "get",
+            "/api/projects/helpful/progress/",
+            {"annotator": 200, "other_annotator": 404, "lead": 200, "engineer": 200, "anonymous": 403},
+        ),
+        (
+            "post",
+            "/api/projects/helpful/sittings/",
+            {"annotator": 201, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+        ),
+        (
+            "get",
+            "/api/projects/helpful/sittings/current/",
+            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 403},
+        ),
+        (
+            "post",
+            "/api/projects/helpful/sittings/current/end/",
+            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+        ),
+        (
+            "post",
+            "/api/projects/helpful/next/",
+            {"annotator": 409, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+        ),
+        (
+            "get",
+            "/api/projects/nope/progress/",
+            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 403},
+        ),
+    ],
+)
+@pytest.mark.parametrize("who", CAST)
+def test_each_endpoint_answers_each_member_of_the_cast_as_expected(api, cast, pairs, method, url, expected, who):
+    assert call(api, cast[who], method, url).status_code == expected[who]
+
+
+@pytest.mark.parametrize("who", CAST)
+def test_only_the_assignee_may_answer_an_assignment(api, cast, project, pairs, who):
+    sitting_start(project=project, annotator=cast["annotator"])
+    assignment, _ = assignment_next(project=project, annotator=cast["annotator"])
+    response = call(api, cast[who], "post", f"/api/assignments/{assignment.id}/judgment/", {"side": "left"})
+    assert response.status_code == {"annotator": 201, "anonymous": 403}.get(who, 404)
+
+
+def test_the_project_list_shows_only_the_users_own_projects(api, cast, pairs):
+    rows = call(api, cast["annotator"], "get", "/api/projects/").json()
+    assert [(row["slug"], row["role"], row["pairs_total"]) for row in rows] == [("helpful", "annotator", 20)]
+    assert [row["slug"] for row in call(api, cast["other_annotator"], "get", "/api/projects/").json()] == ["other"]
+    assert call(api, None, "get", "/api/projects/").status_code == 403
+
+
+def test_the_api_schema_and_its_docs_are_served(client, annotator):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/projects/{slug}/next/" in schema.content
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_token_authenticates_the_api(project, annotator, pairs):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    token = Token.objects.create(user=annotator)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.post("/api/projects/helpful/sittings/").status_code == 201
+    assert client.post("/api/projects/helpful/next/", {}, format="json").json()["assignment"] is not None
+
+
+def test_session_auth_requires_csrf_on_writes(project, annotator, pairs):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.login(username="annotator", password="pw-annotator")
+    assert client.post("/api/projects/helpful/sittings/").status_code == 403
