@@ -4,6 +4,7 @@ With no environment at all this is a production configuration that refuses to st
 real `SECRET_KEY`. The demo (`make run`) sets `DEBUG=1`, which alone allows a throwaway key.
 """
 
+import secrets
 from pathlib import Path
 
 import environ
@@ -26,7 +27,12 @@ if not SECRET_KEY:
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
             "or set DEBUG=1 for a local demo."
         )
-    SECRET_KEY = "django-insecure-demo-only-key-never-used-in-production-0123456789"
+    # The demo keeps a random key of its own under var/, so logins survive a restart.
+    demo_key_file = VAR_DIR / "demo-secret-key"
+    if not demo_key_file.exists():
+        VAR_DIR.mkdir(exist_ok=True)
+        demo_key_file.write_text(secrets.token_urlsafe(50))
+    SECRET_KEY = demo_key_file.read_text().strip()
 elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
     raise ImproperlyConfigured("SECRET_KEY is too weak: use at least 50 random characters.")
 
