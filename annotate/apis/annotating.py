@@ -60,6 +60,11 @@ class SittingSerializer(serializers.ModelSerializer):
         return 0 if sitting.is_open else _seconds_until(sitting.break_until, timezone.now())
 
 
+class TurnSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["human", "assistant"])
+    text = serializers.CharField()
+
+
 def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
     return SittingSerializer(sitting).data if sitting is not None else None
 
@@ -84,14 +89,14 @@ def _annotator_project(request: Request, slug: str):
 
 
 class ProjectListApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class ProjectListOutputSerializer(serializers.Serializer):
         slug = serializers.CharField()
         name = serializers.CharField()
         role = serializers.CharField()
         pairs_total = serializers.IntegerField()
         my_judgments = serializers.IntegerField()
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(responses=ProjectListOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
         rows = []
         for membership in projects_for_user(user=request.user):
@@ -105,11 +110,11 @@ class ProjectListApi(APIView):
                     "my_judgments": Judgment.objects.filter(project=project, annotator=request.user).count(),
                 }
             )
-        return ApiResponse(self.OutputSerializer(rows, many=True).data)
+        return ApiResponse(self.ProjectListOutputSerializer(rows, many=True).data)
 
 
 class ProgressApi(APIView):
-    class ProjectSerializer(serializers.Serializer):
+    class ProgressProjectSerializer(serializers.Serializer):
         slug = serializers.CharField()
         name = serializers.CharField()
         allow_tie = serializers.BooleanField()
@@ -120,7 +125,7 @@ class ProgressApi(APIView):
         sitting_items = serializers.IntegerField()
         break_minutes = serializers.IntegerField()
 
-    class OutputSerializer(serializers.Serializer):
+    class ProgressOutputSerializer(serializers.Serializer):
         my_judgments = serializers.IntegerField()
         my_judgments_today = serializers.IntegerField()
         pairs_total = serializers.IntegerField()
@@ -129,15 +134,17 @@ class ProgressApi(APIView):
         on_break = serializers.BooleanField()
         break_seconds_left = serializers.IntegerField()
 
-    @extend_schema(responses=OutputSerializer)
+    @extend_schema(responses=ProgressOutputSerializer)
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, _ = project_get_for_user(user=request.user, slug=slug)
         now = timezone.now()
         progress = progress_get(project=project, user=request.user, now=now)
         sitting = progress["sitting"]
         break_left = _seconds_until(sitting.break_until, now) if sitting and not sitting.is_open else 0
-        data = self.OutputSerializer({**progress, "on_break": break_left > 0, "break_seconds_left": break_left}).data
-        return ApiResponse({"project": self.ProjectSerializer(project).data, **data})
+        data = self.ProgressOutputSerializer(
+            {**progress, "on_break": break_left > 0, "break_seconds_left": break_left}
+        ).data
+        return ApiResponse({"project": self.ProgressProjectSerializer(project).data, **data})
 
 
 class SittingStartApi(APIView):
@@ -179,27 +186,23 @@ class SittingCurrentApi(APIView):
 
 
 class NextPairApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class NextPairInputSerializer(serializers.Serializer):
         exclude = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10)
 
-    class TurnSerializer(serializers.Serializer):
-        role = serializers.ChoiceField(choices=["human", "assistant"])
-        text = serializers.CharField()
-
-    class AssignmentSerializer(serializers.Serializer):
+    class NextPairAssignmentSerializer(serializers.Serializer):
         id = serializers.IntegerField()
-        context = serializers.ListField(child=serializers.DictField())
+        context = TurnSerializer(many=True)
         left = serializers.CharField()
         right = serializers.CharField()
         served_at = serializers.DateTimeField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses=AssignmentSerializer)
+    @extend_schema(request=NextPairInputSerializer, responses=NextPairAssignmentSerializer)
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
         if refusal:
             return refusal
-        params = self.InputSerializer(data=request.data)
+        params = self.NextPairInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
             assignment, sitting = assignment_next(
@@ -220,11 +223,13 @@ class NextPairApi(APIView):
             "served_at": assignment.served_at,
             "expires_at": assignment.expires_at,
         }
-        return ApiResponse({"assignment": self.AssignmentSerializer(data).data, "sitting": _sitting_data(sitting)})
+        return ApiResponse(
+            {"assignment": self.NextPairAssignmentSerializer(data).data, "sitting": _sitting_data(sitting)}
+        )
 
 
 class JudgmentSubmitApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class JudgmentSubmitInputSerializer(serializers.Serializer):
         side = serializers.ChoiceField(choices=Side.choices)
         strength = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
         rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
@@ -232,16 +237,19 @@ class JudgmentSubmitApi(APIView):
         viewport_width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
         viewport_height = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
 
-    class OutputSerializer(serializers.Serializer):
+    class JudgmentSubmitOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         assignment = serializers.IntegerField(source="assignment_id")
         side = serializers.CharField()
         index_in_sitting = serializers.IntegerField()
         answered_at = serializers.DateTimeField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer})
+    @extend_schema(
+        request=JudgmentSubmitInputSerializer,
+        responses={200: JudgmentSubmitOutputSerializer, 201: JudgmentSubmitOutputSerializer},
+    )
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
-        params = self.InputSerializer(data=request.data)
+        params = self.JudgmentSubmitInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
             result = judgment_submit(assignment_id=assignment_id, annotator=request.user, **params.validated_data)
@@ -252,7 +260,10 @@ class JudgmentSubmitApi(APIView):
                 return ApiResponse({"detail": str(error), "code": error.code}, status=status.HTTP_400_BAD_REQUEST)
             return _refusal(error)
         return ApiResponse(
-            {"judgment": self.OutputSerializer(result.judgment).data, "sitting": _sitting_data(result.sitting)},
+            {
+                "judgment": self.JudgmentSubmitOutputSerializer(result.judgment).data,
+                "sitting": _sitting_data(result.sitting),
+            },
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

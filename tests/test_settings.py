@@ -1,0 +1,50 @@
+"""The production settings: they refuse to start without a real key and pass `check --deploy`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "kx7Qp2vN9sLr4Tb8Wm1Zc6Yh3Jd5Fg0AaEe-UuIiOoPpSsDdFfGgHhJjKkLl_ZzXx"
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = manage("check")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_settings_refuse_a_weak_secret_key():
+    result = manage("check", SECRET_KEY="secret")
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
+def test_check_deploy_is_clean_with_a_real_key():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="pairwise.example.org"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_is_off_unless_asked_for():
+    code = "from django.conf import settings; print(settings.DEBUG)"
+    result = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY)
+    assert result.stdout.strip().splitlines()[-1] == "False"
