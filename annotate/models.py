@@ -98,6 +98,19 @@ class Pair(models.Model):
     a_left_count = models.PositiveIntegerField(default=0)
     b_left_count = models.PositiveIntegerField(default=0)
     status = models.PositiveSmallIntegerField(choices=PairStatus.choices, default=PairStatus.FRESH)
+    # Computed once after import by a Celery task (analytics.similarity), never per report.
+    transcript_similarity = models.FloatField(
+        null=True, blank=True, help_text="difflib ratio of the two full transcripts (the notebook's measure)."
+    )
+    response_similarity = models.FloatField(
+        null=True, blank=True, help_text="Normalized Indel similarity of the two responses alone."
+    )
+    # Word counts, len(text.split()) as the notebook counts them; computed with the similarities.
+    words_context = models.PositiveIntegerField(null=True, blank=True)
+    words_response_a = models.PositiveIntegerField(null=True, blank=True)
+    words_response_b = models.PositiveIntegerField(null=True, blank=True)
+    words_transcript_a = models.PositiveIntegerField(null=True, blank=True)
+    words_transcript_b = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -21,5 +21,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("annotate.api_urls")),
+    path("api/", include(("analytics.api_urls", "analytics_api"))),
+    path("", include("analytics.urls")),
     path("", include("annotate.urls")),
 ]

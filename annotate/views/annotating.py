@@ -1,16 +1,124 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import path
+"""The annotator's HTML pages: my projects, a project's guidelines, and the annotation page.
 
-from annotate.selectors import projects_for_user
+The pages only read. Every change (starting a sitting, leasing a pair, answering, ending a sitting)
+goes through the JSON API in `annotate.apis.annotating`, which the page's script calls.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.csrf import ensure_csrf_cookie
+from markdown_it import MarkdownIt
+
+from annotate.models import AnnotationSession, Judgment, Pair, Project, Role
+from annotate.selectors import project_get_for_user, projects_for_user
+
+# Strength choices offered when a project asks for them: the stored value is the number.
+STRENGTH_CHOICES = ((1, "Slightly better"), (2, "Clearly better"), (3, "Much better"))
+
+
+def _guidelines_seen_key(project: Project) -> str:
+    return f"pairwise:guidelines_seen:{project.pk}"
+
+
+def guidelines_html(text: str) -> SafeString:
+    """Render a project's guidelines (markdown) to HTML that is safe to show.
+
+    The "js-default" preset of markdown-it-py escapes every raw HTML tag in the source and refuses
+    `javascript:`, `vbscript:`, `file:` and non-image `data:` links, so leads can write markdown but
+    cannot inject markup or script into annotators' pages."""
+    return mark_safe(MarkdownIt("js-default").render(text))  # noqa: S308 (raw HTML is escaped by the preset)
+
+
+def _count(queryset) -> Subquery:
+    """A correlated COUNT(*) usable as an annotation (one query for the whole list)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values("project").annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
 
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "annotate/project_list.html", {"memberships": projects_for_user(user=request.user)})
+    """The user's projects, with their role and progress: own judgments, pairs complete / total.
+
+    A pair is complete when it holds the project's k judgments (skips do not count toward k)."""
+    memberships = projects_for_user(user=request.user).annotate(
+        my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=request.user)),
+        pairs_total=_count(Pair.objects.filter(project=OuterRef("project"))),
+        pairs_complete=_count(
+            Pair.objects.filter(
+                project=OuterRef("project"), judgment_count__gte=OuterRef("project__judgments_per_pair")
+            )
+        ),
+    )
+    return render(request, "annotate/project_list.html", {"memberships": memberships, "Role": Role})
+
+
+@login_required
+def guidelines(request: HttpRequest, slug: str) -> HttpResponse:
+    """A project's guidelines, readable by every member. Viewing them lets an annotator start."""
+    project, membership = project_get_for_user(user=request.user, slug=slug)
+    is_annotator = membership.role == Role.ANNOTATOR
+    if is_annotator:
+        request.session[_guidelines_seen_key(project)] = True
+    return render(
+        request,
+        "annotate/guidelines.html",
+        {
+            "project": project,
+            "membership": membership,
+            "is_annotator": is_annotator,
+            "guidelines_html": guidelines_html(project.guidelines),
+        },
+    )
+
+
+@login_required
+@ensure_csrf_cookie
+def annotate(request: HttpRequest, slug: str) -> HttpResponse:
+    """The annotation page, for the project's annotators only (leads and engineers do not annotate).
+
+    Before an annotator's first sitting in the project it sends them to the guidelines once."""
+    project, _membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
+    seen = request.session.get(_guidelines_seen_key(project), False)
+    if not seen and not AnnotationSession.objects.filter(project=project, annotator=request.user).exists():
+        return redirect("annotate:guidelines", slug=project.slug)
+    slug_kwargs = {"slug": project.slug}
+    config = {
+        "slug": project.slug,
+        "autostart": request.GET.get("start") == "1",
+        "allowTie": project.allow_tie,
+        "allowSkip": project.allow_skip,
+        "askStrength": project.ask_strength,
+        "askRationale": project.ask_rationale,
+        "urls": {
+            "progress": reverse("api:progress", kwargs=slug_kwargs),
+            "sittings": reverse("api:sitting-start", kwargs=slug_kwargs),
+            "endSitting": reverse("api:sitting-end", kwargs=slug_kwargs),
+            "next": reverse("api:next-pair", kwargs=slug_kwargs),
+            # The script puts the assignment's id in place of the 0.
+            "judgment": reverse("api:judgment-submit", kwargs={"assignment_id": 0}),
+            "projects": reverse("annotate:project_list"),
+            "guidelines": reverse("annotate:guidelines", kwargs=slug_kwargs),
+        },
+    }
+    return render(
+        request,
+        "annotate/annotate.html",
+        {"project": project, "config": config, "strength_choices": STRENGTH_CHOICES},
+    )
 
 
 urlpatterns = [
     path("", project_list, name="project_list"),
+    path("projects/<slug:slug>/guidelines/", guidelines, name="guidelines"),
+    path("projects/<slug:slug>/annotate/", annotate, name="annotate"),
 ]

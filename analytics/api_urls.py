@@ -1,0 +1,3 @@
+from analytics import apis
+
+urlpatterns = [*apis.urlpatterns]

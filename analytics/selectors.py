@@ -1,0 +1,62 @@
+"""Reads for the bias report: columns loaded straight into data frames, never model instances."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analytics.models import BiasReport
+from annotate.models import JobState, Judgment, Pair, Project
+
+JUDGMENT_FIELDS = {
+    "annotator": "annotator_id",
+    "pair_id": "pair_id",
+    "sitting_id": "sitting_id",
+    "side": "side",
+    "chosen_response": "chosen_response",
+    "left_response": "left_response",
+    "dwell_ms": "dwell_ms",
+    "index_in_sitting": "index_in_sitting",
+    "elapsed_in_sitting_ms": "elapsed_in_sitting_ms",
+    "since_break_ms": "since_break_ms",
+    "source_preference": "pair__source_preference",
+    "answered_at": "answered_at",
+}
+PAIR_FIELDS = {
+    "pair_id": "id",
+    "source_name": "source_name",
+    "source_preference": "source_preference",
+    "judgment_count": "judgment_count",
+    "transcript_similarity": "transcript_similarity",
+    "response_similarity": "response_similarity",
+    "words_context": "words_context",
+    "words_response_a": "words_response_a",
+    "words_response_b": "words_response_b",
+    "words_transcript_a": "words_transcript_a",
+    "words_transcript_b": "words_transcript_b",
+}
+
+
+def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
+    rows = queryset.values_list(*fields.values()).iterator(chunk_size=20_000)
+    return pd.DataFrame.from_records(list(rows), columns=list(fields))
+
+
+def judgment_frame(*, project: Project) -> pd.DataFrame:
+    """One row per judgment of the project, in the column contract of `analytics.metrics`."""
+    frame = _frame(Judgment.objects.filter(project=project).order_by("id"), JUDGMENT_FIELDS)
+    for column in ("dwell_ms", "since_break_ms"):
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def pair_frame(*, project: Project) -> pd.DataFrame:
+    """One row per pair of the project with its stored word counts and similarities."""
+    return _frame(Pair.objects.filter(project=project).order_by("id"), PAIR_FIELDS)
+
+
+def bias_report_latest(*, project: Project) -> BiasReport | None:
+    return BiasReport.objects.filter(project=project, state=JobState.DONE).order_by("-computed_at", "-id").first()
+
+
+def bias_report_live(*, project: Project) -> BiasReport | None:
+    return BiasReport.objects.filter(project=project, state__in=[JobState.PENDING, JobState.RUNNING]).first()

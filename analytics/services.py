@@ -1,0 +1,145 @@
+"""Writes of the analytics app: per-pair text measures, and bias reports."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from analytics import metrics
+from analytics.metrics import agreement, coverage, fatigue, length, position, similarity
+from analytics.metrics.jsonable import to_jsonable
+from analytics.models import BiasReport
+from analytics.selectors import bias_report_live, judgment_frame, pair_frame
+from annotate.models import JobState, Pair, Project
+
+logger = logging.getLogger(__name__)
+MEASURE_BATCH = 2_000
+MEASURED_FIELDS = [
+    "transcript_similarity",
+    "response_similarity",
+    "words_context",
+    "words_response_a",
+    "words_response_b",
+    "words_transcript_a",
+    "words_transcript_b",
+]
+
+
+def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH) -> int:
+    """Compute and store the text measures of every pair of the project that has none yet.
+
+    Idempotent and safe to run twice at once: each batch only writes pairs still unmeasured."""
+    done = 0
+    while True:
+        rows = list(
+            Pair.objects.filter(project_id=project_id, transcript_similarity__isnull=True)
+            .order_by("id")
+            .values_list("id", "context", "response_a", "response_b")[:batch]
+        )
+        if not rows:
+            return done
+        measures = similarity.pair_text_measures_batch([(c, a, b) for _, c, a, b in rows])
+        updates = [Pair(id=pair_id, **values) for (pair_id, *_), values in zip(rows, measures, strict=True)]
+        with transaction.atomic():
+            Pair.objects.bulk_update(updates, MEASURED_FIELDS, batch_size=500)
+        done += len(rows)
+
+
+def bias_report_request(
+    *, project: Project, user: AbstractBaseUser | None = None, parameters: dict | None = None
+) -> tuple[BiasReport, bool]:
+    """Ask for a report now: a new pending row whose task is enqueued after commit, or the
+    computation already pending or running for the project (created=False)."""
+    from analytics.tasks import compute_bias_report
+
+    live = bias_report_live(project=project)
+    if live is not None:
+        return live, False
+    try:
+        with transaction.atomic():
+            report = BiasReport.objects.create(project=project, requested_by=user, parameters=parameters or {})
+            transaction.on_commit(lambda: compute_bias_report.delay(report.id))
+    except IntegrityError:  # another request created one between our check and insert
+        return bias_report_live(project=project), False
+    return report, True
+
+
+def bias_report_payload(*, project: Project) -> dict[str, Any]:
+    """All figures of the report, JSON-ready, from columns of the database."""
+    judgments = judgment_frame(project=project)
+    pairs = pair_frame(project=project)
+    measured = pairs.dropna(subset=["transcript_similarity"])
+    judged = measured[measured["pair_id"].isin(judgments["pair_id"])] if len(judgments) else measured.iloc[0:0]
+    return to_jsonable(
+        {
+            "n_judgments": len(judgments),
+            "n_annotators": int(judgments["annotator"].nunique()) if len(judgments) else 0,
+            "n_pairs": len(pairs),
+            "n_pairs_measured": len(measured),
+            "position": position.position_bias(judgments),
+            "length": length.length_preference(judgments, measured),
+            "similarity": {
+                "all_pairs": similarity.similarity_buckets(measured["transcript_similarity"].tolist()),
+                "judged_pairs": similarity.similarity_buckets(judged["transcript_similarity"].tolist()),
+                "histogram": similarity.similarity_histogram(measured["transcript_similarity"].tolist()),
+                "response_histogram": similarity.similarity_histogram(measured["response_similarity"].tolist()),
+                "top_near_duplicates": similarity.top_near_duplicates(measured),
+            },
+            "fatigue": fatigue.fatigue(judgments),
+            "speeding": fatigue.speeding(judgments, measured),
+            "agreement": agreement.agreement(judgments),
+            "coverage": coverage.coverage(pairs, judgments, k=project.judgments_per_pair),
+            "metrics_version": metrics.__name__,
+        }
+    )
+
+
+def bias_report_compute(*, report_id: int) -> BiasReport | None:
+    """Claim the report row and compute it. A row already done is left alone (a redelivered task
+    finds it done); a row left `running` by a worker that died is taken over."""
+    claimed = BiasReport.objects.filter(pk=report_id, state__in=[JobState.PENDING, JobState.RUNNING]).update(
+        state=JobState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    report = BiasReport.objects.select_related("project").get(pk=report_id)
+    started = time.monotonic()
+    try:
+        pair_measures_fill(project_id=report.project_id)
+        payload = bias_report_payload(project=report.project)
+    except Exception as error:
+        logger.exception("bias report %s failed", report_id)
+        BiasReport.objects.filter(pk=report_id).update(state=JobState.FAILED, error=f"{type(error).__name__}: {error}")
+        raise
+    BiasReport.objects.filter(pk=report_id, state=JobState.RUNNING).update(
+        state=JobState.DONE,
+        payload=payload,
+        judgments_seen=payload["n_judgments"],
+        computed_at=timezone.now(),
+        duration_ms=int((time.monotonic() - started) * 1000),
+    )
+    report.refresh_from_db()
+    return report
+
+
+def bias_reports_schedule() -> int:
+    """For beat: request a report for each active project with judgments newer than its latest
+    report. Returns how many were requested."""
+    from analytics.selectors import bias_report_latest
+    from annotate.models import Judgment
+
+    requested = 0
+    for project in Project.objects.filter(is_active=True):
+        latest = bias_report_latest(project=project)
+        newer = Judgment.objects.filter(project=project)
+        if latest is not None:
+            newer = newer.filter(answered_at__gt=latest.created_at)
+        if newer.exists() and bias_report_request(project=project)[1]:
+            requested += 1
+    return requested

@@ -1,0 +1,404 @@
+// The annotation page. Everything it changes goes through the JSON API; the server decides which
+// response is on which side and never tells this script which one is "a" or "b".
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("annotate-config").textContent);
+  const el = (id) => document.getElementById(id);
+  const PANELS = ["loading", "start", "work", "empty", "summary", "break"];
+  const KEYS = {
+    1: "left",
+    ArrowLeft: "left",
+    2: "right",
+    ArrowRight: "right",
+    0: "tie",
+    ArrowUp: "tie",
+    s: "skip",
+    S: "skip",
+  };
+  const END_REASONS = {
+    time: "The sitting's time limit was reached.",
+    items: "You reached this sitting's number of pairs.",
+    idle: "The sitting ended after a while without activity.",
+    manual: "You ended the sitting.",
+  };
+
+  const state = {
+    sitting: null,
+    current: null, // the assignment on screen
+    prefetched: null, // the next assignment, already leased and in memory
+    prefetching: null, // the pending prefetch request, if any
+    busy: false,
+    dwell: { accumulated: 0, visibleSince: null },
+    sittingDeadline: null, // client clock (ms) when the sitting's time runs out
+    breakDeadline: null,
+    checkingDeadline: false,
+  };
+
+  // ---- HTTP -------------------------------------------------------------------------------------
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function api(method, url, body) {
+    const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") {
+      init.headers["Content-Type"] = "application/json";
+      init.headers["X-CSRFToken"] = csrfToken();
+      init.body = JSON.stringify(body || {});
+    }
+    let response;
+    try {
+      response = await fetch(url, init);
+    } catch (error) {
+      return { status: 0, data: { detail: "The server cannot be reached. Check your connection and try again." } };
+    }
+    let data = {};
+    if ((response.headers.get("Content-Type") || "").includes("application/json")) {
+      data = await response.json();
+    }
+    return { status: response.status, data };
+  }
+
+  function detailOf(data, fallback) {
+    if (data && typeof data.detail === "string") return data.detail;
+    if (data && typeof data === "object") {
+      const messages = Object.entries(data)
+        .filter(([key]) => key !== "code")
+        .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(" ") : value}`);
+      if (messages.length) return messages.join("; ");
+    }
+    return fallback;
+  }
+
+  // ---- Display ----------------------------------------------------------------------------------
+
+  function show(...names) {
+    for (const name of PANELS) el(`panel-${name}`).hidden = !names.includes(name);
+    el("sitting-bar").hidden = !(names.includes("work") || names.includes("empty"));
+    tick();
+  }
+
+  function say(message) {
+    el("status").textContent = message || "";
+  }
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.ceil(seconds));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const ss = String(s % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+  }
+
+  function setSitting(sitting) {
+    if (!sitting) return;
+    state.sitting = sitting;
+    if (sitting.is_open) {
+      state.sittingDeadline = Date.now() + sitting.seconds_left * 1000;
+      const n = Math.min(sitting.items_done + 1, sitting.item_limit);
+      el("progress").textContent = `${n} / ${sitting.item_limit}`;
+    }
+    tick();
+  }
+
+  function renderTurns(turns) {
+    const list = el("context");
+    list.replaceChildren();
+    for (const turn of turns) {
+      const item = document.createElement("li");
+      const isHuman = turn.role === "human";
+      item.className = `turn turn-${isHuman ? "human" : "assistant"}`;
+      const who = document.createElement("span");
+      who.className = "turn-role";
+      who.textContent = isHuman ? "Human" : "Assistant";
+      const text = document.createElement("div");
+      text.className = `bubble bubble-${isHuman ? "human" : "assistant"}`;
+      text.textContent = turn.text; // text, never HTML
+      item.append(who, text);
+      list.append(item);
+    }
+  }
+
+  function showAssignment(assignment) {
+    state.current = assignment;
+    renderTurns(assignment.context || []);
+    el("left-text").textContent = assignment.left;
+    el("right-text").textContent = assignment.right;
+    if (el("strength")) el("strength").value = "";
+    if (el("rationale")) el("rationale").value = "";
+    show("work");
+    setBusy(false);
+    window.scrollTo(0, 0);
+    startDwell();
+  }
+
+  function setBusy(busy) {
+    state.busy = busy;
+    for (const button of document.querySelectorAll("#panel-work .choices button")) button.disabled = busy;
+  }
+
+  // ---- Dwell time: only the time the page is visible counts -------------------------------------
+
+  function startDwell() {
+    state.dwell.accumulated = 0;
+    state.dwell.visibleSince = document.hidden ? null : performance.now();
+  }
+
+  function dwellMs() {
+    const { accumulated, visibleSince } = state.dwell;
+    return Math.round(accumulated + (visibleSince === null ? 0 : performance.now() - visibleSince));
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    const dwell = state.dwell;
+    if (document.hidden) {
+      if (dwell.visibleSince !== null) dwell.accumulated += performance.now() - dwell.visibleSince;
+      dwell.visibleSince = null;
+    } else if (state.current && dwell.visibleSince === null) {
+      dwell.visibleSince = performance.now();
+    }
+    tick();
+  });
+
+  // ---- Timers -----------------------------------------------------------------------------------
+
+  function tick() {
+    const now = Date.now();
+    if (!el("panel-work").hidden || !el("panel-empty").hidden) {
+      const left = state.sittingDeadline === null ? 0 : (state.sittingDeadline - now) / 1000;
+      el("timer").textContent = clock(left);
+      if (left <= 0 && state.sitting && state.sitting.is_open) checkSittingEnded();
+    }
+    if (!el("panel-break").hidden && state.breakDeadline !== null) {
+      const left = (state.breakDeadline - now) / 1000;
+      el("break-timer").textContent = clock(left);
+      const button = el("next-sitting");
+      if (left <= 0 && button.disabled) {
+        button.disabled = false;
+        say("Your break is over. You can start the next sitting.");
+      }
+    }
+  }
+
+  // The server ends sittings on its own clock; when ours says time is up, ask it. Reading progress
+  // does not close a sitting, so once the server agrees the time has passed, ask for the next pair
+  // (excluding those on hand, so nothing new is leased): that request closes the sitting and answers
+  // 409 with its end and break.
+  async function checkSittingEnded() {
+    if (state.checkingDeadline || state.busy) return;
+    state.checkingDeadline = true;
+    let sitting = null;
+    const progress = await api("GET", config.urls.progress);
+    if (progress.status === 200 && progress.data.sitting) sitting = progress.data.sitting;
+    if (sitting && sitting.is_open && sitting.seconds_left <= 0) {
+      const onHand = [state.current, state.prefetched].filter(Boolean).map((a) => a.id);
+      const { status, data } = await api("POST", config.urls.next, { exclude: onHand });
+      if (status === 409) sitting = data.sitting;
+      else if (status === 200 && data.assignment && !onHand.includes(data.assignment.id) && !state.prefetched) {
+        state.prefetched = data.assignment; // leased after all (clocks a split second apart): keep it
+      }
+    }
+    if (sitting && !sitting.is_open) {
+      endOfSitting(sitting);
+      state.checkingDeadline = false;
+      return;
+    }
+    setSitting(sitting);
+    // Our clock ran ahead of the server's: look again in a moment.
+    window.setTimeout(() => (state.checkingDeadline = false), 2000);
+  }
+
+  // ---- Flow -------------------------------------------------------------------------------------
+
+  function showBreak(seconds) {
+    state.breakDeadline = Date.now() + Math.max(0, seconds || 0) * 1000;
+    el("next-sitting").disabled = seconds > 0;
+    tick();
+  }
+
+  function endOfSitting(sitting) {
+    state.current = null;
+    state.prefetched = null;
+    state.prefetching = null;
+    state.dwell.visibleSince = null;
+    setBusy(false);
+    if (!sitting) {
+      show("start");
+      return;
+    }
+    state.sitting = sitting;
+    const items = sitting.items_done;
+    el("summary-items").textContent = String(items);
+    el("summary-plural").textContent = items === 1 ? "" : "s";
+    el("summary-reason").textContent = END_REASONS[sitting.end_reason] || "";
+    show("summary", "break");
+    showBreak(sitting.break_seconds_left);
+    say(`Sitting over: ${items} pair${items === 1 ? "" : "s"} judged.`);
+    el("summary-heading").focus();
+  }
+
+  async function startSitting() {
+    say("Starting a sitting…");
+    const { status, data } = await api("POST", config.urls.sittings);
+    if (status === 200 || status === 201) {
+      setSitting(data.sitting);
+      say("");
+      await loadNext();
+    } else if (status === 409 && data.code === "on_break") {
+      show("break");
+      showBreak(data.break_seconds_left);
+      say(detailOf(data, "You are on a break."));
+    } else {
+      say(detailOf(data, "The sitting could not start."));
+    }
+  }
+
+  async function loadNext() {
+    const { status, data } = await api("POST", config.urls.next, { exclude: [] });
+    if (status === 200 && data.assignment) {
+      setSitting(data.sitting);
+      showAssignment(data.assignment);
+      prefetch();
+    } else if (status === 200) {
+      setSitting(data.sitting);
+      state.current = null;
+      el("empty-detail").textContent = detailOf(data, "Every pair you may see is done or taken for now.");
+      show("empty");
+    } else if (status === 409) {
+      endOfSitting(data.sitting);
+    } else {
+      say(detailOf(data, "The next pair could not be loaded."));
+    }
+  }
+
+  // Lease the following pair now, so that it appears at once after this one is answered.
+  function prefetch() {
+    const current = state.current;
+    if (!current) return;
+    state.prefetched = null;
+    const request = api("POST", config.urls.next, { exclude: [current.id] }).then(({ status, data }) => {
+      if (state.prefetching !== request) return; // superseded
+      if (status === 200 && data.assignment && data.assignment.id !== current.id) {
+        state.prefetched = data.assignment;
+      }
+    });
+    state.prefetching = request;
+  }
+
+  async function advance() {
+    if (state.prefetching) await state.prefetching;
+    const next = state.prefetched;
+    state.prefetching = null;
+    state.prefetched = null;
+    if (next) {
+      showAssignment(next);
+      prefetch();
+    } else {
+      await loadNext();
+    }
+  }
+
+  async function submit(side) {
+    const assignment = state.current;
+    if (state.busy || !assignment) return;
+    setBusy(true);
+    const strength = el("strength") && el("strength").value ? Number(el("strength").value) : null;
+    const body = {
+      side,
+      strength,
+      rationale: el("rationale") ? el("rationale").value.trim() : "",
+      dwell_ms: dwellMs(),
+      viewport_width: window.innerWidth,
+      viewport_height: window.innerHeight,
+    };
+    const url = config.urls.judgment.replace("/0/", `/${assignment.id}/`);
+    const { status, data } = await api("POST", url, body);
+    if (status === 200 || status === 201) {
+      state.current = null;
+      const sitting = data.sitting;
+      if (sitting && !sitting.is_open) {
+        endOfSitting(sitting);
+        return;
+      }
+      setSitting(sitting);
+      say("");
+      await advance();
+    } else if (status === 409 && data.code === "sitting_ended") {
+      const progress = await api("GET", config.urls.progress);
+      endOfSitting(data.sitting || (progress.status === 200 ? progress.data.sitting : null));
+    } else if (status === 409 || status === 404) {
+      // The lease ran out or was released: this pair is gone, take the next one.
+      say(detailOf(data, "That pair is no longer yours.") + " Here is another one.");
+      state.current = null;
+      state.prefetched = null;
+      state.prefetching = null;
+      await loadNext();
+    } else {
+      say(detailOf(data, "Your answer could not be saved. Try again."));
+      setBusy(false);
+    }
+  }
+
+  async function endSitting() {
+    setBusy(true);
+    const { status, data } = await api("POST", config.urls.endSitting);
+    if (status === 200) {
+      endOfSitting(data.sitting);
+    } else {
+      await init();
+    }
+  }
+
+  async function init() {
+    const { status, data } = await api("GET", config.urls.progress);
+    if (status !== 200) {
+      show();
+      say(detailOf(data, "Your progress could not be loaded. Reload the page to try again."));
+      return;
+    }
+    if (data.sitting && data.sitting.is_open) {
+      setSitting(data.sitting);
+      await loadNext();
+    } else if (data.on_break) {
+      if (data.sitting) endOfSitting(data.sitting);
+      else show("break");
+      showBreak(data.break_seconds_left);
+    } else if (config.autostart) {
+      await startSitting();
+    } else {
+      show("start");
+    }
+  }
+
+  // ---- Events -----------------------------------------------------------------------------------
+
+  for (const button of document.querySelectorAll("#panel-work .choices button")) {
+    button.addEventListener("click", () => submit(button.dataset.side));
+  }
+  el("start-sitting").addEventListener("click", startSitting);
+  el("next-sitting").addEventListener("click", startSitting);
+  el("end-sitting").addEventListener("click", endSitting);
+  el("retry-next").addEventListener("click", loadNext);
+
+  document.addEventListener("keydown", (event) => {
+    if (el("panel-work").hidden || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target && (target.isContentEditable || ["TEXTAREA", "INPUT", "SELECT"].includes(target.tagName))) return;
+    const side = KEYS[event.key];
+    if (!side || (side === "tie" && !config.allowTie) || (side === "skip" && !config.allowSkip)) return;
+    event.preventDefault();
+    submit(side);
+  });
+
+  if (config.autostart) {
+    // A reload should not ask to start again: drop ?start=1 from the address.
+    const url = new URL(window.location.href);
+    url.searchParams.delete("start");
+    window.history.replaceState(null, "", url);
+  }
+  window.setInterval(tick, 500);
+  init();
+})();

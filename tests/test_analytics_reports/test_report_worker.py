@@ -1,0 +1,106 @@
+"""The bias report runs in real Celery workers on Redis, and survives a worker killed mid-task."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from analytics.models import BiasReport
+from analytics.services import bias_report_request
+from annotate.models import Pair
+from annotate.services.imports import pairs_import
+from tests.conftest import HH_RLHF_TEST
+from tests.test_analytics_reports.conftest import judgments_as_the_source_chose
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_for(predicate, *, timeout: float = 120, step: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+def test_a_requested_report_is_computed_by_a_worker(live_worker, project, lead, annotator):
+    pairs_import(project=project, source=HH_RLHF_TEST)
+    judgments_as_the_source_chose(project, annotator)
+    report, created = bias_report_request(project=project, user=lead)
+    again, created_again = bias_report_request(project=project, user=lead)
+    assert (created, created_again, again.id) == (True, False, report.id)
+    wait_for(lambda: BiasReport.objects.get(pk=report.id).state in {"done", "failed"}, step=0.2)
+    report.refresh_from_db()
+    assert report.state == "done", report.error
+    assert report.payload["n_judgments"] == 2312
+    assert report.duration_ms > 0
+    assert BiasReport.objects.filter(project=project).count() == 1
+    assert not Pair.objects.filter(project=project, transcript_similarity__isnull=True).exists()
+
+
+def worker_children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_report_leads_to_redelivery_and_one_finished_report(project, annotator, settings):
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs REDIS_URL")
+    pairs_import(project=project, source=HH_RLHF_TEST)
+    judgments_as_the_source_chose(project, annotator)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        # The worker must see this test's database.
+        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
+        f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}",
+    }
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--loglevel=info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        child = wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)[0]
+        report, _ = bias_report_request(project=project)
+        wait_for(lambda: BiasReport.objects.get(pk=report.id).state == "running")
+        os.kill(child, signal.SIGKILL)
+        wait_for(lambda: BiasReport.objects.get(pk=report.id).state in {"done", "failed"}, timeout=180, step=0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            output = worker.communicate(timeout=60)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output = worker.communicate()[0].decode(errors="replace")
+    report.refresh_from_db()
+    assert report.state == "done", (report.error, output[-3000:])
+    assert report.attempts == 2, output[-3000:]
+    assert "WorkerLostError" in output or "Process" in output
+    assert BiasReport.objects.filter(project=project).count() == 1
+    assert report.payload["n_judgments"] == 2312

@@ -1,0 +1,111 @@
+"""The annotation page: annotators of the project only, with the guidelines before the first sitting."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from annotate.models import AnnotationSession, Membership, Project, Role
+
+
+def url(project: Project) -> str:
+    return reverse("annotate:annotate", kwargs={"slug": project.slug})
+
+
+def page_config(response) -> dict:
+    body = response.content.decode()
+    start = body.index('<script id="annotate-config" type="application/json">') + len(
+        '<script id="annotate-config" type="application/json">'
+    )
+    return json.loads(body[start : body.index("</script>", start)])
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, project):
+    response = client.get(url(project))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login") + "?next=")
+
+
+def test_it_shows_the_guidelines_before_the_first_sitting(client, project, annotator):
+    client.force_login(annotator)
+
+    response = client.get(url(project))
+
+    assert response.status_code == 302
+    assert response.url == reverse("annotate:guidelines", kwargs={"slug": project.slug})
+
+
+def test_it_opens_once_the_annotator_has_read_the_guidelines(client, project, annotator):
+    client.force_login(annotator)
+    client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+
+    response = client.get(url(project) + "?start=1")
+
+    assert response.status_code == 200
+    assert page_config(response)["autostart"] is True
+
+
+def test_it_opens_at_once_for_an_annotator_who_has_sat_before(client, project, annotator):
+    now = timezone.now()
+    AnnotationSession.objects.create(
+        project=project,
+        annotator=annotator,
+        started_at=now - timedelta(hours=1),
+        deadline=now - timedelta(minutes=35),
+        item_limit=40,
+        last_activity_at=now - timedelta(minutes=40),
+        ordinal_today=1,
+        stretch_started_at=now - timedelta(hours=1),
+        ended_at=now - timedelta(minutes=35),
+        end_reason="time",
+        break_until=now - timedelta(minutes=30),
+    )
+    client.force_login(annotator)
+
+    response = client.get(url(project))
+
+    assert response.status_code == 200
+    assert 'id="panel-work"' in response.content.decode()
+
+
+def test_it_tells_the_script_what_the_project_asks(client, project, annotator):
+    project.allow_tie = False
+    project.ask_rationale = True
+    project.save()
+    client.force_login(annotator)
+    client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+
+    response = client.get(url(project))
+
+    config = page_config(response)
+    assert (config["allowTie"], config["allowSkip"], config["askStrength"], config["askRationale"]) == (
+        False,
+        True,
+        False,
+        True,
+    )
+    body = response.content.decode()
+    assert 'data-side="tie"' not in body
+    assert 'id="rationale"' in body
+    assert 'id="strength"' not in body
+
+
+@pytest.mark.parametrize("role_fixture", ["lead", "engineer"])
+def test_it_is_a_404_for_leads_and_engineers_of_the_project(client, project, role_fixture, request):
+    client.force_login(request.getfixturevalue(role_fixture))
+    assert client.get(url(project)).status_code == 404
+
+
+def test_it_is_a_404_for_the_lead_of_another_project(client, project, outsider):
+    client.force_login(outsider)
+    assert client.get(url(project)).status_code == 404
+
+
+def test_it_is_a_404_for_an_annotator_of_another_project(client, project, other_project, annotator):
+    client.force_login(annotator)
+    assert client.get(url(other_project)).status_code == 404
+    assert Membership.objects.filter(user=annotator, project=project, role=Role.ANNOTATOR).exists()

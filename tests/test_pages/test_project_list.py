@@ -1,0 +1,123 @@
+"""The "my projects" page: every membership with role and progress."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from annotate.models import AnnotationSession, Assignment, Judgment, Membership, Pair, Project, Role, Side
+from tests.conftest import make_pairs
+
+URL = reverse("annotate:project_list")
+
+
+def judge(*, annotator, pair: Pair, index: int) -> Judgment:
+    """Write one judgment straight into the tables (the page only reads them)."""
+    now = timezone.now()
+    sitting = AnnotationSession.objects.filter(project=pair.project, annotator=annotator).first()
+    if sitting is None:
+        sitting = AnnotationSession.objects.create(
+            project=pair.project,
+            annotator=annotator,
+            started_at=now,
+            deadline=now + timedelta(minutes=25),
+            item_limit=40,
+            last_activity_at=now,
+            ordinal_today=1,
+            stretch_started_at=now,
+        )
+    assignment = Assignment.objects.create(
+        project=pair.project,
+        pair=pair,
+        annotator=annotator,
+        sitting=sitting,
+        left_response="a",
+        state="answered",
+        served_at=now,
+        expires_at=now + timedelta(minutes=10),
+    )
+    return Judgment.objects.create(
+        assignment=assignment,
+        project=pair.project,
+        pair=pair,
+        annotator=annotator,
+        sitting=sitting,
+        side=Side.LEFT,
+        chosen_response="a",
+        left_response="a",
+        served_at=now,
+        answered_at=now,
+        index_in_sitting=index,
+        elapsed_in_sitting_ms=1000,
+        sitting_ordinal_today=1,
+    )
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login") + "?next=")
+
+
+def test_it_shows_an_annotator_their_project_with_progress_and_links(client, project, annotator, annotator2):
+    pairs = make_pairs(project, 5)
+    for index, pair in enumerate(pairs[:2], start=1):
+        judge(annotator=annotator, pair=pair, index=index)
+    judge(annotator=annotator2, pair=pairs[0], index=1)
+    Pair.objects.filter(pk=pairs[0].pk).update(judgment_count=project.judgments_per_pair)
+    client.force_login(annotator)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    membership = response.context["memberships"][0]
+    assert (membership.my_judgments, membership.pairs_complete, membership.pairs_total) == (2, 1, 5)
+    body = response.content.decode()
+    assert "Helpful" in body
+    assert "1 / 5" in body
+    assert reverse("annotate:annotate", kwargs={"slug": project.slug}) in body
+    assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body
+
+
+@pytest.mark.parametrize("role_fixture", ["lead", "engineer"])
+def test_it_shows_leads_and_engineers_their_role_without_an_annotate_link(client, project, role_fixture, request):
+    user = request.getfixturevalue(role_fixture)
+    client.force_login(user)
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert response.context["memberships"][0].role == role_fixture
+    assert reverse("annotate:annotate", kwargs={"slug": project.slug}) not in body
+    assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body
+
+
+def test_it_lists_only_the_users_own_projects(client, project, outsider):
+    client.force_login(outsider)
+
+    response = client.get(URL)
+
+    assert [m.project.slug for m in response.context["memberships"]] == ["other"]
+    assert "Helpful" not in response.content.decode()
+
+
+def test_it_reads_every_projects_progress_in_one_query(client, project, annotator, django_assert_num_queries):
+    make_pairs(project, 3)
+    client.force_login(annotator)
+    with CaptureQueriesContext(connection) as one_project:
+        client.get(URL)
+    for n in range(3):
+        extra = Project.objects.create(slug=f"extra-{n}", name=f"Extra {n}")
+        make_pairs(extra, 2, prefix=f"x{n}")
+        Membership.objects.create(user=annotator, project=extra, role=Role.ANNOTATOR)
+
+    with django_assert_num_queries(len(one_project.captured_queries)):
+        response = client.get(URL)
+
+    assert len(response.context["memberships"]) == 4
