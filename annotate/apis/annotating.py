@@ -18,12 +18,13 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from annotate.models import AnnotationSession, Assignment, Judgment, Pair, Role, Side
-from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user, sitting_latest
+from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user
 from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
     judgment_submit,
     sitting_end,
+    sitting_refresh,
     sitting_start,
 )
 
@@ -136,8 +137,10 @@ class ProgressApi(APIView):
 
     @extend_schema(responses=ProgressOutputSerializer)
     def get(self, request: Request, slug: str) -> ApiResponse:
-        project, _ = project_get_for_user(user=request.user, slug=slug)
+        project, membership = project_get_for_user(user=request.user, slug=slug)
         now = timezone.now()
+        if membership.role == Role.ANNOTATOR:
+            sitting_refresh(project=project, annotator=request.user, now=now)
         progress = progress_get(project=project, user=request.user, now=now)
         sitting = progress["sitting"]
         break_left = _seconds_until(sitting.break_until, now) if sitting and not sitting.is_open else 0
@@ -179,7 +182,7 @@ class SittingCurrentApi(APIView):
     @extend_schema(responses=SittingSerializer)
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
-        sitting = sitting_latest(project=project, annotator=request.user)
+        sitting = sitting_refresh(project=project, annotator=request.user)
         if sitting is None:
             raise NotFound("No sitting yet.")
         return ApiResponse({"sitting": _sitting_data(sitting)})

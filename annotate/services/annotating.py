@@ -174,6 +174,19 @@ def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.dateti
         return sitting
 
 
+def sitting_refresh(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
+) -> AnnotationSession | None:
+    """The annotator's latest sitting, closed first if a time or idle limit has passed, so that
+    reads report the server's view of it."""
+    now = _now(now)
+    with transaction.atomic():
+        sitting = _sitting_lock_latest(project=project, annotator=annotator)
+        if sitting is not None:
+            _sitting_enforce_limits(sitting=sitting, now=now)
+        return sitting
+
+
 def sittings_close_stale(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Close open sittings whose time or idle limit has passed (periodic sweep). Returns how many."""
     now = _now(now)

@@ -155,3 +155,14 @@ def test_an_expired_lease_goes_back_to_the_pool(api, project, annotator, annotat
     assert response.status_code == 409
     assert response.json()["code"] == "expired"
     assert Pair.objects.get(pk=only.pk).lease_count == 1
+
+
+def test_progress_reports_a_sitting_past_its_limit_as_ended(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    clock.advance(minutes=7)
+    body = client.get("/api/projects/helpful/progress/").json()
+    assert body["sitting"]["is_open"] is False
+    assert body["sitting"]["end_reason"] == "idle"  # ended at 5 minutes idle; the break runs to 10
+    assert body["on_break"] is True
+    assert body["break_seconds_left"] == 3 * 60
