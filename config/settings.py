@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "annotate",
     "analytics",
+    "exporter",
 ]
 
 MIDDLEWARE = [

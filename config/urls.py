@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("annotate.api_urls")),
     path("api/", include(("analytics.api_urls", "analytics_api"))),
+    path("api/", include(("exporter.api_urls", "exporter_api"))),
     path("", include("analytics.urls")),
+    path("", include("exporter.urls")),
     path("", include("annotate.urls")),
 ]

@@ -13,7 +13,7 @@ from analytics.models import BiasReport
 from analytics.services import bias_report_compute
 from annotate.services.imports import pairs_import
 from tests.conftest import HH_RLHF_TEST
-from tests.test_analytics_reports.conftest import judgments_as_the_source_chose
+from tests.factories import judgments_as_the_source_chose
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from analytics.services import bias_report_request
 from annotate.models import Pair
 from annotate.services.imports import pairs_import
 from tests.conftest import HH_RLHF_TEST
-from tests.test_analytics_reports.conftest import judgments_as_the_source_chose
+from tests.factories import judgments_as_the_source_chose
 
 ROOT = Path(__file__).resolve().parents[2]
 

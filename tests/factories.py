@@ -2,14 +2,22 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
 from django.utils import timezone
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
 
 
 def judgments_as_the_source_chose(project, annotator, *, left_every: int = 2) -> int:
-    """One judgment per pair, choosing the source's preference, written in bulk (the report is
-    under test here, not the assignment path). Response A goes left on every `left_every`-th pair."""
+    """One judgment per pair, choosing the source's preference, written in bulk (reports and
+    exports are under test, not the assignment path). Response A goes left on every
+    `left_every`-th pair."""
+    return judgments_bulk(project, annotator, choose=lambda pair_id, preference: preference, left_every=left_every)
+
+
+def judgments_bulk(project, annotator, *, choose, left_every: int = 2, pair_ids=None, minutes_apart: float = 1 / 60):
+    """One judgment per pair by `annotator`, choosing `choose(pair_id, source_preference)` ("a", "b",
+    "tie" or "skip"), written in bulk in one ended sitting, `minutes_apart` between answers."""
     now = timezone.now()
     sitting = AnnotationSession.objects.create(
         project=project,
@@ -23,7 +31,10 @@ def judgments_as_the_source_chose(project, annotator, *, left_every: int = 2) ->
         ended_at=now,
         end_reason="manual",
     )
-    pairs = list(Pair.objects.filter(project=project).order_by("id").values_list("id", "source_preference"))
+    pairs = Pair.objects.filter(project=project).order_by("id")
+    if pair_ids is not None:
+        pairs = pairs.filter(id__in=pair_ids)
+    pairs = list(pairs.values_list("id", "source_preference"))
     assignments = Assignment.objects.bulk_create(
         Assignment(
             project=project,
@@ -39,7 +50,12 @@ def judgments_as_the_source_chose(project, annotator, *, left_every: int = 2) ->
     )
     judgments = []
     for i, (assignment, (pair_id, preference)) in enumerate(zip(assignments, pairs, strict=True)):
-        side = "left" if assignment.left_response == preference else "right"
+        chosen = choose(pair_id, preference)
+        if chosen in ("tie", "skip"):
+            side, chosen = chosen, ""
+        else:
+            side = "left" if assignment.left_response == chosen else "right"
+        elapsed = int(i * minutes_apart * 60_000)
         judgments.append(
             Judgment(
                 assignment=assignment,
@@ -48,17 +64,18 @@ def judgments_as_the_source_chose(project, annotator, *, left_every: int = 2) ->
                 annotator=annotator,
                 sitting=sitting,
                 side=side,
-                chosen_response=preference,
+                chosen_response=chosen,
                 left_response=assignment.left_response,
                 served_at=now,
                 answered_at=now,
                 dwell_ms=20_000,
                 index_in_sitting=i + 1,
-                elapsed_in_sitting_ms=i * 1000,
-                since_break_ms=i * 1000,
+                elapsed_in_sitting_ms=elapsed,
+                since_break_ms=elapsed,
                 sitting_ordinal_today=1,
             )
         )
     Judgment.objects.bulk_create(judgments, batch_size=2000)
-    Pair.objects.filter(project=project).update(judgment_count=1)
+    counted = [judgment.pair_id for judgment in judgments if judgment.side != "skip"]  # one per pair here
+    Pair.objects.filter(id__in=counted).update(judgment_count=F("judgment_count") + 1)
     return len(judgments)

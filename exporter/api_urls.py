@@ -1,0 +1,3 @@
+from exporter import apis
+
+urlpatterns = [*apis.urlpatterns]

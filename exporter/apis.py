@@ -1,0 +1,94 @@
+"""Exports over the API: start one, see its state, download its archive."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exporter.models import ExportJob
+from exporter.selectors import export_job_file, export_job_get, export_project_get
+from exporter.services import FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "format",
+            "options",
+            "state",
+            "counts",
+            "filter_effects",
+            "size",
+            "sha256",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ExportOptionsSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=FORMATS, default="hh-rlhf")
+    writer = serializers.ChoiceField(choices=WRITERS, default="jsonl")
+    per_judgment = serializers.BooleanField(default=False)
+    with_metadata = serializers.BooleanField(default=False)
+    min_judgments = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    min_agreement = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    max_similarity = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    max_response_similarity = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    exclude_flagged = serializers.BooleanField(default=False)
+    max_sitting_minutes = serializers.FloatField(required=False, allow_null=True, min_value=0)
+    max_index_in_sitting = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    since = serializers.DateTimeField(required=False, allow_null=True)
+    until = serializers.DateTimeField(required=False, allow_null=True)
+    source = serializers.CharField(required=False, allow_null=True, allow_blank=False)
+    test_size = serializers.FloatField(default=0.1, min_value=0, max_value=1)
+    seed = serializers.IntegerField(default=0)
+    # Local tokenizer paths are the server's business: over the API only a name, loaded by transformers.
+    tokenizer = serializers.RegexField(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$", default="gpt2", max_length=100)
+    max_length = serializers.IntegerField(default=512, min_value=8, max_value=8192)
+
+
+class ExportListApi(APIView):
+    @extend_schema(responses=ExportJobSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project = export_project_get(user=request.user, slug=slug)
+        return Response(ExportJobSerializer(ExportJob.objects.filter(project=project)[:100], many=True).data)
+
+    @extend_schema(request=ExportOptionsSerializer, responses={202: ExportJobSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        project = export_project_get(user=request.user, slug=slug)
+        params = ExportOptionsSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        try:
+            job = export_job_create(project=project, user=request.user, options=ExportOptions(**params.validated_data))
+        except ExportError as error:
+            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailApi(APIView):
+    @extend_schema(responses=ExportJobSerializer)
+    def get(self, request: Request, slug: str, job_id: int) -> Response:
+        return Response(ExportJobSerializer(export_job_get(user=request.user, slug=slug, job_id=job_id)).data)
+
+
+class ExportDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/zip"): bytes})
+    def get(self, request: Request, slug: str, job_id: int) -> FileResponse:
+        job = export_job_get(user=request.user, slug=slug, job_id=job_id)
+        return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")
+
+
+urlpatterns = [
+    path("projects/<slug:slug>/exports/", ExportListApi.as_view(), name="export-list"),
+    path("projects/<slug:slug>/exports/<int:job_id>/", ExportDetailApi.as_view(), name="export-detail"),
+    path("projects/<slug:slug>/exports/<int:job_id>/download/", ExportDownloadApi.as_view(), name="export-download"),
+]

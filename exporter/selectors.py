@@ -1,0 +1,38 @@
+"""Reads of the exporter, with the access rule: leads and engineers of the job's project only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import Http404
+
+from annotate.models import JobState, Project, Role
+from annotate.selectors import project_get_for_user
+from exporter.models import ExportJob
+
+EXPORTERS = (Role.LEAD, Role.ENGINEER)
+
+
+def export_project_get(*, user: AbstractBaseUser, slug: str) -> Project:
+    project, _ = project_get_for_user(user=user, slug=slug, roles=EXPORTERS)
+    return project
+
+
+def export_job_get(*, user: AbstractBaseUser, slug: str, job_id: int) -> ExportJob:
+    """Fetch-and-authorize: the job, if it belongs to that project and the user exports there; else 404."""
+    project = export_project_get(user=user, slug=slug)
+    job = ExportJob.objects.filter(project=project, pk=job_id).first()
+    if job is None:
+        raise Http404("No such export.")
+    return job
+
+
+def export_job_file(*, job: ExportJob) -> Path:
+    if job.state != JobState.DONE or not job.file:
+        raise Http404("This export has no file.")
+    path = (Path(settings.MEDIA_ROOT) / job.file).resolve()
+    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.is_file():
+        raise Http404("The export's file is gone.")
+    return path

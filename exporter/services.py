@@ -1,0 +1,398 @@
+"""Exports: judgments from the database, filtered and aggregated, written as training data.
+
+`export_write` is the whole export into a directory (the CLI calls it directly); `export_job_run`
+runs it for an `ExportJob` row in a worker and packs the directory into one archive to download.
+The record builders, aggregation and writers are the Django-free modules beside this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import shutil
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.selectors import bias_report_latest
+from annotate.models import JobState, Judgment, Pair, Project
+from exporter import aggregation, records, writers
+from exporter.models import ExportJob
+
+logger = logging.getLogger(__name__)
+
+FORMATS = (*records.FORMATS, "tokenized")
+WRITERS = ("jsonl", "jsonl.gz", "parquet", "hf")
+JUDGMENT_FIELDS = (
+    "id",
+    "pair_id",
+    "annotator_id",
+    "sitting_id",
+    "side",
+    "chosen_response",
+    "left_response",
+    "strength",
+    "dwell_ms",
+    "served_at",
+    "answered_at",
+    "index_in_sitting",
+    "elapsed_in_sitting_ms",
+    "since_break_ms",
+    "sitting_ordinal_today",
+    "viewport_width",
+    "viewport_height",
+)
+PAIR_FIELDS = (
+    "id",
+    "context",
+    "response_a",
+    "response_b",
+    "source_name",
+    "source_row",
+    "content_hash",
+    "transcript_similarity",
+    "response_similarity",
+)
+
+
+class ExportError(Exception):
+    """Options that cannot be exported as given."""
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What to export and how. Every filter is off when None (False for `exclude_flagged`)."""
+
+    format: str = records.FORMAT_HH_RLHF
+    writer: str = "jsonl"
+    per_judgment: bool = False
+    with_metadata: bool = False
+    min_judgments: int | None = None
+    min_agreement: float | None = None
+    max_similarity: float | None = None
+    max_response_similarity: float | None = None
+    exclude_flagged: bool = False
+    max_sitting_minutes: float | None = None
+    max_index_in_sitting: int | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    source: str | None = None
+    test_size: float = 0.1
+    seed: int = 0
+    tokenizer: str = "gpt2"
+    max_length: int = 512
+
+    def check(self) -> None:
+        if self.format not in FORMATS:
+            raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}.")
+        if self.writer not in WRITERS:
+            raise ExportError(f"writer must be one of {', '.join(WRITERS)}, not {self.writer!r}.")
+        if self.format == records.FORMAT_HH_RLHF and self.writer in {"parquet", "hf"} and self.with_metadata:
+            raise ExportError("hh-rlhf records carry no metadata columns; use preference or conversational.")
+        for name in ("min_agreement", "max_similarity", "max_response_similarity"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise ExportError(f"{name} must be between 0 and 1.")
+        if not 0 <= self.test_size <= 1:
+            raise ExportError("test_size must be between 0 and 1.")
+        if self.max_length < 1:
+            raise ExportError("max_length must be positive.")
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExportOptions:
+        values = dict(data)
+        for name in ("since", "until"):
+            if values.get(name):
+                values[name] = dt.datetime.fromisoformat(values[name])
+        return cls(**values)
+
+
+@dataclass
+class ExportResult:
+    counts: dict[str, Any] = field(default_factory=dict)
+    filter_effects: dict[str, int] = field(default_factory=dict)
+    files: dict[str, Any] = field(default_factory=dict)
+
+
+def flagged_annotators(*, project: Project) -> set[int]:
+    """Annotators flagged by the latest bias report (position or fatigue)."""
+    report = bias_report_latest(project=project)
+    if report is None or not report.payload:
+        return set()
+    flagged = set()
+    for section in (report.payload["position"]["per_annotator"], report.payload["fatigue"]["per_annotator"]):
+        flagged |= {int(row["annotator"]) for row in section if row.get("flagged")}
+    return flagged
+
+
+def _keep(rows: list, predicate, name: str, effects: dict[str, int], active: bool) -> list:
+    """Apply one filter, recording how many rows it removed (filters that are off are not listed)."""
+    if not active:
+        return rows
+    kept = [row for row in rows if predicate(row)]
+    effects[name] = len(rows) - len(kept)
+    return kept
+
+
+def _judgments_filtered(*, project: Project, options: ExportOptions, effects: dict[str, int]) -> list[dict]:
+    rows = list(Judgment.objects.filter(project=project).order_by("id").values(*JUDGMENT_FIELDS))
+    for row in rows:
+        row["judgment_id"] = row.pop("id")
+    flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
+    rows = _keep(rows, lambda r: r["annotator_id"] not in flagged, "exclude_flagged", effects, options.exclude_flagged)
+    limit_ms = (options.max_sitting_minutes or 0) * 60_000
+    rows = _keep(
+        rows,
+        lambda r: r["elapsed_in_sitting_ms"] <= limit_ms,
+        "max_sitting_minutes",
+        effects,
+        options.max_sitting_minutes is not None,
+    )
+    rows = _keep(
+        rows,
+        lambda r: r["index_in_sitting"] <= options.max_index_in_sitting,
+        "max_index_in_sitting",
+        effects,
+        options.max_index_in_sitting is not None,
+    )
+    rows = _keep(rows, lambda r: r["answered_at"] >= options.since, "since", effects, options.since is not None)
+    rows = _keep(rows, lambda r: r["answered_at"] < options.until, "until", effects, options.until is not None)
+    return rows
+
+
+def _pairs_filtered(*, pair_ids: Iterable[int], options: ExportOptions, effects: dict[str, int]) -> dict[int, dict]:
+    pairs = []
+    ids = sorted(set(pair_ids))
+    for start in range(0, len(ids), 5000):
+        pairs += Pair.objects.filter(id__in=ids[start : start + 5000]).values(*PAIR_FIELDS)
+    pairs = _keep(pairs, lambda p: p["source_name"] == options.source, "source", effects, options.source is not None)
+    pairs = _keep(
+        pairs,
+        lambda p: p["transcript_similarity"] is not None and p["transcript_similarity"] <= options.max_similarity,
+        "max_similarity",
+        effects,
+        options.max_similarity is not None,
+    )
+    pairs = _keep(
+        pairs,
+        lambda p: p["response_similarity"] is not None and p["response_similarity"] <= options.max_response_similarity,
+        "max_response_similarity",
+        effects,
+        options.max_response_similarity is not None,
+    )
+    return {p["id"]: p for p in pairs}
+
+
+def _order_key(pair: dict) -> tuple:
+    # Source order first, so that an HH-RLHF import comes back out in its file's order.
+    return (pair["source_name"], pair["source_row"] if pair["source_row"] is not None else -1, pair["id"])
+
+
+def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, dict], effects: dict[str, int]):
+    """The export's records (in a stable order), their stable keys for the train/test split, and counts."""
+    judgments = [row for row in judgments if row["pair_id"] in pairs]
+    out: list[tuple[tuple, str, dict]] = []
+    counts: dict[str, Any] = {"judgments_in": len(judgments)}
+    if options.per_judgment:
+        per = aggregation.judgments_per_record(rows=judgments)
+        counts |= per.counts
+        for pair_id, winner, metadata in per.records:
+            out.append(((*_order_key(pairs[pair_id]), metadata["judgment_id"]), pair_id, winner, metadata))
+    else:
+        aggregated = aggregation.pairs_aggregate(votes_by_pair=aggregation.votes_group(rows=judgments))
+        counts |= aggregated.counts
+        outcomes = aggregated.outcomes
+        if options.min_judgments is not None:
+            kept = {k: o for k, o in outcomes.items() if o.n_decisive >= options.min_judgments}
+            effects["min_judgments"] = len(outcomes) - len(kept)
+            outcomes = kept
+        if options.min_agreement is not None:
+            kept = {k: o for k, o in outcomes.items() if o.agreement >= options.min_agreement}
+            effects["min_agreement"] = len(outcomes) - len(kept)
+            outcomes = kept
+        for pair_id, outcome in outcomes.items():
+            out.append((_order_key(pairs[pair_id]), pair_id, outcome.winner, outcome.metadata()))
+    out.sort(key=lambda item: item[0])
+    built, keys = [], []
+    for _, pair_id, winner, metadata in out:
+        pair = pairs[pair_id]
+        chosen, rejected = (
+            (pair["response_a"], pair["response_b"])
+            if winner == "a"
+            else (
+                pair["response_b"],
+                pair["response_a"],
+            )
+        )
+        extra = None
+        if options.with_metadata:
+            extra = {"pair_id": pair_id, "source_name": pair["source_name"], "source_row": pair["source_row"]}
+            extra |= metadata
+        fmt = records.FORMAT_HH_RLHF if options.format == "tokenized" else options.format
+        built.append(
+            records.record_build(fmt=fmt, context=pair["context"], chosen=chosen, rejected=rejected, metadata=extra)
+        )
+        keys.append(f"{pair['content_hash']}:{metadata.get('judgment_id', '')}")
+    counts["records"] = len(built)
+    return built, keys, counts
+
+
+def _bias_summary(project: Project) -> dict[str, Any] | None:
+    report = bias_report_latest(project=project)
+    if report is None or not report.payload:
+        return None
+    payload = report.payload
+    return {
+        "computed_at": report.computed_at.isoformat() if report.computed_at else None,
+        "judgments": payload["n_judgments"],
+        "left_rate_overall": payload["position"]["overall"].get("rate"),
+        "annotators_flagged_for_position": [
+            r["annotator"] for r in payload["position"]["per_annotator"] if r["flagged"]
+        ],
+        "annotators_flagged_for_fatigue": [r["annotator"] for r in payload["fatigue"]["per_annotator"] if r["flagged"]],
+        "length_verdict": (payload["length"]["overall"]["transcripts"] or {}).get("verdict"),
+        "near_duplicates": payload["similarity"]["all_pairs"],
+        "agreement": {k: v for k, v in payload["agreement"].items() if k != "per_annotator"},
+    }
+
+
+def export_write(*, project: Project, options: ExportOptions, out_dir: str | Path) -> ExportResult:
+    """Write the export of `project` into `out_dir` (created; must be empty or absent): the data,
+    a dataset card `README.md` and `manifest.json`. The same database state and options give the
+    same bytes."""
+    options.check()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise ExportError(f"{out_dir} is not empty.")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if options.max_similarity is not None or options.max_response_similarity is not None:
+        from analytics.services import pair_measures_fill
+
+        pair_measures_fill(project_id=project.id)
+    effects: dict[str, int] = {}
+    judgments = _judgments_filtered(project=project, options=options, effects=effects)
+    pairs = _pairs_filtered(pair_ids=(row["pair_id"] for row in judgments), options=options, effects=effects)
+    built, keys, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
+    _data_write(options=options, built=built, keys=keys, out_dir=out_dir, counts=counts)
+    writers.dataset_card_write(
+        path=out_dir / writers.CARD_NAME,
+        title=f"{project.name}: human preference judgments",
+        description=(
+            "Pairwise comparisons judged by people in Pairwise, with positions randomized and "
+            "counterbalanced by the server and sittings limited in time and items."
+        ),
+        fmt=options.format,
+        collection={
+            "judgments per pair (k)": project.judgments_per_pair,
+            "position": "randomized by the server, counterbalanced across a pair's annotators",
+            "sittings": f"{project.sitting_minutes} min / {project.sitting_items} items, "
+            f"{project.break_minutes} min breaks",
+            "aggregation": "one record per judgment" if options.per_judgment else "majority of decisive votes",
+        },
+        counts=counts,
+        options=options.as_json(),
+        bias_summary=_bias_summary(project),
+    )
+    manifest = writers.manifest_write(
+        out_dir=out_dir,
+        fmt=options.format,
+        options=options.as_json(),
+        counts=counts,
+        filter_effects=effects,
+        code_version=writers.code_version_get(),
+        extra={"project": project.slug},
+    )
+    return ExportResult(counts=counts, filter_effects=effects, files=manifest["files"])
+
+
+def _data_write(*, options: ExportOptions, built: list, keys: Sequence[str], out_dir: Path, counts: dict) -> None:
+    if options.format == "tokenized":
+        from exporter.torch_dataset import TokenizedPreferenceDataset
+
+        dataset = TokenizedPreferenceDataset(built, tokenizer=options.tokenizer, max_length=options.max_length)
+        dataset.save(out_dir / "tokenized")
+    elif options.writer == "hf":
+        counts["splits"] = writers.dataset_dict_write(
+            records=built, path=out_dir / "dataset", test_size=options.test_size, seed=options.seed, keys=keys
+        )
+    elif options.writer == "parquet":
+        writers.parquet_write(records=built, path=out_dir / "data.parquet")
+    else:
+        writers.jsonl_write(
+            records=built, path=out_dir / ("data.jsonl.gz" if options.writer == "jsonl.gz" else "data.jsonl")
+        )
+
+
+# Jobs -------------------------------------------------------------------------------------------
+
+
+def export_job_create(*, project: Project, user: AbstractBaseUser, options: ExportOptions) -> ExportJob:
+    """A pending job, its task enqueued after commit. Raises ExportError on bad options."""
+    from exporter.tasks import run_export
+
+    options.check()
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            project=project, created_by=user, format=options.format, options=options.as_json()
+        )
+        transaction.on_commit(lambda: run_export.delay(job.id))
+    return job
+
+
+def _archive(directory: Path, archive: Path) -> None:
+    """A zip of `directory` with sorted entries and fixed timestamps: same files, same bytes."""
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with open(path, "rb") as handle:
+                zipped.writestr(info, handle.read())
+
+
+def export_job_run(*, job_id: int) -> ExportJob | None:
+    """Claim the job (pending → running) and run it; a job another worker holds is left alone."""
+    if not ExportJob.objects.filter(pk=job_id, state=JobState.PENDING).update(
+        state=JobState.RUNNING, started_at=timezone.now()
+    ):
+        return None
+    job = ExportJob.objects.select_related("project").get(pk=job_id)
+    root = Path(settings.MEDIA_ROOT) / "exports" / str(job.project_id)
+    work = root / f"job-{job.id}"
+    archive = root / f"{job.project.slug}-export-{job.id}.zip"
+    try:
+        shutil.rmtree(work, ignore_errors=True)
+        result = export_write(project=job.project, options=ExportOptions.from_json(job.options), out_dir=work)
+        _archive(work, archive)
+        digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    except Exception as error:
+        logger.exception("export job %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(
+            state=JobState.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    ExportJob.objects.filter(pk=job_id).update(
+        state=JobState.DONE,
+        counts=result.counts,
+        filter_effects=result.filter_effects,
+        file=str(archive.relative_to(settings.MEDIA_ROOT)),
+        size=archive.stat().st_size,
+        sha256=digest,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job

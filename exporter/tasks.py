@@ -1,0 +1,12 @@
+"""Thin Celery tasks of the exporter: ids in, a service call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from exporter import services
+
+
+@shared_task(name="exporter.run_export", acks_late=True, reject_on_worker_lost=True)
+def run_export(job_id: int) -> None:
+    services.export_job_run(job_id=job_id)

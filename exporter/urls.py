@@ -1,0 +1,5 @@
+from exporter import views
+
+app_name = "exporter"
+
+urlpatterns = [*views.urlpatterns]

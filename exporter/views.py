@@ -1,0 +1,65 @@
+"""The export page for leads and engineers, and the download behind a permission check."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from exporter.models import ExportJob
+from exporter.selectors import export_job_file, export_job_get, export_project_get
+from exporter.services import FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
+
+
+def _number(value: str, cast):
+    return cast(value) if value not in (None, "") else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project = export_project_get(user=request.user, slug=slug)
+    if request.method == "POST":
+        form = request.POST
+        try:
+            options = ExportOptions(
+                format=form.get("format", "hh-rlhf"),
+                writer=form.get("writer", "jsonl"),
+                per_judgment=form.get("per_judgment") == "on",
+                with_metadata=form.get("with_metadata") == "on",
+                min_judgments=_number(form.get("min_judgments"), int),
+                min_agreement=_number(form.get("min_agreement"), float),
+                max_similarity=_number(form.get("max_similarity"), float),
+                max_response_similarity=_number(form.get("max_response_similarity"), float),
+                exclude_flagged=form.get("exclude_flagged") == "on",
+                max_sitting_minutes=_number(form.get("max_sitting_minutes"), float),
+                max_index_in_sitting=_number(form.get("max_index_in_sitting"), int),
+            )
+            export_job_create(project=project, user=request.user, options=options)
+        except (ExportError, ValueError) as error:
+            messages.error(request, f"Export not started: {error}")
+        else:
+            messages.success(request, "Export started; it appears below when it is ready.")
+        return redirect("exporter:exports", slug=project.slug)
+    jobs = ExportJob.objects.filter(project=project)[:50]
+    running = any(job.state in {"pending", "running"} for job in jobs)
+    return render(
+        request,
+        "exporter/exports.html",
+        {"project": project, "jobs": jobs, "running": running, "formats": FORMATS, "writers": WRITERS},
+    )
+
+
+@login_required
+def export_download(request: HttpRequest, slug: str, job_id: int) -> FileResponse:
+    job = export_job_get(user=request.user, slug=slug, job_id=job_id)
+    return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")
+
+
+urlpatterns = [
+    path("projects/<slug:slug>/exports/", export_page, name="exports"),
+    path("projects/<slug:slug>/exports/<int:job_id>/download/", export_download, name="download"),
+]

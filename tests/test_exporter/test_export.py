@@ -1,0 +1,198 @@
+"""Exports from the database: byte-exact HH-RLHF, TRL formats, filters, determinism."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+
+import datasets
+import pytest
+import torch
+from django.core.management import call_command
+
+from annotate.models import Judgment, Membership, Pair, Role
+from annotate.services.imports import pairs_import
+from exporter.services import ExportOptions, export_write
+from exporter.torch_dataset import TokenizedPreferenceDataset
+from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST, make_pairs, make_user
+from tests.factories import judgments_as_the_source_chose, judgments_bulk
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hh_project(project, annotator):
+    pairs_import(project=project, source=HH_RLHF_TEST)
+    judgments_as_the_source_chose(project, annotator)
+    return project
+
+
+def test_an_hh_rlhf_round_trip_gives_back_the_source_file_line_for_line(hh_project, tmp_path):
+    call_command("export_preferences", "--project", "helpful", "--format", "hh-rlhf", "--out", str(tmp_path / "out"))
+    with gzip.open(HH_RLHF_TEST, "rb") as handle:
+        source = handle.read()
+    exported = (tmp_path / "out" / "data.jsonl").read_bytes()
+    assert exported.splitlines() == source.splitlines()
+    assert len(exported.splitlines()) == 2312
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["counts"]["records"] == 2312
+    assert manifest["files"]["data.jsonl"]["bytes"] == len(exported)
+
+
+def test_two_exports_of_the_same_state_are_byte_identical(hh_project, tmp_path):
+    for writer in ("jsonl.gz", "parquet", "hf"):
+        options = ExportOptions(format="preference", writer=writer, with_metadata=True)
+        first = export_write(project=hh_project, options=options, out_dir=tmp_path / writer / "1")
+        second = export_write(project=hh_project, options=options, out_dir=tmp_path / writer / "2")
+        assert first.files == second.files
+        for name in first.files:
+            assert (tmp_path / writer / "1" / name).read_bytes() == (tmp_path / writer / "2" / name).read_bytes()
+        assert (tmp_path / writer / "1" / "manifest.json").read_bytes() == (
+            tmp_path / writer / "2" / "manifest.json"
+        ).read_bytes()
+
+
+def test_trl_formats_load_with_datasets_and_have_trls_field_types(hh_project, tmp_path):
+    export_write(project=hh_project, options=ExportOptions(format="preference"), out_dir=tmp_path / "p")
+    export_write(project=hh_project, options=ExportOptions(format="conversational"), out_dir=tmp_path / "c")
+    standard = datasets.load_dataset("json", data_files=str(tmp_path / "p" / "data.jsonl"), split="train")
+    assert standard.features == datasets.Features(
+        {"prompt": datasets.Value("string"), "chosen": datasets.Value("string"), "rejected": datasets.Value("string")}
+    )
+    assert standard[0]["prompt"].endswith("\n\nAssistant:")
+    conversational = datasets.load_dataset("json", data_files=str(tmp_path / "c" / "data.jsonl"), split="train")
+    row = conversational[0]
+    assert [turn["role"] for turn in row["prompt"]][:1] == ["user"]
+    assert row["chosen"][0]["role"] == "assistant" and isinstance(row["chosen"][0]["content"], str)
+    assert len(standard) == len(conversational) == 2312
+
+
+def test_parquet_and_save_to_disk_load_back_to_the_same_records(hh_project, tmp_path):
+    options = {"format": "preference", "with_metadata": True}
+    export_write(project=hh_project, options=ExportOptions(**options), out_dir=tmp_path / "j")
+    export_write(project=hh_project, options=ExportOptions(writer="parquet", **options), out_dir=tmp_path / "q")
+    export_write(
+        project=hh_project, options=ExportOptions(writer="hf", test_size=0.2, seed=3, **options), out_dir=tmp_path / "h"
+    )
+    lines = [json.loads(line) for line in (tmp_path / "j" / "data.jsonl").read_text().splitlines()]
+    parquet = datasets.load_dataset("parquet", data_files=str(tmp_path / "q" / "data.parquet"), split="train")
+    assert parquet.to_list() == lines
+    saved = datasets.load_from_disk(str(tmp_path / "h" / "dataset"))
+    assert set(saved) == {"train", "test"}
+    assert 0.15 < len(saved["test"]) / len(lines) < 0.25
+    key = lambda r: (r["source_row"], r["chosen"])  # noqa: E731
+    assert sorted(saved["train"].to_list() + saved["test"].to_list(), key=key) == sorted(lines, key=key)
+
+
+def test_the_tokenized_export_equals_the_notebooks_items(hh_project, tmp_path):
+    from transformers import AutoTokenizer
+
+    call_command(
+        "export_preferences",
+        "--project",
+        "helpful",
+        "--format",
+        "tokenized",
+        "--tokenizer",
+        str(GPT2_TOKENIZER),
+        "--max-length",
+        "64",
+        "--out",
+        str(tmp_path / "t"),
+    )
+    data = TokenizedPreferenceDataset.load(tmp_path / "t" / "tokenized")
+    tokenizer = AutoTokenizer.from_pretrained(GPT2_TOKENIZER)
+    tokenizer.pad_token = tokenizer.eos_token
+    with gzip.open(HH_RLHF_TEST, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle][:50]
+    for i, row in enumerate(rows):
+        for side in ("chosen", "rejected"):
+            encoded = tokenizer(row[side], max_length=64, truncation=True, padding="max_length", return_tensors="pt")
+            assert torch.equal(data[i][f"{side}_input_ids"], encoded["input_ids"].squeeze())
+            assert torch.equal(data[i][f"{side}_attention_mask"], encoded["attention_mask"].squeeze())
+
+
+# Aggregation and filters on a hand-built project ------------------------------------------------
+
+
+@pytest.fixture
+def voters(project):
+    people = [make_user(f"v{i}") for i in range(3)]
+    for person in people:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    return people
+
+
+def export_lines(project, tmp_path, name, **options):
+    result = export_write(
+        project=project,
+        options=ExportOptions(format="preference", with_metadata=True, **options),
+        out_dir=tmp_path / name,
+    )
+    lines = [json.loads(line) for line in (tmp_path / name / "data.jsonl").read_text().splitlines()]
+    manifest = json.loads((tmp_path / name / "manifest.json").read_text())
+    assert manifest["filter_effects"] == result.filter_effects
+    return lines, manifest
+
+
+def test_majorities_ties_and_pairs_without_a_majority(project, voters, tmp_path):
+    p1, p2, p3 = make_pairs(project, 3)
+    votes = {p1.id: ["a", "a", "b"], p2.id: ["a", "b", "tie"], p3.id: ["b", "tie", "skip"]}
+    for i, person in enumerate(voters):
+        judgments_bulk(project, person, choose=lambda pair_id, _p, i=i: votes[pair_id][i])
+    lines, manifest = export_lines(project, tmp_path, "agg")
+    by_pair = {line["pair_id"]: line for line in lines}
+    assert set(by_pair) == {p1.id, p3.id}
+    assert by_pair[p1.id]["chosen"] == p1.response_a and by_pair[p1.id]["agreement"] == pytest.approx(2 / 3)
+    assert by_pair[p3.id]["chosen"] == p3.response_b
+    assert (by_pair[p3.id]["n_judgments"], by_pair[p3.id]["n_decisive"], by_pair[p3.id]["agreement"]) == (3, 1, 1.0)
+    assert manifest["counts"]["pairs_without_majority"] == 1
+    per_judgment, manifest = export_lines(project, tmp_path, "per", per_judgment=True)
+    assert len(per_judgment) == 6  # decisive judgments only: 3 + 2 + 1
+    assert manifest["counts"]["ties_excluded"] == 2 and manifest["counts"]["skips_excluded"] == 1
+    assert {line["judgment_id"] for line in per_judgment} == set(
+        Judgment.objects.exclude(side__in=["tie", "skip"]).values_list("id", flat=True)
+    )
+
+
+def test_each_filter_removes_exactly_what_it_should_and_says_so(project, voters, tmp_path):
+    pairs = make_pairs(project, 6)
+    # v0 and v1 agree on every pair; v2 disagrees on the last three.
+    for i, person in enumerate(voters):
+        judgments_bulk(
+            project,
+            person,
+            choose=lambda pair_id, _p, i=i: "b" if i == 2 and pair_id >= pairs[3].id else "a",
+            minutes_apart=2,
+        )
+    everything, _ = export_lines(project, tmp_path, "all")
+    assert len(everything) == 6
+    high, manifest = export_lines(project, tmp_path, "agree", min_agreement=0.9)
+    assert {line["pair_id"] for line in high} == {p.id for p in pairs[:3]}
+    assert manifest["filter_effects"] == {"min_agreement": 3}
+    enough, manifest = export_lines(project, tmp_path, "min", min_judgments=4)
+    assert enough == [] and manifest["filter_effects"] == {"min_judgments": 6}
+    # Judgment i of each annotator is answered 2*i minutes into the sitting: keep the first two pairs.
+    early, manifest = export_lines(project, tmp_path, "early", max_sitting_minutes=2)
+    assert {line["pair_id"] for line in early} == {p.id for p in pairs[:2]}
+    assert manifest["filter_effects"] == {"max_sitting_minutes": 12}
+    first, manifest = export_lines(project, tmp_path, "index", max_index_in_sitting=1)
+    assert {line["pair_id"] for line in first} == {pairs[0].id}
+    assert manifest["filter_effects"] == {"max_index_in_sitting": 15}
+    Pair.objects.filter(pk=pairs[0].pk).update(source_name="elsewhere")
+    other, manifest = export_lines(project, tmp_path, "source", source="elsewhere")
+    assert [line["pair_id"] for line in other] == [pairs[0].id] and manifest["filter_effects"] == {"source": 5}
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    none, manifest = export_lines(project, tmp_path, "since", since=future)
+    assert none == [] and manifest["filter_effects"] == {"since": 18}
+
+
+def test_similarity_filters_use_the_measures_stored_on_pairs(project, voters, tmp_path):
+    pairs = make_pairs(project, 2)
+    Pair.objects.filter(pk=pairs[1].pk).update(response_b=pairs[1].response_a + "!")
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    kept, manifest = export_lines(project, tmp_path, "sim", max_response_similarity=0.9)
+    assert [line["pair_id"] for line in kept] == [pairs[0].id]
+    assert manifest["filter_effects"] == {"max_response_similarity": 1}
+    assert Pair.objects.filter(response_similarity__isnull=False).count() == 2

@@ -1,0 +1,86 @@
+"""Export jobs in a real Celery worker; downloads only for the job's project's leads and engineers."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+import zipfile
+
+import pytest
+from rest_framework.test import APIClient
+
+from annotate.models import Membership, Role
+from exporter.models import ExportJob
+from tests.conftest import make_pairs, make_user
+from tests.factories import judgments_as_the_source_chose
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def wait_done(job_id: int) -> ExportJob:
+    for _ in range(600):
+        job = ExportJob.objects.get(pk=job_id)
+        if job.state in {"done", "failed"}:
+            return job
+        time.sleep(0.1)
+    raise AssertionError("the export did not finish")
+
+
+def test_an_export_job_runs_in_a_worker_and_only_its_project_may_download_it(
+    live_worker, project, lead, engineer, annotator, outsider
+):
+    make_pairs(project, 12)
+    judgments_as_the_source_chose(project, annotator)
+    response = client_for(engineer).post("/api/projects/helpful/exports/", {"format": "preference"}, format="json")
+    assert response.status_code == 202
+    job = wait_done(response.json()["id"])
+    assert job.state == "done", job.error
+    assert job.counts["records"] == 12
+    url = f"/api/projects/helpful/exports/{job.id}/download/"
+    download = client_for(lead).get(url)
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == job.sha256 and len(body) == job.size
+    names = zipfile.ZipFile(io.BytesIO(body)).namelist()
+    assert sorted(names) == ["README.md", "data.jsonl", "manifest.json"]
+    assert client_for(annotator).get(url).status_code == 404
+    assert client_for(outsider).get(url).status_code == 404
+    assert client_for(None).get(url).status_code == 403
+    stranger = make_user("stranger")
+    Membership.objects.create(user=stranger, project=outsider.memberships.get().project, role=Role.ENGINEER)
+    assert client_for(stranger).get(url).status_code == 404
+    assert client_for(stranger).get(f"/api/projects/helpful/exports/{job.id}/").status_code == 404
+    page = APIClient()
+    page.force_login(lead)
+    assert page.get(f"/projects/helpful/exports/{job.id}/download/").status_code == 200
+    page.force_login(annotator)
+    assert page.get(f"/projects/helpful/exports/{job.id}/download/").status_code == 404
+
+
+def test_a_failed_export_shows_its_error(live_worker, project, lead, annotator):
+    make_pairs(project, 3)
+    judgments_as_the_source_chose(project, annotator)
+    response = client_for(lead).post(
+        "/api/projects/helpful/exports/", {"format": "tokenized", "tokenizer": "no-such/tokenizer"}, format="json"
+    )
+    job = wait_done(response.json()["id"])
+    assert job.state == "failed"
+    assert job.error.startswith("OSError: ")  # the tokenizer could not be loaded
+    detail = client_for(lead).get(f"/api/projects/helpful/exports/{job.id}/").json()
+    assert detail["state"] == "failed" and detail["error"] == job.error
+    assert client_for(lead).get(f"/api/projects/helpful/exports/{job.id}/download/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_annotators_cannot_start_exports_and_bad_options_are_refused(project, lead, annotator):
+    assert client_for(annotator).post("/api/projects/helpful/exports/", {}, format="json").status_code == 404
+    bad = client_for(lead).post("/api/projects/helpful/exports/", {"format": "csv"}, format="json")
+    assert bad.status_code == 400 and "format" in bad.json()
+    path = client_for(lead).post("/api/projects/helpful/exports/", {"tokenizer": "/etc/passwd"}, format="json")
+    assert path.status_code == 400
