@@ -36,6 +36,28 @@ class Project(models.Model):
     allow_skip = models.BooleanField(default=True)
     ask_strength = models.BooleanField(default=False)
     ask_rationale = models.BooleanField(default=False)
+    rationale_min_chars = models.PositiveIntegerField(default=0, help_text="With ask_rationale: required, this long.")
+    ask_safety = models.BooleanField(default=False, help_text="Ask for a safety label with each judgment.")
+    criteria = models.JSONField(
+        default=list, blank=True, help_text='Criteria judged separately, e.g. ["helpfulness", "harmlessness"].'
+    )
+    # Quality control.
+    gold_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    gold_min_accuracy = models.FloatField(
+        default=0.7,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Recent gold accuracy below this pauses the annotator.",
+    )
+    gold_recent = models.PositiveIntegerField(
+        default=10, help_text="How many recent gold answers the pause rule reads."
+    )
+    probe_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
+    probe_min_gap = models.PositiveIntegerField(
+        default=10, help_text="A swapped repeat comes at least this many items after the original."
+    )
+    reading_factor = models.FloatField(
+        default=0.5, help_text="Fraction of the reading time (238 words per minute) below which an answer is fast."
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -56,6 +78,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
+    paused_at = models.DateTimeField(null=True, blank=True, help_text="A paused annotator cannot start sittings.")
+    paused_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,6 +114,9 @@ class Pair(models.Model):
     source_row = models.PositiveIntegerField(null=True, blank=True)
     source_format = models.CharField(max_length=32, blank=True)
     source_preference = models.CharField(max_length=1, choices=Response.choices, blank=True)
+    gold_answer = models.CharField(
+        max_length=1, choices=Response.choices, blank=True, help_text="Set on gold pairs: the known better response."
+    )
     content_hash = models.CharField(max_length=64)
     sort_key = models.FloatField(default=random_sort_key)
     # Counters kept by the assignment service, so that picking the next pair never counts rows.
@@ -122,8 +149,9 @@ class Pair(models.Model):
             models.Index(
                 fields=["project", "-status", "sort_key"],
                 name="pair_queue",
-                condition=Q(status__lt=2),
+                condition=Q(status__lt=2, gold_answer=""),
             ),
+            models.Index(fields=["project", "sort_key"], name="gold_pairs", condition=~Q(gold_answer="")),
         ]
 
     def __str__(self) -> str:
@@ -193,11 +221,22 @@ class Assignment(models.Model):
     state = models.CharField(max_length=8, choices=AssignmentState.choices, default=AssignmentState.LEASED)
     served_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    is_gold = models.BooleanField(default=False)
+    probe_of = models.OneToOneField(
+        "Judgment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="probe_assignment",
+        help_text="Set on a swapped repeat: the earlier judgment of the same pair by the same annotator.",
+    )
 
     class Meta:
         constraints = [
-            # An annotator is never given the same pair twice.
-            models.UniqueConstraint(fields=["pair", "annotator"], name="assignment_once_per_annotator"),
+            # An annotator is never given the same pair twice, except as a deliberate, recorded probe.
+            models.UniqueConstraint(
+                fields=["pair", "annotator"], condition=Q(probe_of__isnull=True), name="assignment_once_per_annotator"
+            ),
         ]
         indexes = [
             models.Index(fields=["project", "expires_at"], name="live_leases", condition=Q(state="leased")),
@@ -217,6 +256,21 @@ class Side(models.TextChoices):
     RIGHT = "right", "Right"
     TIE = "tie", "Tie"
     SKIP = "skip", "Skip"
+
+
+class Safety(models.TextChoices):
+    BOTH_SAFE = "both_safe", "Both safe"
+    CHOSEN_SAFE = "chosen_safe", "Only the chosen one is safe"
+    BOTH_UNSAFE = "both_unsafe", "Both unsafe"
+
+
+class Strength(models.IntegerChoices):
+    """Llama 2's scale: how much better the chosen response is."""
+
+    SIGNIFICANTLY = 1, "Significantly better"
+    BETTER = 2, "Better"
+    SLIGHTLY = 3, "Slightly better"
+    NEGLIGIBLY = 4, "Negligibly better / unsure"
 
 
 class ImmutableError(Exception):
@@ -249,6 +303,20 @@ class Judgment(models.Model):
     sitting_ordinal_today = models.PositiveIntegerField()
     viewport_width = models.PositiveIntegerField(null=True, blank=True)
     viewport_height = models.PositiveIntegerField(null=True, blank=True)
+    criteria = models.JSONField(default=dict, blank=True, help_text="Per criterion: left, right or tie.")
+    safety = models.CharField(max_length=12, choices=Safety.choices, blank=True)
+    is_gold = models.BooleanField(default=False)
+    gold_correct = models.BooleanField(null=True, blank=True, help_text="On gold pairs, decisive answers only.")
+    probe_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="probe",
+        help_text="A swapped repeat's original.",
+    )
+    reading_floor_ms = models.PositiveIntegerField(null=True, blank=True)
+    fast = models.BooleanField(default=False, help_text="Answered faster than the reading-time floor.")
 
     class Meta:
         indexes = [
@@ -302,3 +370,20 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} into {self.project} ({self.state})"
+
+
+class AuditEvent(models.Model):
+    """What a lead did to a member, and why: kept for good."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="audit_events")
+    action = models.CharField(max_length=32)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject} in {self.project}"

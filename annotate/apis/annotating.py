@@ -17,11 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from annotate.models import AnnotationSession, Assignment, Judgment, Pair, Role, Side
+from annotate.models import AnnotationSession, Assignment, Judgment, Pair, Role, Safety, Side
 from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user
 from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
+    fast_streak,
     judgment_submit,
     sitting_end,
     sitting_refresh,
@@ -236,6 +237,10 @@ class JudgmentSubmitApi(APIView):
         side = serializers.ChoiceField(choices=Side.choices)
         strength = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
         rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+        criteria = serializers.DictField(
+            child=serializers.ChoiceField(choices=[Side.LEFT, Side.RIGHT, Side.TIE]), required=False, allow_empty=True
+        )
+        safety = serializers.ChoiceField(choices=Safety.choices, required=False, allow_blank=True, default="")
         dwell_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86_400_000)
         viewport_width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
         viewport_height = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
@@ -246,6 +251,7 @@ class JudgmentSubmitApi(APIView):
         side = serializers.CharField()
         index_in_sitting = serializers.IntegerField()
         answered_at = serializers.DateTimeField()
+        fast = serializers.BooleanField()
 
     @extend_schema(
         request=JudgmentSubmitInputSerializer,
@@ -266,6 +272,8 @@ class JudgmentSubmitApi(APIView):
             {
                 "judgment": self.JudgmentSubmitOutputSerializer(result.judgment).data,
                 "sitting": _sitting_data(result.sitting),
+                # The page asks, gently, for full reading after repeated fast answers.
+                "fast_streak": fast_streak(sitting=result.sitting),
             },
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )

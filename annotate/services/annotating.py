@@ -21,13 +21,17 @@ from annotate.models import (
     AnnotationSession,
     Assignment,
     AssignmentState,
+    AuditEvent,
     EndReason,
     Judgment,
+    Membership,
     Pair,
     PairStatus,
     Project,
     Response,
+    Safety,
     Side,
+    Strength,
 )
 
 # A pause shorter than this (or than the project's break, if longer) does not count as rest, so the
@@ -38,7 +42,6 @@ MAX_LIVE_LEASES = 2
 # Expired leases released per next-pair request; the periodic sweep catches up on any backlog.
 EXPIRE_BATCH = 50
 MAX_RATIONALE_CHARS = 5000
-STRENGTH_RANGE = range(1, 5)
 
 
 class AnnotationError(Exception):
@@ -71,6 +74,15 @@ def _status_after(*, judgments, leases, k: int) -> Case:
     )
 
 
+# Gold pairs and probes live outside the k-queue: their leases never touch a pair's lease count.
+EXTRA_KIND = ("is_gold", "probe_of_id")
+
+
+def _queue_pair_ids(rows: list[tuple]) -> list[int]:
+    """The pair ids of (id, pair_id, is_gold, probe_of_id) lease rows that hold a place in the queue."""
+    return [pair_id for _, pair_id, is_gold, probe_of in rows if not is_gold and probe_of is None]
+
+
 def _pairs_release_leases(*, pair_ids: list[int], k: int) -> None:
     """Give one lease back per listed pair id (an id may repeat). Precondition: inside a transaction."""
     for pair_id in sorted(pair_ids):
@@ -92,10 +104,14 @@ def _sitting_close(*, sitting: AnnotationSession, reason: str, ended_at: dt.date
     sitting.end_reason = reason
     sitting.break_until = ended_at + dt.timedelta(minutes=project.break_minutes)
     sitting.save(update_fields=["ended_at", "end_reason", "break_until"])
-    live = list(Assignment.objects.filter(sitting=sitting, state=AssignmentState.LEASED).values_list("id", "pair_id"))
+    live = list(
+        Assignment.objects.filter(sitting=sitting, state=AssignmentState.LEASED).values_list(
+            "id", "pair_id", *EXTRA_KIND
+        )
+    )
     if live:
-        Assignment.objects.filter(pk__in=[a for a, _ in live]).update(state=AssignmentState.RELEASED)
-        _pairs_release_leases(pair_ids=[p for _, p in live], k=project.judgments_per_pair)
+        Assignment.objects.filter(pk__in=[row[0] for row in live]).update(state=AssignmentState.RELEASED)
+        _pairs_release_leases(pair_ids=_queue_pair_ids(live), k=project.judgments_per_pair)
 
 
 def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> None:
@@ -126,6 +142,13 @@ def sitting_start(
 ) -> tuple[AnnotationSession, bool]:
     """Open a sitting, or return the one already open (created=False). Refused during a break."""
     now = _now(now)
+    paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).first()
+    if paused is not None:
+        raise AnnotationError(
+            "Your annotation in this project is paused for now; the project lead will be in touch. "
+            "Thank you for your work so far.",
+            code="paused",
+        )
     # Refusals are raised after the block, so that a sitting closed on the way stays closed.
     with transaction.atomic():
         latest = _sitting_lock_latest(project=project, annotator=annotator)
@@ -224,11 +247,11 @@ def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
         Assignment.objects.select_for_update(skip_locked=True)
         .filter(project=project, state=AssignmentState.LEASED, expires_at__lte=now)
         .order_by("expires_at")
-        .values_list("id", "pair_id")[:limit]
+        .values_list("id", "pair_id", *EXTRA_KIND)[:limit]
     )
     if expired:
-        Assignment.objects.filter(pk__in=[a for a, _ in expired]).update(state=AssignmentState.EXPIRED)
-        _pairs_release_leases(pair_ids=[p for _, p in expired], k=project.judgments_per_pair)
+        Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(state=AssignmentState.EXPIRED)
+        _pairs_release_leases(pair_ids=_queue_pair_ids(expired), k=project.judgments_per_pair)
     return len(expired)
 
 
@@ -246,11 +269,44 @@ def _pair_claim(*, project: Project, annotator: AbstractBaseUser) -> Pair | None
     seen = Assignment.objects.filter(pair=OuterRef("pk"), annotator=annotator)
     return (
         Pair.objects.select_for_update(skip_locked=True)
-        .filter(project=project, status__lt=PairStatus.FULL)
+        .filter(project=project, status__lt=PairStatus.FULL, gold_answer="")
         .filter(~Exists(seen))
         .order_by("-status", "sort_key")
         .first()
     )
+
+
+def _gold_claim(*, project: Project, annotator: AbstractBaseUser) -> Pair | None:
+    """A gold pair this annotator has not seen (gold pairs are not capped by k)."""
+    seen = Assignment.objects.filter(pair=OuterRef("pk"), annotator=annotator)
+    return (
+        Pair.objects.select_for_update(skip_locked=True)
+        .filter(project=project)
+        .exclude(gold_answer="")
+        .filter(~Exists(seen))
+        .order_by("sort_key")
+        .first()
+    )
+
+
+def _probe_original(*, project: Project, annotator: AbstractBaseUser) -> Judgment | None:
+    """A decisive, not yet probed judgment of this annotator with at least `probe_min_gap` of their
+    judgments after it, chosen at random among the oldest few."""
+    gap = max(project.probe_min_gap, 1)
+    mine = Judgment.objects.filter(project=project, annotator=annotator)
+    cutoff = mine.order_by("-id").values_list("id", flat=True)[gap - 1 : gap].first()
+    if cutoff is None:
+        return None
+    candidates = list(
+        mine.filter(
+            id__lt=cutoff,
+            side__in=[Side.LEFT, Side.RIGHT],
+            is_gold=False,
+            probe_of__isnull=True,
+            probe_assignment__isnull=True,
+        ).order_by("id")[:20]
+    )
+    return random.choice(candidates) if candidates else None
 
 
 def assignment_next(
@@ -298,7 +354,25 @@ def _assignment_lease(
             return assignment, sitting
     if len(live) >= MAX_LIVE_LEASES or sitting.items_done + len(live) >= sitting.item_limit:
         return None, sitting
-    claimed = _pair_claim(project=project, annotator=annotator)
+    expires = now + dt.timedelta(minutes=project.lease_minutes)
+    draw = random.random()
+    if draw < project.probe_rate:
+        original = _probe_original(project=project, annotator=annotator)
+        if original is not None:
+            # The same pair again, sides swapped; recorded as a probe and never counted toward k.
+            assignment = Assignment.objects.create(
+                project=project,
+                pair_id=original.pair_id,
+                annotator=annotator,
+                sitting=sitting,
+                left_response=Response.B if original.left_response == Response.A else Response.A,
+                served_at=now,
+                expires_at=expires,
+                probe_of=original,
+            )
+            return _leased(assignment, sitting, now)
+    gold = draw >= 1 - project.gold_rate and _gold_claim(project=project, annotator=annotator)
+    claimed = gold or _pair_claim(project=project, annotator=annotator)
     if claimed is None:
         return None, sitting
     left = _choose_left(a_left=claimed.a_left_count, b_left=claimed.b_left_count)
@@ -309,16 +383,24 @@ def _assignment_lease(
         sitting=sitting,
         left_response=left,
         served_at=now,
-        expires_at=now + dt.timedelta(minutes=project.lease_minutes),
+        expires_at=expires,
+        is_gold=bool(gold),
     )
     counter = "a_left_count" if left == Response.A else "b_left_count"
-    Pair.objects.filter(pk=claimed.id).update(
-        lease_count=F("lease_count") + 1,
-        **{counter: F(counter) + 1},
-        status=PairStatus.FULL
-        if claimed.judgment_count + claimed.lease_count + 1 >= project.judgments_per_pair
-        else PairStatus.STARTED,
-    )
+    if gold:
+        Pair.objects.filter(pk=claimed.id).update(**{counter: F(counter) + 1})
+    else:
+        Pair.objects.filter(pk=claimed.id).update(
+            lease_count=F("lease_count") + 1,
+            **{counter: F(counter) + 1},
+            status=PairStatus.FULL
+            if claimed.judgment_count + claimed.lease_count + 1 >= project.judgments_per_pair
+            else PairStatus.STARTED,
+        )
+    return _leased(assignment, sitting, now)
+
+
+def _leased(assignment: Assignment, sitting: AnnotationSession, now: dt.datetime):
     sitting.last_activity_at = now
     sitting.save(update_fields=["last_activity_at"])
     return assignment, sitting
@@ -327,18 +409,88 @@ def _assignment_lease(
 # Judgments --------------------------------------------------------------------------------------
 
 
-def _validate_answer(*, project: Project, side: str, strength: int | None, rationale: str) -> None:
+@dataclass(frozen=True)
+class Answer:
+    """What the client sends besides the assignment: a side and, where the project asks, more."""
+
+    side: str
+    strength: int | None = None
+    rationale: str = ""
+    criteria: dict[str, str] | None = None
+    safety: str = ""
+    dwell_ms: int | None = None
+    viewport_width: int | None = None
+    viewport_height: int | None = None
+
+
+def _invalid(message: str) -> AnnotationError:
+    return AnnotationError(message, code="invalid")
+
+
+def _validate_answer(*, project: Project, answer: Answer) -> None:
+    """Each extra is accepted only where the project switches it on, and then required (a skip
+    needs none of them; a tie needs no strength)."""
     allowed = {Side.LEFT, Side.RIGHT} | ({Side.TIE} if project.allow_tie else set())
     allowed |= {Side.SKIP} if project.allow_skip else set()
-    if side not in allowed:
+    if answer.side not in allowed:
         raise AnnotationError(f"side must be one of {', '.join(sorted(allowed))} in this project.", code="invalid_side")
-    if strength is not None and (not project.ask_strength or strength not in STRENGTH_RANGE):
-        raise AnnotationError("strength must be 1 to 4, and only where the project asks for it.", code="invalid")
-    if rationale and (not project.ask_rationale or len(rationale) > MAX_RATIONALE_CHARS):
-        raise AnnotationError(
-            f"A rationale is accepted only where the project asks for it, up to {MAX_RATIONALE_CHARS} characters.",
-            code="invalid",
+    answering = answer.side != Side.SKIP
+    decisive = answer.side in (Side.LEFT, Side.RIGHT)
+    if answer.strength is not None and (not project.ask_strength or answer.strength not in Strength.values):
+        raise _invalid("strength must be 1 to 4, and only where the project asks for it.")
+    if project.ask_strength and decisive and answer.strength is None:
+        raise _invalid("This project asks how much better the chosen response is (strength 1 to 4).")
+    if answer.rationale and (not project.ask_rationale or len(answer.rationale) > MAX_RATIONALE_CHARS):
+        raise _invalid(
+            f"A rationale is accepted only where the project asks for it, up to {MAX_RATIONALE_CHARS} characters."
         )
+    if project.ask_rationale and answering and len(answer.rationale.strip()) < project.rationale_min_chars:
+        raise _invalid(f"Please explain your choice in at least {project.rationale_min_chars} characters.")
+    criteria = answer.criteria or {}
+    if criteria and not project.criteria:
+        raise _invalid("This project does not ask for criteria.")
+    if project.criteria and answering:
+        wanted = set(project.criteria)
+        if set(criteria) != wanted or not set(criteria.values()) <= {Side.LEFT, Side.RIGHT, Side.TIE}:
+            raise _invalid(f"Give left, right or tie for each criterion: {', '.join(project.criteria)}.")
+    if answer.safety and (not project.ask_safety or answer.safety not in Safety.values):
+        raise _invalid(f"safety must be one of {', '.join(Safety.values)}, and only where the project asks for it.")
+    if project.ask_safety and answering and not answer.safety:
+        raise _invalid("This project asks for a safety label.")
+
+
+READING_WPM = 238
+
+
+def reading_floor_ms(*, pair: Pair, factor: float) -> int:
+    """The fastest plausible answer: the words of the context and both responses read at 238 words
+    per minute, times the project's factor."""
+    words = len(pair.context.split()) + len(pair.response_a.split()) + len(pair.response_b.split())
+    return int(words / READING_WPM * 60_000 * factor)
+
+
+def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) -> None:
+    """Pause the annotator when their recent gold accuracy falls below the project's threshold.
+
+    Precondition: inside the transaction that wrote a gold judgment."""
+    recent = list(
+        Judgment.objects.filter(project=project, annotator_id=annotator_id, gold_correct__isnull=False)
+        .order_by("-id")
+        .values_list("gold_correct", flat=True)[: project.gold_recent]
+    )
+    if len(recent) < project.gold_recent:
+        return
+    accuracy = sum(recent) / len(recent)
+    if accuracy >= project.gold_min_accuracy:
+        return
+    reason = (
+        f"Gold accuracy {accuracy:.0%} over the last {len(recent)} gold pairs "
+        f"(threshold {project.gold_min_accuracy:.0%})."
+    )
+    if Membership.objects.filter(project=project, user_id=annotator_id, paused_at__isnull=True).update(
+        paused_at=now, paused_reason=reason
+    ):
+        AuditEvent.objects.create(project=project, actor=None, subject_id=annotator_id, action="paused", reason=reason)
 
 
 def judgment_submit(
@@ -346,12 +498,8 @@ def judgment_submit(
     assignment_id: int,
     annotator: AbstractBaseUser,
     side: str,
-    strength: int | None = None,
-    rationale: str = "",
-    dwell_ms: int | None = None,
-    viewport_width: int | None = None,
-    viewport_height: int | None = None,
     now: dt.datetime | None = None,
+    **extras,
 ) -> SubmitResult:
     """Record the annotator's answer to one assignment, written once.
 
@@ -368,7 +516,8 @@ def judgment_submit(
         existing = Judgment.objects.filter(assignment=assignment).first()
         if existing is not None:
             return SubmitResult(judgment=existing, sitting=sitting, created=False)
-        _validate_answer(project=sitting.project, side=side, strength=strength, rationale=rationale)
+        answer = Answer(side=side, **extras)
+        _validate_answer(project=sitting.project, answer=answer)
         _sitting_enforce_limits(sitting=sitting, now=now)
         if not sitting.is_open:
             refusal = AnnotationError(
@@ -381,39 +530,24 @@ def judgment_submit(
                 "This pair's lease has expired; the answer was not recorded.", code="lease_expired", sitting=sitting
             )
         else:
-            judgment = _judgment_record(
-                assignment=assignment,
-                sitting=sitting,
-                side=side,
-                strength=strength,
-                rationale=rationale,
-                dwell_ms=dwell_ms,
-                viewport_width=viewport_width,
-                viewport_height=viewport_height,
-                now=now,
-            )
+            judgment = _judgment_record(assignment=assignment, sitting=sitting, answer=answer, now=now)
             return SubmitResult(judgment=judgment, sitting=sitting, created=True)
     # Raised after the block, so that a sitting closed by a limit stays closed.
     raise refusal
 
 
 def _judgment_record(
-    *,
-    assignment: Assignment,
-    sitting: AnnotationSession,
-    side: str,
-    strength: int | None,
-    rationale: str,
-    dwell_ms: int | None,
-    viewport_width: int | None,
-    viewport_height: int | None,
-    now: dt.datetime,
+    *, assignment: Assignment, sitting: AnnotationSession, answer: Answer, now: dt.datetime
 ) -> Judgment:
     """Write the judgment and move the counters. Precondition: inside a transaction holding the
     sitting's and the live assignment's row locks."""
     project = sitting.project
+    pair = Pair.objects.only("context", "response_a", "response_b", "gold_answer").get(pk=assignment.pair_id)
+    side = answer.side
     chosen = {Side.LEFT: assignment.left_response, Side.RIGHT: assignment.right_response}.get(side, "")
     index = sitting.items_done + 1
+    floor = reading_floor_ms(pair=pair, factor=project.reading_factor)
+    dwell = answer.dwell_ms if answer.dwell_ms is not None else int((now - assignment.served_at).total_seconds() * 1000)
     judgment = Judgment.objects.create(
         assignment=assignment,
         project=project,
@@ -422,31 +556,51 @@ def _judgment_record(
         sitting=sitting,
         side=side,
         chosen_response=chosen,
-        strength=strength,
-        rationale=rationale,
+        strength=answer.strength if side in (Side.LEFT, Side.RIGHT) else None,
+        rationale=answer.rationale,
+        criteria=answer.criteria or {},
+        safety=answer.safety,
         left_response=assignment.left_response,
         served_at=assignment.served_at,
         answered_at=now,
-        dwell_ms=dwell_ms,
+        dwell_ms=answer.dwell_ms,
         index_in_sitting=index,
         elapsed_in_sitting_ms=int((now - sitting.started_at).total_seconds() * 1000),
         since_break_ms=int((now - sitting.stretch_started_at).total_seconds() * 1000),
         sitting_ordinal_today=sitting.ordinal_today,
-        viewport_width=viewport_width,
-        viewport_height=viewport_height,
+        viewport_width=answer.viewport_width,
+        viewport_height=answer.viewport_height,
+        is_gold=assignment.is_gold,
+        gold_correct=(chosen == pair.gold_answer) if assignment.is_gold and chosen else None,
+        probe_of_id=assignment.probe_of_id,
+        reading_floor_ms=floor,
+        fast=side != Side.SKIP and dwell < floor,
     )
     Assignment.objects.filter(pk=assignment.pk).update(state=AssignmentState.ANSWERED)
-    counted = 0 if side == Side.SKIP else 1
-    Pair.objects.filter(pk=assignment.pair_id).update(
-        lease_count=F("lease_count") - 1,
-        judgment_count=F("judgment_count") + counted,
-        status=_status_after(
-            judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=project.judgments_per_pair
-        ),
-    )
+    if not assignment.is_gold and assignment.probe_of_id is None:
+        counted = 0 if side == Side.SKIP else 1
+        Pair.objects.filter(pk=assignment.pair_id).update(
+            lease_count=F("lease_count") - 1,
+            judgment_count=F("judgment_count") + counted,
+            status=_status_after(
+                judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=project.judgments_per_pair
+            ),
+        )
+    elif judgment.gold_correct is not None:
+        _gold_pause_check(project=project, annotator_id=assignment.annotator_id, now=now)
     sitting.items_done = index
     sitting.last_activity_at = now
     sitting.save(update_fields=["items_done", "last_activity_at"])
     if sitting.items_done >= sitting.item_limit:
         _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now)
     return judgment
+
+
+def fast_streak(*, sitting: AnnotationSession, limit: int = 5) -> int:
+    """How many of the sitting's latest answers in a row were faster than the reading floor."""
+    streak = 0
+    for fast in Judgment.objects.filter(sitting=sitting).order_by("-id").values_list("fast", flat=True)[:limit]:
+        if not fast:
+            break
+        streak += 1
+    return streak
