@@ -7,6 +7,7 @@ The record builders, aggregation and writers are the Django-free modules beside 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 FORMATS = (*records.FORMATS, "tokenized")
 WRITERS = ("jsonl", "jsonl.gz", "parquet", "hf")
+AGGREGATES = ("majority", "dawid-skene")
 JUDGMENT_FIELDS = (
     "id",
     "pair_id",
@@ -49,7 +51,16 @@ JUDGMENT_FIELDS = (
     "sitting_ordinal_today",
     "viewport_width",
     "viewport_height",
+    "criteria",
+    "safety",
+    "rationale",
+    "fast",
+    "is_gold",
+    "probe_of_id",
 )
+PER_JUDGMENT_COLUMNS = (*aggregation.PER_JUDGMENT_FIELDS, "criteria", "safety", "rationale", "fast")
+# Llama 2's margins for its strength scale (Strength 1..4: significantly, better, slightly, negligibly).
+STRENGTH_MARGIN = {1: 3, 2: 2, 3: 1, 4: 0}
 PAIR_FIELDS = (
     "id",
     "context",
@@ -75,6 +86,9 @@ class ExportOptions:
     writer: str = "jsonl"
     per_judgment: bool = False
     with_metadata: bool = False
+    aggregate: str = "majority"
+    include_gold: bool = False
+    include_probes: bool = False
     min_judgments: int | None = None
     min_agreement: float | None = None
     max_similarity: float | None = None
@@ -93,6 +107,8 @@ class ExportOptions:
     def check(self) -> None:
         if self.format not in FORMATS:
             raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}.")
+        if self.aggregate not in AGGREGATES:
+            raise ExportError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {self.aggregate!r}.")
         if self.writer not in WRITERS:
             raise ExportError(f"writer must be one of {', '.join(WRITERS)}, not {self.writer!r}.")
         if self.format == records.FORMAT_HH_RLHF and self.writer in {"parquet", "hf"} and self.with_metadata:
@@ -149,6 +165,9 @@ def _judgments_filtered(*, project: Project, options: ExportOptions, effects: di
     rows = list(Judgment.objects.filter(project=project).order_by("id").values(*JUDGMENT_FIELDS))
     for row in rows:
         row["judgment_id"] = row.pop("id")
+    # Gold answers and swapped repeats are instruments for measuring annotators, not data: out by default.
+    rows = _keep(rows, lambda r: not r["is_gold"], "gold_excluded", effects, not options.include_gold)
+    rows = _keep(rows, lambda r: r["probe_of_id"] is None, "probes_excluded", effects, not options.include_probes)
     flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
     rows = _keep(rows, lambda r: r["annotator_id"] not in flagged, "exclude_flagged", effects, options.exclude_flagged)
     limit_ms = (options.max_sitting_minutes or 0) * 60_000
@@ -205,24 +224,31 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
     out: list[tuple[tuple, str, dict]] = []
     counts: dict[str, Any] = {"judgments_in": len(judgments)}
     if options.per_judgment:
-        per = aggregation.judgments_per_record(rows=judgments)
+        per = aggregation.judgments_per_record(rows=judgments, fields=PER_JUDGMENT_COLUMNS)
         counts |= per.counts
         for pair_id, winner, metadata in per.records:
             out.append(((*_order_key(pairs[pair_id]), metadata["judgment_id"]), pair_id, winner, metadata))
     else:
         aggregated = aggregation.pairs_aggregate(votes_by_pair=aggregation.votes_group(rows=judgments))
-        counts |= aggregated.counts
-        outcomes = aggregated.outcomes
+        if options.aggregate == "dawid-skene":
+            outcomes = _dawid_skene(judgments=judgments)
+            counts["pairs_in"] = aggregated.counts["pairs_in"]
+            counts["pairs_without_winner"] = counts["pairs_in"] - len(outcomes)
+        else:
+            outcomes = {pair_id: (outcome, {}) for pair_id, outcome in aggregated.outcomes.items()}
+            counts |= aggregated.counts
         if options.min_judgments is not None:
-            kept = {k: o for k, o in outcomes.items() if o.n_decisive >= options.min_judgments}
+            kept = {k: o for k, o in outcomes.items() if o[0].n_decisive >= options.min_judgments}
             effects["min_judgments"] = len(outcomes) - len(kept)
             outcomes = kept
         if options.min_agreement is not None:
-            kept = {k: o for k, o in outcomes.items() if o.agreement >= options.min_agreement}
+            kept = {k: o for k, o in outcomes.items() if o[0].agreement >= options.min_agreement}
             effects["min_agreement"] = len(outcomes) - len(kept)
             outcomes = kept
-        for pair_id, outcome in outcomes.items():
-            out.append((_order_key(pairs[pair_id]), pair_id, outcome.winner, outcome.metadata()))
+        votes = aggregation.votes_group(rows=judgments)
+        for pair_id, (outcome, extra) in outcomes.items():
+            extra = extra | {"strength_margin": strength_margin(votes=votes[pair_id], winner=outcome.winner)}
+            out.append((_order_key(pairs[pair_id]), pair_id, outcome.winner, outcome.metadata() | extra))
     out.sort(key=lambda item: item[0])
     built, keys = [], []
     for _, pair_id, winner, metadata in out:
@@ -246,6 +272,33 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
         keys.append(f"{pair['content_hash']}:{metadata.get('judgment_id', '')}")
     counts["records"] = len(built)
     return built, keys, counts
+
+
+def strength_margin(*, votes: Sequence[dict], winner: str) -> float | None:
+    """Mean signed margin of the decisive votes that carry a strength: Llama 2's margin (3, 2, 1, 0
+    for significantly / better / slightly / negligibly better) for the winner, negated against it.
+    None when no vote has a strength. A reward-model loss can use it as its margin."""
+    signed = [
+        STRENGTH_MARGIN[v["strength"]] * (1 if v["chosen_response"] == winner else -1)
+        for v in votes
+        if v["chosen_response"] in ("a", "b") and v.get("strength") in STRENGTH_MARGIN
+    ]
+    return sum(signed) / len(signed) if signed else None
+
+
+def _dawid_skene(*, judgments: list[dict]) -> dict[int, tuple[aggregation.PairOutcome, dict[str, float]]]:
+    """Dawid–Skene winners, with the posterior of the winner as `confidence`; the other per-pair
+    figures are the majority's, with agreement recomputed for the Dawid–Skene winner."""
+    from exporter.reliability import dawid_skene_aggregate
+
+    by_pair = aggregation.votes_group(rows=judgments)
+    outcomes = {}
+    for pair_id, (winner, confidence) in dawid_skene_aggregate(rows=judgments).items():
+        outcome = aggregation.votes_aggregate(votes=by_pair[pair_id])
+        for_winner = sum(1 for row in by_pair[pair_id] if row["chosen_response"] == winner)
+        outcome = dataclasses.replace(outcome, winner=winner, agreement=for_winner / outcome.n_decisive)
+        outcomes[pair_id] = (outcome, {"confidence": confidence})
+    return outcomes
 
 
 def _bias_summary(project: Project) -> dict[str, Any] | None:

@@ -196,3 +196,58 @@ def test_similarity_filters_use_the_measures_stored_on_pairs(project, voters, tm
     assert [line["pair_id"] for line in kept] == [pairs[0].id]
     assert manifest["filter_effects"] == {"max_response_similarity": 1}
     assert Pair.objects.filter(response_similarity__isnull=False).count() == 2
+
+
+def test_gold_and_probe_judgments_stay_out_of_exports_unless_asked_for(project, voters, tmp_path):
+    pairs = make_pairs(project, 3)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    gold = Judgment.objects.get(pair=pairs[0])
+    Judgment.objects.filter(pk=gold.pk).update(is_gold=True, gold_correct=True)
+    probe = Judgment.objects.get(pair=pairs[1])
+    Judgment.objects.filter(pk=probe.pk).update(probe_of=Judgment.objects.get(pair=pairs[2]))
+    default, manifest = export_lines(project, tmp_path, "default")
+    assert [line["pair_id"] for line in default] == [pairs[2].id]
+    assert manifest["filter_effects"] == {"gold_excluded": 1, "probes_excluded": 1}
+    everything, manifest = export_lines(project, tmp_path, "all", include_gold=True, include_probes=True)
+    assert len(everything) == 3 and manifest["filter_effects"] == {}
+
+
+def test_dawid_skene_follows_the_reliable_annotators_where_majority_cannot(project, tmp_path):
+    """Two reliable annotators agree with the truth on every pair; a random clicker votes at random.
+    On pairs where only one reliable annotator voted, majority has a 1-1 tie with the clicker and
+    drops the pair; Dawid–Skene trusts the reliable annotator."""
+    import random
+
+    people = [make_user(name) for name in ("good1", "good2", "random")]
+    for person in people:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    pairs = make_pairs(project, 60)
+    truth = {p.id: random.Random(p.id).choice("ab") for p in pairs}
+    coin = random.Random(7)
+    clicks = {p.id: coin.choice("ab") for p in pairs}
+    judgments_bulk(project, people[0], choose=lambda pair_id, _p: truth[pair_id], pair_ids=[p.id for p in pairs[:40]])
+    judgments_bulk(project, people[1], choose=lambda pair_id, _p: truth[pair_id], pair_ids=[p.id for p in pairs[20:]])
+    judgments_bulk(project, people[2], choose=lambda pair_id, _p: clicks[pair_id])
+    _, manifest = export_lines(project, tmp_path, "majority")
+    single = {p.id for p in pairs[:20] + pairs[40:]}
+    disagreeing = {pid for pid in single if clicks[pid] != truth[pid]}
+    assert len(disagreeing) > 5
+    assert manifest["counts"]["pairs_without_majority"] == len(disagreeing)
+    ds, manifest = export_lines(project, tmp_path, "ds", aggregate="dawid-skene")
+    assert len(ds) == 60
+    for line in ds:
+        chosen_a = line["chosen"].startswith(" answer A")
+        assert ("a" if chosen_a else "b") == truth[line["pair_id"]]
+    assert min(line["confidence"] for line in ds if line["pair_id"] in disagreeing) > 0.5
+
+
+def test_strength_margins_are_exported(project, voters, tmp_path):
+    make_pairs(project, 1)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    judgments_bulk(project, voters[1], choose=lambda pair_id, _p: "a")
+    judgments_bulk(project, voters[2], choose=lambda pair_id, _p: "b")
+    for person, strength in zip(voters, (1, 3, 2), strict=True):
+        Judgment.objects.filter(annotator=person).update(strength=strength)
+    (line,), _ = export_lines(project, tmp_path, "margin")
+    assert line["strength_margin"] == pytest.approx((3 + 1 - 2) / 3)
+    assert line["mean_strength"] == pytest.approx(2.0)
