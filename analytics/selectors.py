@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analytics.metrics.quality import probe_consistency_column
 from analytics.models import BiasReport
 from annotate.models import JobState, Judgment, Pair, Project
 
 JUDGMENT_FIELDS = {
+    "judgment_id": "id",
     "annotator": "annotator_id",
     "pair_id": "pair_id",
     "sitting_id": "sitting_id",
@@ -20,6 +22,11 @@ JUDGMENT_FIELDS = {
     "since_break_ms": "since_break_ms",
     "source_preference": "pair__source_preference",
     "answered_at": "answered_at",
+    "fast": "fast",
+    "is_gold": "is_gold",
+    "gold_answer": "pair__gold_answer",
+    "gold_correct": "gold_correct",
+    "probe_of": "probe_of_id",
 }
 PAIR_FIELDS = {
     "pair_id": "id",
@@ -44,8 +51,9 @@ def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
 def judgment_frame(*, project: Project) -> pd.DataFrame:
     """One row per judgment of the project, in the column contract of `analytics.metrics`."""
     frame = _frame(Judgment.objects.filter(project=project).order_by("id"), JUDGMENT_FIELDS)
-    for column in ("dwell_ms", "since_break_ms"):
+    for column in ("dwell_ms", "since_break_ms", "gold_correct", "probe_of"):
         frame[column] = frame[column].astype(float)
+    frame["probe_consistent"] = probe_consistency_column(frame)
     return frame
 
 

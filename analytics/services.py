@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from analytics import metrics
-from analytics.metrics import agreement, coverage, fatigue, length, position, similarity
+from analytics.metrics import agreement, coverage, fatigue, length, position, quality, similarity
 from analytics.metrics.jsonable import to_jsonable
 from analytics.models import BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
@@ -72,7 +72,9 @@ def bias_report_request(
 
 def bias_report_payload(*, project: Project) -> dict[str, Any]:
     """All figures of the report, JSON-ready, from columns of the database."""
-    judgments = judgment_frame(project=project)
+    everything = judgment_frame(project=project)
+    # Swapped repeats measure annotators; counted with the pairs they would judge a pair twice.
+    judgments = everything[everything["probe_of"].isna()]
     pairs = pair_frame(project=project)
     measured = pairs.dropna(subset=["transcript_similarity"])
     judged = measured[measured["pair_id"].isin(judgments["pair_id"])] if len(judgments) else measured.iloc[0:0]
@@ -91,7 +93,8 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
                 "response_histogram": similarity.similarity_histogram(measured["response_similarity"].tolist()),
                 "top_near_duplicates": similarity.top_near_duplicates(measured),
             },
-            "fatigue": fatigue.fatigue(judgments),
+            "fatigue": fatigue.fatigue(everything),
+            "quality": quality.quality_by_annotator(everything),
             "speeding": fatigue.speeding(judgments, measured),
             "agreement": agreement.agreement(judgments),
             "coverage": coverage.coverage(pairs, judgments, k=project.judgments_per_pair),

@@ -1,0 +1,212 @@
+"""Fatigue: does speed, side preference or quality change as a sitting goes on?
+
+Per judgment:
+- position in the sitting: `index_in_sitting` (1-based); minutes in the sitting
+  (`elapsed_in_sitting_ms` floored to whole seconds, / 60 000); minutes since the last break
+  (`since_break_ms`, likewise; missing before the first break, those judgments counted apart);
+- dwell: `dwell_ms` (missing values left out);
+- left: 1 if the left side was picked, 0 if the right (decisive judgments only);
+- loo_majority: agreement with the other annotators' majority (`agreement.loo_majority_agreement`);
+- source: agreement with the source's preference (`agreement.source_agreement`);
+- gold, probe: the optional 0/1 columns `gold_correct` and `probe_consistent`, when present;
+- quality, the outcome of the per-annotator flag: gold when known, else loo_majority when
+  defined, else source.
+
+Figures: for each bin (half-open [low, high)) the median dwell and the rate of each 0/1 measure
+with its Wilson interval. Trend tests against index, minutes and minutes since the break:
+Spearman's rho (scipy `spearmanr`) for dwell; logistic-regression slopes (`regression.fit_logit`,
+log-odds per item or per minute) for the 0/1 measures.
+
+Flag: per annotator, the logistic slope of quality on minutes in the sitting; one-sided p of a
+decline (Wald), Benjamini-Hochberg across annotators; flagged when adjusted p < `flag_alpha`.
+
+Speeding: a judgment is faster than reading when dwell_ms < reading floor =
+(words_context + words_response_a + words_response_b) / 238 words per minute, in ms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from analytics.metrics.agreement import loo_majority_agreement, source_agreement
+from analytics.metrics.columns import (
+    DECISIVE_SIDES,
+    INDEX_EDGES,
+    LEFT,
+    MINUTE_EDGES,
+    MS_PER_MINUTE,
+    SINCE_BREAK_MINUTE_EDGES,
+    assign_bins,
+    bin_labels,
+    minutes,
+    require_columns,
+)
+from analytics.metrics.jsonable import to_jsonable
+from analytics.metrics.proportions import benjamini_hochberg, rates_by_bin
+from analytics.metrics.regression import fit_logit, fit_pooled_logit
+
+FLAG_ALPHA = 0.01
+READING_WPM = 238
+BINARY_MEASURES = ("left", "loo_majority", "source", "gold", "probe")
+
+
+def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
+    """The per-judgment table of the module docstring: index, minutes, since_break_minutes, dwell_ms,
+    left, loo_majority, source, gold, probe, quality (0/1 or NaN), indexed like `judgments`."""
+    require_columns(
+        judgments,
+        ("annotator", "pair_id", "side", "chosen_response", "dwell_ms", "index_in_sitting", "elapsed_in_sitting_ms"),
+        table="judgment",
+    )
+    decisive = judgments["side"].isin(DECISIVE_SIDES)
+    missing = pd.Series(np.nan, index=judgments.index)
+    measures = pd.DataFrame(
+        {
+            "annotator": judgments["annotator"],
+            "index": judgments["index_in_sitting"].astype(float),
+            # Whole seconds (floored, so no answer changes minute bin): the trend fits pool equal
+            # values, and a sitting has a few thousand seconds but millions of milliseconds.
+            "minutes": minutes(judgments["elapsed_in_sitting_ms"] // 1000 * 1000),
+            "since_break_minutes": minutes(judgments["since_break_ms"] // 1000 * 1000)
+            if "since_break_ms" in judgments.columns
+            else missing,
+            "dwell_ms": judgments["dwell_ms"].astype(float),
+            "left": (judgments["side"] == LEFT).astype(float).where(decisive),
+            "loo_majority": loo_majority_agreement(judgments),
+            "source": source_agreement(judgments),
+            "gold": judgments["gold_correct"].astype(float) if "gold_correct" in judgments.columns else missing,
+            "probe": judgments["probe_consistent"].astype(float)
+            if "probe_consistent" in judgments.columns
+            else missing,
+        }
+    )
+    measures["quality"] = measures["gold"].fillna(measures["loo_majority"]).fillna(measures["source"])
+    return measures
+
+
+def _by_bins(measures: pd.DataFrame, axis: str, edges: Sequence[float]) -> dict:
+    codes = assign_bins(measures[axis], edges)
+    dwell = measures["dwell_ms"][codes >= 0].groupby(codes[codes >= 0]).median()
+    return {
+        "bins": bin_labels(edges),
+        "median_dwell_ms": [dwell.get(number) for number in range(len(edges) - 1)],
+        **{measure: rates_by_bin(measures[measure], codes, edges) for measure in BINARY_MEASURES},
+    }
+
+
+def _spearman(x: pd.Series, y: pd.Series) -> dict:
+    rows = x.notna() & y.notna()
+    if rows.sum() < 3 or x[rows].nunique() < 2 or y[rows].nunique() < 2:
+        return {"n": int(rows.sum()), "rho": None, "p_value": None}
+    result = spearmanr(x[rows], y[rows])
+    return {"n": int(rows.sum()), "rho": float(result.statistic), "p_value": float(result.pvalue)}
+
+
+def _slope(measures: pd.DataFrame, outcome: str, axis: str) -> dict:
+    fit = fit_logit(measures[outcome], measures[[axis]])
+    slope = (fit["coefficients"] or {}).get(axis)
+    return {"n": fit["n"], "slope": slope, "reason": fit["reason"]}
+
+
+def _trends(measures: pd.DataFrame) -> dict:
+    return {
+        axis: {"dwell_ms": _spearman(measures[axis], measures["dwell_ms"])}
+        | {measure: _slope(measures, measure, axis) for measure in BINARY_MEASURES}
+        for axis in ("index", "minutes", "since_break_minutes")
+    }
+
+
+def _one_sided_decline(slope: dict | None) -> float | None:
+    # Wald two-sided p halved toward a negative slope: H1 is "quality falls with time".
+    if slope is None:
+        return None
+    return slope["p_value"] / 2 if slope["estimate"] < 0 else 1 - slope["p_value"] / 2
+
+
+def quality_decline_flags(measures: pd.DataFrame, *, flag_alpha: float = FLAG_ALPHA) -> list[dict]:
+    """Per annotator: n with a quality value, quality rate, slope of quality per minute in the sitting
+    (log-odds), one-sided p of a decline, BH-adjusted p across annotators, flagged."""
+    observed = measures[measures["quality"].notna()]
+    # Pool equal (annotator, minute) rows once; each annotator's fit then runs on a few rows.
+    pooled = observed.groupby(["annotator", "minutes"], sort=True)["quality"].agg(["sum", "count"]).reset_index()
+    by_annotator = dict(tuple(pooled.groupby("annotator", sort=False)))
+    rows = []
+    for annotator in sorted(measures["annotator"].unique()):
+        mine = by_annotator.get(annotator, pooled.iloc[:0])
+        fit = fit_pooled_logit(
+            mine["sum"].to_numpy(dtype=float),
+            mine["count"].to_numpy(dtype=float),
+            mine[["minutes"]].to_numpy(dtype=float),
+            ["minutes"],
+        )
+        slope = (fit["coefficients"] or {}).get("minutes")
+        n, successes = int(mine["count"].sum()), float(mine["sum"].sum())
+        rows.append(
+            {
+                "annotator": annotator,
+                "n": n,
+                "quality": successes / n if n else None,
+                "slope_per_minute": slope["estimate"] if slope else None,
+                "p_decline": _one_sided_decline(slope),
+                "reason": fit["reason"],
+            }
+        )
+    for row, adjusted in zip(rows, benjamini_hochberg([row["p_decline"] for row in rows]), strict=True):
+        row["p_adjusted"] = adjusted
+        row["flagged"] = adjusted is not None and adjusted < flag_alpha
+    return rows
+
+
+def speeding(judgments: pd.DataFrame, pairs: pd.DataFrame, *, wpm: float = READING_WPM) -> dict:
+    """Judgments answered faster than the reading floor (module docstring), overall and per
+    annotator: {"n" (judgments with a dwell on a pair with word counts), "speeding", "share"}.
+    All sides count, skips included."""
+    require_columns(judgments, ("annotator", "pair_id", "dwell_ms"), table="judgment")
+    require_columns(pairs, ("pair_id", "words_context", "words_response_a", "words_response_b"), table="pair")
+    words = pairs["words_context"] + pairs["words_response_a"] + pairs["words_response_b"]
+    floor_ms = pd.Series((words / wpm * MS_PER_MINUTE).to_numpy(), index=pairs["pair_id"].to_numpy())
+    floors = floor_ms.reindex(judgments["pair_id"]).to_numpy(dtype=float)
+    dwell = judgments["dwell_ms"].to_numpy(dtype=float)
+    # Without a dwell or the pair's word counts there is nothing to compare.
+    known = ~np.isnan(dwell) & ~np.isnan(floors)
+    table = pd.DataFrame({"annotator": judgments["annotator"].to_numpy()[known], "fast": dwell[known] < floors[known]})
+
+    def summary(rows: pd.DataFrame) -> dict:
+        n, count = len(rows), int(rows["fast"].sum())
+        return {"n": n, "speeding": count, "share": count / n if n else None}
+
+    return to_jsonable(
+        {
+            "wpm": wpm,
+            "overall": summary(table),
+            "per_annotator": [{"annotator": a} | summary(g) for a, g in table.groupby("annotator", sort=True)],
+        }
+    )
+
+
+def fatigue(
+    judgments: pd.DataFrame,
+    *,
+    flag_alpha: float = FLAG_ALPHA,
+    index_edges: Sequence[float] = INDEX_EDGES,
+    minute_edges: Sequence[float] = MINUTE_EDGES,
+    since_break_edges: Sequence[float] = SINCE_BREAK_MINUTE_EDGES,
+) -> dict:
+    """Fatigue curves by index, minutes in sitting and minutes since the last break, trend tests,
+    and per-annotator quality-decline flags; JSON-ready (see the module docstring)."""
+    measures = fatigue_measures(judgments)
+    return to_jsonable(
+        {
+            "by_index_in_sitting": _by_bins(measures, "index", index_edges),
+            "by_minutes_in_sitting": _by_bins(measures, "minutes", minute_edges),
+            "by_minutes_since_break": _by_bins(measures, "since_break_minutes", since_break_edges),
+            "before_first_break": int(measures["since_break_minutes"].isna().sum()),
+            "trends": _trends(measures),
+            "per_annotator": quality_decline_flags(measures, flag_alpha=flag_alpha),
+            "flag_alpha": flag_alpha,
+        }
+    )

@@ -1,0 +1,161 @@
+"""Length preference: does the chosen response win by being longer?
+
+The seed notebook's definitions, reproduced exactly:
+- words = `len(text.split())`, of the chosen and of the rejected full transcripts (context +
+  "\\n\\nAssistant:" + response, as the notebook counts them), and again of the final
+  responses alone;
+- mean and median words of the chosen and of the rejected (the values of `statistics.mean` and
+  `statistics.median`, computed exactly from integer sums so that they are equal to the last bit);
+- shares (count / n) of pairs where the chosen has more, fewer, the same number of words;
+- the rule: chosen longer more than 1.5 times as often as chosen shorter → warning "longer = better";
+  chosen shorter more than 1.5 times as often as longer → note "quality over verbosity"; else none.
+
+The length-controlled view separates position from length: a logistic regression (statsmodels
+`Logit`) over decisive judgments of
+    picked_left ~ intercept + length_difference + a_on_left
+where length_difference = (left words - right words) / (left words + right words) of the final
+responses (0 when both are empty) and a_on_left = +1 when response A was shown on the left, -1
+when B was. The intercept is the position effect (log-odds of picking left between responses of
+equal length, averaged over which response was on the left); the length_difference slope is the
+length effect; a_on_left absorbs a content preference for A over B (for instance when A is the
+source's chosen response), so neither leaks into the other two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analytics.metrics.columns import LEFT, decisive, require_columns
+from analytics.metrics.jsonable import to_jsonable
+from analytics.metrics.regression import fit_logit
+from analytics.metrics.similarity import word_count
+
+RULE_FACTOR = 1.5
+LONGER_IS_BETTER = "longer = better"
+QUALITY_OVER_VERBOSITY = "quality over verbosity"
+
+
+def _exact_mean(values: np.ndarray) -> float:
+    # An integer sum is exact, and int / int is correctly rounded: the value of statistics.mean.
+    return int(values.sum(dtype=np.int64)) / len(values)
+
+
+def _exact_median(values: np.ndarray) -> float:
+    # statistics.median: the middle value, or (low + high) / 2 of the two middle ones.
+    n = len(values)
+    middle = np.partition(values, [(n - 1) // 2, n // 2])
+    return (int(middle[(n - 1) // 2]) + int(middle[n // 2])) / 2
+
+
+def length_rule(*, chosen_longer: int, chosen_shorter: int) -> str | None:
+    """The notebook's verdict from the two counts: "longer = better", "quality over verbosity" or None."""
+    if chosen_longer > RULE_FACTOR * chosen_shorter:
+        return LONGER_IS_BETTER
+    if chosen_shorter > RULE_FACTOR * chosen_longer:
+        return QUALITY_OVER_VERBOSITY
+    return None
+
+
+def length_figures_from_counts(chosen_words: Sequence[int], rejected_words: Sequence[int]) -> dict:
+    """The notebook's figures from word counts of paired chosen and rejected texts (same order).
+
+    Returns {"n", "chosen_mean", "chosen_median", "rejected_mean", "rejected_median",
+    "chosen_longer", "chosen_shorter", "same", "chosen_longer_share", "chosen_shorter_share",
+    "same_share", "verdict"}; with n == 0 every figure but the counts is None.
+    """
+    chosen = np.asarray(chosen_words, dtype=np.int64)
+    rejected = np.asarray(rejected_words, dtype=np.int64)
+    if chosen.shape != rejected.shape:
+        raise ValueError("chosen and rejected word counts must pair up one to one")
+    n = len(chosen)
+    longer, shorter = int((chosen > rejected).sum()), int((chosen < rejected).sum())
+    same = n - longer - shorter
+    empty = n == 0
+    return {
+        "n": n,
+        "chosen_mean": None if empty else _exact_mean(chosen),
+        "chosen_median": None if empty else _exact_median(chosen),
+        "rejected_mean": None if empty else _exact_mean(rejected),
+        "rejected_median": None if empty else _exact_median(rejected),
+        "chosen_longer": longer,
+        "chosen_shorter": shorter,
+        "same": same,
+        "chosen_longer_share": None if empty else longer / n,
+        "chosen_shorter_share": None if empty else shorter / n,
+        "same_share": None if empty else same / n,
+        "verdict": None if empty else length_rule(chosen_longer=longer, chosen_shorter=shorter),
+    }
+
+
+def analyze_preference_lengths(chosen_texts: Iterable[str], rejected_texts: Iterable[str]) -> dict:
+    """The notebook's length figures of paired chosen and rejected texts, words = `len(text.split())`."""
+    return length_figures_from_counts(
+        [word_count(text) for text in chosen_texts], [word_count(text) for text in rejected_texts]
+    )
+
+
+def _chosen_and_rejected_words(judgments: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    require_columns(judgments, ("annotator", "pair_id", "side", "chosen_response", "left_response"), table="judgment")
+    word_columns = ["pair_id", "words_response_a", "words_response_b", "words_transcript_a", "words_transcript_b"]
+    require_columns(pairs, word_columns, table="pair")
+    rows = decisive(judgments, ["annotator", "pair_id", "side", "chosen_response", "left_response"])
+    # Pairs not measured yet (no word counts) are left out rather than counted as empty.
+    measured = pairs[word_columns].dropna()
+    rows = rows.merge(measured, on="pair_id", how="inner", validate="many_to_one")
+    chose_a = (rows["chosen_response"] == "a").to_numpy()
+    a_left = (rows["left_response"] == "a").to_numpy()
+    return pd.DataFrame(
+        {
+            "annotator": rows["annotator"].to_numpy(),
+            "picked_left": (rows["side"] == LEFT).to_numpy(),
+            "a_on_left": a_left,
+            "chosen_transcript": np.where(chose_a, rows["words_transcript_a"], rows["words_transcript_b"]),
+            "rejected_transcript": np.where(chose_a, rows["words_transcript_b"], rows["words_transcript_a"]),
+            "chosen_response": np.where(chose_a, rows["words_response_a"], rows["words_response_b"]),
+            "rejected_response": np.where(chose_a, rows["words_response_b"], rows["words_response_a"]),
+            "left_response": np.where(a_left, rows["words_response_a"], rows["words_response_b"]),
+            "right_response": np.where(a_left, rows["words_response_b"], rows["words_response_a"]),
+        }
+    )
+
+
+def _figures(words: pd.DataFrame) -> dict:
+    return {
+        "transcripts": length_figures_from_counts(words["chosen_transcript"], words["rejected_transcript"]),
+        "responses": length_figures_from_counts(words["chosen_response"], words["rejected_response"]),
+    }
+
+
+def length_controlled_logit(words: pd.DataFrame) -> dict:
+    """The regression of the module docstring over rows with picked_left, a_on_left (bools) and
+    left_response, right_response (word counts); see `regression.fit_logit` for the result."""
+    total = (words["left_response"] + words["right_response"]).astype(float)
+    difference = (words["left_response"] - words["right_response"]).astype(float)
+    predictors = pd.DataFrame(
+        {
+            "length_difference": np.where(total > 0, difference / total.where(total > 0, 1.0), 0.0),
+            "a_on_left": np.where(words["a_on_left"], 1.0, -1.0),
+        }
+    )
+    return fit_logit(words["picked_left"].astype(float).reset_index(drop=True), predictors)
+
+
+def length_preference(judgments: pd.DataFrame, pairs: pd.DataFrame) -> dict:
+    """Length figures of decisive judgments (ties and skips excluded; chosen = the response picked,
+    rejected = the other), overall and per annotator, on full transcripts and on final responses,
+    plus the length-controlled regression. `pairs` carries the stored word counts (see
+    `similarity.pair_text_measures`); judgments of pairs without them are left out. Returns a
+    JSON-ready dict."""
+    words = _chosen_and_rejected_words(judgments, pairs)
+    return to_jsonable(
+        {
+            "overall": _figures(words),
+            "per_annotator": [
+                {"annotator": annotator} | _figures(group) for annotator, group in words.groupby("annotator", sort=True)
+            ],
+            "length_controlled": length_controlled_logit(words),
+        }
+    )

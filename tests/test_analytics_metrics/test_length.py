@@ -1,0 +1,146 @@
+"""Length figures: the notebook's definitions on hand-worked cases, and the length-controlled model."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analytics.metrics.length import (
+    LONGER_IS_BETTER,
+    QUALITY_OVER_VERBOSITY,
+    analyze_preference_lengths,
+    length_controlled_logit,
+    length_figures_from_counts,
+    length_preference,
+    length_rule,
+)
+
+
+def test_it_counts_words_as_the_notebook_and_compares_each_pair():
+    figures = analyze_preference_lengths(["a b c", "a", "x  y\n"], ["a", "a b", "p q"])
+    assert figures["n"] == 3
+    assert (figures["chosen_longer"], figures["chosen_shorter"], figures["same"]) == (1, 1, 1)
+    assert figures["chosen_mean"] == 2.0 and figures["chosen_median"] == 2
+    assert figures["rejected_mean"] == 5 / 3 and figures["rejected_median"] == 2
+    assert figures["chosen_longer_share"] == 1 / 3
+    assert figures["verdict"] is None
+
+
+@pytest.mark.parametrize(
+    ("longer", "shorter", "verdict"),
+    [
+        (4, 2, LONGER_IS_BETTER),
+        (3, 2, None),  # 3 is not more than 1.5 * 2
+        (1, 0, LONGER_IS_BETTER),
+        (0, 0, None),
+        (2, 4, QUALITY_OVER_VERBOSITY),
+        (2, 3, None),
+    ],
+)
+def test_it_applies_the_notebooks_one_and_a_half_times_rule(longer, shorter, verdict):
+    assert length_rule(chosen_longer=longer, chosen_shorter=shorter) == verdict
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=60))
+def test_its_means_and_medians_equal_the_statistics_module_to_the_last_bit(pairs):
+    chosen, rejected = [c for c, _ in pairs], [r for _, r in pairs]
+    figures = length_figures_from_counts(chosen, rejected)
+    assert figures["chosen_mean"] == statistics.mean(chosen)
+    assert figures["rejected_mean"] == statistics.mean(rejected)
+    assert figures["chosen_median"] == statistics.median(chosen)
+    assert figures["rejected_median"] == statistics.median(rejected)
+
+
+def test_it_gives_no_figures_for_no_pairs():
+    figures = length_figures_from_counts([], [])
+    assert figures["n"] == 0 and figures["chosen_mean"] is None and figures["verdict"] is None
+
+
+def test_it_refuses_chosen_and_rejected_of_different_lengths():
+    with pytest.raises(ValueError, match="one to one"):
+        length_figures_from_counts([1, 2], [1])
+
+
+def small_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    pairs = pd.DataFrame(
+        {
+            "pair_id": [1, 2],
+            "words_response_a": [10, 3],
+            "words_response_b": [4, 3],
+            "words_transcript_a": [30, 13],
+            "words_transcript_b": [24, 13],
+        }
+    )
+    judgments = pd.DataFrame(
+        {
+            "annotator": ["u", "u", "v", "v"],
+            "pair_id": [1, 2, 1, 2],
+            "side": ["left", "right", "right", "tie"],
+            "chosen_response": ["a", "b", "b", ""],
+            "left_response": ["a", "a", "a", "b"],
+        }
+    )
+    return judgments, pairs
+
+
+def test_it_takes_chosen_and_rejected_from_the_response_the_annotator_picked():
+    judgments, pairs = small_tables()
+    report = length_preference(judgments, pairs)
+    by_annotator = {row["annotator"]: row for row in report["per_annotator"]}
+    assert by_annotator["u"]["transcripts"]["chosen_mean"] == (30 + 13) / 2
+    assert by_annotator["u"]["responses"]["chosen_longer"] == 1
+    assert by_annotator["u"]["responses"]["same"] == 1
+    # v chose B (4 words) over A (10 words); v's tie is left out.
+    assert by_annotator["v"]["responses"]["n"] == 1
+    assert by_annotator["v"]["responses"]["chosen_shorter"] == 1
+    assert report["overall"]["responses"]["n"] == 3
+    assert report["length_controlled"]["coefficients"] is None
+    assert report["length_controlled"]["reason"] == "fewer than 20 rows"
+
+
+def planted_length_table(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    left_words, right_words = rng.integers(1, 300, n), rng.integers(1, 300, n)
+    a_on_left = rng.random(n) < 0.5
+    difference = (left_words - right_words) / (left_words + right_words)
+    log_odds = 0.4 + 1.5 * difference + 0.3 * np.where(a_on_left, 1.0, -1.0)
+    picked_left = rng.random(n) < 1 / (1 + np.exp(-log_odds))
+    words = pd.DataFrame(
+        {"picked_left": picked_left, "a_on_left": a_on_left, "left_response": left_words, "right_response": right_words}
+    )
+    return words, difference, picked_left
+
+
+def test_its_length_controlled_model_separates_position_from_length_and_equals_statsmodels():
+    words, difference, picked_left = planted_length_table(np.random.default_rng(7), 20_000)
+    fit = length_controlled_logit(words)
+    coefficients = fit["coefficients"]
+    assert coefficients["intercept"]["estimate"] == pytest.approx(0.4, abs=0.06)
+    assert coefficients["length_difference"]["estimate"] == pytest.approx(1.5, abs=0.15)
+    assert coefficients["a_on_left"]["estimate"] == pytest.approx(0.3, abs=0.06)
+    design = sm.add_constant(np.column_stack([difference, np.where(words["a_on_left"], 1.0, -1.0)]))
+    direct = sm.Logit(picked_left.astype(float), design).fit(disp=0)
+    assert coefficients["length_difference"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
+    assert coefficients["length_difference"]["se"] == pytest.approx(direct.bse[1], rel=1e-6)
+    assert fit["n"] == 20_000
+
+
+def test_its_length_controlled_model_says_why_when_length_separates_the_answers_perfectly():
+    words, _, _ = planted_length_table(np.random.default_rng(3), 200)
+    words["picked_left"] = words["left_response"] > words["right_response"]
+    fit = length_controlled_logit(words)
+    assert fit["coefficients"] is None
+    assert fit["reason"] == "perfect separation"
+
+
+def test_its_length_controlled_model_drops_a_side_indicator_that_never_varies():
+    words, _, _ = planted_length_table(np.random.default_rng(5), 400)
+    words["a_on_left"] = True
+    fit = length_controlled_logit(words)
+    assert fit["dropped"] == ["a_on_left"]
+    assert set(fit["coefficients"]) == {"intercept", "length_difference"}

@@ -1,0 +1,101 @@
+"""The seed notebook's figures on all 2,312 rows of harmless-base-test, from its own definitions,
+equal the report's figures for the same pairs when the annotator chose as the source did."""
+
+from __future__ import annotations
+
+import difflib
+import statistics
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics.metrics.length import analyze_preference_lengths, length_preference
+from analytics.metrics.similarity import similarity_buckets
+
+ROWS = 2312
+
+
+def analyze_preference_dataset(rows: list[dict]) -> dict:
+    """The notebook's length analysis, written with its definitions."""
+    chosen_lengths = [len(row["chosen"].split()) for row in rows]
+    rejected_lengths = [len(row["rejected"].split()) for row in rows]
+    longer = sum(1 for c, r in zip(chosen_lengths, rejected_lengths, strict=True) if c > r)
+    shorter = sum(1 for c, r in zip(chosen_lengths, rejected_lengths, strict=True) if c < r)
+    same = sum(1 for c, r in zip(chosen_lengths, rejected_lengths, strict=True) if c == r)
+    total = len(rows)
+    if longer > 1.5 * shorter:
+        verdict = "longer = better"
+    elif shorter > 1.5 * longer:
+        verdict = "quality over verbosity"
+    else:
+        verdict = None
+    return {
+        "n": total,
+        "chosen_mean": statistics.mean(chosen_lengths),
+        "chosen_median": statistics.median(chosen_lengths),
+        "rejected_mean": statistics.mean(rejected_lengths),
+        "rejected_median": statistics.median(rejected_lengths),
+        "chosen_longer": longer,
+        "chosen_shorter": shorter,
+        "same": same,
+        "chosen_longer_share": longer / total,
+        "chosen_shorter_share": shorter / total,
+        "same_share": same / total,
+        "verdict": verdict,
+    }
+
+
+def check_similarity(rows: list[dict]) -> dict:
+    """The notebook's near-duplicate check, written with its definitions."""
+    similarities = [difflib.SequenceMatcher(None, row["chosen"], row["rejected"]).ratio() for row in rows]
+    return {
+        "n": len(similarities),
+        "high": sum(1 for s in similarities if s > 0.9),
+        "medium": sum(1 for s in similarities if 0.7 < s <= 0.9),
+        "low": sum(1 for s in similarities if s <= 0.7),
+        "mean": statistics.mean(similarities),
+    }
+
+
+@pytest.fixture(scope="module")
+def source_following_judgments(hh_pairs) -> pd.DataFrame:
+    """One annotator who chose as the source did on every pair, sides randomized by the 'server'."""
+    left = np.random.default_rng(0).choice(np.array(["a", "b"]), size=len(hh_pairs))
+    return pd.DataFrame(
+        {
+            "annotator": "as-source",
+            "pair_id": hh_pairs["pair_id"],
+            "side": np.where(left == "a", "left", "right"),
+            "chosen_response": "a",
+            "left_response": left,
+        }
+    )
+
+
+def test_the_shared_file_has_all_its_rows(hh_rows):
+    assert len(hh_rows) == ROWS
+
+
+def test_our_length_figures_on_full_transcripts_are_the_notebooks_exactly(
+    hh_rows, hh_pairs, source_following_judgments
+):
+    notebook = analyze_preference_dataset(hh_rows)
+    report = length_preference(source_following_judgments, hh_pairs)
+    assert report["overall"]["transcripts"] == notebook
+    assert report["per_annotator"][0]["transcripts"] == notebook
+    assert analyze_preference_lengths([r["chosen"] for r in hh_rows], [r["rejected"] for r in hh_rows]) == notebook
+
+
+def test_our_length_figures_on_final_responses_are_the_notebooks_definitions_on_the_responses(
+    hh_triples, hh_pairs, source_following_judgments
+):
+    rows = [{"chosen": chosen, "rejected": rejected} for _, chosen, rejected in hh_triples]
+    report = length_preference(source_following_judgments, hh_pairs)
+    assert report["overall"]["responses"] == analyze_preference_dataset(rows)
+
+
+def test_our_similarity_buckets_and_mean_are_the_notebooks_exactly(hh_rows, hh_pairs):
+    notebook = check_similarity(hh_rows)
+    ours = similarity_buckets(hh_pairs["transcript_similarity"].tolist())
+    assert {key: ours[key] for key in notebook} == notebook

@@ -1,0 +1,97 @@
+"""Per-annotator quality figures: hand-worked cases, and probes served by the real services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.utils import timezone
+
+from analytics.metrics.quality import gold_figures, probe_couples, probe_figures
+from analytics.services import bias_report_payload
+from annotate.models import Pair
+from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from tests.conftest import make_pairs
+
+
+def frame(rows):
+    columns = [
+        "judgment_id",
+        "annotator",
+        "side",
+        "chosen_response",
+        "left_response",
+        "is_gold",
+        "gold_answer",
+        "probe_of",
+        "dwell_ms",
+        "fast",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_gold_figures_on_a_hand_worked_case():
+    # Gold answer "a" on every pair. Shown left (a left): picked left, left, right. Shown right: left.
+    rows = frame(
+        [
+            (1, 1, "left", "a", "a", True, "a", np.nan, 1000, False),
+            (2, 1, "left", "a", "a", True, "a", np.nan, 1000, False),
+            (3, 1, "right", "b", "a", True, "a", np.nan, 1000, False),
+            (4, 1, "left", "b", "b", True, "a", np.nan, 1000, False),
+            (5, 1, "tie", "", "b", True, "a", np.nan, 1000, False),
+        ]
+    )
+    figures = gold_figures(rows, recent=2)
+    assert figures["accuracy"]["n"] == 4 and figures["accuracy"]["rate"] == 0.5
+    assert figures["recent_accuracy"]["rate"] == 0.0  # the last two decisive gold answers were wrong
+    assert figures["left_when_gold_left"] == pytest.approx(2 / 3)
+    assert figures["left_when_gold_right"] == 1.0
+    assert figures["lean"] == pytest.approx((2 / 3 + 1) / 2 - 0.5)
+    assert 0 < figures["accuracy"]["ci_low"] < 0.5 < figures["accuracy"]["ci_high"] < 1
+
+
+def test_probe_couples_on_a_hand_worked_case():
+    rows = frame(
+        [
+            (1, 7, "left", "a", "a", False, "", np.nan, 1, False),
+            (2, 7, "left", "b", "b", False, "", 1.0, 1, False),  # always left: inconsistent, 2 left picks
+            (3, 7, "right", "b", "a", False, "", np.nan, 1, False),
+            (4, 7, "left", "b", "b", False, "", 3.0, 1, False),  # consistent: 1 left pick
+        ]
+    )
+    couples = probe_couples(rows)
+    assert couples["consistent"].tolist() == [False, True]
+    assert couples["left_picks"].tolist() == [2, 1]
+    figures = probe_figures(couples)
+    assert figures["consistency"]["rate"] == 0.5 and figures["lean"] == pytest.approx(3 / 4 - 0.5)
+
+
+@pytest.mark.django_db
+def test_probes_tell_an_always_left_annotator_from_an_honest_one(project, annotator, annotator2):
+    project.probe_rate = 0.25
+    project.probe_min_gap = 5
+    project.judgments_per_pair = 2
+    project.sitting_items = project.sitting_minutes = 10_000
+    project.idle_timeout_minutes = 60
+    project.save()
+    make_pairs(project, 200)
+    Pair.objects.update(source_preference="a")
+    behaviours = {annotator: lambda a: "left", annotator2: lambda a: "left" if a.left_response == "a" else "right"}
+    now = timezone.now() - dt.timedelta(days=1)
+    for person, choose in behaviours.items():
+        sitting_start(project=project, annotator=person, now=now)
+        for _ in range(160):
+            now += dt.timedelta(seconds=20)
+            assignment, _ = assignment_next(project=project, annotator=person, now=now)
+            judgment_submit(
+                assignment_id=assignment.id, annotator=person, side=choose(assignment), now=now, dwell_ms=15_000
+            )
+    rows = {row["annotator"]: row for row in bias_report_payload(project=project)["quality"]}
+    always_left, honest = rows[annotator.id], rows[annotator2.id]
+    assert always_left["probes"]["couples"] >= 20 and honest["probes"]["couples"] >= 20
+    assert always_left["probes"]["consistency"]["rate"] == 0.0
+    assert always_left["probes"]["lean"] == 0.5
+    assert honest["probes"]["consistency"]["rate"] == 1.0
+    assert honest["probes"]["lean"] == 0.0

@@ -1,0 +1,53 @@
+"""The drill-down to one annotator: that annotator's rows of the latest report."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+
+def annotator_url(project, user_id: int) -> str:
+    return reverse("analytics:annotator", kwargs={"slug": project.slug, "annotator_id": user_id})
+
+
+def test_the_lead_sees_one_annotators_figures_and_flags(client, lead, annotator, report):
+    client.force_login(lead)
+    response = client.get(annotator_url(report.project, annotator.id))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<h1>Annotator annotator</h1>" in page
+    row = next(r for r in report.payload["position"]["per_annotator"] if r["annotator"] == annotator.id)
+    assert f"{row['successes']} / {row['n']}" in page
+    assert '<span class="flag">flagged</span>' in page  # nine lefts in ten
+    assert "annotator2" not in page
+
+
+def test_the_dashboard_links_each_annotator_to_their_page(client, lead, annotator, annotator2, report):
+    client.force_login(lead)
+    page = client.get(reverse("analytics:dashboard", kwargs={"slug": report.project.slug})).content.decode()
+    for user in (annotator, annotator2):
+        assert f'<a href="{annotator_url(report.project, user.id)}">{user.username}</a>' in page
+
+
+def test_the_engineer_may_read_it(client, engineer, annotator2, report):
+    client.force_login(engineer)
+    response = client.get(annotator_url(report.project, annotator2.id))
+    assert response.status_code == 200
+    assert "<h1>Annotator annotator2</h1>" in response.content.decode()
+
+
+def test_it_is_a_404_for_an_id_that_is_not_an_annotator_of_the_project(client, lead, engineer, outsider, report):
+    client.force_login(lead)
+    for user_id in (lead.id, engineer.id, outsider.id, 999_999):
+        assert client.get(annotator_url(report.project, user_id)).status_code == 404
+
+
+def test_it_is_a_404_for_annotators_and_outsiders(client, annotator, outsider, report):
+    for user in (annotator, outsider):
+        client.force_login(user)
+        assert client.get(annotator_url(report.project, annotator.id)).status_code == 404
+
+
+def test_an_annotator_without_judgments_has_a_page_that_says_so(client, lead, project, annotator):
+    client.force_login(lead)
+    page = client.get(annotator_url(project, annotator.id)).content.decode()
+    assert "No report has been computed for this project yet." in page

@@ -1,0 +1,108 @@
+"""The dashboard in a real Chromium: the charts are drawn, and a live computation reloads the page
+when it ends."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from analytics.models import BiasReport
+from analytics.services import bias_report_compute
+from tests.test_dashboard.conftest import report_compute
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("PAIRWISE_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "dashboard.png"
+VIEWPORT = {"width": 1280, "height": 1600}
+CHARTS = 6
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium`, set PAIRWISE_CHROMIUM, or -m 'not e2e'.")
+    # Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are plain
+    # synchronous code, so Django's async-safety check is lifted while the browser runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"
+
+
+def log_in(page: Page, username: str, *, then: str) -> None:
+    page.goto(f"{reverse('login')}?next={then}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw-" + username)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{then}")
+
+
+def test_the_lead_sees_the_charts_drawn_by_chart_js(page, lead, judged_project):
+    report_compute(judged_project)
+    dashboard = reverse("analytics:dashboard", kwargs={"slug": judged_project.slug})
+    log_in(page, "lead", then=dashboard)
+    expect(page.get_by_role("heading", name=f"Quality dashboard: {judged_project.name}")).to_be_visible()
+    expect(page.locator("#computed-at")).to_contain_text("over 90 judgments")
+    expect(page.locator("canvas")).to_have_count(CHARTS)
+    assert page.evaluate("Object.keys(Chart.instances).length") == CHARTS
+    # Each chart drew something: its datasets hold the figures of the embedded JSON.
+    drawn = page.evaluate(
+        "Object.values(Chart.instances).map((chart) => [chart.canvas.id, chart.data.datasets.length, "
+        "chart.canvas.width > 0 && chart.canvas.height > 0])"
+    )
+    assert sorted(drawn) == sorted(
+        [
+            ["chart-throughput", 1, True],
+            ["chart-position", 3, True],
+            ["chart-length", 3, True],
+            ["chart-similarity", 2, True],
+            ["chart-fatigue-index", 4, True],
+            ["chart-fatigue-minutes", 4, True],
+        ]
+    )
+    position = page.evaluate("Chart.getChart('chart-position').data.datasets[0].data")
+    rates = sorted(judged_project.bias_reports.get().payload["position"]["per_annotator"], key=lambda r: r["annotator"])
+    assert position == [row["rate"] for row in rates]
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_a_live_computation_is_polled_and_the_page_reloads_when_it_is_done(page, lead, judged_project):
+    live = BiasReport.objects.create(project=judged_project, requested_by=lead)
+    dashboard = reverse("analytics:dashboard", kwargs={"slug": judged_project.slug})
+    log_in(page, "lead", then=dashboard)
+    expect(page.locator("#computed-at")).to_have_text("No report has been computed for this project yet.")
+    expect(page.locator("#report-state")).to_contain_text("A new report is pending")
+    expect(page.get_by_role("button", name="Recompute now")).to_be_disabled()
+    page.evaluate("window.pairwiseSamePage = true")
+    # The worker's part, done here: the page learns of it only through the state API.
+    bias_report_compute(report_id=live.id)
+    page.wait_for_function("window.pairwiseSamePage === undefined", timeout=15_000)
+    expect(page.locator("#computed-at")).to_contain_text("over 90 judgments")
+    expect(page.get_by_role("button", name="Recompute now")).to_be_enabled()
+    assert page.evaluate("Object.keys(Chart.instances).length") == CHARTS

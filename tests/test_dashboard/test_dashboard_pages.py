@@ -1,0 +1,149 @@
+"""The dashboard page: who may see it, what it shows, and the data its charts are drawn from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.models import BiasReport
+from annotate.models import JobState
+
+JSON_SCRIPT = re.compile(r'<script id="dashboard-data" type="application/json">(.*?)</script>', re.S)
+
+
+def dashboard_url(project) -> str:
+    return reverse("analytics:dashboard", kwargs={"slug": project.slug})
+
+
+def chart_data(response) -> dict:
+    """The JSON embedded for the charts, parsed strictly (NaN and infinities are not JSON)."""
+    match = JSON_SCRIPT.search(response.content.decode())
+    assert match is not None, "the page embeds no chart data"
+
+    def refuse(constant: str):
+        raise ValueError(f"{constant} in the chart data")
+
+    return json.loads(match.group(1), parse_constant=refuse)
+
+
+def test_the_lead_sees_the_annotator_table_when_it_was_computed_and_chart_data(client, lead, report):
+    client.force_login(lead)
+    response = client.get(dashboard_url(report.project))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<caption>Annotators: judgments, position and fatigue flags, speed, agreement</caption>" in page
+    assert re.search(r"Computed <time[^>]*>[^<]* ago</time>,\s+in \d+\.\d s, over 90 judgments\.", page)
+    for username in ("annotator", "annotator2", "annotator3"):
+        assert f">{username}</a>" in page
+    data = chart_data(response)
+    assert set(data) == {"throughput", "position", "length", "similarity", "fatigue_index", "fatigue_minutes"}
+    position = data["position"]
+    assert position["labels"] == ["annotator", "annotator2", "annotator3"]
+    # The payload's figures, drawn as they are stored.
+    stored = {row["annotator"]: row for row in report.payload["position"]["per_annotator"]}
+    assert position["rate"] == [row["rate"] for _, row in sorted(stored.items())]
+    assert position["low"] == [row["ci_low"] for _, row in sorted(stored.items())]
+    assert len(data["similarity"]["labels"]) == len(report.payload["similarity"]["histogram"]) == 20
+
+
+def test_the_annotator_who_picks_left_nine_times_in_ten_is_flagged_on_the_page(client, lead, report):
+    client.force_login(lead)
+    data = chart_data(client.get(dashboard_url(report.project)))
+    flags = dict(zip(data["position"]["labels"], data["position"]["flagged"], strict=True))
+    assert flags == {"annotator": True, "annotator2": False, "annotator3": False}
+    page = client.get(dashboard_url(report.project)).content.decode()
+    row = re.search(r"<tr>\s*<th scope=\"row\">\s*<a href=\"[^\"]+\">annotator</a>.*?</tr>", page, re.S).group(0)
+    assert '<span class="flag">flagged</span>' in row
+
+
+def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):
+    client.force_login(lead)
+    data = chart_data(client.get(dashboard_url(report.project)))
+    today = timezone.localdate()
+    days = [(today - dt.timedelta(days=back)).isoformat() for back in (2, 1, 0)]
+    assert data["throughput"] == {"labels": days, "counts": [30, 60, 0]}
+
+
+def test_it_says_how_long_ago_the_report_was_computed(client, lead, report):
+    BiasReport.objects.filter(pk=report.pk).update(computed_at=timezone.now() - dt.timedelta(minutes=3, seconds=5))
+    client.force_login(lead)
+    # timesince joins the number and the unit with a no-break space.
+    assert "3\u00a0minutes ago</time>" in client.get(dashboard_url(report.project)).content.decode()
+
+
+def test_the_engineer_reads_the_dashboard_without_a_recompute_button(client, engineer, report):
+    client.force_login(engineer)
+    response = client.get(dashboard_url(report.project))
+    assert response.status_code == 200
+    assert "over 90 judgments" in response.content.decode()
+    assert "Recompute now" not in response.content.decode()
+    chart_data(response)
+
+
+def test_the_lead_gets_the_recompute_button(client, lead, report):
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    assert "Recompute now" in page
+    assert f'action="{reverse("analytics:recompute", kwargs={"slug": report.project.slug})}"' in page
+    assert "csrfmiddlewaretoken" in page
+
+
+@pytest.mark.parametrize("who", ["annotator", "outsider"])
+def test_it_is_a_404_for_annotators_of_the_project_and_outsiders(client, request, report, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(dashboard_url(report.project)).status_code == 404
+
+
+def test_it_is_a_404_for_a_project_that_does_not_exist(client, lead, project):
+    client.force_login(lead)
+    assert client.get(reverse("analytics:dashboard", kwargs={"slug": "no-such-project"})).status_code == 404
+
+
+def test_it_sends_anonymous_visitors_to_the_login_page(client, project):
+    response = client.get(dashboard_url(project))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_without_a_report_it_says_so_and_offers_the_button(client, lead, project):
+    client.force_login(lead)
+    response = client.get(dashboard_url(project))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "No report has been computed for this project yet." in page
+    assert "Recompute now" in page
+    assert JSON_SCRIPT.search(page) is None
+
+
+def test_user_names_reach_the_chart_data_escaped_and_intact(client, lead, report):
+    hostile = "</script><script>alert(1)</script>"
+    get_user_model().objects.filter(username="annotator3").update(username=hostile)
+    client.force_login(lead)
+    response = client.get(dashboard_url(report.project))
+    page = response.content.decode()
+    assert hostile not in page
+    assert html.escape(hostile) in page  # in the tables
+    assert chart_data(response)["position"]["labels"][2] == hostile
+
+
+def test_a_failed_computation_is_reported_with_its_error(client, lead, report):
+    BiasReport.objects.create(project=report.project, state=JobState.FAILED, error="ValueError: broken column")
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    assert "The last computation failed: ValueError: broken column" in page
+    assert "over 90 judgments" in page  # the last good figures are still shown
+
+
+def test_the_page_reads_the_stored_report_in_a_few_queries(client, lead, report, django_assert_max_num_queries):
+    client.force_login(lead)
+    # Session, user, membership, latest, live and last report, judgments per day, the names: no
+    # query per annotator or per judgment.
+    with django_assert_max_num_queries(9):
+        assert client.get(dashboard_url(report.project)).status_code == 200
