@@ -106,7 +106,9 @@ class Pair(models.Model):
     """Two responses to one context. `context + "\\n\\nAssistant:" + response_x` rebuilds an HH-RLHF
     transcript byte for byte; `response_a`/`response_b` are never shown as such to annotators."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pairs")
+    # No index of its own: the unique (project, content_hash) index serves lookups by project, and
+    # one index less makes bulk imports faster.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="pairs", db_index=False)
     context = models.TextField()
     response_a = models.TextField()
     response_b = models.TextField()

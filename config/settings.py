@@ -173,7 +173,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "close-stale-sittings": {"task": "annotate.close_stale_sittings", "schedule": 60.0},
+    "recompute-bias-reports": {
+        "task": "analytics.schedule_bias_reports",
+        "schedule": env.float("BIAS_REPORT_EVERY_SECONDS", default=300.0),
+    },
+}
 
 # Pairwise's own limits.
 PAIRWISE_MAX_TEXT_CHARS = env.int("PAIRWISE_MAX_TEXT_CHARS", default=100_000)

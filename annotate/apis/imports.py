@@ -1,1 +1,121 @@
-urlpatterns: list = []
+"""Import API: leads start imports (an uploaded file or a Hugging Face dataset) and follow their jobs.
+
+`POST /api/projects/<slug>/imports/` → 202 with the job; `GET` lists the project's jobs;
+`GET /api/projects/<slug>/imports/<id>/` shows one. Non-members get 404, members who are not leads
+of the project 403, anonymous requests 403 (session authentication answers without a challenge).
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.importers import HF, ROW_FORMATS
+from annotate.models import ImportJob, Project, Role
+from annotate.selectors import project_get_for_user
+from annotate.services.imports import import_job_create
+
+
+def _project_for_lead(request: Request, slug: str) -> Project:
+    """The project if the user leads it: 404 for non-members, 403 for members in another role."""
+    project, membership = project_get_for_user(user=request.user, slug=slug)
+    if membership.role != Role.LEAD:
+        raise PermissionDenied("Only the project's leads can import pairs.")
+    return project
+
+
+class ImportJobOutputSerializer(serializers.ModelSerializer):
+    source_name = serializers.CharField(source="original_name")
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "state",
+            "source_name",
+            "format",
+            "split",
+            "skip_invalid",
+            "rows_read",
+            "pairs_created",
+            "duplicates_skipped",
+            "invalid_rows",
+            "errors",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+
+class ImportStartInputSerializer(serializers.Serializer):
+    """Either `file` (format optional: detected when empty) or `format: "hf"` with `dataset`."""
+
+    file = serializers.FileField(required=False)
+    format = serializers.ChoiceField(choices=[*ROW_FORMATS, HF], required=False, allow_blank=True, default="")
+    dataset = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    split = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    skip_invalid = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        upload, dataset, fmt = attrs.get("file"), attrs["dataset"].strip(), attrs["format"]
+        if upload is not None and dataset:
+            raise serializers.ValidationError("Give a file or a dataset, not both.")
+        if upload is not None and fmt == HF:
+            raise serializers.ValidationError(
+                {"format": 'An uploaded file has format "hh-rlhf", "preference" or "pairs".'}
+            )
+        if upload is None:
+            if not dataset:
+                raise serializers.ValidationError('Give a file, or format "hf" with a dataset.')
+            if fmt != HF:
+                raise serializers.ValidationError({"format": 'A dataset import needs format "hf".'})
+        attrs["dataset"] = dataset
+        return attrs
+
+
+class ImportJobListApi(APIView):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(responses=ImportJobOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        project = _project_for_lead(request, slug)
+        jobs = ImportJob.objects.filter(project=project).order_by("-created_at", "-id")
+        return Response(ImportJobOutputSerializer(jobs, many=True).data)
+
+    @extend_schema(request=ImportStartInputSerializer, responses={202: ImportJobOutputSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        project = _project_for_lead(request, slug)
+        data = ImportStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = import_job_create(
+            project=project,
+            user=request.user,
+            fmt=data.validated_data["format"],
+            skip_invalid=data.validated_data["skip_invalid"],
+            upload=data.validated_data.get("file"),
+            dataset=data.validated_data["dataset"],
+            split=data.validated_data["split"],
+        )
+        return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportJobDetailApi(APIView):
+    @extend_schema(responses=ImportJobOutputSerializer)
+    def get(self, request: Request, slug: str, job_id: int) -> Response:
+        project = _project_for_lead(request, slug)
+        job = get_object_or_404(ImportJob, project=project, pk=job_id)
+        return Response(ImportJobOutputSerializer(job).data)
+
+
+urlpatterns = [
+    path("projects/<slug:slug>/imports/", ImportJobListApi.as_view(), name="imports"),
+    path("projects/<slug:slug>/imports/<int:job_id>/", ImportJobDetailApi.as_view(), name="import_detail"),
+]

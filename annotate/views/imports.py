@@ -1,1 +1,62 @@
-urlpatterns: list = []
+"""The import page of a project: leads upload a file, which a worker imports, and follow the jobs."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+
+from annotate.importers import HH_RLHF, PAIRS, PREFERENCE
+from annotate.models import ImportJob, JobState, Role
+from annotate.selectors import project_get_for_user
+from annotate.services.imports import import_job_create
+
+JOBS_SHOWN = 50
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(help_text="JSONL or CSV, plain or .gz.")
+    format = forms.ChoiceField(
+        choices=[
+            ("", "Detect from the file"),
+            (HH_RLHF, "HH-RLHF transcripts (chosen / rejected)"),
+            (PREFERENCE, "Preference (prompt / chosen / rejected)"),
+            (PAIRS, "Pairs (prompt / response_a / response_b), no preference"),
+        ],
+        required=False,
+    )
+    skip_invalid = forms.BooleanField(
+        required=False, label="Skip invalid rows", help_text="Import the valid rows and list the bad ones."
+    )
+
+
+@login_required
+def import_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            job = import_job_create(
+                project=project,
+                user=request.user,
+                fmt=form.cleaned_data["format"],
+                skip_invalid=form.cleaned_data["skip_invalid"],
+                upload=form.cleaned_data["file"],
+            )
+            messages.success(request, f"Import {job.pk} of {job.original_name} queued.")
+            return redirect("annotate:imports", slug=project.slug)
+    else:
+        form = ImportUploadForm()
+    jobs = list(ImportJob.objects.filter(project=project).order_by("-created_at", "-id")[:JOBS_SHOWN])
+    busy = any(job.state in (JobState.PENDING, JobState.RUNNING) for job in jobs)
+    return render(
+        request, "annotate/import_page.html", {"project": project, "form": form, "jobs": jobs, "refresh": busy}
+    )
+
+
+urlpatterns = [
+    path("projects/<slug:slug>/imports/", import_page, name="imports"),
+]

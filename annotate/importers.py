@@ -1,0 +1,352 @@
+"""Reading preference data into pairs: pure parsing and validation, no database.
+
+A *source* is a JSONL file (plain or gzip), a CSV file, or a Hugging Face dataset. Each source row
+becomes one `ParsedPair` or a list of `RowError`s. The formats:
+
+- ``hh-rlhf``: ``{"chosen", "rejected"}`` full transcripts. The context is the part both share, cut
+  back to the last ``"\\n\\nAssistant:"`` before they diverge; each response is what follows that
+  marker in its transcript, so ``context + "\\n\\nAssistant:" + response`` rebuilds the transcript
+  byte for byte. The source preferred ``chosen``, stored as response A.
+- ``preference``: ``prompt``/``chosen``/``rejected`` (TRL's standard shape); A is ``chosen``.
+- ``pairs``: ``prompt``/``response_a``/``response_b``; no preference known.
+- ``hf``: a Hugging Face dataset whose columns are one of the shapes above.
+
+Positions in errors (`RowError.row`) are 1-based: the physical line for files (the line where a CSV
+record starts), the row number (``dataset[row - 1]``) for datasets. ``ParsedPair.source_row`` is
+the 0-based index of the row among the source's data rows.
+
+Limit: every text value of a source row (a transcript, prompt or response) may hold at most
+``max_chars`` characters (``settings.PAIRWISE_MAX_TEXT_CHARS``, 100,000 by default).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple
+
+HH_RLHF = "hh-rlhf"
+PREFERENCE = "preference"
+PAIRS = "pairs"
+HF = "hf"
+FORMATS = (HH_RLHF, PREFERENCE, PAIRS, HF)
+ROW_FORMATS = (HH_RLHF, PREFERENCE, PAIRS)
+
+ASSISTANT = "\n\nAssistant:"
+
+# The fields each row shape needs, in the order they are checked and reported.
+FIELDS: dict[str, tuple[str, ...]] = {
+    HH_RLHF: ("chosen", "rejected"),
+    PREFERENCE: ("prompt", "chosen", "rejected"),
+    PAIRS: ("prompt", "response_a", "response_b"),
+}
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class ParsedPair(NamedTuple):
+    """One valid source row. `source_preference` is "a", or "" when the source states none.
+    (A named tuple: built once per row, it is several times cheaper than a frozen dataclass.)"""
+
+    context: str
+    response_a: str
+    response_b: str
+    source_preference: str
+    source_row: int
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """What is wrong with one row: `row` is 1-based (see the module docstring), `field` the source
+    field at fault ("json" when the line is not a JSON object, "csv" when the record is unreadable)."""
+
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"row {self.row}, field {self.field!r}: {self.message}"
+
+
+class ImportSourceError(Exception):
+    """The source as a whole cannot be read (missing file, unknown format, no rows, empty dataset)."""
+
+
+class ImportValidationError(Exception):
+    """Some rows are invalid; nothing was imported. `errors` lists every bad row found."""
+
+    def __init__(self, errors: list[RowError], *, rows_read: int) -> None:
+        self.errors = errors
+        self.rows_read = rows_read
+        shown = "; ".join(str(e) for e in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        super().__init__(f"{len(errors)} invalid row(s), nothing imported: {shown}{more}")
+
+
+class SourceRow(NamedTuple):
+    """A raw row as read: `values` is the decoded mapping, or None when `error` says why not."""
+
+    row: int
+    index: int
+    values: dict[str, Any] | None
+    error: RowError | None = None
+
+
+def content_hash_compute(*, context: str, response_a: str, response_b: str) -> str:
+    """sha256 hex of the context and the two responses in sorted order, NUL-separated, so that the
+    same pair with its responses swapped has the same hash."""
+    first, second = sorted((response_a, response_b))
+    return hashlib.sha256("\x00".join((context, first, second)).encode("utf-8")).hexdigest()
+
+
+def common_prefix_length(a: str, b: str) -> int:
+    """Length of the longest common prefix of `a` and `b`.
+
+    Bisection over slice comparisons: O(n log n) character compares done in C, far faster than a
+    Python loop per character (os.path.commonprefix) on transcripts of thousands of characters."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n - 1  # a[:lo] == b[:lo] holds; a[:hi + 1] != b[:hi + 1] holds
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def transcripts_split(chosen: str, rejected: str) -> tuple[str, str, str] | None:
+    """(context, chosen response, rejected response) of two HH-RLHF transcripts, or None when the
+    part they share holds no "\\n\\nAssistant:" marker."""
+    # Fast path, the usual case: the last assistant turn of `chosen` starts inside the shared part,
+    # so no later marker can be in it. One comparison instead of a bisection.
+    idx = chosen.rfind(ASSISTANT)
+    end = idx + len(ASSISTANT)
+    if idx < 0 or not rejected.startswith(chosen[:end]):
+        # rfind's end bound admits a marker that ends at `shared`: wholly inside the shared part.
+        idx = chosen.rfind(ASSISTANT, 0, common_prefix_length(chosen, rejected))
+    if idx < 0:
+        return None
+    start = idx + len(ASSISTANT)
+    return chosen[:idx], chosen[start:], rejected[start:]
+
+
+def _text_check(values: dict[str, Any], field: str, *, row: int, max_chars: int) -> RowError | None:
+    value = values.get(field)
+    if value is None:
+        return RowError(row, field, "missing")
+    if not isinstance(value, str):
+        return RowError(row, field, f"expected text, got {type(value).__name__}")
+    if not value or value.isspace():
+        return RowError(row, field, "empty")
+    if len(value) > max_chars:
+        return RowError(row, field, f"too long: {len(value):,} characters, the limit is {max_chars:,}")
+    if "\x00" in value:
+        return RowError(row, field, "contains a NUL character")
+    # Lone surrogates (legal in JSON escapes) are caught when the pair is hashed: see pair_parse.
+    return None
+
+
+def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair | list[RowError]:
+    """Validate one row of shape `fmt` (one of ROW_FORMATS) and turn it into a pair."""
+    if source_row.error is not None:
+        return [source_row.error]
+    values = source_row.values
+    row = source_row.row
+    if not isinstance(values, dict):
+        return [RowError(row, "json", f"expected a JSON object, got {type(values).__name__}")]
+    fields = FIELDS[fmt]
+    for f in fields:
+        # The common case in one cheap test per field; _text_check says what is wrong otherwise.
+        value = values.get(f)
+        if type(value) is not str or not value or len(value) > max_chars or value.isspace() or "\x00" in value:
+            errors = [e for f in fields if (e := _text_check(values, f, row=row, max_chars=max_chars)) is not None]
+            if errors:
+                return errors
+    if fmt == HH_RLHF:
+        chosen, rejected = values["chosen"], values["rejected"]
+        if chosen == rejected:
+            return [RowError(row, "rejected", "identical to chosen")]
+        parts = transcripts_split(chosen, rejected)
+        if parts is None:
+            return [RowError(row, "chosen/rejected", 'no "\\n\\nAssistant:" turn in the part both transcripts share')]
+        context, response_a, response_b = parts
+        preference = "a"
+    else:
+        context, response_a, response_b = (values[f] for f in fields)
+        if response_a == response_b:
+            return [RowError(row, fields[2], f"identical to {fields[1]}")]
+        preference = "a" if fmt == PREFERENCE else ""
+    try:
+        content_hash = content_hash_compute(context=context, response_a=response_a, response_b=response_b)
+    except UnicodeEncodeError:
+        # Hashing encodes every text once; a failure means a lone surrogate, which no database stores.
+        bad = next(f for f in fields if not _encodable(values[f]))
+        return [RowError(row, bad, "not valid Unicode (lone surrogate)")]
+    return ParsedPair(
+        context=context,
+        response_a=response_a,
+        response_b=response_b,
+        source_preference=preference,
+        source_row=source_row.index,
+        content_hash=content_hash,
+    )
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shape_detect(columns: Iterable[str]) -> str | None:
+    """The row format whose fields `columns` holds, or None."""
+    keys = set(columns)
+    if {"prompt", "response_a", "response_b"} <= keys:
+        return PAIRS
+    if {"prompt", "chosen", "rejected"} <= keys:
+        return PREFERENCE
+    if {"chosen", "rejected"} <= keys:
+        return HH_RLHF
+    return None
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")  # type: ignore[return-value]
+
+
+FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".gz")
+
+
+def looks_like_file(source: str) -> bool:
+    """Whether `source` names a data file (by its suffix) rather than a dataset."""
+    return Path(source).suffix.lower() in FILE_SUFFIXES
+
+
+def _is_csv(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    return ".csv" in suffixes[-2:]
+
+
+def jsonl_rows(path: Path) -> Iterator[SourceRow]:
+    """Rows of a JSONL file (plain or gzip). Blank lines are skipped; line numbers stay physical."""
+    index = 0
+    with _open_binary(path) as f:
+        for line_number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                values = json.loads(line)
+            except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+                yield SourceRow(line_number, index, None, RowError(line_number, "json", f"invalid JSON: {exc}"))
+            else:
+                if isinstance(values, dict):
+                    yield SourceRow(line_number, index, values)
+                else:
+                    error = RowError(line_number, "json", f"expected a JSON object, got {type(values).__name__}")
+                    yield SourceRow(line_number, index, None, error)
+            index += 1
+
+
+def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
+    """Rows of a CSV file (plain or gzip) with a header line. Missing cells are reported missing."""
+    # A field over the csv module's limit would stop the reader; raise it past the text limit so
+    # that oversized text gets the ordinary "too long" error.
+    if csv.field_size_limit() < max_chars * 4:
+        csv.field_size_limit(max_chars * 4)
+    with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        try:
+            header = next(reader, None)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise ImportSourceError(f"cannot read the CSV header: {exc}") from exc
+        if header is None:
+            return
+        index = 0
+        line_end = reader.line_num
+        while True:
+            start = line_end + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                # The reader cannot resynchronise after a malformed record: report it and stop.
+                yield SourceRow(start, index, None, RowError(start, "csv", f"unreadable record: {exc}"))
+                return
+            line_end = reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            yield SourceRow(start, index, dict(zip(header, record, strict=False)))
+            index += 1
+
+
+def file_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
+    """Rows of a JSONL or CSV file, chosen by the file name (".csv" or ".csv.gz" is CSV)."""
+    if _is_csv(path):
+        return csv_rows(path, max_chars=max_chars)
+    return jsonl_rows(path)
+
+
+def file_format_detect(path: Path, *, max_chars: int) -> str:
+    """The row format of a file, from the keys of its first readable row."""
+    for source_row in file_rows(path, max_chars=max_chars):
+        if source_row.values is not None:
+            shape = shape_detect(source_row.values.keys())
+            if shape is None:
+                raise ImportSourceError(
+                    f"cannot tell the format from row {source_row.row}'s fields "
+                    f"{sorted(source_row.values)}: expected chosen/rejected, prompt/chosen/rejected "
+                    "or prompt/response_a/response_b; pass a format"
+                )
+            return shape
+    raise ImportSourceError(f"{path.name}: no readable rows to tell the format from; pass a format")
+
+
+def dataset_load(name_or_path: str, *, split: str | None):
+    """A Hugging Face dataset split: a directory written by `save_to_disk` is loaded from disk,
+    anything else goes through `datasets.load_dataset` (a Hub name or a local data directory)."""
+    import datasets  # heavy: imported only when a dataset import runs
+
+    path = Path(name_or_path)
+    if path.is_dir() and ((path / "state.json").is_file() or (path / "dataset_dict.json").is_file()):
+        loaded = datasets.load_from_disk(str(path))
+        if isinstance(loaded, datasets.DatasetDict):
+            split = split or "train"
+            if split not in loaded:
+                raise ImportSourceError(f"{name_or_path} has no split {split!r}: it has {sorted(loaded)}")
+            return loaded[split]
+        return loaded
+    try:
+        return datasets.load_dataset(name_or_path, split=split or "train")
+    except (OSError, ValueError) as exc:  # no such data, the Hub unreachable (ConnectionError), a bad split
+        raise ImportSourceError(f"cannot load dataset {name_or_path!r}: {exc}") from exc
+
+
+def dataset_rows(dataset, *, batch_size: int = 1000) -> Iterator[SourceRow]:
+    """Rows of a loaded dataset, read in column batches (much faster than one row at a time)."""
+    index = 0
+    for batch in dataset.iter(batch_size=batch_size):
+        columns = list(batch)
+        for values in zip(*(batch[c] for c in columns), strict=True):
+            yield SourceRow(index + 1, index, dict(zip(columns, values, strict=True)))
+            index += 1

@@ -1,0 +1,26 @@
+"""Celery tasks of the annotate app: thin wrappers that take ids and call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from annotate.services.imports import import_job_run
+
+
+@shared_task(name="annotate.import_pairs", ignore_result=True)
+def import_pairs_task(job_id: int) -> None:
+    """Run ImportJob `job_id`. Never retried: a redelivered job is no longer pending, and the content
+    hash constraint would refuse repeated pairs anyway."""
+    import_job_run(job_id=job_id)
+
+
+@shared_task(name="annotate.close_stale_sittings", ignore_result=True)
+def close_stale_sittings_task() -> None:
+    """Periodic: close sittings past their time or idle limit and send their leases back, so that
+    pairs held by annotators who walked away return to the pool even if nobody asks for them."""
+    from annotate.models import Project
+    from annotate.services.annotating import leases_expire, sittings_close_stale
+
+    sittings_close_stale()
+    for project in Project.objects.filter(is_active=True).only("id", "judgments_per_pair"):
+        leases_expire(project=project)

@@ -1,0 +1,67 @@
+"""Helpers for the import tests: small source files written into tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from annotate.models import Pair
+
+
+def hh_row(i: int) -> dict[str, str]:
+    """A two-turn HH-RLHF row whose transcripts diverge in the final assistant turn."""
+    context = f"\n\nHuman: How do I water plant number {i}?\n\nAssistant: Which plant?\n\nHuman: A fern."
+    return {
+        "chosen": context + f"\n\nAssistant: Keep fern {i} moist, water twice a week.",
+        "rejected": context + "\n\nAssistant: Ferns are boring.",
+    }
+
+
+def preference_row(i: int) -> dict[str, str]:
+    return {"prompt": f"Name a prime above {i}.", "chosen": f"{_next_prime(i)} is prime.", "rejected": "Nine."}
+
+
+def pairs_row(i: int) -> dict[str, str]:
+    return {"prompt": f"Say hello in language {i}.", "response_a": f"Hello ({i})", "response_b": f"Bonjour ({i})"}
+
+
+def _next_prime(n: int) -> int:
+    k = n + 1
+    while any(k % d == 0 for d in range(2, int(k**0.5) + 1)):
+        k += 1
+    return k
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def write_jsonl(path: Path, rows: list) -> Path:
+    return write_lines(path, [json.dumps(r) for r in rows])
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def pair_rows(project) -> set[int]:
+    return set(Pair.objects.filter(project=project).values_list("source_row", flat=True))
+
+
+@pytest.fixture
+def upload_dir(settings, tmp_path) -> Path:
+    settings.PAIRWISE_UPLOAD_DIR = tmp_path / "uploads"
+    return settings.PAIRWISE_UPLOAD_DIR

@@ -1,0 +1,128 @@
+"""The import API: who may start and see imports, and what a started import records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from annotate.models import ImportJob, JobState
+
+from .conftest import pairs_row
+
+URL = "/api/projects/helpful/imports/"
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def upload(name: str = "pairs.jsonl", rows: int = 2) -> SimpleUploadedFile:
+    body = "\n".join(json.dumps(pairs_row(i)) for i in range(rows)).encode()
+    return SimpleUploadedFile(name, body, content_type="application/octet-stream")
+
+
+def test_a_lead_starts_an_upload_import_and_gets_202_with_a_pending_job(
+    lead, project, upload_dir, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client_for(lead).post(URL, {"file": upload(), "skip_invalid": "true"}, format="multipart")
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["state"], body["source_name"], body["format"], body["skip_invalid"]) == (
+        "pending",
+        "pairs.jsonl",
+        "",
+        True,
+    )
+    job = ImportJob.objects.get(pk=body["id"])
+    saved = Path(job.source)
+    assert saved.parent == upload_dir
+    assert saved.name.endswith(".jsonl")
+    assert saved.read_bytes().count(b"\n") == 1
+    assert (job.project, job.created_by) == (project, lead)
+    assert len(callbacks) == 1  # the task is enqueued once the job row commits
+
+
+def test_a_lead_starts_a_dataset_import_with_json(lead, django_capture_on_commit_callbacks) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client_for(lead).post(
+            URL, {"format": "hf", "dataset": "Anthropic/hh-rlhf", "split": "test"}, format="json"
+        )
+    assert response.status_code == 202
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    assert (job.source, job.format, job.split, job.state) == ("Anthropic/hh-rlhf", "hf", "test", JobState.PENDING)
+    assert len(callbacks) == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind"),
+    [
+        ({"format": "hf"}, "json"),
+        ({"dataset": "Anthropic/hh-rlhf"}, "json"),
+        ({"format": "csv-ish", "dataset": "x"}, "json"),
+        ({"format": "hf"}, "file"),
+    ],
+    ids=["hf without dataset", "dataset without hf", "unknown format", "file with format hf"],
+)
+def test_an_incomplete_request_is_refused_with_400_and_no_job(lead, payload, kind, upload_dir) -> None:
+    if kind == "file":
+        response = client_for(lead).post(URL, payload | {"file": upload()}, format="multipart")
+    else:
+        response = client_for(lead).post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert not ImportJob.objects.exists()
+
+
+def test_a_lead_lists_and_reads_the_projects_jobs(lead, project) -> None:
+    first = ImportJob.objects.create(project=project, source="a", original_name="a.jsonl", format="pairs")
+    second = ImportJob.objects.create(
+        project=project, source="b", original_name="b.jsonl", format="", state=JobState.DONE, pairs_created=5
+    )
+    client = client_for(lead)
+    listed = client.get(URL)
+    assert listed.status_code == 200
+    assert [j["id"] for j in listed.json()] == [second.pk, first.pk]
+    one = client.get(f"{URL}{second.pk}/")
+    assert one.status_code == 200
+    assert (one.json()["state"], one.json()["pairs_created"]) == ("done", 5)
+
+
+def test_a_lead_of_another_project_can_neither_see_nor_import(outsider, project, upload_dir) -> None:
+    job = ImportJob.objects.create(project=project, source="a", format="pairs")
+    client = client_for(outsider)
+    assert client.get(URL).status_code == 404
+    assert client.get(f"{URL}{job.pk}/").status_code == 404
+    assert client.post(URL, {"file": upload()}, format="multipart").status_code == 404
+    assert ImportJob.objects.count() == 1
+
+
+def test_a_job_of_another_project_is_not_found_under_this_one(lead, outsider, other_project) -> None:
+    theirs = ImportJob.objects.create(project=other_project, source="a", format="pairs")
+    assert client_for(lead).get(f"{URL}{theirs.pk}/").status_code == 404
+    assert client_for(outsider).get(f"/api/projects/other/imports/{theirs.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["annotator", "engineer"])
+def test_members_who_are_not_leads_are_forbidden(role, request, project, upload_dir) -> None:
+    user = request.getfixturevalue(role)
+    job = ImportJob.objects.create(project=project, source="a", format="pairs")
+    client = client_for(user)
+    assert client.get(URL).status_code == 403
+    assert client.get(f"{URL}{job.pk}/").status_code == 403
+    assert client.post(URL, {"file": upload()}, format="multipart").status_code == 403
+    assert ImportJob.objects.count() == 1
+    assert not upload_dir.exists()
+
+
+def test_anonymous_requests_are_forbidden(project, upload_dir) -> None:
+    client = client_for(None)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, {"file": upload()}, format="multipart").status_code == 403
+    assert not ImportJob.objects.exists()

@@ -1,0 +1,100 @@
+"""`manage.py import_pairs` end to end."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, ManagementUtility, call_command
+
+from annotate.models import Pair
+from tests.conftest import HH_RLHF_TEST
+
+from .conftest import pair_rows, pairs_row, write_jsonl, write_lines
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_pairs", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_it_imports_the_shared_file_and_ends_with_one_summary_line(project) -> None:
+    out, err = run("--project", "helpful", str(HH_RLHF_TEST))
+    assert out.strip().splitlines() == [
+        "Imported into helpful: 2312 rows read (hh-rlhf): 2312 pairs created, 0 duplicates skipped, 0 invalid rows"
+    ]
+    assert "2312" in err  # the progress bar's final count
+    assert Pair.objects.filter(project=project).count() == 2312
+
+
+def test_running_it_twice_reports_the_duplicates(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "pairs.jsonl", [pairs_row(i) for i in range(3)])
+    run("--project", "helpful", "--format", "pairs", str(path))
+    out, _ = run("--project", "helpful", "--format", "pairs", str(path))
+    assert "0 pairs created, 3 duplicates skipped" in out
+
+
+def test_bad_input_fails_with_the_row_and_field_and_writes_nothing(project, tmp_path) -> None:
+    path = write_lines(
+        tmp_path / "pairs.jsonl", [json.dumps(pairs_row(0)), json.dumps({"prompt": "p", "response_a": "a"})]
+    )
+    with pytest.raises(CommandError) as raised:
+        run("--project", "helpful", str(path))
+    assert "row 2, field 'response_b': missing" in str(raised.value)
+    assert "nothing imported" in str(raised.value)
+    assert not Pair.objects.filter(project=project).exists()
+
+
+def test_bad_input_exits_nonzero_from_the_command_line(project, tmp_path, capsys) -> None:
+    path = write_lines(tmp_path / "pairs.jsonl", ["{oops"])
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(
+            ["manage.py", "import_pairs", "--project", "helpful", "--format", "pairs", str(path)]
+        ).execute()
+    assert exited.value.code == 1
+    assert "row 1, field 'json'" in capsys.readouterr().err
+
+
+def test_skip_invalid_imports_the_good_rows_and_reports_each_bad_one(project, tmp_path) -> None:
+    lines = [json.dumps(pairs_row(0)), "{", json.dumps(pairs_row(1)), json.dumps(pairs_row(2) | {"response_b": 7})]
+    path = write_lines(tmp_path / "pairs.jsonl", lines)
+    out, err = run("--project", "helpful", "--skip-invalid", str(path))
+    assert "2 pairs created, 0 duplicates skipped, 2 invalid rows" in out
+    assert "skipped row 2, field 'json'" in err
+    assert "skipped row 4, field 'response_b': expected text, got int" in err
+    assert pair_rows(project) == {0, 2}
+
+
+def test_an_unknown_project_is_an_error(project, tmp_path) -> None:
+    with pytest.raises(CommandError, match="no project with slug 'nope'"):
+        run("--project", "nope", str(HH_RLHF_TEST))
+
+
+def test_a_missing_source_is_an_error(project, tmp_path) -> None:
+    with pytest.raises(CommandError, match="no such file"):
+        run("--project", "helpful", "--format", "pairs", str(tmp_path / "missing.jsonl"))
+
+
+def test_a_local_dataset_imports_with_format_hf(project, tmp_path) -> None:
+    data_dir = tmp_path / "ds"
+    data_dir.mkdir()
+    write_jsonl(data_dir / "data.jsonl", [pairs_row(i) for i in range(2)])
+    out, _ = run("--project", "helpful", "--format", "hf", "--split", "train", str(data_dir))
+    assert "2 rows read (pairs): 2 pairs created" in out
+
+
+def test_gold_from_source_marks_the_pairs_with_the_source_preference(db, project):
+    out = StringIO()
+    call_command(
+        "import_pairs",
+        "--project",
+        project.slug,
+        "--gold-from-source",
+        str(HH_RLHF_TEST),
+        stdout=out,
+        stderr=StringIO(),
+    )
+    assert "2312 pairs marked gold" in out.getvalue()
+    assert Pair.objects.filter(project=project, gold_answer="a").count() == 2312

@@ -1,0 +1,66 @@
+"""The lead's import page."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from annotate.models import ImportJob, JobState
+
+from .conftest import hh_row
+
+
+def page_url() -> str:
+    return reverse("annotate:imports", kwargs={"slug": "helpful"})
+
+
+def test_the_page_shows_the_form_and_the_projects_jobs(lead, project) -> None:
+    ImportJob.objects.create(
+        project=project, source="x", original_name="old.jsonl", format="hh-rlhf", state=JobState.DONE, pairs_created=12
+    )
+    client = Client()
+    client.force_login(lead)
+    response = client.get(page_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'enctype="multipart/form-data"' in html
+    assert 'name="skip_invalid"' in html
+    assert "old.jsonl" in html
+    assert "<td>12</td>" in html
+    assert 'http-equiv="refresh"' not in html
+
+
+def test_posting_a_file_creates_a_job_and_comes_back_refreshing(lead, project, upload_dir) -> None:
+    client = Client()
+    client.force_login(lead)
+    body = "\n".join(json.dumps(hh_row(i)) for i in range(3)).encode()
+    response = client.post(
+        page_url(), {"file": SimpleUploadedFile("hh.jsonl.gz", body), "format": "hh-rlhf", "skip_invalid": "on"}
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get(project=project)
+    assert (job.original_name, job.format, job.skip_invalid, job.state) == ("hh.jsonl.gz", "hh-rlhf", True, "pending")
+    assert job.source.endswith(".jsonl.gz")
+    html = client.get(page_url()).content.decode()
+    assert 'http-equiv="refresh"' in html
+    assert "hh.jsonl.gz" in html
+
+
+@pytest.mark.parametrize("role", ["annotator", "engineer", "outsider"])
+def test_the_page_is_not_found_for_anyone_but_a_lead(role, request, upload_dir) -> None:
+    client = Client()
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(page_url()).status_code == 404
+    response = client.post(page_url(), {"file": SimpleUploadedFile("a.jsonl", b"{}")})
+    assert response.status_code == 404
+    assert not ImportJob.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(project) -> None:
+    response = Client().get(page_url())
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))

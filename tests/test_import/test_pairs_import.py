@@ -1,0 +1,292 @@
+"""The import service: every format, the real HH-RLHF file, bad input, duplicates."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from annotate.importers import ASSISTANT, ImportSourceError, ImportValidationError, pair_parse
+from annotate.models import Pair, PairStatus
+from annotate.services.imports import pairs_import
+from tests.conftest import HH_RLHF_TEST
+
+from .conftest import hh_row, pair_rows, pairs_row, preference_row, write_csv, write_jsonl, write_lines
+
+
+def test_the_whole_shared_hh_rlhf_file_imports_and_rebuilds_every_transcript(project) -> None:
+    result = pairs_import(project=project, source=HH_RLHF_TEST)
+
+    with gzip.open(HH_RLHF_TEST, "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    assert len(rows) == 2312
+    assert (result.rows_read, result.pairs_created, result.duplicates_skipped, result.invalid_rows) == (
+        2312,
+        2312,
+        0,
+        0,
+    )
+    pairs = {p.source_row: p for p in Pair.objects.filter(project=project)}
+    assert sorted(pairs) == list(range(2312))
+    for i, row in enumerate(rows):
+        pair = pairs[i]
+        assert pair.context + ASSISTANT + pair.response_a == row["chosen"]
+        assert pair.context + ASSISTANT + pair.response_b == row["rejected"]
+        assert pair.source_preference == "a"
+    sample = pairs[0]
+    assert (sample.source_format, sample.source_name) == ("hh-rlhf", "harmless-base-test.jsonl.gz")
+    assert (sample.status, sample.judgment_count, sample.lease_count) == (PairStatus.FRESH, 0, 0)
+    assert sample.created_at is not None
+    assert len({p.sort_key for p in pairs.values()}) == 2312
+
+
+def test_reimporting_the_same_file_adds_nothing_and_counts_the_skips(project) -> None:
+    pairs_import(project=project, source=HH_RLHF_TEST)
+    again = pairs_import(project=project, source=HH_RLHF_TEST)
+    assert (again.rows_read, again.pairs_created, again.duplicates_skipped) == (2312, 0, 2312)
+    assert Pair.objects.filter(project=project).count() == 2312
+
+
+def test_the_same_pair_in_another_project_is_not_a_duplicate(project, other_project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "hh.jsonl", [hh_row(i) for i in range(3)])
+    pairs_import(project=project, source=path)
+    result = pairs_import(project=other_project, source=path)
+    assert result.pairs_created == 3
+
+
+def test_repeated_rows_within_a_file_are_skipped_and_counted(project, tmp_path) -> None:
+    swapped = {"prompt": "Say hello in language 1.", "response_a": "Bonjour (1)", "response_b": "Hello (1)"}
+    path = write_jsonl(tmp_path / "pairs.jsonl", [pairs_row(0), pairs_row(1), pairs_row(0), swapped])
+    result = pairs_import(project=project, source=path)
+    assert (result.rows_read, result.pairs_created, result.duplicates_skipped) == (4, 2, 2)
+    assert pair_rows(project) == {0, 1}
+
+
+def test_a_gzipped_hh_rlhf_file_is_detected_and_imported(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "small.jsonl.gz", [hh_row(i) for i in range(5)])
+    result = pairs_import(project=project, source=path)
+    assert (result.source_format, result.pairs_created) == ("hh-rlhf", 5)
+    pair = Pair.objects.get(project=project, source_row=3)
+    assert pair.context + ASSISTANT + pair.response_a == hh_row(3)["chosen"]
+    assert pair.response_b == " Ferns are boring."
+
+
+def test_a_preference_jsonl_file_keeps_chosen_as_the_preferred_response(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "pref.jsonl", [preference_row(i) for i in range(4)])
+    result = pairs_import(project=project, source=path)
+    assert (result.source_format, result.pairs_created) == ("preference", 4)
+    pair = Pair.objects.get(project=project, source_row=2)
+    assert (pair.context, pair.response_a, pair.response_b) == ("Name a prime above 2.", "3 is prime.", "Nine.")
+    assert (pair.source_preference, pair.source_format, pair.source_name) == ("a", "preference", "pref.jsonl")
+
+
+def test_a_preference_csv_file_imports_with_multiline_cells(project, tmp_path) -> None:
+    rows = [["Line one\nline two", 'Good,\n"quoted" answer', "Bad"], ["Second", "Yes", "No"]]
+    path = write_csv(tmp_path / "pref.csv", ["prompt", "chosen", "rejected"], rows)
+    result = pairs_import(project=project, source=path)
+    assert (result.source_format, result.pairs_created) == ("preference", 2)
+    pair = Pair.objects.get(project=project, source_row=0)
+    assert (pair.context, pair.response_a) == ("Line one\nline two", 'Good,\n"quoted" answer')
+
+
+def test_a_pairs_file_has_no_source_preference(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "pairs.jsonl", [pairs_row(i) for i in range(3)])
+    result = pairs_import(project=project, source=path, fmt="pairs")
+    assert (result.source_format, result.pairs_created) == ("pairs", 3)
+    assert set(Pair.objects.filter(project=project).values_list("source_preference", flat=True)) == {""}
+
+
+def test_a_gzipped_pairs_csv_file_imports(project, tmp_path) -> None:
+    plain = write_csv(tmp_path / "p.csv", ["prompt", "response_a", "response_b"], [["q", "a", "b"], ["r", "c", "d"]])
+    path = tmp_path / "p.csv.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    result = pairs_import(project=project, source=path)
+    assert (result.source_format, result.pairs_created) == ("pairs", 2)
+
+
+def test_a_local_hugging_face_data_directory_imports_through_load_dataset(project, tmp_path) -> None:
+    data_dir = tmp_path / "my-hh"
+    data_dir.mkdir()
+    write_jsonl(data_dir / "train.jsonl", [hh_row(i) for i in range(6)])
+    result = pairs_import(project=project, source=str(data_dir), fmt="hf", split="train")
+    assert (result.source_format, result.pairs_created) == ("hh-rlhf", 6)
+    pair = Pair.objects.get(project=project, source_row=5)
+    assert pair.context + ASSISTANT + pair.response_b == hh_row(5)["rejected"]
+    assert pair.source_name == str(data_dir)
+
+
+def test_a_dataset_saved_to_disk_imports_by_its_columns(project, tmp_path) -> None:
+    import datasets
+
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_list([pairs_row(i) for i in range(4)]).save_to_disk(str(saved))
+    result = pairs_import(project=project, source=str(saved), fmt="hf")
+    assert (result.source_format, result.pairs_created) == ("pairs", 4)
+
+
+def test_a_dataset_with_unknown_columns_is_refused(project, tmp_path) -> None:
+    import datasets
+
+    saved = tmp_path / "saved"
+    datasets.Dataset.from_list([{"question": "q", "answer": "a"}]).save_to_disk(str(saved))
+    with pytest.raises(ImportSourceError, match="match no format"):
+        pairs_import(project=project, source=str(saved), fmt="hf")
+
+
+def test_a_file_whose_fields_fit_no_format_asks_for_one(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "odd.jsonl", [{"question": "q", "answer": "a"}])
+    with pytest.raises(ImportSourceError, match="cannot tell the format"):
+        pairs_import(project=project, source=path)
+
+
+GOOD_HH = json.dumps(hh_row(0)), json.dumps(hh_row(1)), json.dumps(hh_row(3))
+SHARED_NO_TURN = {"chosen": "\n\nHuman: hi\n\nAssistant: x", "rejected": "\n\nHuman: ho\n\nAssistant: y"}
+
+# (case, format, the bad third line, the field the error must name)
+BAD_JSONL_ROWS = [
+    ("invalid json", "hh-rlhf", '{"chosen": "x", "rejected": ', "json"),
+    ("not an object", "hh-rlhf", '["chosen", "rejected"]', "json"),
+    ("missing field", "hh-rlhf", json.dumps({"chosen": hh_row(2)["chosen"]}), "rejected"),
+    ("empty field", "hh-rlhf", json.dumps({"chosen": "", "rejected": "x"}), "chosen"),
+    ("blank field", "preference", json.dumps({"prompt": "  \n", "chosen": "a", "rejected": "b"}), "prompt"),
+    ("null field", "pairs", json.dumps({"prompt": "p", "response_a": None, "response_b": "b"}), "response_a"),
+    ("number", "pairs", json.dumps({"prompt": "p", "response_a": "a", "response_b": 2}), "response_b"),
+    ("message list", "preference", json.dumps({"prompt": "p", "chosen": [{"role": "x"}], "rejected": "b"}), "chosen"),
+    ("no assistant turn in the shared part", "hh-rlhf", json.dumps(SHARED_NO_TURN), "chosen/rejected"),
+    (
+        "identical transcripts",
+        "hh-rlhf",
+        json.dumps({"chosen": hh_row(2)["chosen"]} | {"rejected": hh_row(2)["chosen"]}),
+        "rejected",
+    ),
+    (
+        "identical responses",
+        "pairs",
+        json.dumps({"prompt": "p", "response_a": "same", "response_b": "same"}),
+        "response_b",
+    ),
+    (
+        "identical chosen and rejected",
+        "preference",
+        json.dumps({"prompt": "p", "chosen": "s", "rejected": "s"}),
+        "rejected",
+    ),
+    ("nul character", "pairs", json.dumps({"prompt": "p\u0000", "response_a": "a", "response_b": "b"}), "prompt"),
+    (
+        "lone surrogate",
+        "pairs",
+        '{"prompt": "p", "response_a": "a", "response_b": "broken \\ud800 text"}',
+        "response_b",
+    ),
+    (
+        "oversized text",
+        "hh-rlhf",
+        json.dumps({"chosen": hh_row(2)["chosen"] + "x" * 300, "rejected": hh_row(2)["rejected"]}),
+        "chosen",
+    ),
+]
+GOOD_ROWS = {
+    "hh-rlhf": GOOD_HH,
+    "preference": tuple(json.dumps(preference_row(i)) for i in (0, 1, 3)),
+    "pairs": tuple(json.dumps(pairs_row(i)) for i in (0, 1, 3)),
+}
+
+
+@pytest.fixture
+def small_limit(settings) -> int:
+    settings.PAIRWISE_MAX_TEXT_CHARS = 300
+    return 300
+
+
+def _file_with_bad_third_line(tmp_path, fmt: str, bad: str):
+    good = GOOD_ROWS[fmt]
+    # Line 2 is blank: positions are physical lines, so the bad row is line 4 and source row 2.
+    return write_lines(tmp_path / "data.jsonl", [good[0], "", good[1], bad, good[2]])
+
+
+@pytest.mark.parametrize(("case", "fmt", "bad", "field"), BAD_JSONL_ROWS, ids=[c[0] for c in BAD_JSONL_ROWS])
+def test_a_bad_row_is_named_by_line_and_field_and_nothing_is_written(
+    project, tmp_path, small_limit, case, fmt, bad, field
+):
+    path = _file_with_bad_third_line(tmp_path, fmt, bad)
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt=fmt)
+    assert [(e.row, e.field) for e in raised.value.errors] == [(4, field)]
+    assert "row 4" in str(raised.value)
+    assert f"field '{field}'" in str(raised.value)
+    assert not Pair.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize(("case", "fmt", "bad", "field"), BAD_JSONL_ROWS, ids=[c[0] for c in BAD_JSONL_ROWS])
+def test_with_skip_invalid_exactly_the_good_rows_are_written(project, tmp_path, small_limit, case, fmt, bad, field):
+    path = _file_with_bad_third_line(tmp_path, fmt, bad)
+    result = pairs_import(project=project, source=path, fmt=fmt, skip_invalid=True)
+    assert (result.rows_read, result.pairs_created, result.invalid_rows) == (4, 3, 1)
+    assert [(e["row"], e["field"]) for e in result.errors] == [(4, field)]
+    assert pair_rows(project) == {0, 1, 3}
+
+
+def test_a_csv_row_with_a_missing_cell_is_named_by_its_line(project, tmp_path) -> None:
+    path = tmp_path / "pref.csv"
+    path.write_text('prompt,chosen,rejected\n"two\nlines",a,b\nshort,only\nq,c,d\n', encoding="utf-8")
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path)
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [(4, "rejected", "missing")]
+    assert not Pair.objects.filter(project=project).exists()
+
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert (result.pairs_created, result.invalid_rows) == (2, 1)
+    assert pair_rows(project) == {0, 2}
+
+
+def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(json.dumps(pairs_row(0)).encode() + b'\n{"prompt": "\xff\xfe"}\n')
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert [(e.row, e.field) for e in raised.value.errors] == [(2, "json")]
+
+
+def test_every_bad_row_is_listed_not_only_the_first(project, tmp_path) -> None:
+    lines = [json.dumps(pairs_row(0)), "{", json.dumps(pairs_row(1)), json.dumps({"prompt": "p"})]
+    path = write_lines(tmp_path / "pairs.jsonl", lines)
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert [(e.row, e.field) for e in raised.value.errors] == [(2, "json"), (4, "response_a"), (4, "response_b")]
+
+
+def test_a_missing_file_is_a_source_error(project, tmp_path) -> None:
+    with pytest.raises(ImportSourceError, match="no such file"):
+        pairs_import(project=project, source=tmp_path / "nope.jsonl", fmt="pairs")
+    with pytest.raises(ImportSourceError, match="no such file"):
+        pairs_import(project=project, source=tmp_path / "nope.jsonl.gz")
+
+
+def test_a_missing_dataset_directory_is_a_source_error(project, tmp_path) -> None:
+    with pytest.raises(ImportSourceError, match="cannot load dataset"):
+        pairs_import(project=project, source=tmp_path / "no-dataset-here")
+
+
+def test_the_batched_insert_used_on_sqlite_writes_and_skips_like_copy(project, tmp_path) -> None:
+    from annotate.importers import jsonl_rows
+    from annotate.services.imports import _batched_insert
+
+    path = write_jsonl(tmp_path / "hh.jsonl", [hh_row(i) for i in range(1200)])
+    parsed = [pair_parse(r, fmt="hh-rlhf", max_chars=1000) for r in jsonl_rows(path)]
+    assert _batched_insert(iter(parsed), project=project, source_name="hh.jsonl", source_format="hh-rlhf") == 1200
+    assert _batched_insert(iter(parsed), project=project, source_name="hh.jsonl", source_format="hh-rlhf") == 0
+    pair = Pair.objects.get(project=project, source_row=700)
+    assert pair.context + ASSISTANT + pair.response_a == hh_row(700)["chosen"]
+    assert (pair.source_format, pair.source_preference, pair.status) == ("hh-rlhf", "a", PairStatus.FRESH)
+
+
+def test_every_other_field_of_an_imported_pair_holds_the_model_default(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "pairs.jsonl", [pairs_row(0)])
+    pairs_import(project=project, source=path)
+    pair, fresh = Pair.objects.get(project=project), Pair()
+    set_by_import = {"id", "project", "context", "response_a", "response_b", "content_hash", "sort_key", "created_at"}
+    set_by_import |= {"source_name", "source_row", "source_format", "source_preference"}
+    for field in Pair._meta.concrete_fields:
+        if field.name not in set_by_import:
+            assert getattr(pair, field.attname) == getattr(fresh, field.attname), field.name

@@ -1,0 +1,85 @@
+"""Imports started from the API run in a real Celery worker on Redis."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from annotate.models import ImportJob, JobState, Pair
+from annotate.services.imports import import_job_run
+
+from .conftest import hh_row
+
+pytestmark = pytest.mark.worker
+
+URL = "/api/projects/helpful/imports/"
+
+
+def job_finished(job_id: int) -> ImportJob:
+    """The job once the worker has finished it (polls; the test's timeout bounds the wait)."""
+    while True:
+        job = ImportJob.objects.get(pk=job_id)
+        if job.state in (JobState.DONE, JobState.FAILED):
+            return job
+        time.sleep(0.1)
+
+
+def start(lead, lines: list[str], **fields) -> int:
+    client = APIClient()
+    client.force_login(lead)
+    file = SimpleUploadedFile("hh.jsonl", "\n".join(lines).encode())
+    response = client.post(URL, {"file": file, **fields}, format="multipart")
+    assert response.status_code == 202
+    return response.json()["id"]
+
+
+def test_an_api_import_ends_done_with_the_right_counts(live_worker, lead, project, upload_dir) -> None:
+    lines = [json.dumps(hh_row(i)) for i in (0, 1, 2, 1)]
+    job = job_finished(start(lead, lines))
+    assert (job.state, job.format, job.error) == (JobState.DONE, "hh-rlhf", "")
+    assert (job.rows_read, job.pairs_created, job.duplicates_skipped, job.invalid_rows) == (4, 3, 1, 0)
+    assert job.started_at is not None and job.finished_at is not None
+    assert Pair.objects.filter(project=project).count() == 3
+    assert set(Pair.objects.values_list("source_name", flat=True)) == {"hh.jsonl"}
+    assert list(upload_dir.iterdir()) == []  # the uploaded file is deleted once imported
+
+
+def test_an_api_import_of_bad_rows_ends_failed_with_the_errors_and_writes_nothing(
+    live_worker, lead, project, upload_dir
+) -> None:
+    lines = [json.dumps(hh_row(0)), json.dumps({"chosen": "x"}), json.dumps(hh_row(2))]
+    job = job_finished(start(lead, lines))
+    assert job.state == JobState.FAILED
+    assert job.errors == [{"row": 2, "field": "rejected", "message": "missing"}]
+    assert "row 2, field 'rejected': missing" in job.error
+    assert (job.rows_read, job.pairs_created, job.invalid_rows) == (3, 0, 1)
+    assert not Pair.objects.filter(project=project).exists()
+
+
+def test_an_api_import_with_skip_invalid_ends_done_and_lists_the_bad_rows(live_worker, lead, project, upload_dir):
+    lines = [json.dumps(hh_row(0)), "{", json.dumps(hh_row(2))]
+    job = job_finished(start(lead, lines, skip_invalid="true"))
+    assert (job.state, job.pairs_created, job.invalid_rows) == (JobState.DONE, 2, 1)
+    assert [(e["row"], e["field"]) for e in job.errors] == [(2, "json")]
+
+
+def test_a_dataset_that_cannot_be_loaded_ends_failed_with_the_reason(live_worker, lead, project, tmp_path) -> None:
+    client = APIClient()
+    client.force_login(lead)
+    missing = str(tmp_path / "no-such-dataset")
+    response = client.post(URL, {"format": "hf", "dataset": missing}, format="json")
+    assert response.status_code == 202
+    job = job_finished(response.json()["id"])
+    assert job.state == JobState.FAILED
+    assert "no-such-dataset" in job.error
+
+
+def test_a_job_already_claimed_is_not_run_again(transactional_db, project) -> None:
+    job = ImportJob.objects.create(project=project, source="/nowhere.jsonl", format="pairs", state=JobState.RUNNING)
+    assert import_job_run(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.state, job.error, job.finished_at) == (JobState.RUNNING, "", None)
