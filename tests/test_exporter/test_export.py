@@ -124,6 +124,10 @@ def voters(project):
     return people
 
 
+# Gold answers and probes are left out by default, and the manifest says so even when there are none.
+DEFAULTS = {"gold_excluded": 0, "probes_excluded": 0}
+
+
 def export_lines(project, tmp_path, name, **options):
     result = export_write(
         project=project,
@@ -170,22 +174,24 @@ def test_each_filter_removes_exactly_what_it_should_and_says_so(project, voters,
     assert len(everything) == 6
     high, manifest = export_lines(project, tmp_path, "agree", min_agreement=0.9)
     assert {line["pair_id"] for line in high} == {p.id for p in pairs[:3]}
-    assert manifest["filter_effects"] == {"min_agreement": 3}
+    assert manifest["filter_effects"] == DEFAULTS | {"min_agreement": 3}
     enough, manifest = export_lines(project, tmp_path, "min", min_judgments=4)
-    assert enough == [] and manifest["filter_effects"] == {"min_judgments": 6}
+    assert enough == [] and manifest["filter_effects"] == DEFAULTS | {"min_judgments": 6}
     # Judgment i of each annotator is answered 2*i minutes into the sitting: keep the first two pairs.
     early, manifest = export_lines(project, tmp_path, "early", max_sitting_minutes=2)
     assert {line["pair_id"] for line in early} == {p.id for p in pairs[:2]}
-    assert manifest["filter_effects"] == {"max_sitting_minutes": 12}
+    assert manifest["filter_effects"] == DEFAULTS | {"max_sitting_minutes": 12}
     first, manifest = export_lines(project, tmp_path, "index", max_index_in_sitting=1)
     assert {line["pair_id"] for line in first} == {pairs[0].id}
-    assert manifest["filter_effects"] == {"max_index_in_sitting": 15}
+    assert manifest["filter_effects"] == DEFAULTS | {"max_index_in_sitting": 15}
     Pair.objects.filter(pk=pairs[0].pk).update(source_name="elsewhere")
     other, manifest = export_lines(project, tmp_path, "source", source="elsewhere")
-    assert [line["pair_id"] for line in other] == [pairs[0].id] and manifest["filter_effects"] == {"source": 5}
+    assert [line["pair_id"] for line in other] == [pairs[0].id] and manifest["filter_effects"] == DEFAULTS | {
+        "source": 5
+    }
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     none, manifest = export_lines(project, tmp_path, "since", since=future)
-    assert none == [] and manifest["filter_effects"] == {"since": 18}
+    assert none == [] and manifest["filter_effects"] == DEFAULTS | {"since": 18}
 
 
 def test_similarity_filters_use_the_measures_stored_on_pairs(project, voters, tmp_path):
@@ -194,7 +200,7 @@ def test_similarity_filters_use_the_measures_stored_on_pairs(project, voters, tm
     judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
     kept, manifest = export_lines(project, tmp_path, "sim", max_response_similarity=0.9)
     assert [line["pair_id"] for line in kept] == [pairs[0].id]
-    assert manifest["filter_effects"] == {"max_response_similarity": 1}
+    assert manifest["filter_effects"] == DEFAULTS | {"max_response_similarity": 1}
     assert Pair.objects.filter(response_similarity__isnull=False).count() == 2
 
 
