@@ -22,7 +22,7 @@ run: export DEBUG = 1
 run: $(BIN)/.installed
 	mkdir -p var/celery/queue var/celery/processed
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --with-simulated
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning --schedule var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

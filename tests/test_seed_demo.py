@@ -200,3 +200,23 @@ def test_the_output_names_every_login_and_the_url(debug):
         assert demo.role.label in line
     assert DEMO_URL == "http://127.0.0.1:8000/"
     assert DEMO_URL in output
+
+
+@pytest.mark.django_db
+def test_with_simulated_it_fills_a_second_project_and_computes_its_report(settings):
+    from analytics.models import BiasReport
+    from annotate.models import Judgment
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--with-simulated", stdout=StringIO())
+    simulated = Project.objects.get(slug="demo-simulated")
+    assert Judgment.objects.filter(project=simulated).count() > 400
+    assert not Judgment.objects.filter(project__slug="demo").exists()  # the people's project stays fresh
+    report = BiasReport.objects.get(project=simulated)
+    assert report.state == "done"
+    flagged = [row["annotator"] for row in report.payload["position"]["per_annotator"] if row["flagged"]]
+    left_biased = get_user_model().objects.get(username="sim-left-1").id
+    assert flagged == [left_biased]
+    out = StringIO()
+    call_command("seed_demo", "--with-simulated", stdout=out)
+    assert "simulated judgments already there" in out.getvalue()

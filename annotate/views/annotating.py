@@ -16,11 +16,12 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
 from markdown_it import MarkdownIt
 
-from annotate.models import AnnotationSession, Judgment, Pair, Project, Role
+from annotate.models import AnnotationSession, Judgment, Pair, Project, Role, Safety, Strength
 from annotate.selectors import project_get_for_user, projects_for_user
 
-# Strength choices offered when a project asks for them: the stored value is the number.
-STRENGTH_CHOICES = ((1, "Slightly better"), (2, "Clearly better"), (3, "Much better"))
+# Keyboard letters of the extras. Strength: the row of keys under 1-4, strongest first (Llama 2's scale).
+STRENGTH_KEYS = {Strength.SIGNIFICANTLY: "q", Strength.BETTER: "w", Strength.SLIGHTLY: "e", Strength.NEGLIGIBLY: "r"}
+SAFETY_KEYS = {Safety.BOTH_SAFE: "z", Safety.CHOSEN_SAFE: "x", Safety.BOTH_UNSAFE: "c"}
 
 
 def _guidelines_seen_key(project: Project) -> str:
@@ -81,13 +82,24 @@ def guidelines(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def asks_more_than_a_side(project: Project) -> bool:
+    """Whether an answer needs more than the side: then a side key only selects the side and Enter
+    sends the answer. Otherwise (at most an optional rationale) a side key sends at once."""
+    return bool(
+        project.ask_strength
+        or project.ask_safety
+        or project.criteria
+        or (project.ask_rationale and project.rationale_min_chars > 0)
+    )
+
+
 @login_required
 @ensure_csrf_cookie
 def annotate(request: HttpRequest, slug: str) -> HttpResponse:
     """The annotation page, for the project's annotators only (leads and engineers do not annotate).
 
     Before an annotator's first sitting in the project it sends them to the guidelines once."""
-    project, _membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
+    project, membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
     seen = request.session.get(_guidelines_seen_key(project), False)
     if not seen and not AnnotationSession.objects.filter(project=project, annotator=request.user).exists():
         return redirect("annotate:guidelines", slug=project.slug)
@@ -99,6 +111,12 @@ def annotate(request: HttpRequest, slug: str) -> HttpResponse:
         "allowSkip": project.allow_skip,
         "askStrength": project.ask_strength,
         "askRationale": project.ask_rationale,
+        "rationaleMinChars": project.rationale_min_chars if project.ask_rationale else 0,
+        "askSafety": project.ask_safety,
+        "criteria": list(project.criteria or []),
+        "confirmWithEnter": asks_more_than_a_side(project),
+        # A paused annotator cannot start sittings (the API answers 409 "paused"); say so at once.
+        "paused": membership.paused_at is not None,
         "urls": {
             "progress": reverse("api:progress", kwargs=slug_kwargs),
             "sittings": reverse("api:sitting-start", kwargs=slug_kwargs),
@@ -110,11 +128,15 @@ def annotate(request: HttpRequest, slug: str) -> HttpResponse:
             "guidelines": reverse("annotate:guidelines", kwargs=slug_kwargs),
         },
     }
-    return render(
-        request,
-        "annotate/annotate.html",
-        {"project": project, "config": config, "strength_choices": STRENGTH_CHOICES},
-    )
+    context = {
+        "project": project,
+        "config": config,
+        "confirm_with_enter": config["confirmWithEnter"],
+        "criteria": config["criteria"],
+        "strength_choices": [(value, label, STRENGTH_KEYS[value]) for value, label in Strength.choices],
+        "safety_choices": [(value, label, SAFETY_KEYS[value]) for value, label in Safety.choices],
+    }
+    return render(request, "annotate/annotate.html", context)
 
 
 urlpatterns = [

@@ -173,25 +173,23 @@ def test_an_annotator_starts_the_next_sitting_when_the_break_is_over_and_ends_it
     assert Judgment.objects.filter(annotator=annotator).count() == 1
 
 
-def test_typing_a_rationale_never_answers_and_strength_and_rationale_are_stored(page, project, annotator):
-    project.ask_strength = True
+def test_typing_an_optional_rationale_never_answers_and_the_rationale_is_stored(page, project, annotator):
     project.ask_rationale = True
     project.save()
     make_pairs(project, 10)
     log_in(page, "annotator")
     start_first_sitting(page, project)
 
-    page.get_by_label("How much better is your choice?").select_option(label="Clearly better")
-    # Every key here is also a shortcut ("s", "1", "2", "0"): in a text box they only type.
-    page.get_by_label("Why?").press_sequentially("s 1 2 0 is safer")
+    # Every key here is also a shortcut ("s", "1", "2", "0", "t"): in a text box they only type.
+    page.get_by_label("Why?").press_sequentially("s 1 2 0 t is safer")
     expect(page.locator("#progress")).to_have_text(f"1 / {project.sitting_items}")
+    # Nothing else is asked, so a side button answers at once.
     page.get_by_role("button", name=re.compile("Right is better")).click()
 
     expect(page.locator("#progress")).to_have_text(f"2 / {project.sitting_items}")
     expect(page.get_by_label("Why?")).to_have_value("")
-    expect(page.get_by_label("How much better is your choice?")).to_have_value("")
     judgment = Judgment.objects.get(annotator=annotator)
-    assert (judgment.side, judgment.strength, judgment.rationale) == ("right", 2, "s 1 2 0 is safer")
+    assert (judgment.side, judgment.strength, judgment.rationale) == ("right", None, "s 1 2 0 t is safer")
 
     # On a narrow screen the responses stack, the left one first; on a wide one they sit side by side.
     left, right = page.locator(".response").nth(0), page.locator(".response").nth(1)

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import AnnotationSession, Membership, Project, Role
+from annotate.models import AnnotationSession, Membership, Project, Role, Safety, Strength
 
 
 def url(project: Project) -> str:
@@ -92,6 +92,90 @@ def test_it_tells_the_script_what_the_project_asks(client, project, annotator):
     assert 'data-side="tie"' not in body
     assert 'id="rationale"' in body
     assert 'id="strength"' not in body
+
+
+def open_page(client, project: Project, user):
+    client.force_login(user)
+    client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    return client.get(url(project))
+
+
+def test_it_offers_llama_2s_four_strength_levels_each_with_its_key(client, project, annotator):
+    project.ask_strength = True
+    project.save()
+
+    body = open_page(client, project, annotator).content.decode()
+
+    for value, label in Strength.choices:
+        assert (
+            f'<input type="radio" name="strength" value="{value}" aria-keyshortcuts="{"qwer"[value - 1]}"> {label}'
+            in (body)
+        )
+    assert body.count('name="strength"') == 4
+    assert "<select" not in body
+
+
+def test_it_asks_for_each_criterion_and_a_safety_label_and_lets_enter_send(client, project, annotator):
+    project.ask_safety = True
+    project.criteria = ["helpfulness", "harmlessness"]
+    project.ask_rationale = True
+    project.rationale_min_chars = 10
+    project.save()
+
+    response = open_page(client, project, annotator)
+
+    config = page_config(response)
+    assert (config["askSafety"], config["criteria"], config["rationaleMinChars"], config["confirmWithEnter"]) == (
+        True,
+        ["helpfulness", "harmlessness"],
+        10,
+        True,
+    )
+    body = response.content.decode()
+    assert 'data-criterion="helpfulness"' in body
+    assert 'data-criterion="harmlessness"' in body
+    for row in (1, 2):
+        assert all(f'name="criterion-{row}" value="{side}"' in body for side in ("left", "tie", "right"))
+    assert [value for value in Safety.values if f'name="safety" value="{value}"' in body] == Safety.values
+    assert 'id="send-answer"' in body
+    assert "At least 10 characters." in body
+
+
+@pytest.mark.parametrize(("min_chars", "confirm_with_enter"), [(0, False), (10, True)])
+def test_an_optional_rationale_alone_leaves_the_side_keys_answering_at_once(
+    client, project, annotator, min_chars, confirm_with_enter
+):
+    project.ask_rationale = True
+    project.rationale_min_chars = min_chars
+    project.save()
+
+    response = open_page(client, project, annotator)
+
+    assert page_config(response)["confirmWithEnter"] is confirm_with_enter
+    assert ('id="send-answer"' in response.content.decode()) is confirm_with_enter
+
+
+def test_it_documents_the_keys_of_what_the_project_asks(client, project, annotator):
+    project.ask_strength = True
+    project.save()
+
+    body = open_page(client, project, annotator).content.decode()
+
+    assert "<summary>Keys</summary>" in body
+    assert "<kbd>q</kbd> <kbd>w</kbd> <kbd>e</kbd> <kbd>r</kbd>" in body
+    assert "<kbd>z</kbd> <kbd>x</kbd> <kbd>c</kbd>" not in body
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_it_tells_the_script_whether_the_annotator_is_paused(client, project, annotator, paused):
+    if paused:
+        Membership.objects.filter(user=annotator, project=project).update(paused_at=timezone.now())
+
+    response = open_page(client, project, annotator)
+
+    assert response.status_code == 200
+    assert page_config(response)["paused"] is paused
+    assert "The project lead will be in touch with you." in response.content.decode()
 
 
 @pytest.mark.parametrize("role_fixture", ["lead", "engineer"])

@@ -13,11 +13,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.db.models import F
 
 from annotate.demo_pairs import SOURCE_FORMAT, SOURCE_NAME, demo_pair_rows
 from annotate.models import Membership, Pair, Project, Role
 
 DEMO_URL = "http://127.0.0.1:8000/"
+SIMULATED_SLUG = "demo-simulated"
+SIMULATED_MIX = "honest:3,left:1,fatigued:1,length:1,random:1"
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo: helpful and harmless assistant"
 
@@ -59,6 +62,19 @@ DEMO_PROJECT_SETTINGS: dict[str, Any] = {
 }
 
 
+SIMULATED_PROJECT_SETTINGS: dict[str, Any] = {
+    **DEMO_PROJECT_SETTINGS,
+    "name": "Demo with simulated annotators: the quality dashboard",
+    # Every simulated annotator sees every pair, so that each has enough judgments to be measured.
+    "judgments_per_pair": 7,
+    "gold_rate": 0.1,
+    "probe_rate": 0.1,
+    "probe_min_gap": 8,
+    "gold_recent": 10,
+    "gold_min_accuracy": 0.5,
+}
+
+
 @dataclass(frozen=True)
 class DemoUser:
     username: str
@@ -89,12 +105,20 @@ class Command(BaseCommand):
             help="Run even though DEBUG is off (this plants well-known passwords: never in production).",
         )
         parser.add_argument(
+            "--with-simulated",
+            action="store_true",
+            help=f"Also fill the project {SIMULATED_SLUG!r} with simulated annotators and compute its bias report, "
+            "so that the dashboard and scorecards have something to show.",
+        )
+        parser.add_argument(
             "--reset-passwords",
             action="store_true",
             help="Set the demo passwords on demo users that already exist (by default they keep theirs).",
         )
 
-    def handle(self, *args: Any, force: bool, reset_passwords: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, force: bool, reset_passwords: bool, with_simulated: bool = False, **options: Any
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with well-known passwords, so it only runs with DEBUG=1 "
@@ -118,8 +142,42 @@ class Command(BaseCommand):
             self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
             if i == 0:
                 self.stdout.write("  ".join("-" * width for width in widths))
+        if with_simulated:
+            self._seed_simulated()
         self.stdout.write("")
         self.stdout.write(f"Open {DEMO_URL} and log in as one of them.")
+
+    def _seed_simulated(self) -> None:
+        """A second project with the demo pairs judged by simulated annotators (honest, left-biased,
+        fatigued, length-loving, random) through the real services, and its bias report."""
+        from analytics.models import BiasReport
+        from analytics.services import bias_report_compute
+        from analytics.simulation import annotator_specs_parse, annotators_simulate
+
+        project, _ = Project.objects.get_or_create(slug=SIMULATED_SLUG, defaults=SIMULATED_PROJECT_SETTINGS)
+        user_model = get_user_model()
+        for demo in DEMO_USERS:
+            if demo.role != Role.ANNOTATOR:
+                Membership.objects.get_or_create(
+                    user=user_model.objects.get(username=demo.username), project=project, defaults={"role": demo.role}
+                )
+        self._seed_pairs(project=project)
+        if project.judgments.exists():
+            self.stdout.write(f"Project {project.slug!r}: simulated judgments already there.")
+            return
+        # A few pairs with a clear winner serve as gold, so the scorecards have gold accuracy to show.
+        gold = Pair.objects.filter(project=project).exclude(source_preference="").order_by("id")[:12]
+        Pair.objects.filter(id__in=[pair.id for pair in gold]).update(gold_answer=F("source_preference"))
+        self.stdout.write(f"Project {project.slug!r}: simulating annotators (about a minute)...")
+        result = annotators_simulate(
+            project=project, specs=annotator_specs_parse(SIMULATED_MIX, left_rate=0.85), seed=0, days=2
+        )
+        report = BiasReport.objects.create(project=project)
+        bias_report_compute(report_id=report.id)
+        self.stdout.write(
+            f"Project {project.slug!r}: {result.judgments} simulated judgments; bias report computed. "
+            "Log in as lead to see its dashboard and scorecards."
+        )
 
     def _seed_user(self, *, project: Project, demo: DemoUser, reset: bool) -> tuple[str, str, str]:
         """Create the user and their membership if missing; return (login, password shown, role).

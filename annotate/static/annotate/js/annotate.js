@@ -5,7 +5,7 @@
 
   const config = JSON.parse(document.getElementById("annotate-config").textContent);
   const el = (id) => document.getElementById(id);
-  const PANELS = ["loading", "start", "work", "empty", "summary", "break"];
+  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused"];
   const KEYS = {
     1: "left",
     ArrowLeft: "left",
@@ -16,6 +16,14 @@
     s: "skip",
     S: "skip",
   };
+  // Keys of the extras, asked only where the project switches them on (see the page's "Keys" box).
+  const STRENGTH_KEYS = { q: "1", w: "2", e: "3", r: "4" };
+  const SAFETY_KEYS = { z: "both_safe", x: "chosen_safe", c: "both_unsafe" };
+  // Inside a criterion's row the side keys answer that criterion (and arrows do not wander the radios).
+  const CRITERION_KEYS = { 1: "left", ArrowLeft: "left", 2: "right", ArrowRight: "right", 0: "tie" };
+  const FAST_STREAK_NOTE = 3;
+  const FAST_NOTE =
+    "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const END_REASONS = {
     time: "The sitting's time limit was reached.",
     items: "You reached this sitting's number of pairs.",
@@ -33,7 +41,10 @@
     sittingDeadline: null, // client clock (ms) when the sitting's time runs out
     breakDeadline: null,
     checkingDeadline: false,
+    side: null, // the side selected, where a side key only selects (config.confirmWithEnter)
+    fastNoteDismissed: false,
   };
+  const criterionRows = () => Array.from(document.querySelectorAll("#criteria .criterion"));
 
   // ---- HTTP -------------------------------------------------------------------------------------
 
@@ -127,8 +138,7 @@
     renderTurns(assignment.context || []);
     el("left-text").textContent = assignment.left;
     el("right-text").textContent = assignment.right;
-    if (el("strength")) el("strength").value = "";
-    if (el("rationale")) el("rationale").value = "";
+    resetAnswer();
     show("work");
     setBusy(false);
     window.scrollTo(0, 0);
@@ -138,6 +148,145 @@
   function setBusy(busy) {
     state.busy = busy;
     for (const button of document.querySelectorAll("#panel-work .choices button")) button.disabled = busy;
+    if (el("send-answer")) el("send-answer").disabled = busy;
+  }
+
+  // ---- The answer: side and, where the project asks, criteria, strength, safety, rationale -------
+
+  function checkedValue(name) {
+    const input = document.querySelector(`#answer-form input[name="${name}"]:checked`);
+    return input ? input.value : "";
+  }
+
+  // Check a radio by value; false when it is disabled (strength for a tie).
+  function check(name, value) {
+    const input = document.querySelector(`#answer-form input[name="${name}"][value="${value}"]`);
+    if (!input || input.matches(":disabled")) return false; // also when its fieldset is disabled
+    input.checked = true;
+    return true;
+  }
+
+  function criterionValue(row) {
+    const input = row.querySelector("input:checked");
+    return input ? input.value : "";
+  }
+
+  function showError(message) {
+    el("answer-error").textContent = message || "";
+  }
+
+  function resetAnswer() {
+    state.side = null;
+    for (const input of document.querySelectorAll("#answer-form input[type=radio]")) input.checked = false;
+    if (el("rationale")) el("rationale").value = "";
+    showError("");
+    // A new pair must not start with the focus in a box that would swallow the shortcuts.
+    const focused = document.activeElement;
+    if (focused && el("panel-work").contains(focused) && focused.tagName !== "BUTTON") focused.blur();
+    updateAnswer();
+  }
+
+  // Reflect the selection: the pressed side, strength not asked for a tie, the rationale's length.
+  function updateAnswer() {
+    if (config.confirmWithEnter) {
+      for (const button of document.querySelectorAll("#panel-work .choices button")) {
+        if (button.dataset.side !== "skip") button.setAttribute("aria-pressed", String(button.dataset.side === state.side));
+      }
+    }
+    if (el("strength")) {
+      const notNeeded = state.side === "tie";
+      el("strength").disabled = notNeeded;
+      el("strength-not-needed").hidden = !notNeeded;
+    }
+    if (el("rationale-count")) el("rationale-count").textContent = String(el("rationale").value.trim().length);
+  }
+
+  function focusCriterion(row) {
+    (row.querySelector("input:checked") || row.querySelector("input")).focus();
+  }
+
+  // Where the keyboard rests between fields: the send button, else nowhere in particular.
+  function focusHome() {
+    if (el("send-answer")) el("send-answer").focus();
+    else if (document.activeElement) document.activeElement.blur();
+  }
+
+  function selectSide(side, fromKeyboard) {
+    if (state.busy || !state.current) return;
+    state.side = side;
+    showError("");
+    updateAnswer();
+    if (fromKeyboard) {
+      const open = criterionRows().find((row) => !criterionValue(row));
+      if (open) focusCriterion(open);
+    }
+  }
+
+  // The server's rules, checked here first so that the annotator hears at once what is missing.
+  // Returns [message, element to focus] for the first thing missing, or null.
+  function missing(side) {
+    const decisive = side === "left" || side === "right";
+    if (!side) return ["Choose which response is better first.", document.querySelector("#panel-work .choices button")];
+    if (side === "skip") return null;
+    for (const row of criterionRows()) {
+      if (!criterionValue(row)) {
+        return [`Choose left, right or same for ${row.dataset.criterion}.`, row.querySelector("input")];
+      }
+    }
+    if (config.askStrength && decisive && !checkedValue("strength")) {
+      return ["Say how much better your choice is (keys q, w, e, r).", document.querySelector("input[name=strength]")];
+    }
+    if (config.askSafety && !checkedValue("safety")) {
+      return ["Choose a safety label (keys z, x, c).", document.querySelector("input[name=safety]")];
+    }
+    const rationale = el("rationale") ? el("rationale").value.trim() : "";
+    if (config.askRationale && rationale.length < config.rationaleMinChars) {
+      return [
+        `Please explain your choice in at least ${config.rationaleMinChars} characters (${rationale.length} so far).`,
+        el("rationale"),
+      ];
+    }
+    return null;
+  }
+
+  function answerBody(side) {
+    const decisive = side === "left" || side === "right";
+    const answering = side !== "skip";
+    const criteria = {};
+    if (answering) for (const row of criterionRows()) criteria[row.dataset.criterion] = criterionValue(row);
+    const strength = config.askStrength && decisive ? checkedValue("strength") : "";
+    return {
+      side,
+      strength: strength ? Number(strength) : null,
+      rationale: el("rationale") ? el("rationale").value.trim() : "",
+      criteria,
+      safety: config.askSafety && answering ? checkedValue("safety") : "",
+      dwell_ms: dwellMs(),
+      viewport_width: window.innerWidth,
+      viewport_height: window.innerHeight,
+    };
+  }
+
+  // A side button or key: answers at once where nothing else is asked, else selects the side.
+  function choose(side, fromKeyboard) {
+    if (side === "skip" || !config.confirmWithEnter) submit(side);
+    else selectSide(side, fromKeyboard);
+  }
+
+  // ---- The gentle note after repeated fast answers ------------------------------------------------
+
+  function updateFastNote(streak) {
+    if (streak < FAST_STREAK_NOTE) state.fastNoteDismissed = false; // a careful answer resets it
+    const visible = streak >= FAST_STREAK_NOTE && !state.fastNoteDismissed;
+    el("fast-note").hidden = !visible;
+    // Text put into the live region (not merely unhidden) is what screen readers announce.
+    el("fast-note-text").textContent = visible ? FAST_NOTE : "";
+  }
+
+  function dismissFastNote() {
+    state.fastNoteDismissed = true;
+    updateFastNote(FAST_STREAK_NOTE);
+    focusHome();
   }
 
   // ---- Dwell time: only the time the page is visible counts -------------------------------------
@@ -240,6 +389,16 @@
     el("summary-heading").focus();
   }
 
+  function showPaused() {
+    state.current = null;
+    state.prefetched = null;
+    state.prefetching = null;
+    state.dwell.visibleSince = null;
+    show("paused");
+    say("");
+    el("paused-heading").focus();
+  }
+
   async function startSitting() {
     say("Starting a sitting…");
     const { status, data } = await api("POST", config.urls.sittings);
@@ -247,6 +406,8 @@
       setSitting(data.sitting);
       say("");
       await loadNext();
+    } else if (status === 409 && data.code === "paused") {
+      showPaused();
     } else if (status === 409 && data.code === "on_break") {
       show("break");
       showBreak(data.break_seconds_left);
@@ -267,6 +428,8 @@
       state.current = null;
       el("empty-detail").textContent = detailOf(data, "Every pair you may see is done or taken for now.");
       show("empty");
+    } else if (status === 409 && data.code === "paused") {
+      showPaused();
     } else if (status === 409) {
       endOfSitting(data.sitting);
     } else {
@@ -304,20 +467,22 @@
   async function submit(side) {
     const assignment = state.current;
     if (state.busy || !assignment) return;
+    if (config.confirmWithEnter) {
+      const gap = missing(side);
+      if (gap) {
+        showError(gap[0]);
+        if (gap[1]) gap[1].focus();
+        return;
+      }
+    }
     setBusy(true);
-    const strength = el("strength") && el("strength").value ? Number(el("strength").value) : null;
-    const body = {
-      side,
-      strength,
-      rationale: el("rationale") ? el("rationale").value.trim() : "",
-      dwell_ms: dwellMs(),
-      viewport_width: window.innerWidth,
-      viewport_height: window.innerHeight,
-    };
+    showError("");
+    const body = answerBody(side);
     const url = config.urls.judgment.replace("/0/", `/${assignment.id}/`);
     const { status, data } = await api("POST", url, body);
     if (status === 200 || status === 201) {
       state.current = null;
+      updateFastNote(data.fast_streak || 0);
       const sitting = data.sitting;
       if (sitting && !sitting.is_open) {
         endOfSitting(sitting);
@@ -337,7 +502,8 @@
       state.prefetching = null;
       await loadNext();
     } else {
-      say(detailOf(data, "Your answer could not be saved. Try again."));
+      // The server refused the answer (400): say why where the answer is given, and keep it.
+      showError(detailOf(data, "Your answer could not be saved. Try again."));
       setBusy(false);
     }
   }
@@ -360,8 +526,11 @@
       return;
     }
     if (data.sitting && data.sitting.is_open) {
+      // A pause stops new sittings only: one already open may be finished.
       setSitting(data.sitting);
       await loadNext();
+    } else if (config.paused) {
+      showPaused();
     } else if (data.on_break) {
       if (data.sitting) endOfSitting(data.sitting);
       else show("break");
@@ -375,22 +544,101 @@
 
   // ---- Events -----------------------------------------------------------------------------------
 
+
   for (const button of document.querySelectorAll("#panel-work .choices button")) {
-    button.addEventListener("click", () => submit(button.dataset.side));
+    button.addEventListener("click", () => choose(button.dataset.side, false));
   }
+  if (el("send-answer")) el("send-answer").addEventListener("click", () => submit(state.side));
+  if (el("answer-form")) el("answer-form").addEventListener("change", () => showError(""));
+  if (el("rationale")) el("rationale").addEventListener("input", updateAnswer);
+  el("fast-note-dismiss").addEventListener("click", dismissFastNote);
   el("start-sitting").addEventListener("click", startSitting);
   el("next-sitting").addEventListener("click", startSitting);
   el("end-sitting").addEventListener("click", endSitting);
   el("retry-next").addEventListener("click", loadNext);
 
+  const isTextEntry = (target) =>
+    target &&
+    (target.isContentEditable ||
+      ["TEXTAREA", "SELECT"].includes(target.tagName) ||
+      (target.tagName === "INPUT" && !["radio", "checkbox", "button"].includes(target.type)));
+
+  // Inside a criterion's row: 1/← left, 2/→ right, 0 same, then on to the next open criterion;
+  // ↑/↓ move between rows; Esc leaves. Other keys go on to the page's shortcuts.
+  for (const row of criterionRows()) {
+    row.addEventListener("keydown", (event) => {
+      if (event.ctrlKey || event.metaKey || event.altKey || state.busy) return;
+      const rows = criterionRows();
+      const at = rows.indexOf(row);
+      const value = CRITERION_KEYS[event.key];
+      if (value) {
+        event.preventDefault();
+        event.stopPropagation();
+        row.querySelector(`input[value="${value}"]`).checked = true;
+        showError("");
+        const next = rows.slice(at + 1).find((r) => !criterionValue(r)) || rows.find((r) => !criterionValue(r));
+        if (next) focusCriterion(next);
+        else focusHome();
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        event.stopPropagation();
+        const target = rows[at + (event.key === "ArrowDown" ? 1 : -1)];
+        if (target) focusCriterion(target);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        focusHome();
+      }
+    });
+  }
+
   document.addEventListener("keydown", (event) => {
-    if (el("panel-work").hidden || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (el("panel-work").hidden || event.repeat) return;
     const target = event.target;
-    if (target && (target.isContentEditable || ["TEXTAREA", "INPUT", "SELECT"].includes(target.tagName))) return;
+    if (isTextEntry(target)) {
+      // In a text box keys only type, except these two ways out.
+      if (target.id !== "rationale") return;
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && config.confirmWithEnter) {
+        event.preventDefault();
+        submit(state.side);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        focusHome();
+      }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (key === "Enter") {
+      // A focused button or link answers Enter itself.
+      if (!config.confirmWithEnter || (target && ["BUTTON", "A", "SUMMARY"].includes(target.tagName))) return;
+      event.preventDefault();
+      submit(state.side);
+      return;
+    }
+    if (key === "t" && el("rationale")) {
+      event.preventDefault(); // the "t" must not land in the box
+      el("rationale").focus();
+      return;
+    }
+    if (config.askStrength && STRENGTH_KEYS[key]) {
+      event.preventDefault();
+      if (check("strength", STRENGTH_KEYS[key])) showError("");
+      else if (state.side === "tie") showError("No strength is asked when both are about the same.");
+      return;
+    }
+    if (config.askSafety && SAFETY_KEYS[key]) {
+      event.preventDefault();
+      check("safety", SAFETY_KEYS[key]);
+      showError("");
+      return;
+    }
     const side = KEYS[event.key];
     if (!side || (side === "tie" && !config.allowTie) || (side === "skip" && !config.allowSkip)) return;
+    // In the strength and safety radios the arrows keep their usual meaning.
+    if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
     event.preventDefault();
-    submit(side);
+    choose(side, true);
   });
 
   if (config.autostart) {
