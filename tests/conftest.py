@@ -3,6 +3,7 @@ another project."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,22 @@ from annotate.models import Membership, Pair, Project, Role
 
 pytest_plugins = ("celery.contrib.pytest",)
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# The project's shared data lies beside the checkout (../shared); PAIRWISE_SHARED points elsewhere.
+SHARED = Path(os.environ.get("PAIRWISE_SHARED", Path(__file__).resolve().parent.parent.parent / "shared"))
 HH_RLHF_TEST = SHARED / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
 GPT2_TOKENIZER = SHARED / "tokenizers" / "gpt2"
 
 
+def pytest_configure(config) -> None:
+    if not HH_RLHF_TEST.is_file():
+        raise pytest.UsageError(
+            f"The shared test data is missing at {SHARED}: check out the repository beside shared/, "
+            "or set PAIRWISE_SHARED to its path."
+        )
+
+
 def make_user(username: str):
-    return get_user_model().objects.create_user(username=username, password="pw-" + username)  # noqa: S106
+    return get_user_model().objects.create_user(username=username, password="pw-" + username)
 
 
 @pytest.fixture
