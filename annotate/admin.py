@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from annotate.models import AnnotationSession, Assignment, ImportJob, Judgment, Membership, Pair, Project
+from annotate.models import (
+    AnnotationSession,
+    Assignment,
+    AuditEvent,
+    ImportJob,
+    Judgment,
+    Membership,
+    Pair,
+    Project,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,7 +37,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "project", "role", "created_at"]
+    list_display = ["user", "project", "role", "paused_at", "created_at"]
     list_filter = ["role", "project"]
     search_fields = ["user__username", "project__name"]
     autocomplete_fields = ["user"]
@@ -46,7 +55,7 @@ class PairAdmin(admin.ModelAdmin):
         "judgment_count",
         "lease_count",
     ]
-    list_filter = ["project", "status", "source_format", "source_preference"]
+    list_filter = ["project", "status", "source_format", "source_preference", "gold_answer"]
     search_fields = ["context", "source_name", "content_hash"]
     readonly_fields = ["content_hash", "judgment_count", "lease_count", "a_left_count", "b_left_count", "status"]
     list_select_related = ["project"]
@@ -114,3 +123,17 @@ class ImportJobAdmin(admin.ModelAdmin):
     ]
     list_filter = ["state", "format", "project"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "project", "subject", "action", "actor", "reason"]
+    list_filter = ["action", "project"]
+    search_fields = ["subject__username", "reason"]
+    readonly_fields = ["project", "actor", "subject", "action", "reason", "created_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # an audit log is kept as written
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from analytics.models import BiasReport
+
+
+@admin.register(BiasReport)
+class BiasReportAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "state", "judgments_seen", "created_at", "computed_at", "duration_ms", "attempts"]
+    list_filter = ["state", "project"]
+    readonly_fields = [field.name for field in BiasReport._meta.fields]

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from exporter.models import ExportJob
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "project", "format", "state", "created_by", "size", "created_at", "finished_at"]
+    list_filter = ["state", "format", "project"]
+    readonly_fields = [field.name for field in ExportJob._meta.fields]
