@@ -1,0 +1,154 @@
+"""The tokenized dataset gives the notebook's `RewardModelDataset` items, exactly, from stored tokens."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+from transformers import AutoTokenizer
+
+from exporter.torch_dataset import KEYS, TokenizedPreferenceDataset, collate_dynamic
+from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+class RewardModelDataset(Dataset):
+    """The seed notebook's dataset, written out as the reference: it tokenizes on every access."""
+
+    def __init__(self, data, tokenizer_name="gpt2", max_length=512):
+        self.data = data
+        self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_name)
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.max_length = max_length
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, idx):
+        item = self.data[idx]
+        chosen = self.tokenizer(
+            item["chosen"], max_length=self.max_length, truncation=True, padding="max_length", return_tensors="pt"
+        )
+        rejected = self.tokenizer(
+            item["rejected"], max_length=self.max_length, truncation=True, padding="max_length", return_tensors="pt"
+        )
+        return {
+            "chosen_input_ids": chosen.input_ids.squeeze(0),
+            "chosen_attention_mask": chosen.attention_mask.squeeze(0),
+            "rejected_input_ids": rejected.input_ids.squeeze(0),
+            "rejected_attention_mask": rejected.attention_mask.squeeze(0),
+        }
+
+
+@pytest.fixture(scope="module")
+def rows() -> list[dict[str, str]]:
+    with gzip.open(HH_RLHF_TEST, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def assert_same_item(ours: dict, theirs: dict) -> None:
+    assert list(ours) == list(theirs) == list(KEYS)
+    for key in KEYS:
+        assert ours[key].dtype == theirs[key].dtype == torch.int64, key
+        assert ours[key].shape == theirs[key].shape, key
+        assert torch.equal(ours[key], theirs[key]), key
+
+
+def test_every_item_equals_the_notebooks_item_after_a_save_and_a_memory_mapped_load(rows, tmp_path):
+    reference = RewardModelDataset(rows, tokenizer_name=str(GPT2_TOKENIZER), max_length=256)
+    built = TokenizedPreferenceDataset(rows, tokenizer=GPT2_TOKENIZER, max_length=256, batch_size=500)
+    built.save(tmp_path / "tok")
+    loaded = TokenizedPreferenceDataset.load(tmp_path / "tok")
+    assert type(loaded.data.data).__name__ == "MemoryMappedTable"
+    assert len(loaded) == len(reference) == 2312
+    lengths = loaded.lengths()
+    # Both truncation and padding happen in this data at 256 tokens, so both code paths are checked.
+    assert (lengths["chosen"] == 256).any() and (lengths["chosen"] < 256).any()
+    for i in range(len(reference)):
+        assert_same_item(loaded[i], reference[i])
+    assert_same_item(built[-1], reference[2311])
+    with pytest.raises(IndexError):
+        loaded[2312]
+
+
+def test_left_padding_tokenizers_are_reproduced_too(rows):
+    tokenizer = AutoTokenizer.from_pretrained(str(GPT2_TOKENIZER))
+    tokenizer.padding_side = "left"
+    ours = TokenizedPreferenceDataset(rows[:40], tokenizer=tokenizer, max_length=64)
+    tokenizer.pad_token = tokenizer.eos_token
+    for i, row in enumerate(rows[:40]):
+        for side in ("chosen", "rejected"):
+            encoded = tokenizer(row[side], max_length=64, truncation=True, padding="max_length", return_tensors="pt")
+            assert torch.equal(ours[i][f"{side}_input_ids"], encoded.input_ids[0])
+            assert torch.equal(ours[i][f"{side}_attention_mask"], encoded.attention_mask[0])
+
+
+def test_two_saves_of_the_same_records_are_byte_identical(rows, tmp_path):
+    for name in ("one", "two"):
+        TokenizedPreferenceDataset(rows[:100], tokenizer=GPT2_TOKENIZER, max_length=128).save(tmp_path / name)
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*") if p.is_file()}
+    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*") if p.is_file()}
+    assert one == two
+    assert Path("data/state.json") in one and Path("tokenizer/tokenizer.json") in one
+
+
+def test_a_dataloader_with_a_worker_process_yields_the_notebooks_batches(rows, tmp_path):
+    TokenizedPreferenceDataset(rows[:64], tokenizer=GPT2_TOKENIZER, max_length=96).save(tmp_path / "tok")
+    loaded = TokenizedPreferenceDataset.load(tmp_path / "tok")
+    reference = RewardModelDataset(rows[:64], tokenizer_name=str(GPT2_TOKENIZER), max_length=96)
+    ours = list(DataLoader(loaded, batch_size=16, num_workers=1))
+    theirs = list(DataLoader(reference, batch_size=16))
+    assert len(ours) == len(theirs) == 4
+    for a, b in zip(ours, theirs, strict=True):
+        for key in KEYS:
+            assert torch.equal(a[key], b[key])
+
+
+def test_the_dynamic_collator_cuts_only_the_padding_shared_by_the_batch(rows):
+    data = TokenizedPreferenceDataset(rows[:8], tokenizer=GPT2_TOKENIZER, max_length=512)
+    items = [data[i] for i in range(8)]
+    batch = collate_dynamic(items, padding_side=data.padding_side)
+    lengths = data.lengths()
+    longest = int(max(lengths["chosen"].max(), lengths["rejected"].max()))
+    assert longest < 512
+    for key in KEYS:
+        assert batch[key].shape == (8, longest)
+        assert torch.equal(batch[key], torch.stack([item[key] for item in items])[:, :longest])
+    loader = DataLoader(data, batch_size=4, collate_fn=partial(collate_dynamic, padding_side="right"))
+    assert [b["chosen_input_ids"].shape[0] for b in loader] == [4, 4]
+
+
+def test_it_imports_and_works_without_django(rows):
+    script = (
+        "import sys\n"
+        "from exporter.torch_dataset import TokenizedPreferenceDataset\n"
+        f"data = TokenizedPreferenceDataset([{{'chosen': 'a b', 'rejected': 'c'}}], tokenizer={str(GPT2_TOKENIZER)!r},"
+        " max_length=8)\n"
+        "assert data[0]['chosen_input_ids'].tolist()[:2] == [64, 275], data[0]\n"
+        "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_it_refuses_a_non_positive_max_length():
+    with pytest.raises(ValueError):
+        TokenizedPreferenceDataset([], tokenizer=GPT2_TOKENIZER, max_length=0)
+
+
+def test_an_empty_dataset_saves_and_loads(tmp_path):
+    TokenizedPreferenceDataset([], tokenizer=GPT2_TOKENIZER, max_length=8).save(tmp_path / "tok")
+    assert len(TokenizedPreferenceDataset.load(tmp_path / "tok")) == 0
