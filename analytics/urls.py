@@ -1,5 +1,5 @@
-from analytics import views
+from analytics import scorecards, views
 
 app_name = "analytics"
 
-urlpatterns = [*views.urlpatterns]
+urlpatterns = [*views.urlpatterns, *scorecards.urlpatterns]

@@ -80,6 +80,9 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     paused_at = models.DateTimeField(null=True, blank=True, help_text="A paused annotator cannot start sittings.")
     paused_reason = models.CharField(max_length=500, blank=True)
+    resumed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last resume: the gold rule reads only gold answers after it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -473,12 +473,15 @@ def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) 
     """Pause the annotator when their recent gold accuracy falls below the project's threshold.
 
     Precondition: inside the transaction that wrote a gold judgment."""
-    recent = list(
-        Judgment.objects.filter(project=project, annotator_id=annotator_id, gold_correct__isnull=False)
-        .order_by("-id")
-        .values_list("gold_correct", flat=True)[: project.gold_recent]
+    gold = Judgment.objects.filter(project=project, annotator_id=annotator_id, gold_correct__isnull=False)
+    resumed_at = (
+        Membership.objects.filter(project=project, user_id=annotator_id).values_list("resumed_at", flat=True).first()
     )
-    if len(recent) < project.gold_recent:
+    if resumed_at is not None:
+        # A lead's resume starts a fresh window: the answers before it were already acted on.
+        gold = gold.filter(answered_at__gt=resumed_at)
+    recent = list(gold.order_by("-id").values_list("gold_correct", flat=True)[: project.gold_recent])
+    if not recent or len(recent) < project.gold_recent:
         return
     accuracy = sum(recent) / len(recent)
     if accuracy >= project.gold_min_accuracy:

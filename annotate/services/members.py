@@ -1,0 +1,104 @@
+"""Writes on memberships by a project's lead: pausing and resuming an annotator, each kept in the
+audit log (`AuditEvent`) with who did it and why.
+
+A paused annotator cannot start sittings (`annotating.sitting_start` refuses with code "paused");
+a sitting already open runs to its end. The gold rule in `annotating._gold_pause_check` pauses
+automatically with `actor=None`; these services are the lead's hand on the same switch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from annotate.models import AuditEvent, Membership, Project, Role
+
+PAUSED = "paused"
+RESUMED = "resumed"
+REASON_MAX_CHARS = AuditEvent._meta.get_field("reason").max_length
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    """The membership after the request, and the audit row written (None when nothing changed)."""
+
+    membership: Membership
+    event: AuditEvent | None
+
+    @property
+    def changed(self) -> bool:
+        return self.event is not None
+
+
+def _reason_clean(reason: str) -> str:
+    """The reason, stripped; a ValidationError when it is empty or too long for the audit row."""
+    cleaned = (reason or "").strip()
+    if not cleaned:
+        raise ValidationError("Give a reason: it is kept in the audit log.", code="required")
+    if len(cleaned) > REASON_MAX_CHARS:
+        raise ValidationError(f"Keep the reason under {REASON_MAX_CHARS} characters.", code="max_length")
+    return cleaned
+
+
+def _annotator_lock(*, project: Project, user: AbstractBaseUser) -> Membership:
+    """The user's annotator membership in the project, row-locked. Raises Membership.DoesNotExist
+    when the user is not an annotator there. Precondition: inside a transaction."""
+    return Membership.objects.select_for_update().get(project=project, user=user, role=Role.ANNOTATOR)
+
+
+def membership_pause(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> MembershipChange:
+    """Pause an annotator of the project: no new sittings until resumed.
+
+    `reason` is required (stripped, non-empty, at most REASON_MAX_CHARS): it is stored on the
+    membership and in the audit row. Idempotent: pausing a paused annotator changes nothing and
+    writes no audit row (its `event` is None). Raises ValidationError for a bad reason and
+    Membership.DoesNotExist when `user` is not an annotator of `project`."""
+    cleaned = _reason_clean(reason)
+    with transaction.atomic():
+        membership = _annotator_lock(project=project, user=user)
+        if membership.paused_at is not None:
+            return MembershipChange(membership=membership, event=None)
+        membership.paused_at = now or timezone.now()
+        membership.paused_reason = cleaned
+        membership.save(update_fields=["paused_at", "paused_reason"])
+        event = AuditEvent.objects.create(project=project, actor=actor, subject=user, action=PAUSED, reason=cleaned)
+    return MembershipChange(membership=membership, event=event)
+
+
+def membership_resume(
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    actor: AbstractBaseUser | None,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> MembershipChange:
+    """Let a paused annotator of the project start sittings again.
+
+    `reason` is required as for `membership_pause` and kept in the audit row; the pause's reason
+    is cleared from the membership (the audit log keeps it). Idempotent: resuming an annotator who
+    is not paused changes nothing and writes no audit row. Raises as `membership_pause` does."""
+    cleaned = _reason_clean(reason)
+    with transaction.atomic():
+        membership = _annotator_lock(project=project, user=user)
+        if membership.paused_at is None:
+            return MembershipChange(membership=membership, event=None)
+        membership.paused_at = None
+        membership.paused_reason = ""
+        # The gold rule reads only answers after this, so old mistakes do not pause them again.
+        membership.resumed_at = now or timezone.now()
+        membership.save(update_fields=["paused_at", "paused_reason", "resumed_at"])
+        event = AuditEvent.objects.create(project=project, actor=actor, subject=user, action=RESUMED, reason=cleaned)
+    return MembershipChange(membership=membership, event=event)

@@ -1,0 +1,250 @@
+"""Pausing and resuming an annotator: the services, the lead's actions on the card, the audit log,
+and the annotator's API refusing a new sitting while paused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from annotate.models import AuditEvent, Membership, Pair, Side
+from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from annotate.services.members import membership_pause, membership_resume
+from tests.conftest import make_pairs
+from tests.test_scorecards.conftest import judge, nine_am, table_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def action_url(project, user_id: int, action: str) -> str:
+    return reverse(f"analytics:scorecard_{action}", kwargs={"slug": project.slug, "user_id": user_id})
+
+
+def card_url(project, user_id: int) -> str:
+    return reverse("analytics:scorecard", kwargs={"slug": project.slug, "user_id": user_id})
+
+
+def start_sitting(client, project):
+    return client.post(reverse("api:sitting-start", kwargs={"slug": project.slug}))
+
+
+# The services. ------------------------------------------------------------------------------------
+
+
+def test_pausing_sets_the_membership_and_writes_one_audit_row(project, lead, annotator):
+    change = membership_pause(project=project, user=annotator, actor=lead, reason="  Reading too fast.  ")
+    membership = Membership.objects.get(user=annotator, project=project)
+    assert change.changed
+    assert membership.paused_at is not None
+    assert membership.paused_reason == "Reading too fast."
+    event = AuditEvent.objects.get(project=project, subject=annotator)
+    assert (event.action, event.actor, event.reason) == ("paused", lead, "Reading too fast.")
+
+
+def test_pausing_twice_changes_nothing_the_second_time(project, lead, annotator):
+    first = membership_pause(project=project, user=annotator, actor=lead, reason="One.")
+    second = membership_pause(project=project, user=annotator, actor=lead, reason="Two.")
+    assert first.changed and not second.changed
+    membership = Membership.objects.get(user=annotator, project=project)
+    assert membership.paused_at == first.membership.paused_at
+    assert membership.paused_reason == "One."
+    assert AuditEvent.objects.filter(subject=annotator).count() == 1
+
+
+def test_resuming_clears_the_pause_and_writes_an_audit_row_and_is_idempotent(project, lead, annotator):
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.")
+    change = membership_resume(project=project, user=annotator, actor=lead, reason="Talked it through.")
+    again = membership_resume(project=project, user=annotator, actor=lead, reason="Again.")
+    assert change.changed and not again.changed
+    membership = Membership.objects.get(user=annotator, project=project)
+    assert membership.paused_at is None and membership.paused_reason == ""
+    assert list(AuditEvent.objects.filter(subject=annotator).order_by("id").values_list("action", "reason")) == [
+        ("paused", "Checking gold."),
+        ("resumed", "Talked it through."),
+    ]
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
+def test_the_services_refuse_a_missing_or_overlong_reason(project, lead, annotator, reason):
+    with pytest.raises(ValidationError):
+        membership_pause(project=project, user=annotator, actor=lead, reason=reason)
+    membership_pause(project=project, user=annotator, actor=lead, reason="Fine.")
+    with pytest.raises(ValidationError):
+        membership_resume(project=project, user=annotator, actor=lead, reason=reason)
+    assert AuditEvent.objects.filter(subject=annotator).count() == 1
+
+
+def test_only_annotators_can_be_paused(project, lead, engineer, outsider):
+    for user in (lead, engineer, outsider):
+        with pytest.raises(Membership.DoesNotExist):
+            membership_pause(project=project, user=user, actor=lead, reason="No.")
+    assert not AuditEvent.objects.exists()
+
+
+# The lead's actions on the card. -----------------------------------------------------------------
+
+
+def test_a_lead_pauses_an_annotator_who_then_cannot_start_a_sitting(client, project, lead, annotator, pairs):
+    client.force_login(lead)
+    response = client.post(action_url(project, annotator.id, "pause"), {"reason": "Gold accuracy is low."})
+    assert response.status_code == 302
+    assert response["Location"] == card_url(project, annotator.id)
+    membership = Membership.objects.get(user=annotator, project=project)
+    assert membership.paused_at is not None and membership.paused_reason == "Gold accuracy is low."
+    event = AuditEvent.objects.get(subject=annotator)
+    assert (event.action, event.actor, event.reason) == ("paused", lead, "Gold accuracy is low.")
+    page = client.get(response["Location"]).content.decode()
+    assert "annotator is paused: they cannot start new sittings until resumed." in page
+
+    client.force_login(annotator)
+    refused = start_sitting(client, project)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "paused"
+
+
+def test_a_lead_resumes_a_paused_annotator_who_then_can_start_a_sitting(client, project, lead, annotator, pairs):
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking.")
+    client.force_login(lead)
+    response = client.post(action_url(project, annotator.id, "resume"), {"reason": "Checked, all fine."})
+    assert response.status_code == 302
+    assert Membership.objects.get(user=annotator, project=project).paused_at is None
+    assert list(AuditEvent.objects.order_by("id").values_list("action", "actor", "reason")) == [
+        ("paused", lead.id, "Checking."),
+        ("resumed", lead.id, "Checked, all fine."),
+    ]
+    assert "annotator can start sittings again." in client.get(response["Location"]).content.decode()
+
+    client.force_login(annotator)
+    assert start_sitting(client, project).status_code == 201
+
+
+def test_pausing_a_paused_annotator_again_says_nothing_changed(client, project, lead, annotator):
+    membership_pause(project=project, user=annotator, actor=lead, reason="First.")
+    client.force_login(lead)
+    response = client.post(action_url(project, annotator.id, "pause"), {"reason": "Second."}, follow=True)
+    assert "annotator was already paused; nothing changed." in response.content.decode()
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_the_reason_is_required(client, project, lead, annotator, reason):
+    client.force_login(lead)
+    response = client.post(action_url(project, annotator.id, "pause"), {"reason": reason})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'aria-invalid="true" aria-describedby="reason-error"' in html
+    assert '<p id="reason-error" class="field-error">This field is required.</p>' in html
+    assert Membership.objects.get(user=annotator, project=project).paused_at is None
+    assert not AuditEvent.objects.exists()
+
+
+def test_engineers_get_a_403_on_the_actions(client, project, lead, engineer, annotator):
+    client.force_login(engineer)
+    assert client.post(action_url(project, annotator.id, "pause"), {"reason": "No."}).status_code == 403
+    membership_pause(project=project, user=annotator, actor=lead, reason="Yes.")
+    assert client.post(action_url(project, annotator.id, "resume"), {"reason": "No."}).status_code == 403
+    assert Membership.objects.get(user=annotator, project=project).paused_at is not None
+    assert AuditEvent.objects.count() == 1
+
+
+def test_annotators_and_outsiders_get_a_404_on_the_actions(client, project, annotator, annotator2, outsider):
+    for user in (annotator, annotator2, outsider):
+        client.force_login(user)
+        for action in ("pause", "resume"):
+            assert client.post(action_url(project, annotator2.id, action), {"reason": "No."}).status_code == 404
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_action_on_a_member_who_is_not_an_annotator_is_a_404(client, project, lead, engineer):
+    client.force_login(lead)
+    for user_id in (lead.id, engineer.id, 999_999):
+        assert client.post(action_url(project, user_id, "pause"), {"reason": "No."}).status_code == 404
+
+
+def test_the_actions_want_a_post_with_a_csrf_token(project, lead, annotator):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(lead)
+    assert client.get(action_url(project, annotator.id, "pause")).status_code == 405
+    assert client.post(action_url(project, annotator.id, "pause"), {"reason": "No token."}).status_code == 403
+    assert Membership.objects.get(user=annotator, project=project).paused_at is None
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(client, project, annotator):
+    response = client.post(action_url(project, annotator.id, "pause"), {"reason": "Who?"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert Membership.objects.get(user=annotator, project=project).paused_at is None
+
+
+# The automatic pause, seen on the card. ------------------------------------------------------------
+
+
+def wrong_on_gold(assignment) -> str:
+    """Always response B, which is wrong on the gold pairs (their answer is A)."""
+    return Side.LEFT if assignment.left_response == "b" else Side.RIGHT
+
+
+@pytest.fixture
+def gold_project(project):
+    project.gold_recent = 2
+    project.gold_min_accuracy = 0.6
+    project.judgments_per_pair = 1
+    project.probe_min_gap = 1
+    project.sitting_minutes = 60
+    project.save()
+    make_pairs(project, 10)
+    Pair.objects.filter(id__in=[p.id for p in make_pairs(project, 6, prefix="gold")]).update(gold_answer="a")
+    return project
+
+
+def test_the_gold_rule_pause_shows_on_the_card_as_automatic(client, gold_project, lead, annotator):
+    judge(
+        gold_project,
+        annotator,
+        start=nine_am(1),
+        step=dt.timedelta(seconds=30),
+        dwell=lambda i: 20_000,
+        choose=wrong_on_gold,
+        item_limit=13,
+    )
+    membership = Membership.objects.get(user=annotator, project=gold_project)
+    assert membership.paused_at is not None
+    client.force_login(lead)
+    html = client.get(card_url(gold_project, annotator.id)).content.decode()
+    log = table_rows(html, "Audit log")
+    assert [row[1:3] for row in log[1:]] == [["paused", "automatic (gold accuracy rule)"]]
+    assert log[1][3].startswith("Gold accuracy 0% over the last 2 gold pairs")
+
+
+def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_project, lead, annotator):
+    judge(
+        gold_project,
+        annotator,
+        start=nine_am(2),
+        step=dt.timedelta(seconds=30),
+        dwell=lambda i: 20_000,
+        choose=wrong_on_gold,
+        item_limit=13,
+    )
+    later = nine_am(1)
+    membership_resume(
+        project=gold_project, user=annotator, actor=lead, reason="Retrained on the guidelines.", now=later
+    )
+    # Now right on every gold pair: one correct answer after the resume must not pause again.
+    sitting_start(project=gold_project, annotator=annotator, now=later)
+    gold_project.gold_rate = 1.0
+    gold_project.save(update_fields=["gold_rate"])
+    assignment, _ = assignment_next(project=gold_project, annotator=annotator, now=later + dt.timedelta(seconds=30))
+    side = Side.LEFT if assignment.left_response == "a" else Side.RIGHT
+    judgment_submit(
+        assignment_id=assignment.id,
+        annotator=annotator,
+        side=side,
+        dwell_ms=20_000,
+        now=later + dt.timedelta(seconds=40),
+    )
+    assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None

@@ -1,0 +1,113 @@
+"""The scorecards table in a real Chromium: a column heading sorts the rows, `aria-sort` follows, and
+undefined figures stay last."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from annotate.models import Membership, Role
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path(os.environ.get("PAIRWISE_CHROMIUM", "/usr/bin/chromium"))
+VIEWPORT = {"width": 1600, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium`, set PAIRWISE_CHROMIUM, or -m 'not e2e'.")
+    # Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are plain
+    # synchronous code, so Django's async-safety check is lifted while the browser runs.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield browser
+        browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"
+
+
+def log_in(page: Page, username: str, *, then: str) -> None:
+    page.goto(f"{reverse('login')}?next={then}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw-" + username)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{then}")
+
+
+def names(page: Page) -> list[str]:
+    return page.locator("#scorecards tbody th[scope=row]").all_inner_texts()
+
+
+def test_a_column_heading_sorts_the_rows_both_ways_with_undefined_figures_last(page, lead, scored_project):
+    newcomer = make_user("newcomer")  # an annotator without judgments: dashes in every figure
+    Membership.objects.create(user=newcomer, project=scored_project, role=Role.ANNOTATOR)
+    url = reverse("analytics:scorecards", kwargs={"slug": scored_project.slug})
+    log_in(page, "lead", then=url)
+    assert names(page) == ["annotator", "annotator2", "newcomer"]
+    name_heading = page.locator("#scorecards thead th").first
+    expect(name_heading).to_have_attribute("aria-sort", "ascending")
+
+    per_hour = page.get_by_role("button", name="Per hour in sittings")
+    per_hour.click()
+    assert names(page) == ["annotator2", "annotator", "newcomer"]  # 60 then 120; no figure last
+    heading = page.locator("#scorecards thead th", has=per_hour)
+    expect(heading).to_have_attribute("aria-sort", "ascending")
+    expect(name_heading).not_to_have_attribute("aria-sort", "ascending")
+    expect(page.locator("#sort-status")).to_have_text("Sorted by Per hour in sittings, ascending.")
+
+    per_hour.click()
+    assert names(page) == ["annotator", "annotator2", "newcomer"]  # 120 then 60; still last
+    expect(heading).to_have_attribute("aria-sort", "descending")
+
+    page.get_by_role("button", name="Annotator", exact=True).click()
+    assert names(page) == ["annotator", "annotator2", "newcomer"]
+    page.get_by_role("button", name="Annotator", exact=True).click()
+    assert names(page) == ["newcomer", "annotator2", "annotator"]
+    page.screenshot(path="/tmp/scorecards.png", full_page=True)
+
+
+def test_a_lead_pauses_and_resumes_an_annotator_from_the_card(page, lead, annotator, scored_project):
+    url = reverse("analytics:scorecard", kwargs={"slug": scored_project.slug, "user_id": annotator.id})
+    log_in(page, "lead", then=url)
+    expect(page.get_by_role("heading", name="Scorecard of annotator")).to_be_visible()
+    page.get_by_role("button", name="Pause annotator").click()
+    expect(page.locator("#reason-error")).to_have_text("This field is required.")
+    page.get_by_label("Reason (required, kept in the audit log)").fill("All left on probes; let's talk.")
+    page.get_by_role("button", name="Pause annotator").click()
+    page.wait_for_url(f"**{url}")
+    expect(page.locator(".messages")).to_contain_text("annotator is paused")
+    expect(page.get_by_role("heading", name="Resume annotator")).to_be_visible()
+    log = page.locator("table", has=page.locator("caption", has_text="Audit log"))
+    expect(log.locator("tbody tr")).to_have_count(1)
+    expect(log.locator("tbody tr").first).to_contain_text("All left on probes; let's talk.")
+    page.screenshot(path="/tmp/scorecard.png", full_page=True)
+    page.get_by_label("Reason (required, kept in the audit log)").fill("Talked; back to work.")
+    page.get_by_role("button", name="Resume annotator").click()
+    expect(page.locator(".messages")).to_contain_text("annotator can start sittings again.")
+    expect(log.locator("tbody tr")).to_have_count(2)
+    assert Membership.objects.get(user=annotator, project=scored_project).paused_at is None
