@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
-from exporter.services import FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
+from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -39,6 +39,9 @@ class ExportOptionsSerializer(serializers.Serializer):
     writer = serializers.ChoiceField(choices=WRITERS, default="jsonl")
     per_judgment = serializers.BooleanField(default=False)
     with_metadata = serializers.BooleanField(default=False)
+    aggregate = serializers.ChoiceField(choices=AGGREGATES, default="majority")
+    include_gold = serializers.BooleanField(default=False)
+    include_probes = serializers.BooleanField(default=False)
     min_judgments = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     min_agreement = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
     max_similarity = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
-from exporter.services import FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
+from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
 
 
 def _number(value: str, cast):
@@ -30,6 +30,9 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 writer=form.get("writer", "jsonl"),
                 per_judgment=form.get("per_judgment") == "on",
                 with_metadata=form.get("with_metadata") == "on",
+                aggregate=form.get("aggregate", "majority"),
+                include_gold=form.get("include_gold") == "on",
+                include_probes=form.get("include_probes") == "on",
                 min_judgments=_number(form.get("min_judgments"), int),
                 min_agreement=_number(form.get("min_agreement"), float),
                 max_similarity=_number(form.get("max_similarity"), float),
@@ -49,7 +52,14 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "exporter/exports.html",
-        {"project": project, "jobs": jobs, "running": running, "formats": FORMATS, "writers": WRITERS},
+        {
+            "project": project,
+            "jobs": jobs,
+            "running": running,
+            "formats": FORMATS,
+            "writers": WRITERS,
+            "aggregates": AGGREGATES,
+        },
     )
 
 

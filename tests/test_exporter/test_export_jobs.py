@@ -84,3 +84,29 @@ def test_annotators_cannot_start_exports_and_bad_options_are_refused(project, le
     assert bad.status_code == 400 and "format" in bad.json()
     path = client_for(lead).post("/api/projects/helpful/exports/", {"tokenizer": "/etc/passwd"}, format="json")
     assert path.status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_export_page_starts_a_job_for_leads_and_engineers_only(client, project, lead, engineer, annotator):
+    client.force_login(annotator)
+    assert client.get("/projects/helpful/exports/").status_code == 404
+    client.force_login(engineer)
+    page = client.get("/projects/helpful/exports/")
+    assert page.status_code == 200 and b"dawid-skene" in page.content
+    response = client.post(
+        "/projects/helpful/exports/",
+        {
+            "format": "conversational",
+            "writer": "parquet",
+            "aggregate": "dawid-skene",
+            "include_gold": "on",
+            "min_agreement": "0.7",
+        },
+    )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert (job.format, job.state, job.created_by) == ("conversational", "pending", engineer)
+    assert job.options["aggregate"] == "dawid-skene" and job.options["include_gold"] is True
+    assert job.options["min_agreement"] == 0.7 and job.options["writer"] == "parquet"
+    client.post("/projects/helpful/exports/", {"format": "csv"})
+    assert ExportJob.objects.count() == 1  # refused, with a message

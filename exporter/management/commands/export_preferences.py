@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Project
-from exporter.services import FORMATS, WRITERS, ExportError, ExportOptions, export_write
+from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_write
 
 
 def _datetime(value: str) -> dt.datetime:
@@ -21,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="output directory (created; must be empty)")
         parser.add_argument("--per-judgment", action="store_true", help="one record per judgment, no aggregation")
         parser.add_argument("--with-metadata", action="store_true", help="metadata columns (TRL formats)")
+        parser.add_argument(
+            "--aggregate", default="majority", choices=AGGREGATES, help="how a pair's votes make one record"
+        )
+        parser.add_argument("--include-gold", action="store_true", help="keep judgments of gold pairs")
+        parser.add_argument("--include-probes", action="store_true", help="keep swapped repeat probes")
         parser.add_argument("--min-judgments", type=int, help="at least this many decisive votes per pair")
         parser.add_argument("--min-agreement", type=float, help="winner's share of decisive votes, 0..1")
         parser.add_argument("--max-similarity", type=float, help="transcript similarity (the notebook's; e.g. 0.9)")
@@ -47,6 +52,9 @@ class Command(BaseCommand):
             writer=opts["writer"],
             per_judgment=opts["per_judgment"],
             with_metadata=opts["with_metadata"],
+            aggregate=opts["aggregate"],
+            include_gold=opts["include_gold"],
+            include_probes=opts["include_probes"],
             min_judgments=opts["min_judgments"],
             min_agreement=opts["min_agreement"],
             max_similarity=opts["max_similarity"],
