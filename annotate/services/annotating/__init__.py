@@ -1,0 +1,40 @@
+"""Sittings, assignment of pairs and judgments: the writes behind the annotator's page and API.
+
+Lock order, everywhere: the sitting row, then assignment rows, then pair rows (by id). Every write
+here runs inside `transaction.atomic()`; a caller sees its result only after the commit.
+
+`sittings` opens and closes sittings, `assignment` leases the next pair, `judgments` records answers;
+`common` holds what they share. This module is the public face of the three.
+"""
+
+from annotate.services.annotating.assignment import assignment_next, leases_expire
+from annotate.services.annotating.common import (
+    EXPIRE_BATCH,
+    MAX_LIVE_LEASES,
+    MAX_RATIONALE_CHARS,
+    REST_MINUTES,
+    AnnotationError,
+    SubmitResult,
+)
+from annotate.services.annotating.judgments import READING_WPM, Answer, fast_streak, judgment_submit, reading_floor_ms
+from annotate.services.annotating.sittings import sitting_end, sitting_refresh, sitting_start, sittings_close_stale
+
+__all__ = [
+    "EXPIRE_BATCH",
+    "MAX_LIVE_LEASES",
+    "MAX_RATIONALE_CHARS",
+    "READING_WPM",
+    "REST_MINUTES",
+    "AnnotationError",
+    "Answer",
+    "SubmitResult",
+    "assignment_next",
+    "fast_streak",
+    "judgment_submit",
+    "leases_expire",
+    "reading_floor_ms",
+    "sitting_end",
+    "sitting_refresh",
+    "sitting_start",
+    "sittings_close_stale",
+]

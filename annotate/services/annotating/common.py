@@ -1,0 +1,75 @@
+"""What the sitting, assignment and judgment services share: errors, constants, pair counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import F, Value
+from django.db.models.expressions import Case, When
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
+from django.utils import timezone
+
+from annotate.models import (
+    AnnotationSession,
+    Judgment,
+    Pair,
+    PairStatus,
+)
+
+# A pause shorter than this (or than the project's break, if longer) does not count as rest, so the
+# working stretch behind `Judgment.since_break_ms` goes on across sittings.
+REST_MINUTES = 5
+# Live leases one sitting may hold: the pair on screen and one prefetched.
+MAX_LIVE_LEASES = 2
+# Expired leases released per next-pair request; the periodic sweep catches up on any backlog.
+EXPIRE_BATCH = 50
+MAX_RATIONALE_CHARS = 5000
+
+
+class AnnotationError(Exception):
+    """A refused request, with a stable `code` for clients and the sitting it concerns, if any."""
+
+    def __init__(self, message: str, *, code: str, sitting: AnnotationSession | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.sitting = sitting
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    judgment: Judgment
+    sitting: AnnotationSession
+    created: bool
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now if now is not None else timezone.now()
+
+
+def _status_after(*, judgments, leases, k: int) -> Case:
+    """The pair's queue status, as an SQL expression over its new judgment and lease counts."""
+    total = judgments + leases
+    return Case(
+        When(GreaterThanOrEqual(total, k), then=Value(PairStatus.FULL)),
+        When(GreaterThan(total, 0), then=Value(PairStatus.STARTED)),
+        default=Value(PairStatus.FRESH),
+    )
+
+
+# Gold pairs and probes live outside the k-queue: their leases never touch a pair's lease count.
+EXTRA_KIND = ("is_gold", "probe_of_id")
+
+
+def _queue_pair_ids(rows: list[tuple]) -> list[int]:
+    """The pair ids of (id, pair_id, is_gold, probe_of_id) lease rows that hold a place in the queue."""
+    return [pair_id for _, pair_id, is_gold, probe_of in rows if not is_gold and probe_of is None]
+
+
+def _pairs_release_leases(*, pair_ids: list[int], k: int) -> None:
+    """Give one lease back per listed pair id (an id may repeat). Precondition: inside a transaction."""
+    for pair_id in sorted(pair_ids):
+        Pair.objects.filter(pk=pair_id).update(
+            lease_count=F("lease_count") - 1,
+            status=_status_after(judgments=F("judgment_count"), leases=F("lease_count") - 1, k=k),
+        )

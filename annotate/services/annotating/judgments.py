@@ -1,0 +1,233 @@
+"""Judgments: validation of an answer, the write-once record, gold checks and speeding."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+
+from annotate.models import (
+    AnnotationSession,
+    Assignment,
+    AssignmentState,
+    AuditEvent,
+    EndReason,
+    Judgment,
+    Membership,
+    Pair,
+    Project,
+    Safety,
+    Side,
+    Strength,
+)
+from annotate.services.annotating.common import (
+    MAX_RATIONALE_CHARS,
+    AnnotationError,
+    SubmitResult,
+    _now,
+    _status_after,
+)
+from annotate.services.annotating.sittings import _sitting_close, _sitting_enforce_limits
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the client sends besides the assignment: a side and, where the project asks, more."""
+
+    side: str
+    strength: int | None = None
+    rationale: str = ""
+    criteria: dict[str, str] | None = None
+    safety: str = ""
+    dwell_ms: int | None = None
+    viewport_width: int | None = None
+    viewport_height: int | None = None
+
+
+def _invalid(message: str) -> AnnotationError:
+    return AnnotationError(message, code="invalid")
+
+
+def _validate_answer(*, project: Project, answer: Answer) -> None:
+    """Each extra is accepted only where the project switches it on, and then required (a skip
+    needs none of them; a tie needs no strength)."""
+    allowed = {Side.LEFT, Side.RIGHT} | ({Side.TIE} if project.allow_tie else set())
+    allowed |= {Side.SKIP} if project.allow_skip else set()
+    if answer.side not in allowed:
+        raise AnnotationError(f"side must be one of {', '.join(sorted(allowed))} in this project.", code="invalid_side")
+    answering = answer.side != Side.SKIP
+    decisive = answer.side in (Side.LEFT, Side.RIGHT)
+    if answer.strength is not None and (not project.ask_strength or answer.strength not in Strength.values):
+        raise _invalid("strength must be 1 to 4, and only where the project asks for it.")
+    if project.ask_strength and decisive and answer.strength is None:
+        raise _invalid("This project asks how much better the chosen response is (strength 1 to 4).")
+    if answer.rationale and (not project.ask_rationale or len(answer.rationale) > MAX_RATIONALE_CHARS):
+        raise _invalid(
+            f"A rationale is accepted only where the project asks for it, up to {MAX_RATIONALE_CHARS} characters."
+        )
+    if project.ask_rationale and answering and len(answer.rationale.strip()) < project.rationale_min_chars:
+        raise _invalid(f"Please explain your choice in at least {project.rationale_min_chars} characters.")
+    criteria = answer.criteria or {}
+    if criteria and not project.criteria:
+        raise _invalid("This project does not ask for criteria.")
+    if project.criteria and answering:
+        wanted = set(project.criteria)
+        if set(criteria) != wanted or not set(criteria.values()) <= {Side.LEFT, Side.RIGHT, Side.TIE}:
+            raise _invalid(f"Give left, right or tie for each criterion: {', '.join(project.criteria)}.")
+    if answer.safety and (not project.ask_safety or answer.safety not in Safety.values):
+        raise _invalid(f"safety must be one of {', '.join(Safety.values)}, and only where the project asks for it.")
+    if project.ask_safety and answering and not answer.safety:
+        raise _invalid("This project asks for a safety label.")
+
+
+READING_WPM = 238
+
+
+def reading_floor_ms(*, pair: Pair, factor: float) -> int:
+    """The fastest plausible answer: the words of the context and both responses read at 238 words
+    per minute, times the project's factor."""
+    words = len(pair.context.split()) + len(pair.response_a.split()) + len(pair.response_b.split())
+    return int(words / READING_WPM * 60_000 * factor)
+
+
+def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) -> None:
+    """Pause the annotator when their recent gold accuracy falls below the project's threshold.
+
+    Precondition: inside the transaction that wrote a gold judgment."""
+    gold = Judgment.objects.filter(project=project, annotator_id=annotator_id, gold_correct__isnull=False)
+    resumed_at = (
+        Membership.objects.filter(project=project, user_id=annotator_id).values_list("resumed_at", flat=True).first()
+    )
+    if resumed_at is not None:
+        # A lead's resume starts a fresh window: the answers before it were already acted on.
+        gold = gold.filter(answered_at__gt=resumed_at)
+    recent = list(gold.order_by("-id").values_list("gold_correct", flat=True)[: project.gold_recent])
+    if not recent or len(recent) < project.gold_recent:
+        return
+    accuracy = sum(recent) / len(recent)
+    if accuracy >= project.gold_min_accuracy:
+        return
+    reason = (
+        f"Gold accuracy {accuracy:.0%} over the last {len(recent)} gold pairs "
+        f"(threshold {project.gold_min_accuracy:.0%})."
+    )
+    if Membership.objects.filter(project=project, user_id=annotator_id, paused_at__isnull=True).update(
+        paused_at=now, paused_reason=reason
+    ):
+        AuditEvent.objects.create(project=project, actor=None, subject_id=annotator_id, action="paused", reason=reason)
+
+
+def judgment_submit(
+    *,
+    assignment_id: int,
+    annotator: AbstractBaseUser,
+    side: str,
+    now: dt.datetime | None = None,
+    **extras,
+) -> SubmitResult:
+    """Record the annotator's answer to one assignment, written once.
+
+    The chosen response is derived here from the stored left side; the client only sends a side.
+    A repeated submit returns the stored judgment (created=False) and writes nothing. Raises
+    Assignment.DoesNotExist for someone else's assignment, AnnotationError when the lease or the
+    sitting is no longer live."""
+    now = _now(now)
+    with transaction.atomic():
+        # Ownership first, without locks; then the locks in the global order: sitting, assignment.
+        sitting_id = Assignment.objects.values_list("sitting_id", flat=True).get(pk=assignment_id, annotator=annotator)
+        sitting = AnnotationSession.objects.select_for_update(of=("self",)).select_related("project").get(pk=sitting_id)
+        assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
+        existing = Judgment.objects.filter(assignment=assignment).first()
+        if existing is not None:
+            return SubmitResult(judgment=existing, sitting=sitting, created=False)
+        answer = Answer(side=side, **extras)
+        _validate_answer(project=sitting.project, answer=answer)
+        _sitting_enforce_limits(sitting=sitting, now=now)
+        if not sitting.is_open:
+            refusal = AnnotationError(
+                "This sitting has ended; the answer was not recorded.", code="sitting_ended", sitting=sitting
+            )
+        elif assignment.state != AssignmentState.LEASED:
+            refusal = AnnotationError("This pair is no longer yours to answer.", code=assignment.state, sitting=sitting)
+        elif assignment.expires_at <= now:
+            refusal = AnnotationError(
+                "This pair's lease has expired; the answer was not recorded.", code="lease_expired", sitting=sitting
+            )
+        else:
+            judgment = _judgment_record(assignment=assignment, sitting=sitting, answer=answer, now=now)
+            return SubmitResult(judgment=judgment, sitting=sitting, created=True)
+    # Raised after the block, so that a sitting closed by a limit stays closed.
+    raise refusal
+
+
+def _judgment_record(
+    *, assignment: Assignment, sitting: AnnotationSession, answer: Answer, now: dt.datetime
+) -> Judgment:
+    """Write the judgment and move the counters. Precondition: inside a transaction holding the
+    sitting's and the live assignment's row locks."""
+    project = sitting.project
+    pair = Pair.objects.only("context", "response_a", "response_b", "gold_answer").get(pk=assignment.pair_id)
+    side = answer.side
+    chosen = {Side.LEFT: assignment.left_response, Side.RIGHT: assignment.right_response}.get(side, "")
+    index = sitting.items_done + 1
+    floor = reading_floor_ms(pair=pair, factor=project.reading_factor)
+    dwell = answer.dwell_ms if answer.dwell_ms is not None else int((now - assignment.served_at).total_seconds() * 1000)
+    judgment = Judgment.objects.create(
+        assignment=assignment,
+        project=project,
+        pair_id=assignment.pair_id,
+        annotator_id=assignment.annotator_id,
+        sitting=sitting,
+        side=side,
+        chosen_response=chosen,
+        strength=answer.strength if side in (Side.LEFT, Side.RIGHT) else None,
+        rationale=answer.rationale,
+        criteria=answer.criteria or {},
+        safety=answer.safety,
+        left_response=assignment.left_response,
+        served_at=assignment.served_at,
+        answered_at=now,
+        dwell_ms=answer.dwell_ms,
+        index_in_sitting=index,
+        elapsed_in_sitting_ms=int((now - sitting.started_at).total_seconds() * 1000),
+        since_break_ms=int((now - sitting.stretch_started_at).total_seconds() * 1000),
+        sitting_ordinal_today=sitting.ordinal_today,
+        viewport_width=answer.viewport_width,
+        viewport_height=answer.viewport_height,
+        is_gold=assignment.is_gold,
+        gold_correct=(chosen == pair.gold_answer) if assignment.is_gold and chosen else None,
+        probe_of_id=assignment.probe_of_id,
+        reading_floor_ms=floor,
+        fast=side != Side.SKIP and dwell < floor,
+    )
+    Assignment.objects.filter(pk=assignment.pk).update(state=AssignmentState.ANSWERED)
+    if not assignment.is_gold and assignment.probe_of_id is None:
+        counted = 0 if side == Side.SKIP else 1
+        Pair.objects.filter(pk=assignment.pair_id).update(
+            lease_count=F("lease_count") - 1,
+            judgment_count=F("judgment_count") + counted,
+            status=_status_after(
+                judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=project.judgments_per_pair
+            ),
+        )
+    elif judgment.gold_correct is not None:
+        _gold_pause_check(project=project, annotator_id=assignment.annotator_id, now=now)
+    sitting.items_done = index
+    sitting.last_activity_at = now
+    sitting.save(update_fields=["items_done", "last_activity_at"])
+    if sitting.items_done >= sitting.item_limit:
+        _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now)
+    return judgment
+
+
+def fast_streak(*, sitting: AnnotationSession, limit: int = 5) -> int:
+    """How many of the sitting's latest answers in a row were faster than the reading floor."""
+    streak = 0
+    for fast in Judgment.objects.filter(sitting=sitting).order_by("-id").values_list("fast", flat=True)[:limit]:
+        if not fast:
+            break
+        streak += 1
+    return streak

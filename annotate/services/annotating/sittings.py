@@ -1,0 +1,164 @@
+"""Sittings: start, end, limits enforced by the server clock, and the breaks between them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from annotate.models import (
+    AnnotationSession,
+    Assignment,
+    AssignmentState,
+    EndReason,
+    Membership,
+    Project,
+)
+from annotate.services.annotating.common import (
+    EXTRA_KIND,
+    REST_MINUTES,
+    AnnotationError,
+    _now,
+    _pairs_release_leases,
+    _queue_pair_ids,
+)
+
+
+def _sitting_close(*, sitting: AnnotationSession, reason: str, ended_at: dt.datetime) -> None:
+    """End an open sitting, start its break and release its unanswered leases.
+
+    Precondition: inside a transaction holding the sitting's row lock."""
+    project = sitting.project
+    sitting.ended_at = ended_at
+    sitting.end_reason = reason
+    sitting.break_until = ended_at + dt.timedelta(minutes=project.break_minutes)
+    sitting.save(update_fields=["ended_at", "end_reason", "break_until"])
+    live = list(
+        Assignment.objects.filter(sitting=sitting, state=AssignmentState.LEASED).values_list(
+            "id", "pair_id", *EXTRA_KIND
+        )
+    )
+    if live:
+        Assignment.objects.filter(pk__in=[row[0] for row in live]).update(state=AssignmentState.RELEASED)
+        _pairs_release_leases(pair_ids=_queue_pair_ids(live), k=project.judgments_per_pair)
+
+
+def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> None:
+    """Close the sitting if the server's clock says its time or idle limit has passed.
+
+    Precondition: inside a transaction holding the sitting's row lock."""
+    if not sitting.is_open:
+        return
+    idle_end = sitting.last_activity_at + dt.timedelta(minutes=sitting.project.idle_timeout_minutes)
+    if now >= sitting.deadline and sitting.deadline <= idle_end:
+        _sitting_close(sitting=sitting, reason=EndReason.TIME, ended_at=sitting.deadline)
+    elif now >= idle_end:
+        _sitting_close(sitting=sitting, reason=EndReason.IDLE, ended_at=idle_end)
+
+
+def _sitting_lock_latest(*, project: Project, annotator: AbstractBaseUser) -> AnnotationSession | None:
+    return (
+        AnnotationSession.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .filter(project=project, annotator=annotator)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def sitting_start(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
+) -> tuple[AnnotationSession, bool]:
+    """Open a sitting, or return the one already open (created=False). Refused during a break."""
+    now = _now(now)
+    paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).first()
+    if paused is not None:
+        raise AnnotationError(
+            "Your annotation in this project is paused for now; the project lead will be in touch. "
+            "Thank you for your work so far.",
+            code="paused",
+        )
+    # Refusals are raised after the block, so that a sitting closed on the way stays closed.
+    with transaction.atomic():
+        latest = _sitting_lock_latest(project=project, annotator=annotator)
+        if latest is not None:
+            _sitting_enforce_limits(sitting=latest, now=now)
+            if latest.is_open:
+                return latest, False
+            on_break = latest.break_until is not None and latest.break_until > now
+        if latest is None or not on_break:
+            return _sitting_open(project=project, annotator=annotator, latest=latest, now=now), True
+    raise AnnotationError(
+        "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=latest
+    )
+
+
+def _sitting_open(
+    *, project: Project, annotator: AbstractBaseUser, latest: AnnotationSession | None, now: dt.datetime
+) -> AnnotationSession:
+    """Precondition: inside a transaction holding the lock on the annotator's latest sitting."""
+    rest = dt.timedelta(minutes=max(REST_MINUTES, project.break_minutes))
+    rested = latest is None or latest.ended_at is None or now - latest.ended_at >= rest
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    ordinal = AnnotationSession.objects.filter(annotator=annotator, started_at__gte=day_start).count() + 1
+    return AnnotationSession.objects.create(
+        project=project,
+        annotator=annotator,
+        started_at=now,
+        deadline=now + dt.timedelta(minutes=project.sitting_minutes),
+        item_limit=project.sitting_items,
+        last_activity_at=now,
+        ordinal_today=ordinal,
+        stretch_started_at=now if rested else latest.stretch_started_at,
+    )
+
+
+def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:
+    """End the annotator's open sitting by hand (or by a limit that already passed)."""
+    now = _now(now)
+    with transaction.atomic():
+        sitting = _sitting_lock_latest(project=project, annotator=annotator)
+        if sitting is None or not sitting.is_open:
+            raise AnnotationError("There is no open sitting to end.", code="no_sitting", sitting=sitting)
+        _sitting_enforce_limits(sitting=sitting, now=now)  # a limit that passed is the true end
+        if sitting.is_open:
+            _sitting_close(sitting=sitting, reason=EndReason.MANUAL, ended_at=now)
+        return sitting
+
+
+def sitting_refresh(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
+) -> AnnotationSession | None:
+    """The annotator's latest sitting, closed first if a time or idle limit has passed, so that
+    reads report the server's view of it."""
+    now = _now(now)
+    with transaction.atomic():
+        sitting = _sitting_lock_latest(project=project, annotator=annotator)
+        if sitting is not None:
+            _sitting_enforce_limits(sitting=sitting, now=now)
+        return sitting
+
+
+def sittings_close_stale(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Close open sittings whose time or idle limit has passed (periodic sweep). Returns how many."""
+    now = _now(now)
+    closed = 0
+    candidates = AnnotationSession.objects.filter(ended_at__isnull=True).filter(
+        Q(deadline__lte=now) | Q(last_activity_at__lte=now - dt.timedelta(minutes=1))
+    )
+    for sitting_id in candidates.values_list("id", flat=True)[:limit]:
+        with transaction.atomic():
+            sitting = (
+                AnnotationSession.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("project")
+                .filter(pk=sitting_id, ended_at__isnull=True)
+                .first()
+            )
+            if sitting is None:
+                continue
+            _sitting_enforce_limits(sitting=sitting, now=now)
+            closed += not sitting.is_open
+    return closed

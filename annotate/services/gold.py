@@ -1,0 +1,119 @@
+"""Gold pairs: a lead marks a pair as gold with its known better response, or clears it, one pair
+at a time or in bulk from the source's preference. Every change is kept in the audit log.
+
+What a gold answer means to the rest of the app
+- A pair with a gold answer leaves the k-queue (`annotating._pair_claim` skips it) and is served at
+  the project's gold rate instead, to each annotator at most once, on either side.
+- A gold judgment's `gold_correct` is fixed when it is written, against the answer of that moment
+  (the pause rule reads it); the scorecards score gold judgments against the pair's current answer.
+  Correcting an answer therefore corrects the scorecards, not pauses already made.
+- A lease already out keeps its kind: a pair leased as an ordinary pair and then marked gold is
+  still answered as an ordinary judgment, so its queue counters stay right.
+
+Audit rows: `AuditEvent.subject` is required and names a user, but these actions concern a pair,
+not a member. The subject is the lead who acted, and the pair is named in the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+
+from annotate.models import AuditEvent, Pair, Project, Response
+
+GOLD_SET = "gold_set"
+GOLD_CLEARED = "gold_cleared"
+GOLD_FROM_SOURCE = "gold_from_source"
+# "" clears the gold answer; the pair goes back to the k-queue.
+GOLD_ANSWERS = (Response.A.value, Response.B.value, "")
+
+
+@dataclass(frozen=True)
+class GoldChange:
+    """One pair's gold answer before and after the request, and the audit row written (None when the
+    pair already had that answer and nothing changed)."""
+
+    pair_id: int
+    before: str
+    after: str
+    event: AuditEvent | None
+
+    @property
+    def changed(self) -> bool:
+        return self.event is not None
+
+
+def _answer_name(answer: str) -> str:
+    return answer.upper() if answer else "none"
+
+
+def pair_gold_set(*, project: Project, pair_id: int, answer: str, actor: AbstractBaseUser) -> GoldChange:
+    """Set the gold answer of pair `pair_id` of `project` to "a" or "b", or clear it with "".
+
+    Idempotent: setting the answer a pair already has writes nothing and returns `event=None`.
+    Raises ValidationError for any other answer (before touching the database) and Pair.DoesNotExist
+    when the pair is not in `project`."""
+    if answer not in GOLD_ANSWERS:
+        raise ValidationError('The gold answer must be "a", "b" or "" (not gold).', code="invalid_answer")
+    with transaction.atomic():
+        # The row lock makes the read and the write one step: two leads acting at once are
+        # serialized, and each audit row states the answer its change really replaced.
+        before = (
+            Pair.objects.select_for_update()
+            .filter(project=project, pk=pair_id)
+            .values_list("gold_answer", flat=True)
+            .first()
+        )
+        if before is None:
+            raise Pair.DoesNotExist(f"No pair {pair_id} in project {project.slug}.")
+        if before == answer:
+            return GoldChange(pair_id=pair_id, before=before, after=answer, event=None)
+        Pair.objects.filter(pk=pair_id).update(gold_answer=answer)
+        if answer:
+            action = GOLD_SET
+            reason = f"pair {pair_id}: gold answer {_answer_name(answer)} (was {_answer_name(before)})"
+        else:
+            action = GOLD_CLEARED
+            reason = f"pair {pair_id}: gold answer cleared (was {_answer_name(before)})"
+        event = AuditEvent.objects.create(project=project, actor=actor, subject=actor, action=action, reason=reason)
+    return GoldChange(pair_id=pair_id, before=before, after=answer, event=event)
+
+
+def pairs_gold_from_source_candidates(*, project: Project):
+    """The pairs `pairs_gold_from_source` would mark: not gold yet, with a source preference."""
+    return Pair.objects.filter(project=project, gold_answer="", source_preference__in=[Response.A, Response.B])
+
+
+def pairs_gold_from_source(*, project: Project, actor: AbstractBaseUser, limit: int | None = None) -> int:
+    """Make gold, with the source's preference as the answer, the pairs of `project` that have one
+    and are not gold yet; with `limit`, at most that many, taken in the queue's random order
+    (`sort_key`) so that the gold set is a random sample of them. Pairs already gold keep their
+    answer. Returns how many pairs were marked; writes one audit row when any were.
+
+    Raises ValidationError when `limit` is given and is not a positive integer."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValidationError("The limit must be a positive whole number.", code="invalid_limit")
+    candidates = pairs_gold_from_source_candidates(project=project)
+    with transaction.atomic():
+        if limit is None:
+            marked = candidates.update(gold_answer=F("source_preference"))
+        else:
+            # One statement: a subquery picks the ids, and the outer filter is checked again on
+            # each locked row, so a pair made gold meanwhile by a lead keeps that lead's answer.
+            chosen = candidates.order_by("-sort_key").values("id")[:limit]
+            marked = candidates.filter(id__in=chosen).update(gold_answer=F("source_preference"))
+        if marked:
+            scope = f"at most {limit}" if limit is not None else "all"
+            AuditEvent.objects.create(
+                project=project,
+                actor=actor,
+                subject=actor,
+                action=GOLD_FROM_SOURCE,
+                reason=f"{marked} pair{'s' if marked != 1 else ''} made gold with the source preference ({scope} "
+                "of the pairs with one that were not gold)",
+            )
+    return marked
