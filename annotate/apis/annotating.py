@@ -68,7 +68,24 @@ class TurnSerializer(serializers.Serializer):
 
 
 def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
-    return SittingSerializer(sitting).data if sitting is not None else None
+    """The sitting as `SittingSerializer` describes it, built directly: it is on every hot request."""
+    if sitting is None:
+        return None
+    now = timezone.now()
+    is_open = sitting.is_open
+    return {
+        "id": sitting.id,
+        "started_at": sitting.started_at,
+        "deadline": sitting.deadline,
+        "item_limit": sitting.item_limit,
+        "items_done": sitting.items_done,
+        "seconds_left": _seconds_until(sitting.deadline, now) if is_open else 0,
+        "is_open": is_open,
+        "ended_at": sitting.ended_at,
+        "end_reason": sitting.end_reason,
+        "break_until": sitting.break_until,
+        "break_seconds_left": 0 if is_open else _seconds_until(sitting.break_until, now),
+    }
 
 
 def _refusal(error: AnnotationError, http_status: int = status.HTTP_409_CONFLICT) -> ApiResponse:

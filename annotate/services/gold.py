@@ -104,7 +104,7 @@ def pairs_gold_from_source(*, project: Project, actor: AbstractBaseUser, limit: 
         else:
             # One statement: a subquery picks the ids, and the outer filter is checked again on
             # each locked row, so a pair made gold meanwhile by a lead keeps that lead's answer.
-            chosen = candidates.order_by("-sort_key").values("id")[:limit]
+            chosen = candidates.order_by("sort_key").values("id")[:limit]
             marked = candidates.filter(id__in=chosen).update(gold_answer=F("source_preference"))
         if marked:
             scope = f"at most {limit}" if limit is not None else "all"

@@ -121,7 +121,6 @@ def assignment_next(
     """
     now = _now(now)
     with transaction.atomic():
-        _leases_expire(project=project, now=now, limit=EXPIRE_BATCH)
         sitting = _sitting_lock_latest(project=project, annotator=annotator)
         if sitting is None:
             raise AnnotationError("Start a sitting first.", code="no_sitting")
@@ -167,9 +166,13 @@ def _assignment_lease(
                 expires_at=expires,
                 probe_of=original,
             )
-            return _leased(assignment, sitting, now)
+            return assignment, sitting
     gold = draw >= 1 - project.gold_rate and _gold_claim(project=project, annotator=annotator)
     claimed = gold or _pair_claim(project=project, annotator=annotator)
+    if claimed is None and _leases_expire(project=project, now=now, limit=EXPIRE_BATCH):
+        # Expired leases go back to the pool here when nothing else is left, and every minute by the
+        # periodic sweep otherwise; the hot path does not look for them on every request.
+        claimed = _pair_claim(project=project, annotator=annotator)
     if claimed is None:
         return None, sitting
     left = _choose_left(a_left=claimed.a_left_count, b_left=claimed.b_left_count)
@@ -194,10 +197,4 @@ def _assignment_lease(
             if claimed.judgment_count + claimed.lease_count + 1 >= project.judgments_per_pair
             else PairStatus.STARTED,
         )
-    return _leased(assignment, sitting, now)
-
-
-def _leased(assignment: Assignment, sitting: AnnotationSession, now: dt.datetime):
-    sitting.last_activity_at = now
-    sitting.save(update_fields=["last_activity_at"])
     return assignment, sitting

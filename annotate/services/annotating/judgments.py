@@ -86,11 +86,30 @@ def _validate_answer(*, project: Project, answer: Answer) -> None:
 READING_WPM = 238
 
 
+# What a submit reads of the assignment and its pair (not the texts: the stored word counts do).
+ASSIGNMENT_FIELDS = (
+    "id",
+    "pair_id",
+    "annotator_id",
+    "left_response",
+    "state",
+    "served_at",
+    "expires_at",
+    "is_gold",
+    "probe_of_id",
+)
+PAIR_FIELDS = ("gold_answer", "words_context", "words_response_a", "words_response_b")
+
+
 def reading_floor_ms(*, pair: Pair, factor: float) -> int:
     """The fastest plausible answer: the words of the context and both responses read at 238 words
-    per minute, times the project's factor."""
-    words = len(pair.context.split()) + len(pair.response_a.split()) + len(pair.response_b.split())
-    return int(words / READING_WPM * 60_000 * factor)
+    per minute, times the project's factor. Uses the word counts stored on the pair when they are
+    there (computed after import), else counts them (`len(text.split())`)."""
+    stored = (pair.words_context, pair.words_response_a, pair.words_response_b)
+    if None in stored:
+        pair = Pair.objects.only("context", "response_a", "response_b").get(pk=pair.pk)
+        stored = (len(pair.context.split()), len(pair.response_a.split()), len(pair.response_b.split()))
+    return int(sum(stored) / READING_WPM * 60_000 * factor)
 
 
 def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) -> None:
@@ -136,12 +155,23 @@ def judgment_submit(
     sitting is no longer live."""
     now = _now(now)
     with transaction.atomic():
-        # Ownership first, without locks; then the locks in the global order: sitting, assignment.
-        sitting_id = Assignment.objects.values_list("sitting_id", flat=True).get(pk=assignment_id, annotator=annotator)
-        sitting = AnnotationSession.objects.select_for_update(of=("self",)).select_related("project").get(pk=sitting_id)
-        assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
-        existing = Judgment.objects.filter(assignment=assignment).first()
-        if existing is not None:
+        # Ownership and the sitting's lock in one statement; then the assignment's: the global order.
+        sitting = (
+            AnnotationSession.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(assignments__id=assignment_id, assignments__annotator=annotator)
+            .first()
+        )
+        if sitting is None:
+            raise Assignment.DoesNotExist(f"No assignment {assignment_id} of this annotator.")
+        assignment = (
+            Assignment.objects.select_for_update(of=("self",))
+            .select_related("pair")
+            .only(*ASSIGNMENT_FIELDS, *(f"pair__{name}" for name in PAIR_FIELDS))
+            .get(pk=assignment_id)
+        )
+        if assignment.state == AssignmentState.ANSWERED:
+            existing = Judgment.objects.filter(assignment=assignment).first()
             return SubmitResult(judgment=existing, sitting=sitting, created=False)
         answer = Answer(side=side, **extras)
         _validate_answer(project=sitting.project, answer=answer)
@@ -169,7 +199,7 @@ def _judgment_record(
     """Write the judgment and move the counters. Precondition: inside a transaction holding the
     sitting's and the live assignment's row locks."""
     project = sitting.project
-    pair = Pair.objects.only("context", "response_a", "response_b", "gold_answer").get(pk=assignment.pair_id)
+    pair = assignment.pair
     side = answer.side
     chosen = {Side.LEFT: assignment.left_response, Side.RIGHT: assignment.right_response}.get(side, "")
     index = sitting.items_done + 1
@@ -217,17 +247,13 @@ def _judgment_record(
         _gold_pause_check(project=project, annotator_id=assignment.annotator_id, now=now)
     sitting.items_done = index
     sitting.last_activity_at = now
-    sitting.save(update_fields=["items_done", "last_activity_at"])
+    sitting.fast_streak = sitting.fast_streak + 1 if judgment.fast else 0
+    sitting.save(update_fields=["items_done", "last_activity_at", "fast_streak"])
     if sitting.items_done >= sitting.item_limit:
         _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now)
     return judgment
 
 
-def fast_streak(*, sitting: AnnotationSession, limit: int = 5) -> int:
+def fast_streak(*, sitting: AnnotationSession) -> int:
     """How many of the sitting's latest answers in a row were faster than the reading floor."""
-    streak = 0
-    for fast in Judgment.objects.filter(sitting=sitting).order_by("-id").values_list("fast", flat=True)[:limit]:
-        if not fast:
-            break
-        streak += 1
-    return streak
+    return sitting.fast_streak

@@ -1,0 +1,310 @@
+"""The gold page of a project, for its leads: which pairs are gold and with what answer, the gold
+judgments collected so far, and the lead's hand on the gold answers (one pair at a time, or every
+pair with a source preference at once). Writes go through `annotate.services.gold`.
+
+Who may see what: leads only. Engineers, annotators, outsiders and unknown projects are a 404
+(`project_get_for_user`), and so is a pair of another project; anonymous users go to the login.
+
+Definitions
+- Gold pairs: pairs with a gold answer ("a" or "b"), counted live.
+- Gold judgments: judgments of assignments served as gold (`Judgment.is_gold`), skips and ties
+  included. Accuracy: over the decisive ones on pairs that are still gold, the share that chose
+  the pair's current gold answer (as the scorecards score them), with a Wilson 95% interval from
+  statsmodels. A judgment on a pair whose gold answer was cleared since is not scored.
+- Last human turn: the last "Human:" turn of the context, read from the context's last
+  CONTEXT_TAIL_CHARS characters so that a list page never loads whole conversations.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Length, Right
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from statsmodels.stats.proportion import proportion_confint
+
+from annotate.models import Judgment, Pair, Project, Response, Role
+from annotate.selectors import CONTEXT_TURN, context_turns, project_get_for_user
+from annotate.services.gold import pair_gold_set, pairs_gold_from_source
+
+PAIRS_PER_PAGE = 25
+CONTEXT_TAIL_CHARS = 1000
+SEARCH_MAX_CHARS = 200
+CONFIDENCE = 0.95
+# The form's values for the service's answers: a cleared gold answer is "" in the database, and a
+# form value of its own keeps a missing field from reading as "clear".
+FORM_ANSWERS = {"a": Response.A.value, "b": Response.B.value, "clear": ""}
+SHOW_CHOICES = [
+    ("all", "All pairs"),
+    ("gold", "Gold pairs"),
+    ("not_gold", "Pairs that are not gold"),
+    ("preference", "Not gold, with a source preference"),
+]
+PAIR_COLUMNS = ("id", "source_name", "source_row", "source_preference", "gold_answer")
+
+
+# Forms. --------------------------------------------------------------------------------------------
+
+
+class GoldAnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("a", "A"), ("b", "B"), ("clear", "Not gold")])
+
+
+class FromSourceForm(forms.Form):
+    limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="At most this many pairs",
+        help_text="Leave empty to mark all of them; a limit takes a random sample.",
+    )
+
+
+class GoldSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=SEARCH_MAX_CHARS, strip=True, label="Search")
+    show = forms.ChoiceField(required=False, choices=SHOW_CHOICES, label="Show")
+
+
+# Reads. --------------------------------------------------------------------------------------------
+
+
+def gold_summary(*, project: Project) -> dict:
+    """The gold pairs of `project` by answer, the pairs a from-source marking would take, and the
+    gold judgments with their accuracy (module docstring). Two aggregate queries."""
+    pairs = Pair.objects.filter(project=project).aggregate(
+        pairs=Count("id"),
+        gold=Count("id", filter=~Q(gold_answer="")),
+        gold_a=Count("id", filter=Q(gold_answer=Response.A)),
+        gold_b=Count("id", filter=Q(gold_answer=Response.B)),
+        candidates=Count("id", filter=Q(gold_answer="", source_preference__in=[Response.A, Response.B])),
+    )
+    still_gold = ~Q(pair__gold_answer="")
+    judgments = Judgment.objects.filter(project=project, is_gold=True).aggregate(
+        judgments=Count("id"),
+        scored=Count("id", filter=still_gold & Q(chosen_response__in=[Response.A, Response.B])),
+        correct=Count("id", filter=still_gold & Q(chosen_response=F("pair__gold_answer"))),
+    )
+    accuracy = {"n": judgments["scored"], "successes": judgments["correct"], "rate": None, "low": None, "high": None}
+    if judgments["scored"]:
+        low, high = proportion_confint(judgments["correct"], judgments["scored"], alpha=1 - CONFIDENCE, method="wilson")
+        accuracy |= {"rate": judgments["correct"] / judgments["scored"], "low": float(low), "high": float(high)}
+    return pairs | {"gold_judgments": judgments["judgments"], "accuracy": accuracy}
+
+
+def percent(value: float | None) -> str:
+    """A share as a percentage with one decimal, or a dash when undefined."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def pairs_search(*, project: Project, q: str = "", show: str = "all") -> QuerySet[Pair]:
+    """The pairs of `project` the list shows, by id, as dicts of PAIR_COLUMNS plus the context's
+    tail and length. `q` matches a pair id (digits, an optional leading "#"), or is contained,
+    case-insensitively, in the source name, the context or either response."""
+    pairs = Pair.objects.filter(project=project)
+    if show == "gold":
+        pairs = pairs.exclude(gold_answer="")
+    elif show == "not_gold":
+        pairs = pairs.filter(gold_answer="")
+    elif show == "preference":
+        pairs = pairs.filter(gold_answer="", source_preference__in=[Response.A, Response.B])
+    if q:
+        match = (
+            Q(source_name__icontains=q)
+            | Q(context__icontains=q)
+            | Q(response_a__icontains=q)
+            | Q(response_b__icontains=q)
+        )
+        number = q.removeprefix("#")
+        if number.isdigit() and len(number) < 19:  # a bigint's digits: anything longer is no id
+            match |= Q(pk=int(number))
+        pairs = pairs.filter(match)
+    return (
+        pairs.order_by("id")
+        .annotate(context_tail=Right("context", CONTEXT_TAIL_CHARS), context_chars=Length("context"))
+        .values(*PAIR_COLUMNS, "context_tail", "context_chars")
+    )
+
+
+def last_human_turn(tail: str, *, complete: bool) -> str:
+    """The last human turn of a context from its last characters `tail` (`complete`: the tail is the
+    whole context). Text before any marker is a human turn, as in `context_turns`; a turn that began
+    before the tail is shown from the tail, after an ellipsis."""
+    parts = CONTEXT_TURN.split(tail)
+    roles = parts[1::2]
+    for i in range(len(roles) - 1, -1, -1):
+        if roles[i] == "Human":
+            return parts[2 * i + 2].strip()
+    head = parts[0].strip()
+    return head if complete else f"…{head}"
+
+
+def _pair_row(row: dict) -> dict:
+    complete = row["context_chars"] <= CONTEXT_TAIL_CHARS
+    return row | {"last_turn": last_human_turn(row["context_tail"], complete=complete)}
+
+
+def _pair_for_lead(project: Project, pair_id: int) -> Pair:
+    """A pair of `project` with what the detail page shows; 404 for a pair of any other project."""
+    return get_object_or_404(
+        Pair.objects.only(
+            "id",
+            "project_id",
+            "context",
+            "response_a",
+            "response_b",
+            "source_name",
+            "source_row",
+            "source_format",
+            "source_preference",
+            "gold_answer",
+            "judgment_count",
+        ),
+        project=project,
+        pk=pair_id,
+    )
+
+
+def pair_judgment_counts(*, pair: Pair) -> dict:
+    """The pair's judgments: all, gold ones, and (while the pair is gold) the gold ones that chose
+    its current gold answer, else None."""
+    counts = Judgment.objects.filter(pair=pair).aggregate(
+        judgments=Count("id"),
+        gold=Count("id", filter=Q(is_gold=True)),
+        gold_correct=Count("id", filter=Q(is_gold=True, chosen_response=pair.gold_answer)),
+    )
+    if not pair.gold_answer:
+        counts["gold_correct"] = None
+    return counts
+
+
+# Views. --------------------------------------------------------------------------------------------
+
+
+def _leader_project(request: HttpRequest, slug: str) -> Project:
+    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    return project
+
+
+def _list_page(request: HttpRequest, project: Project, from_source_form: FromSourceForm | None = None) -> HttpResponse:
+    search = GoldSearchForm(request.GET)
+    q, show = "", "all"
+    if search.is_valid():
+        q, show = search.cleaned_data["q"], search.cleaned_data["show"] or "all"
+    page = Paginator(pairs_search(project=project, q=q, show=show), PAIRS_PER_PAGE).get_page(request.GET.get("page"))
+    summary = gold_summary(project=project)
+    accuracy = summary["accuracy"]
+    context = {
+        "project": project,
+        "summary": summary,
+        "percents": {
+            "gold_rate": percent(project.gold_rate),
+            "gold_min_accuracy": percent(project.gold_min_accuracy),
+            "accuracy": percent(accuracy["rate"]),
+            "low": percent(accuracy["low"]),
+            "high": percent(accuracy["high"]),
+        },
+        "search": search,
+        "q": q,
+        "show": show,
+        "page": page,
+        "rows": [_pair_row(row) for row in page.object_list],
+        "from_source_form": from_source_form or FromSourceForm(),
+        "here": request.get_full_path(),
+    }
+    return render(request, "annotate/gold.html", context, status=400 if from_source_form is not None else 200)
+
+
+@login_required
+def gold_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The gold summary, the searchable list of the project's pairs with their gold answers, and the
+    form that makes gold every pair with a source preference."""
+    return _list_page(request, _leader_project(request, slug))
+
+
+def _pair_page(request: HttpRequest, project: Project, pair: Pair, form: GoldAnswerForm | None = None) -> HttpResponse:
+    context = {
+        "project": project,
+        "pair": pair,
+        "turns": context_turns(pair.context),
+        # Stored responses keep the transcript's leading space; the page shows them as text.
+        "response_a": pair.response_a.strip(),
+        "response_b": pair.response_b.strip(),
+        "counts": pair_judgment_counts(pair=pair),
+        "form": form,
+        "here": request.get_full_path(),
+    }
+    return render(request, "annotate/gold.html", context, status=400 if form is not None else 200)
+
+
+@login_required
+def gold_pair(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse:
+    """One pair in full: the conversation and responses A and B side by side, with the gold form."""
+    project = _leader_project(request, slug)
+    return _pair_page(request, project, _pair_for_lead(project, pair_id))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else fallback
+
+
+@login_required
+@require_POST
+def gold_pair_set(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse:
+    """Set a pair's gold answer to A or B, or clear it; then back where the lead came from. A bad
+    answer shows the pair again with the error (400) and writes nothing."""
+    project = _leader_project(request, slug)
+    pair = _pair_for_lead(project, pair_id)
+    form = GoldAnswerForm(request.POST)
+    if not form.is_valid():
+        return _pair_page(request, project, pair, form)
+    change = pair_gold_set(
+        project=project, pair_id=pair.id, answer=FORM_ANSWERS[form.cleaned_data["answer"]], actor=request.user
+    )
+    if not change.changed:
+        messages.info(request, f"Pair {pair.id} already had that gold answer; nothing changed.")
+    elif change.after:
+        messages.success(request, f"Pair {pair.id} is gold, with answer {change.after.upper()}.")
+    else:
+        messages.success(request, f"Pair {pair.id} is no longer gold; it is back in the queue.")
+    return redirect(
+        _safe_next(request, reverse("annotate:gold_pair", kwargs={"slug": project.slug, "pair_id": pair.id}))
+    )
+
+
+@login_required
+@require_POST
+def gold_from_source(request: HttpRequest, slug: str) -> HttpResponse:
+    """Make gold, with the source's preference, the pairs that have one (at most `limit`)."""
+    project = _leader_project(request, slug)
+    form = FromSourceForm(request.POST)
+    if not form.is_valid():
+        return _list_page(request, project, form)
+    try:
+        marked = pairs_gold_from_source(project=project, actor=request.user, limit=form.cleaned_data["limit"])
+    except ValidationError as error:
+        form.add_error("limit", error)
+        return _list_page(request, project, form)
+    if marked:
+        messages.success(request, f"{marked} pair{'s' if marked != 1 else ''} made gold with the source preference.")
+    else:
+        messages.info(request, "No pair with a source preference was left to make gold; nothing changed.")
+    return redirect("annotate:gold", slug=project.slug)
+
+
+urlpatterns = [
+    path("projects/<slug:slug>/gold/", gold_page, name="gold"),
+    path("projects/<slug:slug>/gold/from-source/", gold_from_source, name="gold_from_source"),
+    path("projects/<slug:slug>/gold/<int:pair_id>/", gold_pair, name="gold_pair"),
+    path("projects/<slug:slug>/gold/<int:pair_id>/set/", gold_pair_set, name="gold_pair_set"),
+]
