@@ -1,5 +1,5 @@
-from annotate.views import annotating, imports
+from annotate.views import annotating, gold, imports
 
 app_name = "annotate"
 
-urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns]
+urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns, *gold.urlpatterns]

@@ -51,7 +51,7 @@ def probe_couples(judgments: pd.DataFrame) -> pd.DataFrame:
 def gold_figures(rows: pd.DataFrame, *, recent: int = RECENT_GOLD) -> dict:
     """Gold accuracy overall and over the last `recent` gold answers, and the lean from gold, for one
     annotator's judgments (ordered by judgment_id)."""
-    gold = decisive(rows[rows["is_gold"]]).sort_values("judgment_id")
+    gold = decisive(rows[rows["is_gold"] & (rows["gold_answer"] != "")]).sort_values("judgment_id")  # still gold
     correct = (gold["chosen_response"] == gold["gold_answer"]).to_numpy()
     picked_left = (gold["side"] == LEFT).to_numpy()
     gold_left = (gold["left_response"] == gold["gold_answer"]).to_numpy()

@@ -228,7 +228,8 @@ def _judgment_record(
         viewport_width=answer.viewport_width,
         viewport_height=answer.viewport_height,
         is_gold=assignment.is_gold,
-        gold_correct=(chosen == pair.gold_answer) if assignment.is_gold and chosen else None,
+        # A pair whose gold answer a lead cleared meanwhile scores nothing.
+        gold_correct=(chosen == pair.gold_answer) if assignment.is_gold and chosen and pair.gold_answer else None,
         probe_of_id=assignment.probe_of_id,
         reading_floor_ms=floor,
         fast=side != Side.SKIP and dwell < floor,

@@ -1,0 +1,84 @@
+"""POST /projects/<slug>/gold/from-source/ and `pairs_gold_from_source`: pairs with a source
+preference become gold with that answer, all of them or at most a limit."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from annotate.models import AuditEvent, Pair
+from annotate.services.gold import GOLD_FROM_SOURCE, pair_gold_set, pairs_gold_from_source
+from tests.conftest import make_pairs
+from tests.test_gold_page.conftest import gold_url, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def gold_answers(project) -> dict[int, str]:
+    return dict(Pair.objects.filter(project=project).values_list("id", "gold_answer"))
+
+
+def test_it_marks_exactly_the_pairs_with_a_preference(lead_client, project, mixed_pairs):
+    response = lead_client.post(gold_url(project, action="from_source"), {"limit": ""})
+    assert response.status_code == 302
+    assert response["Location"] == gold_url(project)
+    answers = gold_answers(project)
+    assert {p.id: answers[p.id] for p in mixed_pairs["a"]} == {p.id: "a" for p in mixed_pairs["a"]}
+    assert {p.id: answers[p.id] for p in mixed_pairs["b"]} == {p.id: "b" for p in mixed_pairs["b"]}
+    assert {p.id: answers[p.id] for p in mixed_pairs["none"]} == {p.id: "" for p in mixed_pairs["none"]}
+    event = AuditEvent.objects.get()
+    assert event.action == GOLD_FROM_SOURCE
+    assert event.reason.startswith("7 pairs made gold with the source preference")
+
+
+def test_it_keeps_the_answer_of_a_pair_already_gold(lead, lead_client, project, mixed_pairs):
+    kept = mixed_pairs["a"][0]
+    pair_gold_set(project=project, pair_id=kept.id, answer="b", actor=lead)
+    lead_client.post(gold_url(project, action="from_source"), {})
+    assert gold_answers(project)[kept.id] == "b"
+    assert AuditEvent.objects.filter(action=GOLD_FROM_SOURCE).get().reason.startswith("6 pairs")
+
+
+def test_it_respects_the_limit_taking_pairs_in_queue_order(lead_client, project, mixed_pairs, other_project):
+    make_pairs(other_project, 5, prefix="other")
+    with_preference = Pair.objects.filter(project=project).exclude(source_preference="")
+    first_in_queue = list(with_preference.order_by("sort_key").values_list("id", "source_preference")[:3])
+    lead_client.post(gold_url(project, action="from_source"), {"limit": "3"})
+    marked = dict(Pair.objects.filter(project=project).exclude(gold_answer="").values_list("id", "gold_answer"))
+    assert marked == dict(first_in_queue)
+    assert not Pair.objects.filter(project=other_project).exclude(gold_answer="").exists()
+    assert "at most 3" in AuditEvent.objects.get().reason
+
+
+def test_a_limit_above_the_candidates_marks_them_all(lead, project, mixed_pairs):
+    assert pairs_gold_from_source(project=project, actor=lead, limit=100) == 7
+    assert pairs_gold_from_source(project=project, actor=lead, limit=100) == 0
+    assert AuditEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize("limit", ["0", "-2", "many"])
+def test_it_refuses_a_bad_limit_with_a_400_and_marks_nothing(lead_client, project, mixed_pairs, limit):
+    response = lead_client.post(gold_url(project, action="from_source"), {"limit": limit})
+    assert response.status_code == 400
+    assert 'id="limit-error"' in response.content.decode()
+    assert set(gold_answers(project).values()) == {""}
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True])
+def test_the_service_refuses_a_limit_that_is_not_a_positive_integer(lead, project, mixed_pairs, limit):
+    with pytest.raises(ValidationError):
+        pairs_gold_from_source(project=project, actor=lead, limit=limit)
+    assert set(gold_answers(project).values()) == {""}
+
+
+@pytest.mark.parametrize("member", ["engineer", "annotator", "outsider"])
+def test_it_is_a_404_for_anyone_but_a_lead(request, project, mixed_pairs, member):
+    user = request.getfixturevalue(member)
+    assert signed_in(user).post(gold_url(project, action="from_source"), {}).status_code == 404
+    assert set(gold_answers(project).values()) == {""}
+
+
+def test_the_page_counts_the_pairs_it_would_mark(lead_client, project, mixed_pairs):
+    html = lead_client.get(gold_url(project)).content.decode()
+    assert "7 pairs have a source preference and are not gold yet." in html
