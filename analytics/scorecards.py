@@ -42,8 +42,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from analytics.metrics.quality import quality_by_annotator
+from analytics.presentation import (
+    DASH,
+    Cell,
+    Table,
+    ago,
+    flag_cell,
+    interval,
+    num,
+    pct,
+    per_annotator_rows,
+    rate,
+    seconds,
+)
 from analytics.selectors import JUDGMENT_FIELDS, bias_report_latest
-from analytics.views import DASH, Cell, Table, _ago, _flag, _interval, _num, _pct, _per_annotator, _rate, _seconds
 from annotate.models import AnnotationSession, AuditEvent, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.members import REASON_MAX_CHARS, membership_pause, membership_resume
@@ -201,7 +213,7 @@ def scorecards_build(
     quality = {int(row["annotator"]): row for row in quality_by_annotator(frame, recent=recent)} if len(frame) else {}
     hours = sitting_hours(project=project, annotator_id=one)
     days, per_day = judgments_by_day(project=project, now=now, annotator_id=one)
-    from_report = _per_annotator(payload) if payload else {}
+    from_report = per_annotator_rows(payload) if payload else {}
     return [
         Scorecard(
             membership=membership,
@@ -268,8 +280,8 @@ def _flag_cell(flagged: bool | None) -> SortCell:
 
 
 def _proportion_cell(summary: dict) -> SortCell:
-    rate = summary.get("rate")
-    return SortCell(_rate(summary), sort=_sort(rate), detail=_interval(summary) if rate is not None else "")
+    value = summary.get("rate")
+    return SortCell(rate(summary), sort=_sort(value), detail=interval(summary) if value is not None else "")
 
 
 def scorecard_row(project: Project, card: Scorecard) -> list[SortCell]:
@@ -284,11 +296,11 @@ def scorecard_row(project: Project, card: Scorecard) -> list[SortCell]:
             href=reverse("analytics:scorecard", kwargs={"slug": project.slug, "user_id": card.user.pk}),
         ),
         SortCell("paused", sort="paused", flag=True) if paused else SortCell("active", sort="active"),
-        SortCell(_num(card.judgments), sort=_sort(card.judgments)),
-        SortCell(_num(card.per_hour, 1), sort=_sort(card.per_hour), detail=f"{card.hours:.2f} h"),
-        SortCell(_seconds(quality.get("median_dwell_ms")), sort=_sort(quality.get("median_dwell_ms"))),
+        SortCell(num(card.judgments), sort=_sort(card.judgments)),
+        SortCell(num(card.per_hour, 1), sort=_sort(card.per_hour), detail=f"{card.hours:.2f} h"),
+        SortCell(seconds(quality.get("median_dwell_ms")), sort=_sort(quality.get("median_dwell_ms"))),
         SortCell(
-            f"{quality.get('fast', 0)} ({_pct(fast_share)})" if quality else DASH,
+            f"{quality.get('fast', 0)} ({pct(fast_share)})" if quality else DASH,
             sort=_sort(fast_share),
         ),
         _proportion_cell(card.gold.get("accuracy") or {}),
@@ -314,53 +326,53 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
         table.add("Reason for the pause", membership.paused_reason or DASH)
     else:
         table.add("Status", "active")
-    table.add("Judgments (gold pairs and swapped repeats included)", _num(card.judgments))
-    table.add("Decisive judgments (left or right)", _num(quality.get("decisive")))
-    table.add("Sittings", _num(card.sittings))
+    table.add("Judgments (gold pairs and swapped repeats included)", num(card.judgments))
+    table.add("Decisive judgments (left or right)", num(quality.get("decisive")))
+    table.add("Sittings", num(card.sittings))
     table.add("Hours in sittings", f"{card.hours:.2f} h")
-    table.add("Throughput per hour in sittings", _num(card.per_hour, 1))
-    table.add("Median visible dwell", _seconds(quality.get("median_dwell_ms")))
+    table.add("Throughput per hour in sittings", num(card.per_hour, 1))
+    table.add("Median visible dwell", seconds(quality.get("median_dwell_ms")))
     table.add(
         "Fast answers (under the reading-time floor)",
-        f"{quality.get('fast', 0)} ({_pct(quality.get('fast_share'))})" if quality else DASH,
+        f"{quality.get('fast', 0)} ({pct(quality.get('fast_share'))})" if quality else DASH,
     )
     accuracy, recent = gold.get("accuracy") or {}, gold.get("recent_accuracy") or {}
-    table.add("Gold accuracy", _rate(accuracy))
-    table.add("95% interval of gold accuracy", _interval(accuracy))
-    table.add(f"Recent gold accuracy (last {max(project.gold_recent, 1)} gold answers)", _rate(recent))
+    table.add("Gold accuracy", rate(accuracy))
+    table.add("95% interval of gold accuracy", interval(accuracy))
+    table.add(f"Recent gold accuracy (last {max(project.gold_recent, 1)} gold answers)", rate(recent))
     table.add(
         f"Pause threshold of recent gold accuracy (over {project.gold_recent} gold answers)",
-        _pct(project.gold_min_accuracy),
+        pct(project.gold_min_accuracy),
     )
-    table.add("Probe consistency (same response chosen both times)", _rate(probes.get("consistency")))
-    table.add("95% interval of probe consistency", _interval(probes.get("consistency") or {}))
+    table.add("Probe consistency (same response chosen both times)", rate(probes.get("consistency")))
+    table.add("95% interval of probe consistency", interval(probes.get("consistency") or {}))
     table.add("Lean from choices (left rate − 0.5)", _lean(quality.get("lean_from_choices")))
-    table.add(f"Lean from probes ({_num(probes.get('couples'))} couples, content-free)", _lean(probes.get("lean")))
+    table.add(f"Lean from probes ({num(probes.get('couples'))} couples, content-free)", _lean(probes.get("lean")))
     table.add(
         "Lean from gold ((P(left | gold left) + P(left | gold right)) / 2 − 0.5)",
         _lean(gold.get("lean")),
     )
     table.add(
         "Left when the gold answer is left / right",
-        f"{_pct(gold.get('left_when_gold_left'))} / {_pct(gold.get('left_when_gold_right'))}",
+        f"{pct(gold.get('left_when_gold_left'))} / {pct(gold.get('left_when_gold_right'))}",
     )
-    table.add("Agreement with the others' majority (report)", _rate(card.agreement))
-    table.add("95% interval of the agreement (report)", _interval(card.agreement))
+    table.add("Agreement with the others' majority (report)", rate(card.agreement))
+    table.add("95% interval of the agreement (report)", interval(card.agreement))
     position = card.report.get("position") or {}
-    table.add("Left rate (report)", _rate(position))
+    table.add("Left rate (report)", rate(position))
     table.add("Position flag (report)", _flag_or_dash(card.position_flag))
     table.add("Fatigue flag: quality drops late in sittings (report)", _flag_or_dash(card.fatigue_flag))
     return table
 
 
 def _flag_or_dash(flagged: bool | None) -> Cell | str:
-    return DASH if flagged is None else _flag(flagged)
+    return DASH if flagged is None else flag_cell(flagged)
 
 
 def trend_table(card: Scorecard) -> Table:
     table = Table(f"Judgments per day, last {TREND_DAYS} days (live count)", ["Day", "Judgments"])
     for day, n in zip(reversed(card.days), reversed(card.per_day), strict=True):
-        table.add(day.isoformat(), _num(n))
+        table.add(day.isoformat(), num(n))
     return table
 
 
@@ -384,7 +396,7 @@ def _report_facts(project: Project) -> dict:
     report = bias_report_latest(project=project)
     return {
         "report": report,
-        "computed_ago": _ago(report.computed_at) if report is not None and report.computed_at else "",
+        "computed_ago": ago(report.computed_at) if report is not None and report.computed_at else "",
     }
 
 

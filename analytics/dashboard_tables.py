@@ -1,0 +1,382 @@
+"""The dashboard's tables and chart data, built from a bias report's payload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+
+from analytics.presentation import (
+    DASH,
+    EN_DASH,
+    Cell,
+    Table,
+    flag_cell,
+    interval,
+    num,
+    p_text,
+    pct,
+    rate,
+    seconds,
+)
+from annotate.models import Project
+
+THROUGHPUT_DAYS = 30
+
+# The payload's names for the 0/1 measures of the fatigue curves, as the page calls them.
+FATIGUE_MEASURES = {
+    "left": "Left rate",
+    "loo_majority": "Agreement with the others' majority",
+    "source": "Agreement with the source",
+    "gold": "Gold accuracy",
+    "probe": "Probe consistency",
+}
+LENGTH_FIGURES = (
+    ("n", "Decisive judgments"),
+    ("chosen_mean", "Chosen: mean words"),
+    ("chosen_median", "Chosen: median words"),
+    ("rejected_mean", "Rejected: mean words"),
+    ("rejected_median", "Rejected: median words"),
+    ("chosen_longer_share", "Chosen longer"),
+    ("chosen_shorter_share", "Chosen shorter"),
+    ("same_share", "Same length"),
+    ("verdict", "Verdict"),
+)
+LENGTH_TERMS = {
+    "intercept": "Position (intercept: log-odds of picking left at equal length)",
+    "length_difference": "Length (normalized left minus right words of the responses)",
+    "a_on_left": "Content (response A shown on the left)",
+}
+
+
+def annotator_table(project: Project, per_annotator: dict[int, dict], names: dict[int, str]) -> Table:
+    table = Table(
+        "Annotators: judgments, position and fatigue flags, speed, agreement",
+        [
+            "Annotator",
+            "Judgments",
+            "Left rate",
+            "Position bias",
+            "Length verdict (responses)",
+            "Quality",
+            "Quality drops late",
+            "Faster than reading",
+            "Agrees with others' majority",
+            "Agrees with source",
+        ],
+    )
+    for annotator_id, rows in sorted(per_annotator.items(), key=lambda item: names.get(item[0], "").lower()):
+        position, fatigue = rows.get("position", {}), rows.get("fatigue", {})
+        agreement, speeding = rows.get("agreement", {}), rows.get("speeding", {})
+        responses = rows.get("length", {}).get("responses", {})
+        judgments = (position.get("n") or 0) + (position.get("ties") or 0) + (position.get("skips") or 0)
+        table.add(
+            Cell(
+                names.get(annotator_id, f"user {annotator_id}"),
+                href=reverse("analytics:annotator", kwargs={"slug": project.slug, "annotator_id": annotator_id}),
+            ),
+            num(judgments),
+            rate(position),
+            flag_cell(position.get("flagged")),
+            responses.get("verdict") or ("none" if responses.get("n") else DASH),
+            pct(fatigue.get("quality")),
+            flag_cell(fatigue.get("flagged")),
+            rate({"rate": speeding.get("share"), "successes": speeding.get("speeding"), "n": speeding.get("n")}),
+            rate(agreement.get("loo_majority")),
+            rate(agreement.get("source")),
+        )
+    return table
+
+
+def position_table(per_annotator: dict[int, dict], names: dict[int, str], overall: dict) -> Table:
+    table = Table(
+        "Left-choice rate per annotator (ties and skips excluded), Wilson 95% interval, exact binomial test "
+        "against 50%, Benjamini-Hochberg adjusted",
+        ["Annotator", "Left / decisive", "Left rate", "95% interval", "p", "Adjusted p", "Flag", "Ties", "Skips"],
+    )
+    for annotator_id, rows in sorted(per_annotator.items()):
+        row = rows.get("position")
+        if row:
+            table.add(
+                names.get(annotator_id, f"user {annotator_id}"),
+                f"{row['successes']} / {row['n']}",
+                pct(row["rate"]),
+                interval(row),
+                p_text(row.get("p_value")),
+                p_text(row.get("p_adjusted")),
+                flag_cell(row.get("flagged")),
+                num(row.get("ties")),
+                num(row.get("skips")),
+            )
+    if overall:
+        table.add(
+            "All annotators",
+            f"{overall.get('successes')} / {overall.get('n')}",
+            pct(overall.get("rate")),
+            interval(overall),
+            p_text(overall.get("p_value")),
+            DASH,
+            DASH,
+            num(overall.get("ties")),
+            num(overall.get("skips")),
+        )
+    return table
+
+
+def bins_table(caption: str, rows: list[dict]) -> Table:
+    table = Table(caption, ["Bin", "Left / decisive", "Left rate", "95% interval"])
+    for row in rows:
+        table.add(row["bin"], f"{row['successes']} / {row['n']}", pct(row["rate"]), interval(row))
+    return table
+
+
+def length_tables(length: dict, per_annotator: dict[int, dict], names: dict[int, str]) -> list[Table]:
+    overall = length.get("overall", {})
+    figures = Table(
+        "Length of the chosen and the rejected, all decisive judgments (words = len(text.split()))",
+        ["Figure", "Full transcripts", "Final responses"],
+    )
+    for key, label in LENGTH_FIGURES:
+        cells = []
+        for part in ("transcripts", "responses"):
+            value = overall.get(part, {}).get(key)
+            if key.endswith("_share"):
+                cells.append(pct(value))
+            elif key == "verdict":
+                cells.append(value or ("none" if overall.get(part, {}).get("n") else DASH))
+            else:
+                cells.append(num(value, 1))
+        figures.add(label, *cells)
+    by_annotator = Table(
+        "Length figures per annotator: shares where the chosen is longer / shorter / the same, and the verdict",
+        [
+            "Annotator",
+            "n",
+            "Transcripts: longer / shorter / same",
+            "Transcripts: verdict",
+            "Responses: longer / shorter / same",
+            "Responses: verdict",
+        ],
+    )
+    for annotator_id, rows in sorted(per_annotator.items()):
+        row = rows.get("length")
+        if not row:
+            continue
+        cells = []
+        for part in ("transcripts", "responses"):
+            numbers = row.get(part, {})
+            shares = " / ".join(
+                pct(numbers.get(key)) for key in ("chosen_longer_share", "chosen_shorter_share", "same_share")
+            )
+            cells += [shares, numbers.get("verdict") or ("none" if numbers.get("n") else DASH)]
+        by_annotator.add(
+            names.get(annotator_id, f"user {annotator_id}"), num(row.get("responses", {}).get("n")), *cells
+        )
+    return [figures, by_annotator]
+
+
+def regression_table(model: dict) -> Table:
+    table = Table(
+        f"Length-controlled logistic regression of picking left (n = {model.get('n', 0)})",
+        ["Term", "Estimate (log-odds)", "Std. error", "z", "p"],
+    )
+    for name, coefficient in (model.get("coefficients") or {}).items():
+        table.add(
+            LENGTH_TERMS.get(name, name),
+            num(coefficient["estimate"], 3),
+            num(coefficient["se"], 3),
+            num(coefficient["z"], 2),
+            p_text(coefficient["p_value"]),
+        )
+    for name in model.get("dropped") or []:
+        table.add(LENGTH_TERMS.get(name, name), "dropped: no variation", DASH, DASH, DASH)
+    return table
+
+
+def similarity_tables(similarity: dict, project: Project, user: Any) -> list[Table]:
+    buckets = Table(
+        "Transcript similarity (the notebook's difflib ratio) in the notebook's buckets",
+        ["Pairs", "n", "High (> 0.9)", f"Medium (0.7{EN_DASH}0.9)", "Low (≤ 0.7)", "Mean"],
+    )
+    for key, label in (("all_pairs", "All measured pairs"), ("judged_pairs", "Judged pairs")):
+        row = similarity.get(key) or {}
+        buckets.add(
+            label,
+            num(row.get("n")),
+            f"{num(row.get('high'))} ({pct(row.get('high_share'))})",
+            f"{num(row.get('medium'))} ({pct(row.get('medium_share'))})",
+            f"{num(row.get('low'))} ({pct(row.get('low_share'))})",
+            num(row.get("mean"), 4),
+        )
+    histogram = Table(
+        "Similarity histogram: pairs per bin", ["Similarity", "Transcripts (difflib ratio)", "Responses only (Indel)"]
+    )
+    transcript = similarity.get("histogram") or []
+    response = similarity.get("response_histogram") or []
+    for t_bin, r_bin in zip(transcript, response, strict=False):
+        histogram.add(f"{t_bin['low']:.2f}{EN_DASH}{t_bin['high']:.2f}", num(t_bin["count"]), num(r_bin["count"]))
+    top = Table(
+        "Top near-duplicate pairs by response-only similarity",
+        ["Pair", "Response similarity", "Transcript similarity"],
+    )
+    for row in similarity.get("top_near_duplicates") or []:
+        href = reverse("admin:annotate_pair_change", args=[row["pair_id"]]) if user.is_staff else ""
+        top.add(
+            Cell(f"Pair {row['pair_id']}", href=href),
+            num(row["response_similarity"], 3),
+            num(row["transcript_similarity"], 3),
+        )
+    return [buckets, histogram, top]
+
+
+def fatigue_table(caption: str, curve: dict, axis: str) -> Table:
+    measures = [name for name in FATIGUE_MEASURES if any(row["n"] for row in curve.get(name, []))]
+    table = Table(caption, [axis, "Median dwell", *(FATIGUE_MEASURES[name] for name in measures)])
+    for number, label in enumerate(curve.get("bins", [])):
+        dwell = curve.get("median_dwell_ms", [])
+        table.add(
+            label,
+            seconds(dwell[number] if number < len(dwell) else None),
+            *(rate(curve[name][number]) for name in measures),
+        )
+    return table
+
+
+def trend_table(trends: dict) -> Table:
+    table = Table(
+        "Trend tests: Spearman's rho for dwell; logistic slope (log-odds per item or per minute) for rates",
+        ["Measure", "Against", "n", "Estimate", "p"],
+    )
+    for axis, label in (("index", "index in sitting"), ("minutes", "minutes in sitting")):
+        tests = trends.get(axis, {})
+        dwell = tests.get("dwell_ms", {})
+        table.add("Dwell time", label, num(dwell.get("n")), num(dwell.get("rho"), 3), p_text(dwell.get("p_value")))
+        for name, title in FATIGUE_MEASURES.items():
+            slope = tests.get(name, {})
+            if not slope.get("n"):
+                continue
+            estimate = slope.get("slope")
+            table.add(
+                title,
+                label,
+                num(slope.get("n")),
+                num(estimate["estimate"], 3) if estimate else (slope.get("reason") or DASH),
+                p_text(estimate["p_value"]) if estimate else DASH,
+            )
+    return table
+
+
+def agreement_tables(agreement: dict, per_annotator: dict[int, dict], names: dict[int, str]) -> list[Table]:
+    kappa = agreement.get("fleiss_kappa") or {}
+    alpha = agreement.get("krippendorff_alpha") or {}
+    raw, decisive = agreement.get("raw_agreement") or {}, agreement.get("decisive_agreement") or {}
+    figures = Table(
+        f"Agreement on pairs with two or more judgments ({num(agreement.get('rated_pairs'))} pairs)",
+        ["Figure", "Value", "Over"],
+    )
+    figures.add("Raw pairwise agreement (A / B / tie)", pct(raw.get("agreement")), f"{num(raw.get('pairs'))} pairs")
+    figures.add(
+        "Pairwise agreement, decisive judgments",
+        pct(decisive.get("agreement")),
+        f"{num(decisive.get('pairs'))} pairs",
+    )
+    figures.add(
+        "Fleiss' kappa",
+        num(kappa.get("value"), 3),
+        f"{num(kappa.get('pairs'))} pairs with {num(kappa.get('raters_per_pair'))} judgments",
+    )
+    figures.add("Krippendorff's alpha (nominal)", num(alpha.get("value"), 3), f"{num(alpha.get('pairs'))} pairs")
+    figures.add(
+        "Agreement with the leave-one-out majority",
+        rate(agreement.get("loo_majority")),
+        interval(agreement.get("loo_majority") or {}),
+    )
+    figures.add("Agreement with the source", rate(agreement.get("source")), interval(agreement.get("source") or {}))
+    by_annotator = Table(
+        "Agreement per annotator, with Wilson 95% intervals",
+        ["Annotator", "With the others' majority", "95% interval", "With the source", "95% interval"],
+    )
+    for annotator_id, rows in sorted(per_annotator.items()):
+        row = rows.get("agreement")
+        if row:
+            by_annotator.add(
+                names.get(annotator_id, f"user {annotator_id}"),
+                rate(row["loo_majority"]),
+                interval(row["loo_majority"]),
+                rate(row["source"]),
+                interval(row["source"]),
+            )
+    return [figures, by_annotator]
+
+
+def coverage_tables(coverage: dict, throughput: list[dict]) -> list[Table]:
+    progress = coverage.get("progress") or {}
+    figures = Table("Progress to k judgments per pair", ["Figure", "Value"])
+    figures.add("Pairs", num(coverage.get("pairs")))
+    figures.add("Judgments (skips included)", num(coverage.get("judgments")))
+    figures.add("Skips", num(coverage.get("skips")))
+    figures.add(
+        f"Pairs with k = {progress.get('k', DASH)} judgments",
+        f"{num(progress.get('complete_pairs'))} ({pct(progress.get('complete_share'))})",
+    )
+    figures.add(
+        "Wanted judgments collected",
+        f"{num(progress.get('collected'))} / {num(progress.get('wanted'))} ({pct(progress.get('collected_share'))})",
+    )
+    per_pair = Table("Judgments per pair (skips not counted)", ["Judgments", "Pairs"])
+    for row in coverage.get("judgments_per_pair") or []:
+        per_pair.add(num(row["judgments"]), num(row["pairs"]))
+    sources = Table("Pairs by source", ["Source", "Pairs", "With a source preference"])
+    for row in coverage.get("by_source") or []:
+        sources.add(row["source"] or "(none)", num(row["pairs"]), num(row["with_preference"]))
+    contexts = Table("Pairs by context length (words)", ["Context words", "Pairs"])
+    for row in coverage.get("by_context_words") or []:
+        contexts.add(row["bin"], num(row["pairs"]))
+    per_day = Table(f"Judgments per day, last {THROUGHPUT_DAYS} days (live count)", ["Day", "Judgments"])
+    for row in throughput:
+        per_day.add(row["day"], num(row["judgments"]))
+    return [figures, per_day, per_pair, sources, contexts]
+
+
+def charts(payload: dict, per_annotator: dict[int, dict], names: dict[int, str], throughput: list[dict]) -> dict:
+    """The numbers each chart draws, for `json_script` (names are user data: never marked safe)."""
+    ids = sorted(per_annotator)
+    position = [per_annotator[i].get("position", {}) for i in ids]
+    length = [per_annotator[i].get("length", {}).get("responses", {}) for i in ids]
+    similarity = payload.get("similarity", {})
+    fatigue = payload.get("fatigue", {})
+
+    def curve(section: dict) -> dict:
+        return {
+            "labels": section.get("bins", []),
+            "dwell_s": [None if v is None else v / 1000 for v in section.get("median_dwell_ms", [])],
+            **{name: [row["rate"] for row in section.get(name, [])] for name in FATIGUE_MEASURES},
+        }
+
+    return {
+        "throughput": {
+            "labels": [row["day"] for row in throughput],
+            "counts": [row["judgments"] for row in throughput],
+        },
+        "position": {
+            "labels": [names.get(i, f"user {i}") for i in ids],
+            "rate": [row.get("rate") for row in position],
+            "low": [row.get("ci_low") for row in position],
+            "high": [row.get("ci_high") for row in position],
+            "flagged": [bool(row.get("flagged")) for row in position],
+            "overall": (payload.get("position", {}).get("overall") or {}).get("rate"),
+        },
+        "length": {
+            "labels": [names.get(i, f"user {i}") for i in ids],
+            "longer": [row.get("chosen_longer_share") for row in length],
+            "shorter": [row.get("chosen_shorter_share") for row in length],
+            "same": [row.get("same_share") for row in length],
+        },
+        "similarity": {
+            "labels": [f"{row['low']:.2f}" for row in similarity.get("histogram", [])],
+            "transcript": [row["count"] for row in similarity.get("histogram", [])],
+            "response": [row["count"] for row in similarity.get("response_histogram", [])],
+        },
+        "fatigue_index": curve(fatigue.get("by_index_in_sitting", {})),
+        "fatigue_minutes": curve(fatigue.get("by_minutes_in_sitting", {})),
+    }
