@@ -257,3 +257,51 @@ def test_strength_margins_are_exported(project, voters, tmp_path):
     (line,), _ = export_lines(project, tmp_path, "margin")
     assert line["strength_margin"] == pytest.approx((3 + 1 - 2) / 3)
     assert line["mean_strength"] == pytest.approx(2.0)
+
+
+def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters, tmp_path):
+    from analytics.models import BiasReport
+
+    pairs = make_pairs(project, 4)
+    Pair.objects.filter(pk=pairs[3].pk).update(response_b=pairs[3].response_a)  # identical responses: ratio 1.0
+    for person in voters[:2]:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    judgments_bulk(project, voters[2], choose=lambda pair_id, _p: "b")
+    # The latest report, computed for real, with voters[2] flagged for position bias (too few
+    # judgments here for the test itself to flag anyone).
+    from analytics.services import bias_report_compute
+
+    report = BiasReport.objects.create(project=project)
+    bias_report_compute(report_id=report.id)
+    report.refresh_from_db()
+    for row in report.payload["position"]["per_annotator"]:
+        row["flagged"] = row["annotator"] == voters[2].id
+    report.save(update_fields=["payload"])
+    flagged, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
+    assert all(line["n_judgments"] == 2 and line["agreement"] == 1.0 for line in flagged)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    none, manifest = export_lines(project, tmp_path, "until", until=past)
+    assert none == [] and manifest["filter_effects"] == DEFAULTS | {"until": 12}
+    similar, manifest = export_lines(project, tmp_path, "sim", max_similarity=0.99)
+    assert [line["pair_id"] for line in similar] == [p.id for p in pairs[:3]]
+    assert manifest["filter_effects"] == DEFAULTS | {"max_similarity": 1}
+
+
+def test_per_judgment_records_carry_the_richer_answers(project, voters, tmp_path):
+    pairs = make_pairs(project, 2)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    Judgment.objects.filter(pair=pairs[0]).update(
+        strength=2, criteria={"helpfulness": "left"}, safety="both_safe", rationale="Clearer.", fast=True
+    )
+    lines, _ = export_lines(project, tmp_path, "rich", per_judgment=True)
+    by_pair = {line["pair_id"]: line for line in lines}
+    rich = by_pair[pairs[0].id]
+    assert (rich["strength"], rich["criteria"], rich["safety"], rich["rationale"], rich["fast"]) == (
+        2,
+        {"helpfulness": "left"},
+        "both_safe",
+        "Clearer.",
+        True,
+    )
+    assert by_pair[pairs[1].id]["criteria"] == {} and by_pair[pairs[1].id]["fast"] is False
