@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path(os.environ.get("PAIRWISE_CHROMIUM", "/usr/bin/chromium"))
+from tests.browser import chromium, new_page
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
 
@@ -18,30 +18,12 @@ VIEWPORT = {"width": 1280, "height": 800}
 # the suite runs with Django's async-safety check intact.
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium`, set PAIRWISE_CHROMIUM, or -m 'not e2e'.")
-    # Playwright's sync API keeps an event loop in this thread, and Django refuses ORM calls from a
-    # thread with a running loop; the tests' own ORM calls are plain synchronous code, so allow them.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from new_page(browser, live_server, VIEWPORT)
 
 
 def screenshot(page: Page, name: str) -> Path:

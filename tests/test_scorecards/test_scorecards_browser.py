@@ -3,52 +3,29 @@ undefined figures stay last."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from annotate.models import Membership, Role
+from tests.browser import chromium, new_page
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path(os.environ.get("PAIRWISE_CHROMIUM", "/usr/bin/chromium"))
 VIEWPORT = {"width": 1600, "height": 900}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium`, set PAIRWISE_CHROMIUM, or -m 'not e2e'.")
-    # Playwright's sync API keeps an event loop in this thread; the tests' ORM calls are plain
-    # synchronous code, so Django's async-safety check is lifted while the browser runs.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        yield browser
-        browser.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == [], f"script errors on the page: {errors}"
+    yield from new_page(browser, live_server, VIEWPORT)
 
 
 def log_in(page: Page, username: str, *, then: str) -> None:

@@ -1,0 +1,47 @@
+"""A real Chromium (Debian's, driven by Playwright's sync API) for the browser tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = Path(os.environ.get("PAIRWISE_CHROMIUM", "/usr/bin/chromium"))
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium() -> Iterator[Browser]:
+    """Launch Chromium for a fixture (`yield from chromium()`), and close it afterwards.
+
+    Playwright's sync API keeps an event loop in this thread, and Django refuses ORM calls from a
+    thread with a running loop; the tests' own ORM calls are plain synchronous code, so the check is
+    lifted while the browser runs and restored after, for the rest of the suite."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"No Chromium at {CHROMIUM}: `apt-get install chromium`, set PAIRWISE_CHROMIUM, or -m 'not e2e'.")
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def new_page(browser: Browser, live_server, viewport: dict[str, int]) -> Iterator[Page]:
+    """A page in a fresh context on the live server (`yield from new_page(...)`); fails the test if
+    the page raised a script error."""
+    context = browser.new_context(viewport=viewport, base_url=live_server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"
