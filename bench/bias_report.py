@@ -14,11 +14,10 @@ In one run it:
    `--repeats` times; then once more under tracemalloc for the peak of traced allocations; the peak
    RSS (ru_maxrss) and its rise over the RSS before the call come from the timed runs. The pair
    measures are stored, so the call's `pair_measures_fill` finds nothing to do and the time is the
-   report's. A breakdown run times every call the report makes into the selectors and the metric
-   modules (outermost calls only), and a cProfile run (`--profile`) shows where the time goes.
-   The proposed fix is tried without editing analytics/: `analytics.selectors._frame` swapped, in
-   the child only, for a reader that uses COPY ... TO STDOUT and pandas' CSV parser; its frames must
-   equal the current ones (values and dtypes) and its payload the report's;
+   report's. The report is timed as analytics/ has it: on PostgreSQL its selectors read the judgment
+   and pair frames with COPY ... TO STDOUT and pandas' CSV parser. A breakdown run times every call
+   the report makes into the selectors and the metric modules (outermost calls only), and a cProfile
+   run (`--profile`) shows where the time goes;
 3. computes the transcript similarity of the pairs read back from the database with the seed
    notebook's loop, `difflib.SequenceMatcher(None, chosen, rejected).ratio()` over the full
    transcripts in plain Python, and with ours, `pair_text_measures_batch` (all seven measures) with
@@ -656,13 +655,9 @@ def _child_report(*, report_id: int, mode: str, out: Path) -> None:
     django.setup()
     from django.db import connection
 
-    import analytics.selectors
     from analytics.models import BiasReport
     from analytics.services import bias_report_compute
 
-    if mode == "fix":
-        # The proposed reader under the current selectors, for this process only.
-        analytics.selectors._frame = _frame_copy
     connection.ensure_connection()
     if mode == "breakdown":
         out.write_text(json.dumps(_breakdown(report_id=report_id)))
@@ -701,14 +696,11 @@ def _child_report(*, report_id: int, mode: str, out: Path) -> None:
 
 def _breakdown(*, report_id: int) -> dict[str, Any]:
     """One `bias_report_compute` with every call it makes into the selectors and the metric modules
-    timed (outermost calls only, so nothing is counted twice); then the two selectors once more with
-    the proposed COPY reader, their frames compared with the current ones."""
+    timed (outermost calls only, so nothing is counted twice)."""
     import functools
     import inspect
 
-    import analytics.selectors
     import analytics.services
-    from analytics.models import BiasReport
 
     timings: dict[str, list] = {}
     depth = [0]
@@ -747,94 +739,7 @@ def _breakdown(*, report_id: int) -> dict[str, Any]:
     steps = sorted(([label, calls, seconds] for label, (calls, seconds) in timings.items()), key=lambda row: -row[2])
     rest = total - sum(row[2] for row in steps)
     steps.append(["rest of bias_report_compute (claim, frame filters, row updates)", 1, rest])
-
-    project = BiasReport.objects.select_related("project").get(pk=report_id).project
-    selectors = analytics.selectors
-    proposed = []
-    for name in ("judgment_frame", "pair_frame"):
-        selector = getattr(selectors, name)
-        started = time.perf_counter()
-        current = selector(project=project)
-        current_s = time.perf_counter() - started
-        reader = selectors._frame
-        selectors._frame = _frame_copy
-        try:
-            started = time.perf_counter()
-            copied = selector(project=project)
-            copied_s = time.perf_counter() - started
-        finally:
-            selectors._frame = reader
-        proposed.append([name, current_s, copied_s, _frames_compare(current, copied)])
-        del current, copied
-    return {"total_s": total, "steps": steps, "proposed": proposed}
-
-
-# A proposed change to analytics.selectors, tried here (the bench does not edit analytics/): the same
-# frames read with COPY ... TO STDOUT (CSV) and parsed by pandas' C reader, instead of one Python tuple
-# per row through Django (whose timestamptz loader is pure Python).
-
-
-def _column_kind(model, path: str) -> tuple[str, bool]:
-    """("text" | "bool" | "datetime" | "number", nullable) of a values_list path such as
-    "pair__source_preference" or "annotator_id"."""
-    *relations, last = path.split("__")
-    for relation in relations:
-        model = model._meta.get_field(relation).related_model
-    field = model._meta.get_field(last)
-    kind = {
-        "CharField": "text",
-        "TextField": "text",
-        "SlugField": "text",
-        "BooleanField": "bool",
-        "DateTimeField": "datetime",
-    }.get(field.get_internal_type(), "number")
-    return kind, field.null
-
-
-def _frame_copy(queryset, fields: dict[str, str]) -> pd.DataFrame:
-    """Drop-in for `analytics.selectors._frame`: the frame of
-    `pd.DataFrame.from_records(list(queryset.values_list(...)))`, read with COPY ... TO STDOUT (CSV)
-    and parsed by pandas' C reader instead of one Python tuple per row through Django."""
-    from django.db import connection
-
-    sql, params = queryset.values_list(*fields.values()).query.sql_with_params()
-    kinds = {column: _column_kind(queryset.model, path) for column, path in fields.items()}
-    buffer = io.BytesIO()
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
-        for block in copy:
-            buffer.write(block)
-    buffer.seek(0)
-    frame = pd.read_csv(
-        buffer,
-        header=None,
-        names=list(fields),
-        dtype={column: "str" for column, (kind, _) in kinds.items() if kind != "number"},
-        keep_default_na=False,
-        na_values={column: [""] for column, (kind, null) in kinds.items() if kind == "number" and null},
-    )
-    for column, (kind, null) in kinds.items():
-        if kind == "bool":
-            values = frame[column].map({"t": True, "f": False, "": None})
-            frame[column] = values.astype(object) if null and values.isna().any() else values.astype(bool)
-        elif kind == "datetime":
-            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-    return frame
-
-
-def _frames_compare(current: pd.DataFrame, copied: pd.DataFrame) -> str:
-    """ "equal" (values and dtypes), or the first lines of what differs."""
-    try:
-        pd.testing.assert_frame_equal(current, copied)
-    except AssertionError as error:
-        return " ".join(str(error).split())[:400]
-    return "equal"
-
-
-def _payloads_equal(first_id: int, second_id: int) -> bool:
-    from analytics.models import BiasReport
-
-    first, second = (BiasReport.objects.get(pk=pk).payload for pk in (first_id, second_id))
-    return first == second
+    return {"total_s": total, "steps": steps}
 
 
 def _report_run(*, project_id: int, mode: str) -> dict[str, Any]:
@@ -983,12 +888,9 @@ def _markdown(
     traced: dict,
     similarity: dict,
     machine: dict,
-    fix_runs: list[dict],
-    fix_same: bool,
     breakdown: dict,
 ) -> str:
     walls = [run["wall_s"] for run in report_runs]
-    fix_walls = [run["wall_s"] for run in fix_runs]
     peaks = [run["maxrss_after"] for run in report_runs]
     deltas = [run["maxrss_after"] - run["rss_before"] for run in report_runs]
     median_wall = statistics.median(walls)
@@ -1018,18 +920,6 @@ def _markdown(
             f"({seconds / breakdown['total_s']:.0%}) | |"
             for label, calls, seconds in breakdown["steps"][:5]
         ),
-        *(
-            f"| `selectors.{name}`: now / with the COPY reader (frames {same}) | {now_s:.2f} s / {copy_s:.2f} s | |"
-            for name, now_s, copy_s, same in breakdown["proposed"]
-        ),
-        f"| proposed fix (selectors read with COPY), report time, median of {len(fix_runs)} (runs: "
-        f"{', '.join(f'{wall:.2f}' for wall in fix_walls)} s; CPU "
-        f"{statistics.median(r['cpu_s'] for r in fix_runs):.2f} s) | "
-        f"{statistics.median(fix_walls):.2f} s | ≤ {TARGET_REPORT_S:g} s "
-        f"{'✓' if statistics.median(fix_walls) <= TARGET_REPORT_S else '✗'} |",
-        f"| proposed fix, peak RSS (max of runs); payload identical to the report's | "
-        f"{_mib(max(r['maxrss_after'] for r in fix_runs))}; {'yes' if fix_same else 'NO'} | ≤ 1 GiB "
-        f"{'✓' if max(r['maxrss_after'] for r in fix_runs) <= TARGET_REPORT_BYTES else '✗'} |",
         f"| transcript similarity, notebook loop (`difflib`, 1 process), {compared} "
         f"| {similarity['notebook_wall_s']:.1f} s ({per_pair['notebook']:.3f} ms/pair; CPU "
         f"{similarity['notebook_cpu_s']:.1f} s) | |",
@@ -1114,8 +1004,6 @@ def main() -> None:
         print(f"breakdown of one report ({breakdown['total_s']:.2f} s wall), outermost calls:", flush=True)
         for label, calls, seconds in breakdown["steps"]:
             print(f"  {seconds:7.2f} s  {calls:3d}x  {label}", flush=True)
-        for name, current_s, copied_s, same in breakdown["proposed"]:
-            print(f"  selectors.{name}: {current_s:.2f} s now, {copied_s:.2f} s with the COPY reader; frames {same}")
         report_runs = []
         for number in range(args.repeats):
             run = _report_run(project_id=project_id, mode="time")
@@ -1139,18 +1027,6 @@ def main() -> None:
             print("by own time:")
             print(profile["profile_tottime"], flush=True)
 
-        fix_runs = []
-        for number in range(args.repeats):
-            run = _report_run(project_id=project_id, mode="fix")
-            fix_runs.append(run)
-            print(
-                f"report with the proposed COPY selectors, run {number + 1}: {run['wall_s']:.2f} s wall, "
-                f"{run['cpu_s']:.2f} s CPU, peak RSS {_mib(run['maxrss_after'])}; load {os.getloadavg()[0]:.1f}",
-                flush=True,
-            )
-        fix_same = _payloads_equal(report_runs[0]["report_id"], fix_runs[0]["report_id"])
-        print(f"payload with the proposed selectors equals the report's: {fix_same}", flush=True)
-
         print("similarity: notebook loop vs ours, interleaved ...", flush=True)
         similarity = _similarity_compare(project_id=project_id, subset=args.notebook_subset, slices=args.slices)
         print(json.dumps(similarity), flush=True)
@@ -1163,8 +1039,6 @@ def main() -> None:
         traced=traced,
         similarity=similarity,
         machine=machine,
-        fix_runs=fix_runs,
-        fix_same=fix_same,
         breakdown=breakdown,
     )
     print("\n" + table)
@@ -1181,8 +1055,6 @@ def main() -> None:
                     "traced": traced,
                     "profile": profile,
                     "similarity": similarity,
-                    "fix_runs": fix_runs,
-                    "fix_same": fix_same,
                     "table": table,
                 },
                 indent=1,

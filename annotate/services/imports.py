@@ -215,9 +215,17 @@ def _batched_insert(pairs: Iterator[ParsedPair], *, project: Project, source_nam
 
 
 def _measures_enqueue(*, project_id: int) -> None:
+    """Ask a worker for the new pairs' similarities and word counts. The import is committed by now,
+    and the next bias report fills whatever is missing, so a broker that cannot be reached is
+    reported in the log, not raised (and the work is not done in this process instead)."""
+    from kombu.exceptions import OperationalError
+
     from analytics.tasks import fill_pair_measures
 
-    fill_pair_measures.delay(project_id)
+    try:
+        fill_pair_measures.delay(project_id)
+    except (OperationalError, OSError) as error:
+        logger.warning("could not enqueue the pair measures of project %s: %s", project_id, error)
 
 
 def pairs_import(
