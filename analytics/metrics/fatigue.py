@@ -9,8 +9,8 @@ Per judgment:
 - loo_majority: agreement with the other annotators' majority (`agreement.loo_majority_agreement`);
 - source: agreement with the source's preference (`agreement.source_agreement`);
 - gold, probe: the optional 0/1 columns `gold_correct` and `probe_consistent`, when present;
-- quality, the outcome of the per-annotator flag: gold when known, else loo_majority when
-  defined, else source.
+- quality, the outcome of the per-annotator flag: gold when known, else probe consistency on a
+  swapped repeat, else loo_majority when defined, else source.
 
 Figures: for each bin (half-open [low, high)) the median dwell and the rate of each 0/1 measure
 with its Wilson interval. Trend tests against index, minutes and minutes since the break:
@@ -84,7 +84,9 @@ def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
             else missing,
         }
     )
-    measures["quality"] = measures["gold"].fillna(measures["loo_majority"]).fillna(measures["source"])
+    measures["quality"] = (
+        measures["gold"].fillna(measures["probe"]).fillna(measures["loo_majority"]).fillna(measures["source"])
+    )
     return measures
 
 

@@ -129,3 +129,23 @@ def test_the_copy_reader_gives_the_same_frames_as_the_orm(project, annotator, an
     pair_measures_fill(project_id=project.id)  # as the report does first
     pairs_qs = Pair.objects.filter(project=project).order_by("id")
     pd.testing.assert_frame_equal(_frame_copy(pairs_qs, PAIR_FIELDS), _frame_orm(pairs_qs, PAIR_FIELDS))
+
+
+def test_fatigue_quality_reads_gold_then_probe_consistency_then_the_others_majority():
+    from analytics.metrics.fatigue import fatigue_measures
+
+    rows = pd.DataFrame(
+        {
+            "annotator": [1, 1, 1, 2, 3],
+            "pair_id": [10, 11, 12, 12, 12],
+            "side": ["left", "left", "left", "right", "right"],
+            "chosen_response": ["a", "a", "a", "a", "a"],
+            "dwell_ms": [1000.0] * 5,
+            "index_in_sitting": [1, 2, 3, 1, 1],
+            "elapsed_in_sitting_ms": [0, 60_000, 120_000, 0, 0],
+            "gold_correct": [0.0, np.nan, np.nan, np.nan, np.nan],
+            "probe_consistent": [np.nan, 1.0, np.nan, np.nan, np.nan],
+        }
+    )
+    quality = fatigue_measures(rows)["quality"].tolist()
+    assert quality[:3] == [0.0, 1.0, 1.0]  # gold, then the probe, then the others' majority ("a")
