@@ -48,3 +48,9 @@ def test_debug_is_off_unless_asked_for():
     code = "from django.conf import settings; print(settings.DEBUG)"
     result = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY)
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_health_check_answers_over_plain_http_behind_the_https_redirect(client, settings, db):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").json() == {"ok": True}
+    assert client.get("/accounts/login/").status_code == 301
