@@ -350,8 +350,23 @@ class JobState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class ImportJob(models.Model):
-    """The state of one import, claimed by a worker with a conditional update."""
+class Job(models.Model):
+    """A background job's row: its state, the error if it failed, and when it ran. A worker claims
+    it with a conditional update (pending → running), so two workers never run the same job."""
+
+    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.PENDING)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
+class ImportJob(Job):
+    """The state of one import."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -360,19 +375,11 @@ class ImportJob(models.Model):
     format = models.CharField(max_length=16)
     split = models.CharField(max_length=64, blank=True)
     skip_invalid = models.BooleanField(default=False)
-    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.PENDING)
     rows_read = models.PositiveIntegerField(default=0)
     pairs_created = models.PositiveIntegerField(default=0)
     duplicates_skipped = models.PositiveIntegerField(default=0)
     invalid_rows = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Import {self.pk} into {self.project} ({self.state})"

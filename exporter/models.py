@@ -5,27 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from annotate.models import JobState, Project
+from annotate.models import Job, Project
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     format = models.CharField(max_length=16)
     options = models.JSONField(default=dict, blank=True)
-    state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.PENDING)
     counts = models.JSONField(default=dict, blank=True)
     filter_effects = models.JSONField(default=dict, blank=True)
     file = models.CharField(max_length=500, blank=True, help_text="The archive to download, under MEDIA_ROOT.")
     size = models.PositiveBigIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Export {self.pk} of {self.project} ({self.format}, {self.state})"

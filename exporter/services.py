@@ -33,32 +33,17 @@ logger = logging.getLogger(__name__)
 FORMATS = (*records.FORMATS, "tokenized")
 WRITERS = ("jsonl", "jsonl.gz", "parquet", "hf")
 AGGREGATES = ("majority", "dawid-skene")
+PER_JUDGMENT_COLUMNS = (*aggregation.PER_JUDGMENT_FIELDS, "criteria", "safety", "rationale", "fast")
+# What is read of each judgment: its per-judgment columns (judgment_id is the row's id), and what
+# aggregation and the gold/probe filters need.
 JUDGMENT_FIELDS = (
     "id",
     "pair_id",
-    "annotator_id",
-    "sitting_id",
-    "side",
     "chosen_response",
-    "left_response",
-    "strength",
-    "dwell_ms",
-    "served_at",
-    "answered_at",
-    "index_in_sitting",
-    "elapsed_in_sitting_ms",
-    "since_break_ms",
-    "sitting_ordinal_today",
-    "viewport_width",
-    "viewport_height",
-    "criteria",
-    "safety",
-    "rationale",
-    "fast",
     "is_gold",
     "probe_of_id",
+    *(name for name in PER_JUDGMENT_COLUMNS if name != "judgment_id"),
 )
-PER_JUDGMENT_COLUMNS = (*aggregation.PER_JUDGMENT_FIELDS, "criteria", "safety", "rationale", "fast")
 # Llama 2's margins for its strength scale (Strength 1..4: significantly, better, slightly, negligibly).
 STRENGTH_MARGIN = {1: 3, 2: 2, 3: 1, 4: 0}
 PAIR_FIELDS = (
