@@ -112,5 +112,7 @@ def live_worker(transactional_db, settings):
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         pytest.skip("needs REDIS_URL")
     app.conf.broker_url = settings.CELERY_BROKER_URL
+    # Messages left by an earlier run name rows of another test database: drop them first.
+    app.control.purge()
     with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=30) as worker:
         yield worker
