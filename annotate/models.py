@@ -122,8 +122,7 @@ class Pair(models.Model):
     gold_answer = models.CharField(
         max_length=1, choices=Response.choices, blank=True, help_text="Set on gold pairs: the known better response."
     )
-    # "C" collation: the unique index compares hex digests byte for byte, not by locale rules.
-    content_hash = models.CharField(max_length=64, db_collation="C")
+    content_hash = models.CharField(max_length=64)
     sort_key = models.FloatField(default=random_sort_key)
     # Counters kept by the assignment service, so that picking the next pair never counts rows.
     judgment_count = models.PositiveIntegerField(default=0, help_text="Judgments that count toward k (not skips).")
