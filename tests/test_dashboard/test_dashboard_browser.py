@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from analytics.models import BiasReport
 from analytics.services import bias_report_compute
-from tests.browser import chromium, new_page
+from tests.browser import chromium, log_in, new_page
 from tests.test_dashboard.conftest import report_compute
 
 pytestmark = pytest.mark.e2e
@@ -30,14 +30,6 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
     yield from new_page(browser, live_server, VIEWPORT)
-
-
-def log_in(page: Page, username: str, *, then: str) -> None:
-    page.goto(f"{reverse('login')}?next={then}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{then}")
 
 
 def test_the_lead_sees_the_charts_drawn_by_chart_js(page, lead, judged_project):

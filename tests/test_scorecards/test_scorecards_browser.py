@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from annotate.models import Membership, Role
-from tests.browser import chromium, new_page
+from tests.browser import chromium, log_in, new_page
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.e2e
@@ -26,14 +26,6 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, live_server) -> Iterator[Page]:
     yield from new_page(browser, live_server, VIEWPORT)
-
-
-def log_in(page: Page, username: str, *, then: str) -> None:
-    page.goto(f"{reverse('login')}?next={then}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{then}")
 
 
 def names(page: Page) -> list[str]:
