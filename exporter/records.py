@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from annotate.importers import transcripts_split  # pure parsing: no Django
+
 ASSISTANT_MARKER = "\n\nAssistant:"
 HUMAN_MARKER = "\n\nHuman:"
 
@@ -44,22 +46,14 @@ _ROLE = {"Human": "user", "Assistant": "assistant"}
 
 
 def transcript_split(*, chosen: str, rejected: str) -> tuple[str, str, str]:
-    """Split two HH-RLHF transcripts into (context, chosen_response, rejected_response).
-
-    The rule the importer uses and `hh_rlhf_record` inverts: take the common prefix of the two
-    transcripts, cut it back to its last "\\n\\nAssistant:"; the context is what precedes that marker
-    and each response is what follows it. Raises ValueError when the common prefix holds no
-    "\\n\\nAssistant:" (the two transcripts do not share a final assistant turn to compare)."""
-    limit = min(len(chosen), len(rejected))
-    common = 0
-    while common < limit and chosen[common] == rejected[common]:
-        common += 1
-    # rfind's bounds hold the whole marker inside the common prefix.
-    cut = chosen.rfind(ASSISTANT_MARKER, 0, common)
-    if cut < 0:
-        raise ValueError('the transcripts share no "\\n\\nAssistant:" turn to split at')
-    start = cut + len(ASSISTANT_MARKER)
-    return chosen[:cut], chosen[start:], rejected[start:]
+    """Split two HH-RLHF transcripts into (context, chosen_response, rejected_response): the
+    importer's rule (`annotate.importers.transcripts_split`), which `hh_rlhf_record` inverts.
+    Raises ValueError when the common prefix holds no "\n\nAssistant:" (the two transcripts do not
+    share a final assistant turn to compare)."""
+    parts = transcripts_split(chosen, rejected)
+    if parts is None:
+        raise ValueError('the transcripts share no "\n\nAssistant:" turn to split at')
+    return parts
 
 
 def pair_orient(*, response_a: str, response_b: str, winner: str) -> tuple[str, str]:
