@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import gzip
 import hashlib
 import json
 import os
@@ -54,10 +53,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-HH_RLHF = REPO.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
+# Run as a script (python bench/x.py): the repository's root must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    PG_SERVER,
+    REPO,
+    copy_escape,
+    copy_value,
+    database_drop,
+    database_recreate,
+    hh_rlhf_triples,
+)
+
 HOST = "127.0.0.1"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 DEFAULT_DB = "pw_bench_ann"
 PROJECT_SLUG = "bench"
 K = 3
@@ -439,28 +448,6 @@ def _configure_environment(db_name: str, redis_db: int) -> dict[str, str]:
     return env
 
 
-def _database_recreate(db_name: str, *, synchronous_commit: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-        if synchronous_commit != "on":
-            # An experiment only: how much of the cycle is the WAL flush at commit (this database only).
-            conn.execute(f'ALTER DATABASE "{db_name}" SET synchronous_commit = {synchronous_commit}')
-
-
-def _database_drop(db_name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-
-
 def _cast_create(*, clients: int) -> tuple[int, list[str]]:
     """The bench project and its annotators with API tokens. Returns (project id, token keys)."""
     from django.contrib.auth import get_user_model
@@ -489,31 +476,9 @@ def _cast_create(*, clients: int) -> tuple[int, list[str]]:
     return project.id, [t.key for t in tokens]
 
 
-def _copy_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _hh_rlhf_pairs() -> list[tuple[str, str, str]]:
     """Real HH-RLHF (context, chosen, rejected) triples, COPY-escaped; the pairs cycle through them."""
-    triples = []
-    with gzip.open(HH_RLHF, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            context, _, chosen = row["chosen"].rpartition("\n\nAssistant:")
-            _, _, rejected = row["rejected"].rpartition("\n\nAssistant:")
-            triples.append((_copy_escape(context), _copy_escape(chosen), _copy_escape(rejected)))
-    return triples
-
-
-def _copy_value(value: object) -> str:
-    """A constant in COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict | list):
-        return _copy_escape(json.dumps(value))
-    return _copy_escape(str(value))
+    return [tuple(copy_escape(text) for text in triple) for triple in hh_rlhf_triples()]
 
 
 def _pair_default_columns() -> tuple[str, str]:
@@ -531,7 +496,7 @@ def _pair_default_columns() -> tuple[str, str]:
         if value is None and not model_field.null:
             raise RuntimeError(f"annotate_pair.{model_field.column} needs a value: add it to PAIR_COLUMNS")
         columns.append(model_field.column)
-        values.append(_copy_value(value))
+        values.append(copy_value(value))
     return "".join(f", {c}" for c in columns), "".join(f"\t{v}" for v in values)
 
 
@@ -926,7 +891,10 @@ def _markdown(rows: list[dict], args: argparse.Namespace) -> str:
 def _bench_one(*, args: argparse.Namespace, pairs: int, env: dict[str, str]) -> dict:
     from django.core.management import call_command
 
-    _database_recreate(args.db, synchronous_commit=args.synchronous_commit)
+    # synchronous_commit other than "on" is an experiment only: how much of the cycle is the WAL flush.
+    database_recreate(
+        args.db, settings={} if args.synchronous_commit == "on" else {"synchronous_commit": args.synchronous_commit}
+    )
     print(f"\n## {pairs:,} pairs: database {args.db}", flush=True)
     call_command("migrate", verbosity=0)
     project_id, tokens = _cast_create(clients=args.clients)
@@ -1030,7 +998,7 @@ def main() -> None:
             rows.append(_bench_one(args=args, pairs=pairs, env=env))
     finally:
         if not args.keep_db:
-            _database_drop(args.db)
+            database_drop(args.db)
     table = _markdown(rows, args)
     print("\n" + table)
     if args.json:

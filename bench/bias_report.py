@@ -39,7 +39,6 @@ import contextlib
 import cProfile
 import datetime as dt
 import difflib
-import gzip
 import hashlib
 import io
 import itertools
@@ -62,9 +61,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parent.parent
-HH_RLHF = REPO.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+# Run as a script (python bench/x.py): the repository's root must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    PG_SERVER,
+    REPO,
+    copy_escape,
+    copy_value,
+    database_drop,
+    database_recreate,
+    hh_rlhf_rows,
+    hh_rlhf_triples,
+)
+
 DEFAULT_DB = "pw_bench_bias"
 PROJECT_SLUG = "bench-bias"
 SOURCE_NAME = "hh-rlhf/harmless-base-test"
@@ -187,46 +197,19 @@ def _configure_environment(db_name: str, redis_db: int) -> None:
     os.environ["PW_BENCH_SECRET_KEY"] = os.environ["SECRET_KEY"]
 
 
-def _database_recreate(db_name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-
-
-def _database_drop(db_name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-
-
 # The data -------------------------------------------------------------------------------------------
 
 
-def _copy_escape(text: str) -> str:
-    """A value for COPY's text format."""
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
 def _hh_rlhf_triples() -> list[tuple[str, str, str]]:
-    """(context, chosen response, rejected response) of every row, split as the importer splits."""
+    """(context, chosen response, rejected response) of every row, checked to rebuild the source."""
     from analytics.metrics.similarity import transcript
-    from annotate.importers import transcripts_split
 
-    triples = []
-    with gzip.open(HH_RLHF, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            triple = transcripts_split(row["chosen"], row["rejected"])
-            if triple is None or transcript(triple[0], triple[1]) != row["chosen"]:
-                raise RuntimeError("a row of the shared file does not split into a pair")
-            triples.append(triple)
+    triples = hh_rlhf_triples()
+    if any(
+        transcript(context, chosen) != row["chosen"]
+        for (context, chosen, _), row in zip(triples, hh_rlhf_rows(), strict=True)
+    ):
+        raise RuntimeError("a row of the shared file does not rebuild from its pair")
     return triples
 
 
@@ -394,17 +377,6 @@ def _ms_to_timestamps(ms: np.ndarray | pd.Series) -> pd.Series:
     return pd.Series(pd.to_datetime(np.asarray(ms, dtype=np.int64), unit="ms", utc=True))
 
 
-def _copy_value(value: Any) -> str:
-    """A Python default as COPY text."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, dict | list):
-        return _copy_escape(json.dumps(value))
-    return _copy_escape(str(value))
-
-
 def _column_fillers(model, supplied: tuple[str, ...] | list[str]) -> dict[str, str]:
     """COPY text for every column of `model` that the generator does not supply: the field's default
     (what the ORM would write), else NULL. Keeps the COPY working when fields are added."""
@@ -415,7 +387,7 @@ def _column_fillers(model, supplied: tuple[str, ...] | list[str]) -> dict[str, s
         value = field.get_default() if field.has_default() or not field.null else None
         if value is None and not field.null:
             raise RuntimeError(f"{model.__name__}.{field.name} needs a value and has no default")
-        fillers[field.column] = _copy_value(value)
+        fillers[field.column] = copy_value(value)
     return fillers
 
 
@@ -469,7 +441,7 @@ def _data_generate(
         # Foreign keys are checked once afterwards with anti-joins (_data_check) instead of by one
         # trigger per row at commit, which takes minutes for 2 million rows on the shared cores.
         cur.execute("SET session_replication_role = replica")
-        escaped = [tuple(_copy_escape(text) for text in triple) for triple in triples]
+        escaped = [tuple(copy_escape(text) for text in triple) for triple in triples]
         hashes = [content_hash_compute(context=c, response_a=a, response_b=b) for c, a, b in triples]
         pair_fillers = _column_fillers(Pair, PAIR_COLUMNS)
         pair_columns = ", ".join([*PAIR_COLUMNS, *pair_fillers])
@@ -985,7 +957,7 @@ def main() -> None:
     from django.core.management import call_command
 
     try:
-        _database_recreate(args.db)
+        database_recreate(args.db)
         call_command("migrate", verbosity=0)
         project_id, annotator_ids = _cast_create()
         print(f"generating {args.pairs:,} pairs and {args.judgments:,} judgments with COPY ...", flush=True)
@@ -1032,7 +1004,7 @@ def main() -> None:
         print(json.dumps(similarity), flush=True)
     finally:
         if not args.keep_db:
-            _database_drop(args.db)
+            database_drop(args.db)
     table = _markdown(
         data=data,
         report_runs=report_runs,

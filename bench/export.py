@@ -15,8 +15,6 @@ Not a test: it prints figures, it asserts nothing about time.
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import platform
 import random
 import sys
@@ -32,12 +30,11 @@ from transformers import AutoTokenizer
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from exporter.records import hh_rlhf_record, pair_orient, transcript_split  # noqa: E402
+from bench.common import SHARED, hh_rlhf_triples  # noqa: E402
+from exporter.records import hh_rlhf_record, pair_orient  # noqa: E402
 from exporter.torch_dataset import KEYS, TokenizedPreferenceDataset  # noqa: E402
 from exporter.writers import jsonl_write  # noqa: E402
 
-SHARED = REPO.parent / "shared"
-HH_RLHF_TEST = SHARED / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
 GPT2_TOKENIZER = SHARED / "tokenizers" / "gpt2"
 HUMAN = "\n\nHuman:"
 
@@ -74,8 +71,7 @@ class RewardModelDataset(Dataset):
 def pairs_replicated(n: int) -> list[dict[str, str]]:
     """n pairs as the database would hold them: (context, response_a, response_b, winner). Copy r of the
     shared file has "[variant r]" put into its first human turn, so that no two texts are the same."""
-    with gzip.open(HH_RLHF_TEST, "rt", encoding="utf-8") as handle:
-        base = [transcript_split(**json.loads(line)) for line in handle]
+    base = hh_rlhf_triples()
     pairs = []
     for i in range(n):
         context, chosen, rejected = base[i % len(base)]

@@ -16,7 +16,6 @@ Uses a throwaway database (created and dropped; default pw_bench_import on the l
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -26,11 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
+# Run as a script (python bench/x.py): the repository's root must be importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_FILE = REPO.parent / "shared" / "data" / "hh-rlhf" / "harmless-base-test.jsonl.gz"
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+from bench.common import PG_SERVER as SERVER
+from bench.common import REPO, database_drop, database_recreate, hh_rlhf_rows
+
 HUMAN = "\n\nHuman: "
 
 
@@ -53,8 +53,7 @@ BARE_TYPES = (
 def replicated_file(path: Path, *, rows: int) -> int:
     """Write `rows` rows to `path`: copy k of the shared file has "[copy k] " at the start of its
     first human turn, in both transcripts, so the shared context (and the hash) differs per copy."""
-    with gzip.open(SHARED_FILE, "rt", encoding="utf-8") as f:
-        source = [json.loads(line) for line in f]
+    source = hh_rlhf_rows()
     written = 0
     with path.open("w", encoding="utf-8") as out:
         copy = 0
@@ -69,17 +68,6 @@ def replicated_file(path: Path, *, rows: int) -> int:
                 written += 1
             copy += 1
     return written
-
-
-def database_recreate(name: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def database_drop(name: str) -> None:
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
