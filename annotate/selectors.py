@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from annotate.models import AnnotationSession, Judgment, Membership, Pair, Project, Role
+from annotate.models import Judgment, Membership, Pair, Project, Role
 
 ALL_ROLES = (Role.ANNOTATOR, Role.LEAD, Role.ENGINEER)
 
@@ -41,12 +41,9 @@ def projects_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
 
 
-def sitting_latest(*, project: Project, annotator: AbstractBaseUser) -> AnnotationSession | None:
-    return AnnotationSession.objects.filter(project=project, annotator=annotator).order_by("-started_at", "-id").first()
-
-
 def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict:
-    """The annotator's progress in a project, from indexed counts (no scan of all pairs' rows)."""
+    """The user's judgments in a project and the project's pairs done. Counts the project's pairs:
+    read when a page opens or a sitting ends, not for every pair."""
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     mine = Judgment.objects.filter(project=project, annotator=user)
@@ -55,7 +52,6 @@ def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime |
         "my_judgments_today": mine.filter(answered_at__gte=day_start).count(),
         "pairs_total": Pair.objects.filter(project=project).count(),
         "pairs_complete": Pair.objects.filter(project=project, judgment_count__gte=project.judgments_per_pair).count(),
-        "sitting": sitting_latest(project=project, annotator=user),
     }
 
 

@@ -157,13 +157,16 @@ class ProgressApi(APIView):
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, membership = project_get_for_user(user=request.user, slug=slug)
         now = timezone.now()
-        if membership.role == Role.ANNOTATOR:
+        # Only annotators have sittings; theirs is closed first if a limit has passed.
+        sitting = (
             sitting_refresh(project=project, annotator=request.user, now=now)
+            if membership.role == Role.ANNOTATOR
+            else None
+        )
         progress = progress_get(project=project, user=request.user, now=now)
-        sitting = progress["sitting"]
         break_left = _seconds_until(sitting.break_until, now) if sitting and not sitting.is_open else 0
         data = self.ProgressOutputSerializer(
-            {**progress, "on_break": break_left > 0, "break_seconds_left": break_left}
+            {**progress, "sitting": sitting, "on_break": break_left > 0, "break_seconds_left": break_left}
         ).data
         return ApiResponse({"project": self.ProgressProjectSerializer(project).data, **data})
 
