@@ -124,7 +124,9 @@ class Pair(models.Model):
     )
     content_hash = models.CharField(max_length=64)
     sort_key = models.FloatField(default=random_sort_key)
-    # Counters kept by the assignment service, so that picking the next pair never counts rows.
+    # Counters kept by the assignment service, so that picking the next pair never counts rows;
+    # `status` follows from them and k, and is stored so that the queue's partial index holds only
+    # open pairs.
     judgment_count = models.PositiveIntegerField(default=0, help_text="Judgments that count toward k (not skips).")
     lease_count = models.PositiveIntegerField(default=0, help_text="Live, unanswered leases.")
     a_left_count = models.PositiveIntegerField(default=0)
@@ -311,6 +313,9 @@ class Judgment(models.Model):
     viewport_height = models.PositiveIntegerField(null=True, blank=True)
     criteria = models.JSONField(default=dict, blank=True, help_text="Per criterion: left, right or tie.")
     safety = models.CharField(max_length=12, choices=Safety.choices, blank=True)
+    # Copied from the assignment when the judgment is written (like left_response): a judgment is
+    # the analytic record, read in bulk by reports and exports without joining its assignment, and
+    # neither side changes after it is written.
     is_gold = models.BooleanField(default=False)
     gold_correct = models.BooleanField(null=True, blank=True, help_text="On gold pairs, decisive answers only.")
     probe_of = models.OneToOneField(
