@@ -55,7 +55,7 @@ from analytics.presentation import (
     rate,
     seconds,
 )
-from analytics.selectors import JUDGMENT_FIELDS, bias_report_latest
+from analytics.selectors import bias_report_latest, judgment_frame
 from annotate.models import AnnotationSession, AuditEvent, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.members import REASON_MAX_CHARS, membership_pause, membership_resume
@@ -82,17 +82,9 @@ SPARK_BAR, SPARK_GAP, SPARK_HEIGHT = 5, 1, 20
 
 
 def quality_frame(*, project: Project, annotator_id: int | None = None) -> pd.DataFrame:
-    """The judgment table (columns QUALITY_COLUMNS, as `analytics.selectors.judgment_frame` names
-    them) of the project, or of one annotator in it: only what the quality figures read, so that a
-    single card does not load the whole project."""
-    judgments = Judgment.objects.filter(project=project)
-    if annotator_id is not None:
-        judgments = judgments.filter(annotator_id=annotator_id)
-    rows = judgments.order_by("id").values_list(*(JUDGMENT_FIELDS[name] for name in QUALITY_COLUMNS))
-    frame = pd.DataFrame.from_records(list(rows.iterator(chunk_size=20_000)), columns=list(QUALITY_COLUMNS))
-    for column in ("dwell_ms", "probe_of"):
-        frame[column] = frame[column].astype(float)
-    return frame
+    """The judgment table of the project, or of one annotator in it, with only the columns the
+    quality figures read, so that a single card does not load the whole project."""
+    return judgment_frame(project=project, annotator_id=annotator_id, columns=QUALITY_COLUMNS)
 
 
 def sitting_hours(*, project: Project, annotator_id: int | None = None) -> dict[int, tuple[int, float]]:

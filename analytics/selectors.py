@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 import pandas as pd
 from django.db import connection
@@ -97,12 +98,21 @@ def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
     return _frame_orm(queryset, fields)
 
 
-def judgment_frame(*, project: Project) -> pd.DataFrame:
-    """One row per judgment of the project, in the column contract of `analytics.metrics`."""
-    frame = _frame(Judgment.objects.filter(project=project).order_by("id"), JUDGMENT_FIELDS)
+def judgment_frame(
+    *, project: Project, annotator_id: int | None = None, columns: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """One row per judgment of the project (or of one annotator in it), in the column contract of
+    `analytics.metrics`: every column of JUDGMENT_FIELDS plus `probe_consistent`, or only `columns`."""
+    fields = JUDGMENT_FIELDS if columns is None else {name: JUDGMENT_FIELDS[name] for name in columns}
+    judgments = Judgment.objects.filter(project=project)
+    if annotator_id is not None:
+        judgments = judgments.filter(annotator_id=annotator_id)
+    frame = _frame(judgments.order_by("id"), fields)
     for column in ("dwell_ms", "since_break_ms", "gold_correct", "probe_of"):
-        frame[column] = frame[column].astype(float)
-    frame["probe_consistent"] = probe_consistency_column(frame)
+        if column in frame.columns:
+            frame[column] = frame[column].astype(float)
+    if columns is None:
+        frame["probe_consistent"] = probe_consistency_column(frame)
     return frame
 
 
