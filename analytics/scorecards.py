@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -41,7 +41,6 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from analytics.metrics.quality import quality_by_annotator
 from analytics.presentation import (
     DASH,
     Cell,
@@ -59,6 +58,9 @@ from analytics.selectors import bias_report_latest, judgment_frame
 from annotate.models import AnnotationSession, AuditEvent, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.members import REASON_MAX_CHARS, membership_pause, membership_resume
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 READERS = (Role.LEAD, Role.ENGINEER)
 TREND_DAYS = 14
@@ -202,6 +204,8 @@ def scorecards_build(
     one = memberships[0].user_id if len(memberships) == 1 else None
     frame = quality_frame(project=project, annotator_id=one)
     recent = max(project.gold_recent, 1)  # the pause rule's window
+    from analytics.metrics.quality import quality_by_annotator  # pandas and scipy: loaded on use
+
     quality = {int(row["annotator"]): row for row in quality_by_annotator(frame, recent=recent)} if len(frame) else {}
     hours = sitting_hours(project=project, annotator_id=one)
     days, per_day = judgments_by_day(project=project, now=now, annotator_id=one)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db import connection
 
-from analytics.metrics.quality import probe_consistency_column
 from analytics.models import BiasReport
 from annotate.models import JobState, Judgment, Pair, Project
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the metrics are imported where frames are built, not with this module: the web
+# process imports it for the report's state and never builds a frame.
 
 JUDGMENT_FIELDS = {
     "judgment_id": "id",
@@ -61,6 +66,8 @@ def _column_kind(model, path: str) -> tuple[str, bool]:
 
 
 def _frame_orm(queryset, fields: dict[str, str]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = queryset.values_list(*fields.values()).iterator(chunk_size=20_000)
     return pd.DataFrame.from_records(list(rows), columns=list(fields))
 
@@ -68,6 +75,8 @@ def _frame_orm(queryset, fields: dict[str, str]) -> pd.DataFrame:
 def _frame_copy(queryset, fields: dict[str, str]) -> pd.DataFrame:
     """The frame `_frame_orm` gives, read with PostgreSQL's `COPY (query) TO STDOUT` as CSV and parsed
     by pandas' C reader: no Python object per row (a million judgments: ~4 s instead of ~12 s)."""
+    import pandas as pd
+
     sql, params = queryset.values_list(*fields.values()).query.sql_with_params()
     kinds = {column: _column_kind(queryset.model, path) for column, path in fields.items()}
     buffer = io.BytesIO()
@@ -112,6 +121,8 @@ def judgment_frame(
         if column in frame.columns:
             frame[column] = frame[column].astype(float)
     if columns is None:
+        from analytics.metrics.quality import probe_consistency_column
+
         frame["probe_consistent"] = probe_consistency_column(frame)
     return frame
 

@@ -11,9 +11,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from analytics import metrics
-from analytics.metrics import agreement, coverage, fatigue, length, position, quality, similarity
-from analytics.metrics.jsonable import to_jsonable
 from analytics.models import BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
@@ -35,6 +32,8 @@ def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH) -> int:
     """Compute and store the text measures of every pair of the project that has none yet.
 
     Idempotent and safe to run twice at once: each batch only writes pairs still unmeasured."""
+    from analytics.metrics import similarity  # heavy: imported by the worker, not by the web process
+
     done = 0
     while True:
         rows = list(
@@ -72,6 +71,9 @@ def bias_report_request(
 
 def bias_report_payload(*, project: Project) -> dict[str, Any]:
     """All figures of the report, JSON-ready, from columns of the database."""
+    from analytics.metrics import agreement, coverage, fatigue, length, position, quality, similarity
+    from analytics.metrics.jsonable import to_jsonable
+
     everything = judgment_frame(project=project)
     # Swapped repeats measure annotators; counted with the pairs they would judge a pair twice.
     probes = everything["probe_of"].notna()
@@ -99,7 +101,6 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
             "speeding": fatigue.speeding(judgments, measured),
             "agreement": agreement.agreement(judgments),
             "coverage": coverage.coverage(pairs, judgments, k=project.judgments_per_pair),
-            "metrics_version": metrics.__name__,
         }
     )
 

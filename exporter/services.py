@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
 from annotate.models import JobState, Judgment, Pair, Project
-from exporter import aggregation, records, writers
+from exporter import aggregation, records
 from exporter.models import ExportJob
 
 logger = logging.getLogger(__name__)
@@ -309,6 +309,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     """Write the export of `project` into `out_dir` (created; must be empty or absent): the data,
     a dataset card `README.md` and `manifest.json`. The same database state and options give the
     same bytes."""
+    from exporter import writers  # pyarrow: loaded by the worker that exports, not by the web process
+
     options.check()
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -355,6 +357,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
 
 
 def _data_write(*, options: ExportOptions, built: list, keys: Sequence[str], out_dir: Path, counts: dict) -> None:
+    from exporter import writers
+
     if options.format == "tokenized":
         from exporter.torch_dataset import TokenizedPreferenceDataset
 

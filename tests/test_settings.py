@@ -54,3 +54,15 @@ def test_the_health_check_answers_over_plain_http_behind_the_https_redirect(clie
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").json() == {"ok": True}
     assert client.get("/accounts/login/").status_code == 301
+
+
+def test_the_web_process_does_not_load_the_analytics_libraries_with_its_urls():
+    code = (
+        "import sys, django; django.setup(); "
+        "from django.urls import get_resolver; get_resolver().url_patterns; "
+        "heavy = ('pandas', 'scipy', 'statsmodels', 'pyarrow', 'torch', 'datasets'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    result = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

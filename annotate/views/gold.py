@@ -29,7 +29,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from statsmodels.stats.proportion import proportion_confint
 
 from annotate.models import Judgment, Pair, Project, Response, Role
 from annotate.selectors import CONTEXT_TURN, context_turns, project_get_for_user
@@ -38,7 +37,6 @@ from annotate.services.gold import pair_gold_set, pairs_gold_from_source
 PAIRS_PER_PAGE = 25
 CONTEXT_TAIL_CHARS = 1000
 SEARCH_MAX_CHARS = 200
-CONFIDENCE = 0.95
 # The form's values for the service's answers: a cleared gold answer is "" in the database, and a
 # form value of its own keeps a missing field from reading as "clear".
 FORM_ANSWERS = {"a": Response.A.value, "b": Response.B.value, "clear": ""}
@@ -91,10 +89,10 @@ def gold_summary(*, project: Project) -> dict:
         scored=Count("id", filter=still_gold & Q(chosen_response__in=[Response.A, Response.B])),
         correct=Count("id", filter=still_gold & Q(chosen_response=F("pair__gold_answer"))),
     )
-    accuracy = {"n": judgments["scored"], "successes": judgments["correct"], "rate": None, "low": None, "high": None}
-    if judgments["scored"]:
-        low, high = proportion_confint(judgments["correct"], judgments["scored"], alpha=1 - CONFIDENCE, method="wilson")
-        accuracy |= {"rate": judgments["correct"] / judgments["scored"], "low": float(low), "high": float(high)}
+    # The analytics' Wilson interval (statsmodels), imported on use: not with the URLs.
+    from analytics.metrics.proportions import proportion_summary
+
+    accuracy = proportion_summary(successes=judgments["correct"], n=judgments["scored"])
     return pairs | {"gold_judgments": judgments["judgments"], "accuracy": accuracy}
 
 
@@ -207,8 +205,8 @@ def _list_page(request: HttpRequest, project: Project, from_source_form: FromSou
             "gold_rate": percent(project.gold_rate),
             "gold_min_accuracy": percent(project.gold_min_accuracy),
             "accuracy": percent(accuracy["rate"]),
-            "low": percent(accuracy["low"]),
-            "high": percent(accuracy["high"]),
+            "low": percent(accuracy["ci_low"]),
+            "high": percent(accuracy["ci_high"]),
         },
         "search": search,
         "q": q,
