@@ -16,12 +16,6 @@ from annotate.models import Judgment, Membership, Pair, Project, Role
 ALL_ROLES = (Role.ANNOTATOR, Role.LEAD, Role.ENGINEER)
 
 
-def membership_get(*, user: AbstractBaseUser | AnonymousUser, project: Project) -> Membership | None:
-    if not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, project=project).first()
-
-
 def project_get_for_user(
     *, user: AbstractBaseUser | AnonymousUser, slug: str, roles: Iterable[str] = ALL_ROLES
 ) -> tuple[Project, Membership]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
@@ -166,3 +168,17 @@ def test_progress_reports_a_sitting_past_its_limit_as_ended(api, annotator, pair
     assert body["sitting"]["end_reason"] == "idle"  # ended at 5 minutes idle; the break runs to 10
     assert body["on_break"] is True
     assert body["break_seconds_left"] == 3 * 60
+
+
+def test_the_periodic_sweep_closes_stale_sittings_and_frees_their_leases(api, project, annotator, pairs, clock):
+    from annotate.tasks import close_stale_sittings_task
+
+    client = api(annotator)
+    start(client)
+    leased = next_pair(client).json()["assignment"]["id"]
+    clock.advance(minutes=6)  # past the 5-minute idle timeout; nobody asks for anything
+    close_stale_sittings_task()  # what beat runs every minute
+    sitting = AnnotationSession.objects.get()
+    assert sitting.end_reason == "idle" and sitting.ended_at == sitting.started_at + dt.timedelta(minutes=5)
+    assert Assignment.objects.get(pk=leased).state == AssignmentState.RELEASED
+    assert Pair.objects.get(assignments__id=leased).lease_count == 0
