@@ -34,32 +34,20 @@ def _seconds_until(moment: dt.datetime | None, now: dt.datetime) -> int:
     return max(0, int((moment - now).total_seconds())) if moment else 0
 
 
-class SittingSerializer(serializers.ModelSerializer):
-    is_open = serializers.BooleanField(read_only=True)
-    seconds_left = serializers.SerializerMethodField()
-    break_seconds_left = serializers.SerializerMethodField()
+class SittingSerializer(serializers.Serializer):
+    """The shape of a sitting in every answer (for the schema); `_sitting_data` builds it."""
 
-    class Meta:
-        model = AnnotationSession
-        fields = [
-            "id",
-            "started_at",
-            "deadline",
-            "item_limit",
-            "items_done",
-            "seconds_left",
-            "is_open",
-            "ended_at",
-            "end_reason",
-            "break_until",
-            "break_seconds_left",
-        ]
-
-    def get_seconds_left(self, sitting: AnnotationSession) -> int:
-        return _seconds_until(sitting.deadline, timezone.now()) if sitting.is_open else 0
-
-    def get_break_seconds_left(self, sitting: AnnotationSession) -> int:
-        return 0 if sitting.is_open else _seconds_until(sitting.break_until, timezone.now())
+    id = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField()
+    item_limit = serializers.IntegerField()
+    items_done = serializers.IntegerField()
+    seconds_left = serializers.IntegerField(help_text="Server-computed; 0 once the sitting has ended.")
+    is_open = serializers.BooleanField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.CharField(allow_blank=True)
+    break_until = serializers.DateTimeField(allow_null=True)
+    break_seconds_left = serializers.IntegerField(help_text="0 when no break is running.")
 
 
 class TurnSerializer(serializers.Serializer):
@@ -68,7 +56,8 @@ class TurnSerializer(serializers.Serializer):
 
 
 def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
-    """The sitting as `SittingSerializer` describes it, built directly: it is on every hot request."""
+    """The sitting as `SittingSerializer` describes it, built directly: it is on every hot request,
+    where a serializer's per-field machinery would cost more than the rest of the answer."""
     if sitting is None:
         return None
     now = timezone.now()
@@ -166,7 +155,12 @@ class ProgressApi(APIView):
         progress = progress_get(project=project, user=request.user, now=now)
         break_left = _seconds_until(sitting.break_until, now) if sitting and not sitting.is_open else 0
         data = self.ProgressOutputSerializer(
-            {**progress, "sitting": sitting, "on_break": break_left > 0, "break_seconds_left": break_left}
+            {
+                **progress,
+                "sitting": _sitting_data(sitting),
+                "on_break": break_left > 0,
+                "break_seconds_left": break_left,
+            }
         ).data
         return ApiResponse({"project": self.ProgressProjectSerializer(project).data, **data})
 
