@@ -119,14 +119,15 @@ def _valid_pairs(
         progress(result.rows_read)
 
 
-_TEMP_COLUMNS = "context, response_a, response_b, source_row, source_preference, content_hash, sort_key"
+# The pair columns that differ from row to row in an import; the others are the same for all rows.
+_ROW_COLUMNS = "context, response_a, response_b, source_row, source_preference, content_hash, sort_key"
 
 
 def _constant_columns(given: dict[str, Any]) -> tuple[list[str], list[Any]]:
     """The pair table's columns that are the same for every imported row, and their values: those in
     `given` (by field name), the others at their model default. Read from the model, so that a field
     added later with a default is filled rather than left to a NOT NULL violation."""
-    per_row = {c.strip() for c in _TEMP_COLUMNS.split(",")}
+    per_row = {c.strip() for c in _ROW_COLUMNS.split(",")}
     columns, values = [], []
     for f in Pair._meta.concrete_fields:
         if f.primary_key or f.column in per_row:
@@ -157,7 +158,7 @@ def _postgres_insert(pairs: Iterator[ParsedPair], *, project: Project, source_na
     makes imports into one project take turns, and the file's own repeats are tracked as they come.
     Precondition: inside a transaction."""
     started = time.monotonic()
-    per_row = [c.strip() for c in _TEMP_COLUMNS.split(",")]
+    per_row = [c.strip() for c in _ROW_COLUMNS.split(",")]
     columns, values = _constant_columns(
         {
             "project": project.pk,
@@ -176,7 +177,7 @@ def _postgres_insert(pairs: Iterator[ParsedPair], *, project: Project, source_na
         seen = {row[0] for row in cursor.fetchall()}
         # Django's cursor wraps a psycopg 3 cursor, whose copy() streams rows in the COPY protocol;
         # binary format: no escaping of the texts on either side.
-        sql = f"COPY {table} ({', '.join(columns)}, {_TEMP_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+        sql = f"COPY {table} ({', '.join(columns)}, {_ROW_COLUMNS}) FROM STDIN (FORMAT BINARY)"
         with cursor.cursor.copy(sql) as copy:
             copy.set_types(types)
             write_row = copy.write_row
