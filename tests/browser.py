@@ -56,3 +56,19 @@ def log_in(page: Page, username: str, *, then: str) -> None:
     page.get_by_label("Password").fill("pw-" + username)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"**{then}")
+
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def screenshot(page: Page, name: str, **options) -> Path:
+    """Save a screenshot of the page. Into docs/screenshots (the README's) when PAIRWISE_SCREENSHOTS
+    is set (`make screenshots`), else into a temporary folder, so that a test run leaves the
+    checkout as it was."""
+    import tempfile
+
+    folder = SCREENSHOTS if os.environ.get("PAIRWISE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "pairwise-shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    page.screenshot(path=str(target), **options)
+    return target

@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Project
+from tests.browser import screenshot
 from tests.conftest import make_pairs
-from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,6 @@ when it ends."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -12,12 +11,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from analytics.models import BiasReport
 from analytics.services import bias_report_compute
-from tests.browser import chromium, log_in, new_page
+from tests.browser import chromium, log_in, new_page, screenshot
 from tests.test_dashboard.conftest import report_compute
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "dashboard.png"
 VIEWPORT = {"width": 1280, "height": 1600}
 CHARTS = 6
 
@@ -58,8 +56,7 @@ def test_the_lead_sees_the_charts_drawn_by_chart_js(page, lead, judged_project):
     position = page.evaluate("Chart.getChart('chart-position').data.datasets[0].data")
     rates = sorted(judged_project.bias_reports.get().payload["position"]["per_annotator"], key=lambda r: r["annotator"])
     assert position == [row["rate"] for row in rates]
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot(page, "dashboard.png")
 
 
 def test_a_live_computation_is_polled_and_the_page_reloads_when_it_is_done(page, lead, judged_project):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from annotate.models import Membership, Role
-from tests.browser import chromium, log_in, new_page
+from tests.browser import chromium, log_in, new_page, screenshot
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +57,7 @@ def test_a_column_heading_sorts_the_rows_both_ways_with_undefined_figures_last(p
     assert names(page) == ["annotator", "annotator2", "newcomer"]
     page.get_by_role("button", name="Annotator", exact=True).click()
     assert names(page) == ["newcomer", "annotator2", "annotator"]
-    page.screenshot(path="/tmp/scorecards.png", full_page=True)
+    screenshot(page, "scorecards.png", full_page=True)
 
 
 def test_a_lead_pauses_and_resumes_an_annotator_from_the_card(page, lead, annotator, scored_project):
@@ -74,7 +74,7 @@ def test_a_lead_pauses_and_resumes_an_annotator_from_the_card(page, lead, annota
     log = page.locator("table", has=page.locator("caption", has_text="Audit log"))
     expect(log.locator("tbody tr")).to_have_count(1)
     expect(log.locator("tbody tr").first).to_contain_text("All left on probes; let's talk.")
-    page.screenshot(path="/tmp/scorecard.png", full_page=True)
+    screenshot(page, "scorecard.png", full_page=True)
     page.get_by_label("Reason (required, kept in the audit log)").fill("Talked; back to work.")
     page.get_by_role("button", name="Resume annotator").click()
     expect(page.locator(".messages")).to_contain_text("annotator can start sittings again.")
