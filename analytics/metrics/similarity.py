@@ -2,8 +2,8 @@
 
 (a) Transcript similarity, the seed notebook's measure reproduced exactly:
     `difflib.SequenceMatcher(None, chosen, rejected).ratio()` on the two full transcripts
-    (context + "\\n\\nAssistant:" + response). `cydifflib.SequenceMatcher` is the same algorithm
-    compiled and gives bit-identical ratios, faster. Buckets, as in the notebook:
+    (context + "\\n\\nAssistant:" + response). `analytics.metrics.seqmatch` is the same algorithm
+    compiled with numba and gives bit-identical ratios, about 6× faster per core. Buckets, as in the notebook:
     high r > 0.9, medium 0.7 < r ≤ 0.9, low r ≤ 0.7; and the mean (`statistics.mean`).
 (b) Response similarity: the normalized Indel similarity of the two final responses alone,
     1 - indel_distance / (len(a) + len(b)) = 2·LCS / (len(a) + len(b)) (rapidfuzz
@@ -28,11 +28,11 @@ import statistics
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-import cydifflib
 import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
 
+from analytics.metrics import seqmatch
 from analytics.metrics.columns import require_columns
 from analytics.metrics.jsonable import to_jsonable
 
@@ -49,8 +49,8 @@ def transcript(context: str, response: str) -> str:
 
 def transcript_similarity(chosen: str, rejected: str) -> float:
     """The notebook's `difflib.SequenceMatcher(None, chosen, rejected).ratio()` (default autojunk),
-    computed by cydifflib. Note the order matters: autojunk looks at the second sequence."""
-    return cydifflib.SequenceMatcher(None, chosen, rejected).ratio()
+    computed by `seqmatch.ratio`. Note the order matters: autojunk looks at the second sequence."""
+    return seqmatch.ratio(chosen, rejected)
 
 
 def response_similarity(response_a: str, response_b: str) -> float:
