@@ -40,6 +40,7 @@ import cProfile
 import datetime as dt
 import difflib
 import hashlib
+import importlib
 import io
 import itertools
 import json
@@ -698,13 +699,13 @@ def _breakdown(*, report_id: int) -> dict[str, Any]:
     for name, value in list(vars(services).items()):
         if inspect.isfunction(value) and value.__module__ == "analytics.selectors":
             setattr(services, name, wrap(f"selectors.{name}", value))
-        elif inspect.ismodule(value) and value.__name__.startswith("analytics.metrics."):
-            short = value.__name__.rsplit(".", 1)[1]
-            for attribute, function in list(vars(value).items()):
-                if inspect.isfunction(function) and function.__module__ == value.__name__ and attribute[0] != "_":
-                    setattr(value, attribute, wrap(f"{short}.{attribute}", function))
-    for name in ("pair_measures_fill", "to_jsonable"):
-        setattr(services, name, wrap(name, getattr(services, name)))
+    # The report imports the metric modules when it runs: patch the modules themselves.
+    for short in ("agreement", "coverage", "fatigue", "jsonable", "length", "position", "quality", "similarity"):
+        module = importlib.import_module(f"analytics.metrics.{short}")
+        for attribute, function in list(vars(module).items()):
+            if inspect.isfunction(function) and function.__module__ == module.__name__ and attribute[0] != "_":
+                setattr(module, attribute, wrap(f"{short}.{attribute}", function))
+    services.pair_measures_fill = wrap("pair_measures_fill", services.pair_measures_fill)
     started = time.perf_counter()
     services.bias_report_compute(report_id=report_id)
     total = time.perf_counter() - started
