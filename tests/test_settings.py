@@ -60,7 +60,7 @@ def test_the_web_process_does_not_load_the_analytics_libraries_with_its_urls():
     code = (
         "import sys, django; django.setup(); "
         "from django.urls import get_resolver; get_resolver().url_patterns; "
-        "heavy = ('pandas', 'scipy', 'statsmodels', 'pyarrow', 'torch', 'datasets'); "
+        "heavy = ('pandas', 'scipy', 'statsmodels', 'pyarrow', 'torch', 'datasets', 'numba'); "
         "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY)

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Indel
 
-from analytics.metrics import seqmatch
 from analytics.metrics.columns import require_columns
 from analytics.metrics.jsonable import to_jsonable
 
@@ -50,6 +49,10 @@ def transcript(context: str, response: str) -> str:
 def transcript_similarity(chosen: str, rejected: str) -> float:
     """The notebook's `difflib.SequenceMatcher(None, chosen, rejected).ratio()` (default autojunk),
     computed by `seqmatch.ratio`. Note the order matters: autojunk looks at the second sequence."""
+    # numba and the compiled code add ~120 MiB: loaded where pairs are measured, not by the reports
+    # that only summarize the stored values.
+    from analytics.metrics import seqmatch
+
     return seqmatch.ratio(chosen, rejected)
 
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import subprocess
+import sys
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.metrics import seqmatch
+
+REPO = Path(__file__).resolve().parents[2]
 
 # Few distinct characters make long runs, ties between equally long matches and, past 200
 # characters, "popular" characters that autojunk removes; the emoji and the lone surrogate are
@@ -57,3 +62,15 @@ def test_it_applies_autojunk_from_exactly_200_characters_of_the_second_string():
 def test_it_gives_difflibs_answers_for_empty_strings():
     assert seqmatch.ratio("", "") == difflib.SequenceMatcher(None, "", "").ratio() == 1.0
     assert seqmatch.ratio("abc", "") == seqmatch.ratio("", "abc") == 0.0
+
+
+def test_the_reports_summaries_do_not_load_numba():
+    # The report imports the similarity module for its buckets and histogram; numba (~120 MiB with
+    # the compiled code) is loaded only by the processes that measure pairs.
+    code = (
+        "import sys; from analytics.metrics import similarity; "
+        "similarity.similarity_buckets([0.5]); print('numba' in sys.modules); "
+        "similarity.transcript_similarity('ab', 'ba'); print('numba' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.split() == ["False", "True"]
