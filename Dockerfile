@@ -1,5 +1,7 @@
 FROM python:3.11-slim-bookworm
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# NUMBA_CACHE_DIR: numba caches the compiled similarity matcher where the app user can write.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    NUMBA_CACHE_DIR=/app/var/numba-cache
 WORKDIR /app
 # PyPI's torch for Linux is a multi-GB CUDA build; pass PyTorch's CPU wheel index as
 # TORCH_INDEX_URL (docker-compose build --build-arg TORCH_INDEX_URL=...) for a small image.
