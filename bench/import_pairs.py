@@ -2,9 +2,10 @@
 
 Builds a JSONL file of 160,800 HH-RLHF rows (the shared 2,312-row test file replicated, each copy
 marked in its first human turn so that every pair hashes differently), imports it into a fresh
-project through the import service (parse, validate, hash, COPY into a temporary table,
-INSERT ... ON CONFLICT into the pair table), then COPYs the same pairs, already in memory, into a
-bare table with the pair table's columns and no index. Prints both rates and their ratio.
+project through the import service (parse, validate, hash, binary COPY straight into the pair
+table), then COPYs the same pairs, already in memory, into a bare table with the pair table's
+columns and no index. Prints both rates and their ratio. `bench/pair_table_copy.py` shows what
+each of the pair table's indexes and constraints adds to such a COPY.
 
 The target: the import reaches at least half the raw COPY rate.
 
