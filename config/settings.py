@@ -91,6 +91,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", defa
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Parameters bound by the server, so that psycopg prepares a statement it has run 5 times on a
+    # connection and PostgreSQL stops parsing and planning the hot path's queries on every request.
+    # Off (0) behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode).
+    server_binding = env.bool("DATABASE_SERVER_BINDING", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": server_binding, "prepare_threshold": 5 if server_binding else None}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_KEY = "kx7Qp2vN9sLr4Tb8Wm1Zc6Yh3Jd5Fg0AaEe-UuIiOoPpSsDdFfGgHhJjKkLl_ZzXx"
 
@@ -66,3 +68,30 @@ def test_the_web_process_does_not_load_the_analytics_libraries_with_its_urls():
     result = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_postgresql_prepares_a_query_the_connection_repeats(db):
+    from django.db import connection
+
+    from annotate.models import Pair
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for _ in range(6):  # psycopg prepares a query on its 5th run on a connection
+        list(Pair.objects.filter(pk=0).values_list("id", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "annotate_pair"' in statement and "$1" in statement for statement in prepared)
+
+
+def test_server_binding_can_be_turned_off_for_a_pooler():
+    code = (
+        "from django.conf import settings; options = settings.DATABASES['default']['OPTIONS']; "
+        "print(options['server_side_binding'], options['prepare_threshold'])"
+    )
+    url = "postgres://pairwise@db.example.org:5432/pairwise"
+    on = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY, DATABASE_URL=url)
+    off = manage("shell", "-c", code, SECRET_KEY=STRONG_KEY, DATABASE_URL=url, DATABASE_SERVER_BINDING="0")
+    assert on.stdout.strip().splitlines()[-1] == "True 5", on.stderr
+    assert off.stdout.strip().splitlines()[-1] == "False None", off.stderr
