@@ -828,9 +828,9 @@ def _code_version() -> dict[str, str]:
         return result.stdout.strip()
 
     version = {"head": git("rev-parse", "--short", "HEAD")}
-    for path in ("annotate/services/annotating.py", "annotate/apis/annotating.py", "annotate/models.py"):
-        committed = git("rev-parse", f"HEAD:{path}")
-        version[path] = "as HEAD" if committed and committed == git("hash-object", path) else "modified"
+    for path in ("annotate/services/annotating/", "annotate/apis/annotating.py", "annotate/models.py", "config/"):
+        changed = git("status", "--porcelain", "--", path)
+        version[path] = "modified" if changed else "as HEAD"
     return version
 
 
