@@ -29,8 +29,7 @@ from pathlib import Path
 # Run as a script (python bench/x.py): the repository's root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG_SERVER as SERVER
-from bench.common import REPO, database_drop, database_recreate, hh_rlhf_rows
+from bench.common import database_drop, django_on_fresh_database, hh_rlhf_rows
 
 HUMAN = "\n\nHuman: "
 
@@ -78,23 +77,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     args = parser.parse_args()
 
-    database_recreate(args.database)
-    os.environ["DATABASE_URL"] = f"{SERVER}/{args.database}"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x1y2z3" * 8)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    sys.path.insert(0, str(REPO))
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        django_on_fresh_database(args.database)
         from django.db import connection
 
         from annotate.importers import jsonl_rows, pair_parse
         from annotate.models import Pair, Project
         from annotate.services.imports import pairs_import
 
-        call_command("migrate", verbosity=0)
         columns = (
             "project_id, context, response_a, response_b, source_name, source_row, source_format, "
             "source_preference, content_hash, sort_key, judgment_count, lease_count, a_left_count, "

@@ -34,7 +34,7 @@ from pathlib import Path
 # Run as a script (python bench/x.py): the repository's root must be importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PG_SERVER, database_drop, database_recreate
+from bench.common import database_drop, django_on_fresh_database
 from bench.import_pairs import replicated_file
 
 COLUMNS = (
@@ -68,21 +68,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     args = parser.parse_args()
 
-    database_recreate(args.database)
-    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{args.database}"
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-" + "x1y2z3" * 8)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        django_on_fresh_database(args.database)
         from django.db import connection
 
         from annotate.importers import jsonl_rows, pair_parse
         from annotate.models import Project
 
-        call_command("migrate", verbosity=0)
         project = Project.objects.create(slug="bench", name="Bench")
         raw = connection.connection
         # The real table's partial indexes and foreign key, renamed onto the copy `v`.
