@@ -20,7 +20,6 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 # demo project and users printed, served on http://$(HOST):$(PORT).
 run: export DEBUG = 1
 run: $(BIN)/.installed
-	mkdir -p var/celery/queue var/celery/processed var/celery/control
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --with-simulated
 	@trap 'kill 0' INT TERM EXIT; \

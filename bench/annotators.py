@@ -705,7 +705,13 @@ def _analyse(*, project_id: int, repeats: int = 40) -> dict:
     ).values_list("id", flat=True):
         client.post(f"/api/assignments/{assignment_id}/judgment/", {"side": "skip"}, content_type="application/json")
     pair_ids = list(Pair.objects.filter(project_id=project_id).values_list("id", flat=True)[:repeats])
-    samples: dict[str, list[tuple[float, float, list[tuple[float, str]]]]] = {"get": [], "next": [], "submit": []}
+    samples: dict[str, list[tuple[float, float, list[tuple[float, str]]]]] = {
+        "noop_get": [],
+        "noop_post": [],
+        "get": [],
+        "next": [],
+        "submit": [],
+    }
     claim_sql = ""
 
     def timed(kind: str, method: str, path: str, body: dict | None = None):
@@ -721,6 +727,8 @@ def _analyse(*, project_id: int, repeats: int = 40) -> dict:
         return response
 
     for pair_id in pair_ids:
+        timed("noop_get", "GET", "/bench/noop/")
+        timed("noop_post", "POST", "/bench/noop/", {"side": "left", "dwell_ms": 5000})
         timed("get", "GET", f"/bench/pair/{pair_id}/")
     for _ in range(repeats):
         with CaptureQueriesContext(connection) as captured:
@@ -946,7 +954,7 @@ def _print_details(row: dict) -> None:
         print("\n".join("    " + line for line in row[f"pg_activity_{kind}"]))
     analysis = row["analysis"]
     print(f"\nUnloaded, in-process (annotator with {analysis['annotator_history']} judgments), medians:")
-    for name in ("get", "next", "submit"):
+    for name in ("noop_get", "noop_post", "get", "next", "submit"):
         profile = analysis[name]
         if not profile:
             continue

@@ -177,6 +177,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 )
+if CELERY_BROKER_URL.startswith("filesystem"):
+    # The folders must exist before anything is sent: an import run from the command line before
+    # the demo's first `make run` would otherwise fail to queue its pair measures.
+    for _folder in ("queue", "processed", "control"):
+        (VAR_DIR / "celery" / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
