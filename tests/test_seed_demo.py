@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import time
 from io import StringIO
 
 import pytest
@@ -10,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from analytics.metrics.similarity import transcript
 from annotate.demo_pairs import DEMO_PAIRS, pair_content_hash
 from annotate.management.commands.seed_demo import DEMO_URL, DEMO_USERS
 from annotate.models import Membership, Pair, Project, Role
@@ -220,3 +222,15 @@ def test_with_simulated_it_fills_a_second_project_and_computes_its_report(settin
     out = StringIO()
     call_command("seed_demo", "--with-simulated", stdout=out)
     assert "simulated judgments already there" in out.getvalue()
+
+
+def test_a_worker_measures_the_seeded_pairs(debug, live_worker):
+    seed()
+    pairs = Pair.objects.filter(project__slug="demo")
+    deadline = time.monotonic() + 120
+    while pairs.filter(transcript_similarity__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not pairs.filter(transcript_similarity__isnull=True).exists()
+    pair = pairs.order_by("id").first()
+    chosen, rejected = (transcript(pair.context, r) for r in (pair.response_a, pair.response_b))
+    assert pair.transcript_similarity == difflib.SequenceMatcher(None, chosen, rejected).ratio()

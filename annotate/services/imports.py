@@ -238,9 +238,9 @@ def _batched_insert(pairs: Iterator[ParsedPair], *, project: Project, source_nam
     return Pair.objects.filter(project=project).count() - before
 
 
-def _measures_enqueue(*, project_id: int) -> None:
-    """Ask a worker for the new pairs' similarities and word counts. The import is committed by now,
-    and the next bias report fills whatever is missing, so a broker that cannot be reached is
+def pair_measures_enqueue(*, project_id: int) -> None:
+    """Ask a worker for the new pairs' similarities and word counts (after an import or the demo's
+    seeding, once committed). The next bias report fills whatever is missing, so a broker that cannot be reached is
     reported in the log, not raised (and the work is not done in this process instead)."""
     from kombu.exceptions import OperationalError
 
@@ -302,7 +302,7 @@ def pairs_import(
                 .exclude(source_preference="")
                 .update(gold_answer=F("source_preference"))
             )
-        transaction.on_commit(lambda: _measures_enqueue(project_id=project.id))
+        transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
     result.pairs_created = created
     valid = result.rows_read - result.invalid_rows - result.duplicates_skipped
     result.duplicates_skipped += valid - created

@@ -17,6 +17,7 @@ from django.db.models import F
 
 from annotate.demo_pairs import SOURCE_FORMAT, SOURCE_NAME, demo_pair_rows
 from annotate.models import Membership, Pair, Project, Role
+from annotate.services.imports import pair_measures_enqueue
 
 DEMO_URL = "http://127.0.0.1:8000/"
 SIMULATED_SLUG = "demo-simulated"
@@ -130,6 +131,9 @@ class Command(BaseCommand):
             pairs_before = Pair.objects.filter(project=project).count()
             self._seed_pairs(project=project)
             pairs_added = Pair.objects.filter(project=project).count() - pairs_before
+        if pairs_added:
+            # As after an import: a worker stores the new pairs' similarities and word counts.
+            pair_measures_enqueue(project_id=project.id)
 
         self.stdout.write(
             f"Project {project.slug!r} ({project.name}): {'created' if project_created else 'already there'}; "
