@@ -96,6 +96,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # connection and PostgreSQL stops parsing and planning the hot path's queries on every request.
     # Off (0) behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode).
     server_binding = env.bool("DATABASE_SERVER_BINDING", default=True)
+    # Django's backend, with statements batched to the server's limit on bound parameters.
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": server_binding, "prepare_threshold": 5 if server_binding else None}
     )
