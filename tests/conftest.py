@@ -4,6 +4,7 @@ another project."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,21 @@ def live_worker(transactional_db, settings):
     app.control.purge()
     with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=30) as worker:
         yield worker
+        _worker_drain(app)
+
+
+def _worker_drain(app, *, timeout: float = 120) -> None:
+    """Wait until the worker has run every message queued by the test, including those the test did
+    not wait for (the pair measures an import asks for). The worker stops with a cold shutdown, which
+    leaves a running task's thread going: into the next test, where its open transaction deadlocks
+    the database flush."""
+    from celery.worker import state
+
+    deadline = time.monotonic() + timeout
+    with app.connection() as connection:
+        client = connection.default_channel.client
+        quiet = 0
+        while quiet < 3 and time.monotonic() < deadline:
+            busy = state.active_requests or state.reserved_requests or client.llen("celery")
+            quiet = 0 if busy else quiet + 1
+            time.sleep(0.05)
