@@ -6,6 +6,7 @@ or `--force` is given: known passwords must never be planted in production.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from annotate.services.imports import pair_measures_enqueue
 
 DEMO_URL = "http://127.0.0.1:8000/"
 SIMULATED_SLUG = "demo-simulated"
+SIMULATION_SEED = 0
 SIMULATED_MIX = "honest:3,left:1,fatigued:1,length:1,random:1"
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo: helpful and harmless assistant"
@@ -165,7 +167,14 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=user_model.objects.get(username=demo.username), project=project, defaults={"role": demo.role}
                 )
-        self._seed_pairs(project=project)
+        # The pairs' random queue positions come from a seeded draw too, so that with the simulator's
+        # own seed the demo dashboard is the same on every machine (the same flags, the same figures).
+        saved = random.getstate()
+        random.seed(SIMULATION_SEED)
+        try:
+            self._seed_pairs(project=project)
+        finally:
+            random.setstate(saved)
         if project.judgments.exists():
             self.stdout.write(f"Project {project.slug!r}: simulated judgments already there.")
             return
@@ -174,7 +183,7 @@ class Command(BaseCommand):
         Pair.objects.filter(id__in=[pair.id for pair in gold]).update(gold_answer=F("source_preference"))
         self.stdout.write(f"Project {project.slug!r}: simulating annotators (about a minute)...")
         result = annotators_simulate(
-            project=project, specs=annotator_specs_parse(SIMULATED_MIX, left_rate=0.85), seed=0, days=2
+            project=project, specs=annotator_specs_parse(SIMULATED_MIX, left_rate=0.85), seed=SIMULATION_SEED, days=2
         )
         report = BiasReport.objects.create(project=project)
         bias_report_compute(report_id=report.id)
