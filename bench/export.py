@@ -24,48 +24,19 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer
-from torch.utils.data import DataLoader, Dataset
-from transformers import AutoTokenizer
+from torch.utils.data import DataLoader
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.common import SHARED, hh_rlhf_triples  # noqa: E402
+from bench.notebook import RewardModelDataset  # noqa: E402
 from exporter.records import hh_rlhf_record, pair_orient  # noqa: E402
 from exporter.torch_dataset import KEYS, TokenizedPreferenceDataset  # noqa: E402
 from exporter.writers import jsonl_write  # noqa: E402
 
 GPT2_TOKENIZER = SHARED / "tokenizers" / "gpt2"
 HUMAN = "\n\nHuman:"
-
-
-class RewardModelDataset(Dataset):
-    """The seed notebook's dataset (as in tests/test_exporter_core/test_torch_dataset.py)."""
-
-    def __init__(self, data, tokenizer_name="gpt2", max_length=512):
-        self.data = data
-        self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_name)
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.max_length = max_length
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, idx):
-        item = self.data[idx]
-        chosen = self.tokenizer(
-            item["chosen"], max_length=self.max_length, truncation=True, padding="max_length", return_tensors="pt"
-        )
-        rejected = self.tokenizer(
-            item["rejected"], max_length=self.max_length, truncation=True, padding="max_length", return_tensors="pt"
-        )
-        return {
-            "chosen_input_ids": chosen.input_ids.squeeze(0),
-            "chosen_attention_mask": chosen.attention_mask.squeeze(0),
-            "rejected_input_ids": rejected.input_ids.squeeze(0),
-            "rejected_attention_mask": rejected.attention_mask.squeeze(0),
-        }
 
 
 def pairs_replicated(n: int) -> list[dict[str, str]]:

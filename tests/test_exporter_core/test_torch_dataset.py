@@ -11,42 +11,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from transformers import AutoTokenizer
 
+from bench.notebook import RewardModelDataset
 from exporter.torch_dataset import KEYS, TokenizedPreferenceDataset, collate_dynamic
 from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST
 
 REPO = Path(__file__).resolve().parent.parent.parent
-
-
-class RewardModelDataset(Dataset):
-    """The seed notebook's dataset, written out as the reference: it tokenizes on every access."""
-
-    def __init__(self, data, tokenizer_name="gpt2", max_length=512):
-        self.data = data
-        self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_name)
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.max_length = max_length
-
-    def __len__(self):
-        return len(self.data)
-
-    def __getitem__(self, idx):
-        item = self.data[idx]
-        chosen = self.tokenizer(
-            item["chosen"], max_length=self.max_length, truncation=True, padding="max_length", return_tensors="pt"
-        )
-        rejected = self.tokenizer(
-            item["rejected"], max_length=self.max_length, truncation=True, padding="max_length", return_tensors="pt"
-        )
-        return {
-            "chosen_input_ids": chosen.input_ids.squeeze(0),
-            "chosen_attention_mask": chosen.attention_mask.squeeze(0),
-            "rejected_input_ids": rejected.input_ids.squeeze(0),
-            "rejected_attention_mask": rejected.attention_mask.squeeze(0),
-        }
 
 
 @pytest.fixture(scope="module")
