@@ -108,5 +108,6 @@ def test_the_export_page_starts_a_job_for_leads_and_engineers_only(client, proje
     assert (job.format, job.state, job.created_by) == ("conversational", "pending", engineer)
     assert job.options["aggregate"] == "dawid-skene" and job.options["include_gold"] is True
     assert job.options["min_agreement"] == 0.7 and job.options["writer"] == "parquet"
-    client.post("/projects/helpful/exports/", {"format": "csv"})
-    assert ExportJob.objects.count() == 1  # refused, with a message
+    refused = client.post("/projects/helpful/exports/", {"format": "csv"}, follow=True)
+    assert ExportJob.objects.count() == 1
+    assert any(str(m).startswith("Export not started:") for m in refused.context["messages"])
