@@ -22,7 +22,6 @@ from annotate.selectors import context_turns, progress_get, project_get_for_user
 from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
-    fast_streak,
     judgment_submit,
     sitting_end,
     sitting_refresh,
@@ -287,7 +286,7 @@ class JudgmentSubmitApi(APIView):
                 "judgment": self.JudgmentSubmitOutputSerializer(result.judgment).data,
                 "sitting": _sitting_data(result.sitting),
                 # The page asks, gently, for full reading after repeated fast answers.
-                "fast_streak": fast_streak(sitting=result.sitting),
+                "fast_streak": result.sitting.fast_streak,
             },
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )

@@ -16,7 +16,7 @@ from annotate.services.annotating.common import (
     AnnotationError,
     SubmitResult,
 )
-from annotate.services.annotating.judgments import READING_WPM, Answer, fast_streak, judgment_submit, reading_floor_ms
+from annotate.services.annotating.judgments import READING_WPM, Answer, judgment_submit, reading_floor_ms
 from annotate.services.annotating.sittings import sitting_end, sitting_refresh, sitting_start, sittings_close_stale
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "Answer",
     "SubmitResult",
     "assignment_next",
-    "fast_streak",
     "judgment_submit",
     "leases_expire",
     "reading_floor_ms",

@@ -253,8 +253,3 @@ def _judgment_record(
     if sitting.items_done >= sitting.item_limit:
         _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now)
     return judgment
-
-
-def fast_streak(*, sitting: AnnotationSession) -> int:
-    """How many of the sitting's latest answers in a row were faster than the reading floor."""
-    return sitting.fast_streak
