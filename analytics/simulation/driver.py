@@ -3,11 +3,12 @@ clock (see the package docstring)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import heapq
 import random
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -347,6 +348,17 @@ class _Run:
             raise _Stop
 
 
+@contextlib.contextmanager
+def global_random_seeded(seed: int | str) -> Iterator[None]:
+    """The `random` module seeded with `seed` inside the block, and as it was after it."""
+    saved = random.getstate()
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(saved)
+
+
 def annotators_simulate(
     *,
     project: Project,
@@ -384,29 +396,27 @@ def annotators_simulate(
     people = [_Annotator(run=run, spec=spec, user=user, seed=seed) for spec, user in zip(specs, users, strict=True)]
     queue = [(person.first_time(clock_start), i) for i, person in enumerate(people)]
     heapq.heapify(queue)
-    saved_random = random.getstate()
-    random.seed(seed)  # the assignment service's draws: counterbalancing coin, gold and probe picks
     stopped = "every annotator stopped"
     t = clock_start
-    try:
-        while queue:
-            t, i = heapq.heappop(queue)
-            next_time = people[i].step(t)
-            if next_time is not None:
-                heapq.heappush(queue, (next_time, i))
-    except _Stop:
-        stopped = f"target of {judgments} judgments reached"
-        for person in people:
-            if person.tally.stopped:
-                continue
-            person.tally.stopped = "target"
-            if person.sitting is not None:
-                try:
-                    sitting_end(project=project, annotator=person.user, now=t)
-                except AnnotationError:
-                    continue  # already closed: nothing to end
-    finally:
-        random.setstate(saved_random)
+    # The assignment service's draws (counterbalancing coin, gold and probe picks) are seeded too.
+    with global_random_seeded(seed):
+        try:
+            while queue:
+                t, i = heapq.heappop(queue)
+                next_time = people[i].step(t)
+                if next_time is not None:
+                    heapq.heappush(queue, (next_time, i))
+        except _Stop:
+            stopped = f"target of {judgments} judgments reached"
+            for person in people:
+                if person.tally.stopped:
+                    continue
+                person.tally.stopped = "target"
+                if person.sitting is not None:
+                    try:
+                        sitting_end(project=project, annotator=person.user, now=t)
+                    except AnnotationError:
+                        continue  # already closed: nothing to end
     return SimulationResult(
         project_slug=project.slug,
         seed=seed,

@@ -6,7 +6,6 @@ or `--force` is given: known passwords must never be planted in production.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,6 +158,7 @@ class Command(BaseCommand):
         from analytics.models import BiasReport
         from analytics.services import bias_report_compute
         from analytics.simulation import annotator_specs_parse, annotators_simulate
+        from analytics.simulation.driver import global_random_seeded
 
         project, _ = Project.objects.get_or_create(slug=SIMULATED_SLUG, defaults=SIMULATED_PROJECT_SETTINGS)
         user_model = get_user_model()
@@ -169,12 +169,8 @@ class Command(BaseCommand):
                 )
         # The pairs' random queue positions come from a seeded draw too, so that with the simulator's
         # own seed the demo dashboard is the same on every machine (the same flags, the same figures).
-        saved = random.getstate()
-        random.seed(SIMULATION_SEED)
-        try:
+        with global_random_seeded(SIMULATION_SEED):
             self._seed_pairs(project=project)
-        finally:
-            random.setstate(saved)
         if project.judgments.exists():
             self.stdout.write(f"Project {project.slug!r}: simulated judgments already there.")
             return
