@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.hub import HubIdError, hub_id_check
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
@@ -54,9 +55,15 @@ class ExportOptionsSerializer(serializers.Serializer):
     source = serializers.CharField(required=False, allow_null=True, allow_blank=False)
     test_size = serializers.FloatField(default=0.1, min_value=0, max_value=1)
     seed = serializers.IntegerField(default=0)
-    # Local tokenizer paths are the server's business: over the API only a name, loaded by transformers.
-    tokenizer = serializers.RegexField(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$", default="gpt2", max_length=100)
+    # Local tokenizer paths are the server's business: over the API only a Hub id, loaded by transformers.
+    tokenizer = serializers.CharField(default="gpt2", max_length=200)
     max_length = serializers.IntegerField(default=512, min_value=8, max_value=8192)
+
+    def validate_tokenizer(self, value: str) -> str:
+        try:
+            return hub_id_check(value, what="The tokenizer")
+        except HubIdError as error:
+            raise serializers.ValidationError(str(error)) from error
 
 
 class ExportListApi(APIView):

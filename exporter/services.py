@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
+from annotate.hub import hub_id_check
 from annotate.models import JobState, Judgment, Pair, Project
 from exporter import aggregation, records
 from exporter.models import ExportJob
@@ -415,7 +416,11 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     archive = root / f"{job.project.slug}-export-{job.id}.zip"
     try:
         shutil.rmtree(work, ignore_errors=True)
-        result = export_write(project=job.project, options=ExportOptions.from_json(job.options), out_dir=work)
+        options = ExportOptions.from_json(job.options)
+        # Jobs come from the web: a tokenizer is a Hub id, never a directory of the worker's machine
+        # (checked here too, since the worker's working directory is not the web server's).
+        hub_id_check(options.tokenizer, what="The tokenizer")
+        result = export_write(project=job.project, options=options, out_dir=work)
         _archive(work, archive)
         digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     except Exception as error:

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.hub import HubIdError, hub_id_check
 from annotate.importers import HF, ROW_FORMATS
 from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
@@ -77,6 +78,10 @@ class ImportStartInputSerializer(serializers.Serializer):
                 raise serializers.ValidationError('Give a file, or format "hf" with a dataset.')
             if fmt != HF:
                 raise serializers.ValidationError({"format": 'A dataset import needs format "hf".'})
+            try:
+                hub_id_check(dataset, what="The dataset")
+            except HubIdError as error:
+                raise serializers.ValidationError({"dataset": str(error)}) from error
         attrs["dataset"] = dataset
         return attrs
 

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotate.hub import HubIdError, hub_id_check
 from annotate.importers import (
     FORMATS,
     HF,
@@ -65,13 +66,21 @@ class ImportResult:
         )
 
 
-def _source_open(*, source: str, fmt: str | None, split: str | None, max_chars: int) -> tuple[str, Iterator[SourceRow]]:
-    """(row format, rows) of a file path or a dataset; `fmt` None means detect it."""
+def _source_open(
+    *, source: str, fmt: str | None, split: str | None, max_chars: int, hub_only: bool
+) -> tuple[str, Iterator[SourceRow]]:
+    """(row format, rows) of a file path or a dataset; `fmt` None means detect it. With `hub_only`, a
+    dataset must be a Hugging Face Hub id, not a directory on this machine."""
     if fmt is not None and fmt not in FORMATS:
         raise ImportSourceError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     path = Path(source)
     # A missing "data.jsonl" is a typo, not a Hub dataset: don't send it to load_dataset.
     if fmt == HF or (fmt is None and not path.is_file() and not looks_like_file(source)):
+        if hub_only:
+            try:
+                hub_id_check(source, what="The dataset")
+            except HubIdError as error:
+                raise ImportSourceError(str(error)) from error
         dataset = dataset_load(source, split=split)
         shape = shape_detect(dataset.column_names)
         if shape is None:
@@ -262,6 +271,7 @@ def pairs_import(
     source_name: str | None = None,
     progress: Callable[[int], None] | None = None,
     gold_from_source: bool = False,
+    hub_only: bool = False,
 ) -> ImportResult:
     """Import the pairs of a file or Hugging Face dataset into `project`, in one transaction.
 
@@ -273,10 +283,12 @@ def pairs_import(
     called with the number of rows read so far. Raises ImportSourceError when the source cannot be
     read at all. With `gold_from_source`, the source's pairs that have a preference become gold pairs
     with that answer. After the commit, a worker computes the new pairs' similarities and word counts.
+    With `hub_only` (imports asked for over the web), a dataset must be a Hugging Face Hub id: a
+    directory on the server is refused.
     """
     max_chars: int = settings.PAIRWISE_MAX_TEXT_CHARS
     source = str(source)
-    shape, rows = _source_open(source=source, fmt=fmt, split=split, max_chars=max_chars)
+    shape, rows = _source_open(source=source, fmt=fmt, split=split, max_chars=max_chars, hub_only=hub_only)
     if source_name is None:
         source_name = source if fmt == HF or not Path(source).is_file() else Path(source).name
     result = ImportResult(source_format=shape)
@@ -378,6 +390,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             split=job.split or None,
             skip_invalid=job.skip_invalid,
             source_name=job.original_name or None,
+            # Jobs come from the web: their datasets are Hub ids, never the server's directories.
+            hub_only=True,
         )
     except ImportValidationError as exc:
         job.state = JobState.FAILED

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from annotate.models import Membership, Role
 from exporter.models import ExportJob
+from exporter.services import ExportOptions, export_job_run
 from tests.conftest import make_pairs, make_user
 from tests.factories import judgments_as_the_source_chose
 
@@ -84,6 +85,31 @@ def test_annotators_cannot_start_exports_and_bad_options_are_refused(project, le
     assert bad.status_code == 400 and "format" in bad.json()
     path = client_for(lead).post("/api/projects/helpful/exports/", {"tokenizer": "/etc/passwd"}, format="json")
     assert path.status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tokenizer", ["..", "../private-tok", ".hidden/tok", "owner/../tok", "var/uploads", "tok"])
+def test_a_tokenizer_that_could_name_a_server_path_is_refused(project, lead, tokenizer, tmp_path, monkeypatch):
+    # "var/uploads" and "tok" exist relative to the server's working directory.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "var" / "uploads").mkdir(parents=True)
+    (tmp_path / "tok").mkdir()
+    response = client_for(lead).post("/api/projects/helpful/exports/", {"tokenizer": tokenizer}, format="json")
+    assert response.status_code == 400
+    assert "Hugging Face Hub id" in response.json()["tokenizer"][0]
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_job_whose_tokenizer_names_a_directory_of_the_worker_fails(project, lead, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tok").mkdir()
+    options = ExportOptions(format="tokenized", tokenizer="tok")
+    job = ExportJob.objects.create(project=project, created_by=lead, format="tokenized", options=options.as_json())
+    export_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "names a path on the server" in job.error
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from annotate.models import ImportJob, JobState
+from annotate.services.imports import import_job_run
 
 from .conftest import pairs_row
 
@@ -126,3 +127,36 @@ def test_anonymous_requests_are_forbidden(project, upload_dir) -> None:
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"file": upload()}, format="multipart").status_code == 403
     assert not ImportJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    ["{uploads}", "/etc", "../shared", "./uploads", "uploads", "owner/../uploads", "owner/name/extra", "-x/y"],
+)
+def test_a_dataset_that_could_name_a_server_path_is_refused_with_400(
+    outsider, lead, dataset, upload_dir, tmp_path, monkeypatch
+) -> None:
+    # Another project's upload waits in the upload directory; "uploads" exists relative to the
+    # server's working directory. Neither may be read as a dataset.
+    client_for(lead).post(URL, {"file": upload()}, format="multipart")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "uploads").mkdir(exist_ok=True)
+    response = client_for(outsider).post(
+        "/api/projects/other/imports/",
+        {"format": "hf", "dataset": dataset.format(uploads=upload_dir)},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "Hugging Face Hub id" in response.json()["dataset"][0]
+    assert not ImportJob.objects.filter(project__slug="other").exists()
+
+
+def test_a_job_whose_dataset_names_a_server_directory_fails_without_reading_it(other_project, upload_dir) -> None:
+    upload_dir.mkdir()
+    (upload_dir / "secret.jsonl").write_text(json.dumps(pairs_row(0)) + "\n")
+    job = ImportJob.objects.create(project=other_project, source=str(upload_dir), format="hf")
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert "Hugging Face Hub id" in job.error
+    assert not other_project.pairs.exists()

@@ -67,10 +67,10 @@ def test_an_api_import_with_skip_invalid_ends_done_and_lists_the_bad_rows(live_w
     assert [(e["row"], e["field"]) for e in job.errors] == [(2, "json")]
 
 
-def test_a_dataset_that_cannot_be_loaded_ends_failed_with_the_reason(live_worker, lead, project, tmp_path) -> None:
+def test_a_dataset_that_cannot_be_loaded_ends_failed_with_the_reason(live_worker, lead, project) -> None:
     client = APIClient()
     client.force_login(lead)
-    missing = str(tmp_path / "no-such-dataset")
+    missing = "no-such-owner/no-such-dataset"  # the Hub is out of reach here, as for a typo'd id
     response = client.post(URL, {"format": "hf", "dataset": missing}, format="json")
     assert response.status_code == 202
     job = job_finished(response.json()["id"])
