@@ -14,7 +14,20 @@ IDENTITY)`) with one more piece each time, and into the real table, in alternati
     all but fk   primary key, unique, queue and gold indexes
     real table   annotate_pair itself: all of the above and the foreign key
 
-    .venv/bin/python bench/pair_table_copy.py [--rows 160800] [--repeat 3]
+and three alternatives to the real table that were considered (none is adopted; see
+docs/benchmarks.md), each a copy with all its indexes:
+
+    check per statement  the foreign key replaced by one statement-level trigger per COPY that
+                         checks (and key-share locks) the projects of the new rows at once
+    hash as bytea        with the foreign key, content_hash stored as the 32 bytes of the digest
+    sorted per 10,000    with the foreign key, rows written in runs of 10,000 sorted by sort key
+
+    .venv/bin/python bench/pair_table_copy.py [--rows 160800] [--repeat 3] [--perf FILE]
+
+Besides the wall time, each COPY's CPU time in the PostgreSQL backend is read from /proc (the
+server must run on this machine). `--perf FILE` records the first COPY into the real table with
+`perf record -g` (linux-perf must be installed); `perf report -i FILE --children` then shows
+where PostgreSQL spends it.
 
 Uses a throwaway database (created and dropped; default pw_bench_copy). Prints medians.
 """
@@ -25,10 +38,13 @@ import argparse
 import datetime as dt
 import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 # Run as a script (python bench/x.py): the repository's root must be importable.
@@ -45,20 +61,70 @@ TYPES = ["int8", "text", "text", "text", "text", "int4", "text", "text", "text",
 TYPES += ["int4"] * 4 + ["int2", "timestamptz"]
 
 
-def _variants(db_indexes: dict[str, str], fk: str) -> dict[str, list[str]]:
+# A statement-level stand-in for the per-row foreign key (measured, not adopted): one query per COPY
+# that key-share locks the new rows' projects, as the foreign key's check does row by row, and fails
+# if one is missing.
+_STATEMENT_CHECK = [
+    """CREATE OR REPLACE FUNCTION v_project_check() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF (SELECT count(*) FROM (SELECT p.id FROM annotate_project p
+            WHERE p.id IN (SELECT DISTINCT project_id FROM new_rows) FOR KEY SHARE) locked)
+         <> (SELECT count(DISTINCT project_id) FROM new_rows) THEN
+        RAISE foreign_key_violation USING MESSAGE = 'a new pair names a missing project';
+      END IF;
+      RETURN NULL;
+    END $$""",
+    "CREATE TRIGGER v_project_check AFTER INSERT ON v REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION v_project_check()",
+]
+
+
+@dataclass(frozen=True)
+class Variant:
+    statements: list[str]
+    hash_bytes: bool = False  # content_hash as bytea, the digest's 32 bytes
+    sorted_runs: int = 0  # write rows in runs of this many, each sorted by sort key
+
+
+def _variants(db_indexes: dict[str, str], fk: str) -> dict[str, Variant]:
     """Statements that add each variant's pieces to table `v` (copied from annotate_pair's own DDL)."""
     pk = "ALTER TABLE v ADD PRIMARY KEY (id)"
     unique = "ALTER TABLE v ADD CONSTRAINT v_unique UNIQUE (project_id, content_hash)"
     queue, gold = db_indexes["pair_queue"], db_indexes["gold_pairs"]
+    indexes = [pk, unique, queue, gold]
+    as_bytea = "ALTER TABLE v ALTER content_hash TYPE bytea USING decode(content_hash, 'hex')"
     return {
-        "columns": [],
-        "+pk": [pk],
-        "+pk +fk": [pk, fk],
-        "+pk +unique": [pk, unique],
-        "+pk +queue": [pk, queue],
-        "all but fk": [pk, unique, queue, gold],
-        "real table": [],
+        "columns": Variant([]),
+        "+pk": Variant([pk]),
+        "+pk +fk": Variant([pk, fk]),
+        "+pk +unique": Variant([pk, unique]),
+        "+pk +queue": Variant([pk, queue]),
+        "all but fk": Variant(indexes),
+        "real table": Variant([]),
+        "check per statement": Variant([*indexes, *_STATEMENT_CHECK]),
+        "hash as bytea": Variant([as_bytea, *indexes, fk], hash_bytes=True),
+        "sorted per 10,000": Variant([*indexes, fk], sorted_runs=10_000),
     }
+
+
+def _rows(tuples: list[tuple], variant: Variant) -> list[tuple]:
+    """The rows as `variant` writes them."""
+    hash_at, key_at = 9, 10
+    if variant.hash_bytes:
+        tuples = [(*t[:hash_at], bytes.fromhex(t[hash_at]), *t[hash_at + 1 :]) for t in tuples]
+    if variant.sorted_runs:
+        n = variant.sorted_runs
+        tuples = [t for i in range(0, len(tuples), n) for t in sorted(tuples[i : i + n], key=lambda t: t[key_at])]
+    return tuples
+
+
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by the local server process `pid`, or None if /proc cannot tell."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -66,6 +132,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=160_800)
     parser.add_argument("--database", default="pw_bench_copy")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
+    parser.add_argument("--perf", metavar="FILE", help="perf record -g the first COPY into the real table")
     args = parser.parse_args()
 
     try:
@@ -103,26 +170,43 @@ def main() -> None:
                 )
                 for p in (pair_parse(r, fmt="hh-rlhf", max_chars=100_000) for r in jsonl_rows(path))
             ]
+        backend = raw.execute("SELECT pg_backend_pid()").fetchone()[0]
+        raw.commit()
         timings: dict[str, list[float]] = {name: [] for name in variants}
+        cpu: dict[str, list[float]] = {name: [] for name in variants}
         for round_number in range(args.repeat):
-            for name, statements in variants.items():
+            for name, variant in variants.items():
                 with raw.cursor() as cur:
                     cur.execute("DROP TABLE IF EXISTS v")
                     cur.execute("TRUNCATE annotate_pair CASCADE")
                     if name != "real table":
                         cur.execute("CREATE TABLE v (LIKE annotate_pair INCLUDING DEFAULTS INCLUDING IDENTITY)")
-                        for statement in statements:
+                        for statement in variant.statements:
                             cur.execute(statement)
                 raw.commit()
                 raw.execute("CHECKPOINT")
                 table = "annotate_pair" if name == "real table" else "v"
+                types = [("bytea" if i == 9 and variant.hash_bytes else t) for i, t in enumerate(TYPES)]
+                data = _rows(tuples, variant)
+                perf = None
+                if args.perf and name == "real table" and round_number == 0:
+                    perf = subprocess.Popen(["perf", "record", "-g", "-o", args.perf, "-p", str(backend)])
+                    time.sleep(1)  # perf attaches
+                cpu_before = _backend_cpu(backend)
                 started = time.perf_counter()
                 sql = f"COPY {table} ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
                 with raw.transaction(), raw.cursor() as cur, cur.copy(sql) as copy:
-                    copy.set_types(TYPES)
-                    for row in tuples:
+                    copy.set_types(types)
+                    for row in data:
                         copy.write_row(row)
                 timings[name].append(time.perf_counter() - started)
+                cpu_after = _backend_cpu(backend)
+                if cpu_before is not None and cpu_after is not None:
+                    cpu[name].append(cpu_after - cpu_before)
+                if perf is not None:
+                    perf.send_signal(signal.SIGINT)
+                    perf.wait()
+                del data
                 stored = raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 raw.commit()
                 if stored != rows:
@@ -132,12 +216,13 @@ def main() -> None:
         database_drop(args.database)
 
     base = statistics.median(timings["columns"])
-    print(f"\n{rows:,} pairs, binary COPY, medians of {args.repeat} rounds\n")
-    print("| table | COPY | over the columns alone |")
-    print("|---|---|---|")
+    print(f"\n{rows:,} pairs, binary COPY (commit included), medians of {args.repeat} rounds\n")
+    print("| table | COPY | over the columns alone | PostgreSQL CPU |")
+    print("|---|---|---|---|")
     for name, values in timings.items():
         median = statistics.median(values)
-        print(f"| {name} | {median:.2f} s | +{median - base:.2f} s |")
+        backend_cpu = f"{statistics.median(cpu[name]):.2f} s" if cpu[name] else "n/a"
+        print(f"| {name} | {median:.2f} s | {median - base:+.2f} s | {backend_cpu} |")
 
 
 if __name__ == "__main__":
