@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from annotate.models import (
     AnnotationSession,
@@ -19,6 +19,7 @@ from annotate.models import (
     Membership,
     Pair,
     Project,
+    Role,
     Safety,
     Side,
     Strength,
@@ -156,14 +157,17 @@ def judgment_submit(
     now = _now(now)
     with transaction.atomic():
         # Ownership and the sitting's lock in one statement; then the assignment's: the global order.
+        # Only while they annotate the project: a lead who removes an annotator, or gives them
+        # another role, ends their right to answer the leases they still hold.
+        annotating = Membership.objects.filter(project=OuterRef("project"), user=annotator, role=Role.ANNOTATOR)
         sitting = (
             AnnotationSession.objects.select_for_update(of=("self",))
             .select_related("project")
-            .filter(assignments__id=assignment_id, assignments__annotator=annotator)
+            .filter(Exists(annotating), assignments__id=assignment_id, assignments__annotator=annotator)
             .first()
         )
         if sitting is None:
-            raise Assignment.DoesNotExist(f"No assignment {assignment_id} of this annotator.")
+            raise Assignment.DoesNotExist(f"No assignment {assignment_id} of an annotator of its project.")
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("pair")
@@ -235,7 +239,20 @@ def _judgment_record(
         fast=side != Side.SKIP and dwell < floor,
     )
     Assignment.objects.filter(pk=assignment.pk).update(state=AssignmentState.ANSWERED)
-    if not assignment.is_gold and assignment.probe_of_id is None:
+    in_queue = not assignment.is_gold and assignment.probe_of_id is None
+    sitting.items_done = index
+    sitting.last_activity_at = now
+    sitting.fast_streak = sitting.fast_streak + 1 if judgment.fast else 0
+    sitting.save(update_fields=["items_done", "last_activity_at", "fast_streak"])
+    if sitting.items_done >= sitting.item_limit:
+        # Before this pair's counters: the close locks it with the pairs it releases, in id order.
+        _sitting_close(
+            sitting=sitting,
+            reason=EndReason.ITEMS,
+            ended_at=now,
+            lock_pair_ids=[assignment.pair_id] if in_queue else [],
+        )
+    if in_queue:
         counted = 0 if side == Side.SKIP else 1
         Pair.objects.filter(pk=assignment.pair_id).update(
             lease_count=F("lease_count") - 1,
@@ -246,10 +263,4 @@ def _judgment_record(
         )
     elif judgment.gold_correct is not None:
         _gold_pause_check(project=project, annotator_id=assignment.annotator_id, now=now)
-    sitting.items_done = index
-    sitting.last_activity_at = now
-    sitting.fast_streak = sitting.fast_streak + 1 if judgment.fast else 0
-    sitting.save(update_fields=["items_done", "last_activity_at", "fast_streak"])
-    if sitting.items_done >= sitting.item_limit:
-        _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now)
     return judgment

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from annotate.models import (
     AssignmentState,
     EndReason,
     Membership,
+    Pair,
     Project,
 )
 from annotate.services.annotating.common import (
@@ -27,8 +29,11 @@ from annotate.services.annotating.common import (
 )
 
 
-def _sitting_close(*, sitting: AnnotationSession, reason: str, ended_at: dt.datetime) -> None:
-    """End an open sitting, start its break and release its unanswered leases.
+def _sitting_close(
+    *, sitting: AnnotationSession, reason: str, ended_at: dt.datetime, lock_pair_ids: Sequence[int] = ()
+) -> None:
+    """End an open sitting, start its break and release its unanswered leases. `lock_pair_ids`: pairs
+    the caller will update next, locked here in id order together with the released leases' pairs.
 
     Precondition: inside a transaction holding the sitting's row lock."""
     project = sitting.project
@@ -36,14 +41,22 @@ def _sitting_close(*, sitting: AnnotationSession, reason: str, ended_at: dt.date
     sitting.end_reason = reason
     sitting.break_until = ended_at + dt.timedelta(minutes=project.break_minutes)
     sitting.save(update_fields=["ended_at", "end_reason", "break_until"])
+    # SKIP LOCKED: a lease the expiry sweep holds is being given back by the sweep; waiting for it
+    # would give it back twice (and could deadlock with the sweep's pair updates).
     live = list(
-        Assignment.objects.filter(sitting=sitting, state=AssignmentState.LEASED).values_list(
-            "id", "pair_id", *EXTRA_KIND
-        )
+        Assignment.objects.select_for_update(skip_locked=True)
+        .filter(sitting=sitting, state=AssignmentState.LEASED)
+        .order_by("pk")
+        .values_list("id", "pair_id", *EXTRA_KIND)
     )
+    release = _queue_pair_ids(live)
+    # Pairs are locked in id order, as every other transaction that updates several pairs does.
+    to_lock = sorted(set(release) | set(lock_pair_ids))
+    if len(to_lock) > 1:
+        list(Pair.objects.select_for_update().filter(pk__in=to_lock).order_by("pk").values_list("pk", flat=True))
     if live:
         Assignment.objects.filter(pk__in=[row[0] for row in live]).update(state=AssignmentState.RELEASED)
-        _pairs_release_leases(pair_ids=_queue_pair_ids(live), k=project.judgments_per_pair)
+        _pairs_release_leases(pair_ids=release, k=project.judgments_per_pair)
 
 
 def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> None:
@@ -90,7 +103,7 @@ def sitting_start(
                 return latest, False
             on_break = latest.break_until is not None and latest.break_until > now
         if latest is None or not on_break:
-            return _sitting_open(project=project, annotator=annotator, latest=latest, now=now), True
+            return _sitting_open(project=project, annotator=annotator, latest=latest, now=now)
     raise AnnotationError(
         "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=latest
     )
@@ -98,22 +111,37 @@ def sitting_start(
 
 def _sitting_open(
     *, project: Project, annotator: AbstractBaseUser, latest: AnnotationSession | None, now: dt.datetime
-) -> AnnotationSession:
-    """Precondition: inside a transaction holding the lock on the annotator's latest sitting."""
+) -> tuple[AnnotationSession, bool]:
+    """(the new sitting, True), or (the open one, False) if a concurrent start of this annotator's
+    opened it first. Precondition: inside a transaction holding the lock on the annotator's latest
+    sitting, if any."""
     rest = dt.timedelta(minutes=max(REST_MINUTES, project.break_minutes))
     rested = latest is None or latest.ended_at is None or now - latest.ended_at >= rest
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     ordinal = AnnotationSession.objects.filter(annotator=annotator, started_at__gte=day_start).count() + 1
-    return AnnotationSession.objects.create(
-        project=project,
-        annotator=annotator,
-        started_at=now,
-        deadline=now + dt.timedelta(minutes=project.sitting_minutes),
-        item_limit=project.sitting_items,
-        last_activity_at=now,
-        ordinal_today=ordinal,
-        stretch_started_at=now if rested else latest.stretch_started_at,
-    )
+    try:
+        with transaction.atomic():
+            return AnnotationSession.objects.create(
+                project=project,
+                annotator=annotator,
+                started_at=now,
+                deadline=now + dt.timedelta(minutes=project.sitting_minutes),
+                item_limit=project.sitting_items,
+                last_activity_at=now,
+                ordinal_today=ordinal,
+                stretch_started_at=now if rested else latest.stretch_started_at,
+            ), True
+    except IntegrityError:
+        # Another start of this annotator's (a double click, a second tab) opened one meanwhile:
+        # the one-open-sitting constraint refused ours, and theirs is the sitting.
+        opened = (
+            AnnotationSession.objects.select_related("project")
+            .filter(project=project, annotator=annotator, ended_at__isnull=True)
+            .first()
+        )
+        if opened is None:
+            raise
+        return opened, False
 
 
 def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:
