@@ -10,6 +10,7 @@ from annotate.models import (
     Pair,
     Project,
 )
+from annotate.services.annotating import pair_statuses_refresh
 
 
 class MembershipInline(admin.TabularInline):
@@ -33,6 +34,12 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "judgments_per_pair" in form.changed_data:
+            # The queue's status of every pair follows from k: recompute it in the same transaction.
+            pair_statuses_refresh(project=obj)
 
 
 @admin.register(Membership)

@@ -7,7 +7,7 @@ here runs inside `transaction.atomic()`; a caller sees its result only after the
 `common` holds what they share. This module is the public face of the three.
 """
 
-from annotate.services.annotating.assignment import assignment_next, leases_expire
+from annotate.services.annotating.assignment import assignment_next, leases_expire, pair_statuses_refresh
 from annotate.services.annotating.common import (
     EXPIRE_BATCH,
     MAX_LIVE_LEASES,
@@ -31,6 +31,7 @@ __all__ = [
     "assignment_next",
     "judgment_submit",
     "leases_expire",
+    "pair_statuses_refresh",
     "reading_floor_ms",
     "sitting_end",
     "sitting_refresh",

@@ -28,6 +28,7 @@ from annotate.services.annotating.common import (
     _now,
     _pairs_release_leases,
     _queue_pair_ids,
+    _status_after,
 )
 from annotate.services.annotating.sittings import _sitting_enforce_limits, _sitting_lock_latest
 
@@ -50,6 +51,14 @@ def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
         Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(state=AssignmentState.EXPIRED)
         _pairs_release_leases(pair_ids=_queue_pair_ids(expired), k=project.judgments_per_pair)
     return len(expired)
+
+
+def pair_statuses_refresh(*, project: Project) -> int:
+    """Recompute the queue status of the project's pairs from their counters and the project's k,
+    after a lead changed k: lowered, pairs that now have k judgments leave the queue; raised, full
+    pairs come back. Returns how many pairs changed. Precondition: `project` holds the new k."""
+    status = _status_after(judgments=F("judgment_count"), leases=F("lease_count"), k=project.judgments_per_pair)
+    return Pair.objects.filter(project=project).exclude(status=status).update(status=status)
 
 
 def _choose_left(*, a_left: int, b_left: int) -> str:
