@@ -255,7 +255,8 @@ async def _annotator_client(conn: Connection, stats: PhaseStats, deadline: float
         stats.record("next", next_seconds)
         answer = {
             "side": rng.choices(SIDES, SIDE_WEIGHTS)[0],
-            "dwell_ms": rng.randint(1500, 30000),
+            # Answered as soon as it arrives; the server refuses a dwell longer than the pair has been out.
+            "dwell_ms": 0,
             "viewport_width": 1280,
             "viewport_height": 800,
         }
@@ -728,7 +729,7 @@ def _analyse(*, project_id: int, repeats: int = 40) -> dict:
 
     for pair_id in pair_ids:
         timed("noop_get", "GET", "/bench/noop/")
-        timed("noop_post", "POST", "/bench/noop/", {"side": "left", "dwell_ms": 5000})
+        timed("noop_post", "POST", "/bench/noop/", {"side": "left", "dwell_ms": 0})
         timed("get", "GET", f"/bench/pair/{pair_id}/")
     for _ in range(repeats):
         with CaptureQueriesContext(connection) as captured:
@@ -739,7 +740,7 @@ def _analyse(*, project_id: int, repeats: int = 40) -> dict:
         assignment = response.json().get("assignment")
         if response.status_code != 200 or assignment is None:
             break
-        timed("submit", "POST", f"/api/assignments/{assignment['id']}/judgment/", {"side": "left", "dwell_ms": 5000})
+        timed("submit", "POST", f"/api/assignments/{assignment['id']}/judgment/", {"side": "left", "dwell_ms": 0})
     for kind in samples:
         samples[kind] = samples[kind][1:]  # the first of each kind pays for cold caches
     explain = []

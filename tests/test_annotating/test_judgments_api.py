@@ -91,3 +91,19 @@ def test_judgments_cannot_be_edited_or_deleted(api, annotator, pairs, clock):
         judgment.save()
     with pytest.raises(ImmutableError):
         judgment.delete()
+
+
+def test_a_dwell_longer_than_the_pair_has_been_out_is_refused(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    clock.advance(seconds=2)
+    refused = submit(client, assignment_id, "left", dwell_ms=3_600_000)
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"
+    assert "2000 ms on the server's clock" in refused.json()["detail"]
+    assert not Judgment.objects.exists()
+    # Within a second's allowance (timer granularity), the client's figure is kept as sent.
+    accepted = submit(client, assignment_id, "left", dwell_ms=2_900)
+    assert accepted.status_code == 201
+    assert Judgment.objects.get().dwell_ms == 2_900

@@ -27,7 +27,8 @@ def run(project, annotator, n, *, choose=lambda a: "left", extras=lambda a: {}, 
     served = []
     for _ in range(n):
         now += dt.timedelta(seconds=30)
-        assignment, _ = assignment_next(project=project, annotator=annotator, now=now)
+        # Served 25 s before the answer, the dwell below: a page cannot show a pair longer than that.
+        assignment, _ = assignment_next(project=project, annotator=annotator, now=now - dt.timedelta(seconds=25))
         if assignment is None:
             break
         served.append(assignment)
@@ -121,12 +122,15 @@ def test_a_fast_answer_is_flagged_against_the_reading_floor(project, annotator, 
     pair = pairs[0]
     words = len(pair.context.split()) + len(pair.response_a.split()) + len(pair.response_b.split())
     assert reading_floor_ms(pair=pair, factor=1.0) == int(words / 238 * 60_000)
-    sitting_start(project=project, annotator=annotator)
-    first, _ = assignment_next(project=project, annotator=annotator)
+    now = timezone.now()
+    sitting_start(project=project, annotator=annotator, now=now)
+    first, _ = assignment_next(project=project, annotator=annotator, now=now)
     floor = reading_floor_ms(pair=first.pair, factor=1.0)
-    judgment_submit(assignment_id=first.id, annotator=annotator, side="left", dwell_ms=floor - 1)
-    second, _ = assignment_next(project=project, annotator=annotator)
-    judgment_submit(assignment_id=second.id, annotator=annotator, side="left", dwell_ms=floor * 3)
+    now += dt.timedelta(milliseconds=floor)
+    judgment_submit(assignment_id=first.id, annotator=annotator, side="left", dwell_ms=floor - 1, now=now)
+    second, _ = assignment_next(project=project, annotator=annotator, now=now)
+    now += dt.timedelta(milliseconds=floor * 3)
+    judgment_submit(assignment_id=second.id, annotator=annotator, side="left", dwell_ms=floor * 3, now=now)
     flags = dict(Judgment.objects.values_list("assignment_id", "fast"))
     assert flags == {first.id: True, second.id: False}
 

@@ -60,7 +60,9 @@ def judge(
         project.save(update_fields=["gold_rate", "probe_rate"])
         for _ in range(count):
             now += step
-            assignment, _ = assignment_next(project=project, annotator=annotator, now=now)
+            # Served `dwell` before the answer: a page cannot show a pair longer than it has been out.
+            served = now - dt.timedelta(milliseconds=dwell(i))
+            assignment, _ = assignment_next(project=project, annotator=annotator, now=served)
             judgment_submit(
                 assignment_id=assignment.id, annotator=annotator, side=choose(assignment), dwell_ms=dwell(i), now=now
             )

@@ -244,7 +244,7 @@ def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_pr
         assignment_id=assignment.id,
         annotator=annotator,
         side=side,
-        dwell_ms=20_000,
+        dwell_ms=10_000,
         now=later + dt.timedelta(seconds=40),
     )
     assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None

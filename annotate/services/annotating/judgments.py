@@ -48,6 +48,16 @@ class Answer:
     viewport_height: int | None = None
 
 
+# Allowance for a client's visible-time measure over the server's served → answered interval: timer
+# granularity and clock rates, never a whole reading.
+DWELL_SLACK_MS = 1000
+
+
+def _out_ms(*, assignment: Assignment, now: dt.datetime) -> int:
+    """Milliseconds since the server served the assignment."""
+    return int((now - assignment.served_at).total_seconds() * 1000)
+
+
 def _invalid(message: str) -> AnnotationError:
     return AnnotationError(message, code="invalid")
 
@@ -190,6 +200,13 @@ def judgment_submit(
             refusal = AnnotationError(
                 "This pair's lease has expired; the answer was not recorded.", code="lease_expired", sitting=sitting
             )
+        elif answer.dwell_ms is not None and answer.dwell_ms > _out_ms(assignment=assignment, now=now) + DWELL_SLACK_MS:
+            # The page shows a pair only after the server served it, so an honest dwell never exceeds
+            # the time since; a longer one would hide a fast answer from the reading floor.
+            refusal = _invalid(
+                f"dwell_ms {answer.dwell_ms} is longer than this pair has been out "
+                f"({_out_ms(assignment=assignment, now=now)} ms on the server's clock)."
+            )
         else:
             judgment = _judgment_record(assignment=assignment, sitting=sitting, answer=answer, now=now)
             return SubmitResult(judgment=judgment, sitting=sitting, created=True)
@@ -208,7 +225,7 @@ def _judgment_record(
     chosen = {Side.LEFT: assignment.left_response, Side.RIGHT: assignment.right_response}.get(side, "")
     index = sitting.items_done + 1
     floor = reading_floor_ms(pair=pair, factor=project.reading_factor)
-    dwell = answer.dwell_ms if answer.dwell_ms is not None else int((now - assignment.served_at).total_seconds() * 1000)
+    dwell = answer.dwell_ms if answer.dwell_ms is not None else _out_ms(assignment=assignment, now=now)
     judgment = Judgment.objects.create(
         assignment=assignment,
         project=project,
