@@ -13,6 +13,7 @@ import hashlib
 import logging
 import shutil
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -210,8 +211,10 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
     out: list[tuple[tuple, str, dict]] = []
     counts: dict[str, Any] = {"judgments_in": len(judgments)}
     if options.per_judgment:
-        per = aggregation.judgments_per_record(rows=judgments, fields=PER_JUDGMENT_COLUMNS)
-        counts |= per.counts
+        kept = _per_judgment_pairs_filtered(judgments=judgments, options=options, effects=effects)
+        per = aggregation.judgments_per_record(rows=kept, fields=PER_JUDGMENT_COLUMNS)
+        # judgments_in stays the count before the pair filters, as in the aggregated mode.
+        counts |= per.counts | {"judgments_in": len(judgments)}
         for pair_id, winner, metadata in per.records:
             out.append(((*_order_key(pairs[pair_id]), metadata["judgment_id"]), pair_id, winner, metadata))
     else:
@@ -258,6 +261,39 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
         keys.append(f"{pair['content_hash']}:{metadata.get('judgment_id', '')}")
     counts["records"] = len(built)
     return built, keys, counts
+
+
+def _per_judgment_pairs_filtered(
+    *, judgments: list[dict], options: ExportOptions, effects: dict[str, int]
+) -> list[dict]:
+    """Per-judgment mode's `min_judgments` and `min_agreement`: each pair is judged by all its decisive
+    votes, as the aggregated mode judges it, and its judgments are kept or dropped together (a filter
+    that looked at single judgments could not see agreement at all). The effects count pairs, as in
+    the aggregated mode. A pair's agreement is the share of its decisive votes for the response chosen
+    more often, so an even split (no winner, never in an aggregated export) has 0.5. Pairs without a
+    decisive vote give no record whatever the filters, and stay counted as ties and skips."""
+    if options.min_judgments is None and options.min_agreement is None:
+        return judgments
+    tallies: dict[int, Counter[str]] = {}
+    for row in judgments:
+        if row["chosen_response"] in aggregation.DECISIVE:
+            tallies.setdefault(row["pair_id"], Counter())[row["chosen_response"]] += 1
+    pair_ids = _keep(
+        list(tallies),
+        lambda pair_id: tallies[pair_id].total() >= options.min_judgments,
+        "min_judgments",
+        effects,
+        options.min_judgments is not None,
+    )
+    pair_ids = _keep(
+        pair_ids,
+        lambda pair_id: max(tallies[pair_id].values()) / tallies[pair_id].total() >= options.min_agreement,
+        "min_agreement",
+        effects,
+        options.min_agreement is not None,
+    )
+    dropped = set(tallies) - set(pair_ids)
+    return [row for row in judgments if row["pair_id"] not in dropped]
 
 
 def strength_margin(*, votes: Sequence[dict], winner: str) -> float | None:

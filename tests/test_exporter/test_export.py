@@ -305,3 +305,31 @@ def test_per_judgment_records_carry_the_richer_answers(project, voters, tmp_path
         True,
     )
     assert by_pair[pairs[1].id]["criteria"] == {} and by_pair[pairs[1].id]["fast"] is False
+
+
+def test_per_judgment_exports_apply_min_judgments_to_whole_pairs(project, voters, tmp_path):
+    make_pairs(project, 5)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    aggregated, manifest = export_lines(project, tmp_path, "agg", min_judgments=3)
+    assert aggregated == [] and manifest["filter_effects"] == DEFAULTS | {"min_judgments": 5}
+    per_judgment, manifest = export_lines(project, tmp_path, "per", per_judgment=True, min_judgments=3)
+    assert per_judgment == [] and manifest["filter_effects"] == DEFAULTS | {"min_judgments": 5}
+    assert manifest["counts"]["judgments_in"] == 5 and manifest["counts"]["records"] == 0
+
+
+def test_per_judgment_exports_keep_or_drop_a_pairs_judgments_together_by_agreement(project, voters, tmp_path):
+    unanimous, two_to_one, split = make_pairs(project, 3)
+    votes = {unanimous.id: ["a", "a", "a"], two_to_one.id: ["a", "a", "b"], split.id: ["a", "b", "tie"]}
+    for i, person in enumerate(voters):
+        judgments_bulk(project, person, choose=lambda pair_id, _p, i=i: votes[pair_id][i])
+    high, manifest = export_lines(project, tmp_path, "high", per_judgment=True, min_agreement=0.9)
+    assert [line["pair_id"] for line in high] == [unanimous.id] * 3
+    assert manifest["filter_effects"] == DEFAULTS | {"min_agreement": 2}
+    # The dropped pairs' judgments are gone with them, the minority vote of two_to_one included.
+    assert manifest["counts"]["ties_excluded"] == 0 and manifest["counts"]["judgments_in"] == 9
+    # An even split has agreement 0.5 here (it has no winner to aggregate to, but its records exist).
+    half, manifest = export_lines(project, tmp_path, "half", per_judgment=True, min_agreement=0.5)
+    assert len(half) == 3 + 3 + 2 and manifest["filter_effects"] == DEFAULTS | {"min_agreement": 0}
+    both, manifest = export_lines(project, tmp_path, "both", per_judgment=True, min_judgments=3, min_agreement=0.6)
+    assert {line["pair_id"] for line in both} == {unanimous.id, two_to_one.id} and len(both) == 6
+    assert manifest["filter_effects"] == DEFAULTS | {"min_judgments": 1, "min_agreement": 0}
