@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import logging
 import shutil
 import zipfile
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 FORMATS = (*records.FORMATS, "tokenized")
 WRITERS = ("jsonl", "jsonl.gz", "parquet", "hf")
 AGGREGATES = ("majority", "dawid-skene")
+# `criteria` is written as a JSON string (see `_records`).
 PER_JUDGMENT_COLUMNS = (*aggregation.PER_JUDGMENT_FIELDS, "criteria", "safety", "rationale", "fast")
 # What is read of each judgment: its per-judgment columns (judgment_id is the row's id), and what
 # aggregation and the gold/probe filters need.
@@ -216,6 +218,11 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
         # judgments_in stays the count before the pair filters, as in the aggregated mode.
         counts |= per.counts | {"judgments_in": len(judgments)}
         for pair_id, winner, metadata in per.records:
+            # A JSON string, in every writer: a project's criteria are its own (and may change), so no
+            # one column type fits them, and without criteria the dict is always {}, which Arrow infers
+            # as a struct with no fields and Parquet cannot write. Sorted keys: the same text on any
+            # database, whatever order it keeps a JSON object's keys in.
+            metadata["criteria"] = json.dumps(metadata["criteria"] or {}, ensure_ascii=False, sort_keys=True)
             out.append(((*_order_key(pairs[pair_id]), metadata["judgment_id"]), pair_id, winner, metadata))
     else:
         aggregated = aggregation.pairs_aggregate(votes_by_pair=aggregation.votes_group(rows=judgments))

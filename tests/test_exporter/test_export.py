@@ -297,14 +297,14 @@ def test_per_judgment_records_carry_the_richer_answers(project, voters, tmp_path
     lines, _ = export_lines(project, tmp_path, "rich", per_judgment=True)
     by_pair = {line["pair_id"]: line for line in lines}
     rich = by_pair[pairs[0].id]
-    assert (rich["strength"], rich["criteria"], rich["safety"], rich["rationale"], rich["fast"]) == (
+    assert (rich["strength"], json.loads(rich["criteria"]), rich["safety"], rich["rationale"], rich["fast"]) == (
         2,
         {"helpfulness": "left"},
         "both_safe",
         "Clearer.",
         True,
     )
-    assert by_pair[pairs[1].id]["criteria"] == {} and by_pair[pairs[1].id]["fast"] is False
+    assert by_pair[pairs[1].id]["criteria"] == "{}" and by_pair[pairs[1].id]["fast"] is False
 
 
 def test_per_judgment_exports_apply_min_judgments_to_whole_pairs(project, voters, tmp_path):
@@ -333,3 +333,29 @@ def test_per_judgment_exports_keep_or_drop_a_pairs_judgments_together_by_agreeme
     both, manifest = export_lines(project, tmp_path, "both", per_judgment=True, min_judgments=3, min_agreement=0.6)
     assert {line["pair_id"] for line in both} == {unanimous.id, two_to_one.id} and len(both) == 6
     assert manifest["filter_effects"] == DEFAULTS | {"min_judgments": 1, "min_agreement": 0}
+
+
+def test_per_judgment_metadata_is_the_same_in_every_writer_with_or_without_criteria(project, voters, tmp_path):
+    pairs = make_pairs(project, 4)
+    for person in voters[:2]:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    options = {"format": "preference", "per_judgment": True, "with_metadata": True}
+    for name in ("none", "some"):
+        if name == "some":
+            Judgment.objects.filter(pair=pairs[0]).update(criteria={"helpfulness": "left", "harmlessness": "tie"})
+        out = tmp_path / name
+        export_write(project=project, options=ExportOptions(**options), out_dir=out / "j")
+        export_write(project=project, options=ExportOptions(writer="parquet", **options), out_dir=out / "q")
+        export_write(project=project, options=ExportOptions(writer="hf", test_size=0.5, **options), out_dir=out / "h")
+        lines = [json.loads(line) for line in (out / "j" / "data.jsonl").read_text().splitlines()]
+        parquet = datasets.load_dataset("parquet", data_files=str(out / "q" / "data.parquet"), split="train")
+        assert parquet.to_list() == lines
+        saved = datasets.load_from_disk(str(out / "h" / "dataset"))
+        key = lambda r: r["judgment_id"]  # noqa: E731
+        assert sorted(saved["train"].to_list() + saved["test"].to_list(), key=key) == sorted(lines, key=key)
+        criteria = {line["pair_id"]: line["criteria"] for line in lines}
+        if name == "none":
+            assert set(criteria.values()) == {"{}"}
+        else:
+            assert criteria[pairs[0].id] == '{"harmlessness": "tie", "helpfulness": "left"}'
+            assert criteria[pairs[1].id] == "{}"
