@@ -265,7 +265,10 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
         built.append(
             records.record_build(fmt=fmt, context=pair["context"], chosen=chosen, rejected=rejected, metadata=extra)
         )
-        keys.append(f"{pair['content_hash']}:{metadata.get('judgment_id', '')}")
+        # The split key is the pair, in per-judgment mode too: a pair's judgments often make identical
+        # records (and always the same prompt), so splitting them apart would put one pair in train and
+        # test. The trailing ":" is the key the aggregated mode has always used: its splits stay as they were.
+        keys.append(f"{pair['content_hash']}:")
     counts["records"] = len(built)
     return built, keys, counts
 

@@ -359,3 +359,28 @@ def test_per_judgment_metadata_is_the_same_in_every_writer_with_or_without_crite
         else:
             assert criteria[pairs[0].id] == '{"harmlessness": "tie", "helpfulness": "left"}'
             assert criteria[pairs[1].id] == "{}"
+
+
+def test_the_hf_split_keeps_all_of_a_pairs_judgments_in_one_split(project, voters, tmp_path):
+    make_pairs(project, 20)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    split = {"format": "preference", "writer": "hf", "test_size": 0.3}
+
+    def saved(name, **options):
+        export_write(project=project, options=ExportOptions(**split, **options), out_dir=tmp_path / name)
+        return datasets.load_from_disk(str(tmp_path / name / "dataset"))
+
+    # Without metadata a pair's three agreeing judgments are three identical records.
+    plain = saved("plain", per_judgment=True)
+    assert 0 < len(plain["test"]) < 60
+    assert not {json.dumps(r) for r in plain["train"]} & {json.dumps(r) for r in plain["test"]}
+
+    def test_pairs(dataset):
+        return {r["pair_id"] for r in dataset["test"]}, {r["pair_id"] for r in dataset["train"]}
+
+    per_test, per_train = test_pairs(saved("per", per_judgment=True, with_metadata=True, seed=5))
+    assert per_test and not per_test & per_train
+    # The same pairs as the aggregated export's test split with the same seed; another seed, others.
+    assert test_pairs(saved("agg", with_metadata=True, seed=5))[0] == per_test
+    assert test_pairs(saved("seed", per_judgment=True, with_metadata=True, seed=6))[0] != per_test
