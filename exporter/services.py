@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import shutil
 import zipfile
 from collections import Counter
@@ -102,10 +103,18 @@ class ExportOptions:
             raise ExportError(f"writer must be one of {', '.join(WRITERS)}, not {self.writer!r}.")
         if self.format == records.FORMAT_HH_RLHF and self.writer in {"parquet", "hf"} and self.with_metadata:
             raise ExportError("hh-rlhf records carry no metadata columns; use preference or conversational.")
+        # NaN passes no comparison, so a range check alone lets it through (max_sitting_minutes had
+        # none at all), and the job's options are stored as JSON, which has no NaN or infinity.
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ExportError(f"{item.name} must be a finite number.")
         for name in ("min_agreement", "max_similarity", "max_response_similarity"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise ExportError(f"{name} must be between 0 and 1.")
+        if self.max_sitting_minutes is not None and self.max_sitting_minutes < 0:
+            raise ExportError("max_sitting_minutes must be at least 0.")
         if not 0 <= self.test_size <= 1:
             raise ExportError("test_size must be between 0 and 1.")
         if self.max_length < 1:

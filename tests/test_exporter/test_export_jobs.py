@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import time
 import zipfile
 
@@ -12,7 +13,7 @@ from rest_framework.test import APIClient
 
 from annotate.models import Membership, Role
 from exporter.models import ExportJob
-from exporter.services import ExportOptions, export_job_run
+from exporter.services import ExportError, ExportOptions, export_job_run
 from tests.conftest import make_pairs, make_user
 from tests.factories import judgments_as_the_source_chose
 
@@ -137,3 +138,37 @@ def test_the_export_page_starts_a_job_for_leads_and_engineers_only(client, proje
     refused = client.post("/projects/helpful/exports/", {"format": "csv"}, follow=True)
     assert ExportJob.objects.count() == 1
     assert any(str(m).startswith("Export not started:") for m in refused.context["messages"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("nan", "a finite number"), ("inf", "a finite number"), ("-inf", "a finite number"), ("-1", "at least 0")],
+)
+def test_the_export_page_refuses_a_sitting_limit_that_is_not_a_finite_duration(client, project, lead, value, error):
+    client.force_login(lead)
+    response = client.post("/projects/helpful/exports/", {"max_sitting_minutes": value}, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        f"Export not started: max_sitting_minutes must be {error}."
+    ]
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["max_sitting_minutes", "min_agreement", "max_similarity", "test_size"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_the_api_refuses_float_options_that_are_not_finite(project, lead, name, value):
+    response = client_for(lead).post("/api/projects/helpful/exports/", {name: value}, format="json")
+    assert response.status_code == 400 and name in response.json()
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["min_agreement", "max_similarity", "max_response_similarity", "max_sitting_minutes", "test_size"]
+)
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_export_options_refuse_every_float_that_is_not_finite(name, value):
+    # The CLI and the export page reach check() with no serializer in front of it.
+    with pytest.raises(ExportError, match=f"{name} must be a finite number"):
+        ExportOptions(**{name: value}).check()
