@@ -306,7 +306,10 @@ class Judgment(models.Model):
     index_in_sitting = models.PositiveIntegerField(help_text="1 for the first answer of the sitting.")
     elapsed_in_sitting_ms = models.PositiveBigIntegerField()
     since_break_ms = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="Since the end of the last break; null before the first break."
+        null=True,
+        blank=True,
+        help_text="Since the annotator's working stretch began: their first sitting, or the first after a "
+        "rest (see AnnotationSession.stretch_started_at). Null only where that is unknown (imported data).",
     )
     sitting_ordinal_today = models.PositiveIntegerField()
     viewport_width = models.PositiveIntegerField(null=True, blank=True)

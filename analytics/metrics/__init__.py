@@ -13,7 +13,8 @@ The judgment table (one row per judgment; skips included)
     dwell_ms               float         visible time measured by the client; NaN if unknown
     index_in_sitting       int           1 for the first answer of the sitting
     elapsed_in_sitting_ms  int           from the start of the sitting to the answer
-    since_break_ms         float         since the end of the last break; NaN before the first break
+    since_break_ms         float         since the working stretch began (the first sitting, or the
+                                         first after a rest); NaN where unknown
   optional:
     source_preference      str           "a", "b" or "": the pair's source label, never shown
     gold_correct           float         1/0 on gold pairs, NaN elsewhere

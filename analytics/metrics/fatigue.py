@@ -2,8 +2,9 @@
 
 Per judgment:
 - position in the sitting: `index_in_sitting` (1-based); minutes in the sitting
-  (`elapsed_in_sitting_ms` floored to whole seconds, / 60 000); minutes since the last break
-  (`since_break_ms`, likewise; missing before the first break, those judgments counted apart);
+  (`elapsed_in_sitting_ms` floored to whole seconds, / 60 000); minutes since the working stretch
+  began, i.e. the first sitting or the last rest (`since_break_ms`, likewise; where it is missing, as
+  in data from elsewhere, those judgments are counted apart as `before_first_break`);
 - dwell: `dwell_ms` (missing values left out);
 - left: 1 if the left side was picked, 0 if the right (decisive judgments only);
 - loo_majority: agreement with the other annotators' majority (`agreement.loo_majority_agreement`);
