@@ -96,7 +96,9 @@ class ImportValidationError(Exception):
 
 
 class SourceRow(NamedTuple):
-    """A raw row as read: `values` is the decoded mapping, or None when `error` says why not."""
+    """A raw row as read: `values` is the decoded mapping, or None when `error` says why not. A CSV
+    record short of cells has both: the fields it lacks are reported as missing, and `error` stands
+    for the row when every field the format needs is there (they may have moved a column)."""
 
     row: int
     index: int
@@ -163,7 +165,7 @@ def _text_check(values: dict[str, Any], field: str, *, row: int, max_chars: int)
 
 def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair | list[RowError]:
     """Validate one row of shape `fmt` (one of ROW_FORMATS) and turn it into a pair."""
-    if source_row.error is not None:
+    if source_row.error is not None and source_row.values is None:
         return [source_row.error]
     values = source_row.values
     row = source_row.row
@@ -177,6 +179,8 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
             errors = [e for f in fields if (e := _text_check(values, f, row=row, max_chars=max_chars)) is not None]
             if errors:
                 return errors
+    if source_row.error is not None:
+        return [source_row.error]
     if fmt == HH_RLHF:
         chosen, rejected = values["chosen"], values["rejected"]
         if chosen == rejected:
@@ -279,7 +283,9 @@ def jsonl_rows(path: Path) -> Iterator[SourceRow]:
 
 
 def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
-    """Rows of a CSV file (plain or gzip) with a header line. Missing cells are reported missing."""
+    """Rows of a CSV file (plain or gzip) with a header line. A record whose cells do not match the
+    header's in number is an error of field "csv": its cells cannot be trusted to be in their columns.
+    Only the fields a short record lacks are reported when the format needs any of them."""
     # A field over the csv module's limit would stop the reader; raise it past the text limit so
     # that oversized text gets the ordinary "too long" error.
     if csv.field_size_limit() < max_chars * 4:
@@ -307,7 +313,13 @@ def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
             line_end = reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
-            yield SourceRow(start, index, dict(zip(header, record, strict=False)))
+            if len(record) == len(header):
+                yield SourceRow(start, index, dict(zip(header, record, strict=True)))
+            else:
+                error = RowError(start, "csv", f"expected {len(header)} cells (the header's), got {len(record)}")
+                # Too many cells: zip would drop the extra ones and keep the rest one column off.
+                values = dict(zip(header, record, strict=False)) if len(record) < len(header) else None
+                yield SourceRow(start, index, values, error)
             index += 1
 
 
@@ -321,7 +333,7 @@ def file_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
 def file_format_detect(path: Path, *, max_chars: int) -> str:
     """The row format of a file, from the keys of its first readable row."""
     for source_row in file_rows(path, max_chars=max_chars):
-        if source_row.values is not None:
+        if source_row.values is not None and source_row.error is None:
             shape = shape_detect(source_row.values.keys())
             if shape is None:
                 raise ImportSourceError(
