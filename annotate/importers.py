@@ -198,9 +198,10 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
     try:
         content_hash = content_hash_compute(context=context, response_a=response_a, response_b=response_b)
     except UnicodeEncodeError:
-        # Hashing encodes every text once; a failure means a lone surrogate, which no database stores.
+        # Hashing encodes every text once; a failure means a lone surrogate, which no database
+        # stores: from a JSON escape, or a CSV byte that is not UTF-8 (see csv_rows).
         bad = next(f for f in fields if not _encodable(values[f]))
-        return [RowError(row, bad, "not valid Unicode (lone surrogate)")]
+        return [RowError(row, bad, "not valid Unicode (a lone surrogate, or bytes that are not UTF-8)")]
     return ParsedPair(
         context=context,
         response_a=response_a,
@@ -290,14 +291,22 @@ def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
     # that oversized text gets the ordinary "too long" error.
     if csv.field_size_limit() < max_chars * 4:
         csv.field_size_limit(max_chars * 4)
-    with _open_binary(path) as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as text:
+    # The wrapper decodes ahead in chunks, so a strict decoder would blame a bad byte on whatever
+    # record is being read when its chunk is decoded (the header, for a small file). Escaped, the
+    # byte stays in its own cell as a lone surrogate, which pair_parse reports for that row and field.
+    with (
+        _open_binary(path) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
+    ):
         reader = csv.reader(text)
         try:
             header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise ImportSourceError(f"cannot read the CSV header: {exc}") from exc
         if header is None:
             return
+        if not all(_encodable(name) for name in header):
+            raise ImportSourceError(f"{path.name}: the CSV header is not valid UTF-8")
         index = 0
         line_end = reader.line_num
         while True:
@@ -306,7 +315,7 @@ def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
                 record = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
                 # The reader cannot resynchronise after a malformed record: report it and stop.
                 yield SourceRow(start, index, None, RowError(start, "csv", f"unreadable record: {exc}"))
                 return

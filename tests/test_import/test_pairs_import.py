@@ -267,6 +267,37 @@ def test_a_csv_record_short_of_a_column_no_format_needs_is_an_error_too(project,
     ]
 
 
+def test_invalid_utf8_in_a_csv_cell_is_an_error_of_its_row_and_field(project, tmp_path) -> None:
+    path = tmp_path / "pref.csv"
+    path.write_bytes(b"prompt,chosen,rejected\nq1,a,b\nq2,caf\xe9 \xff,x\nq3,e,f\n")
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path)
+    assert [(e.row, e.field) for e in raised.value.errors] == [(3, "chosen")]
+    assert "not valid Unicode" in raised.value.errors[0].message
+
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert (result.pairs_created, result.invalid_rows) == (2, 1)
+    assert pair_rows(project) == {0, 2}
+
+
+def test_invalid_utf8_far_into_a_gzipped_csv_file_is_still_blamed_on_its_row(project, tmp_path) -> None:
+    # The decoder reads ahead in chunks: a bad byte thousands of lines on must not fail the header.
+    lines = [b"prompt,response_a,response_b"] + [f"q{i},a{i},b{i}".encode() for i in range(3000)]
+    lines[2500] = b"q,\x80 stray byte,b"
+    path = tmp_path / "pairs.csv.gz"
+    path.write_bytes(gzip.compress(b"\r\n".join(lines) + b"\r\n"))
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert [(e["row"], e["field"]) for e in result.errors] == [(2501, "response_a")]
+    assert result.pairs_created == 2999
+
+
+def test_invalid_utf8_in_the_csv_header_is_a_source_error(project, tmp_path) -> None:
+    path = tmp_path / "pref.csv"
+    path.write_bytes(b"prompt,ch\xffosen,rejected\nq1,a,b\n")
+    with pytest.raises(ImportSourceError, match="CSV header is not valid UTF-8"):
+        pairs_import(project=project, source=path, fmt="preference")
+
+
 def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(json.dumps(pairs_row(0)).encode() + b'\n{"prompt": "\xff\xfe"}\n')
