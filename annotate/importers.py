@@ -16,20 +16,21 @@ record starts), the row number (``dataset[row - 1]``) for datasets. ``ParsedPair
 the 0-based index of the row among the source's data rows.
 
 Limit: every text value of a source row (a transcript, prompt or response) may hold at most
-``max_chars`` characters (``settings.PAIRWISE_MAX_TEXT_CHARS``, 100,000 by default).
+``max_chars`` characters (``settings.PAIRWISE_MAX_TEXT_CHARS``, 100,000 by default). A CSV file is
+read a bounded piece at a time, and of a cell longer than that only its length is kept (see
+`csv_records`), so an oversized cell is an ordinary row error and costs no memory.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, TextIO
 
 import orjson
 
@@ -48,6 +49,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     PREFERENCE: ("prompt", "chosen", "rejected"),
     PAIRS: ("prompt", "response_a", "response_b"),
 }
+# The columns any format reads: only these cells of a CSV record are kept (see csv_rows).
+TEXT_COLUMNS = frozenset(f for fields in FIELDS.values() for f in fields)
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -67,7 +70,8 @@ class ParsedPair(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class RowError:
     """What is wrong with one row: `row` is 1-based (see the module docstring), `field` the source
-    field at fault ("json" when the line is not a JSON object, "csv" when the record is unreadable)."""
+    field at fault ("json" when the line is not a JSON object, "csv" when a record's cells do not
+    match the header's in number)."""
 
     row: int
     field: str
@@ -104,6 +108,13 @@ class SourceRow(NamedTuple):
     index: int
     values: dict[str, Any] | None
     error: RowError | None = None
+
+
+class CellLength(NamedTuple):
+    """A CSV cell whose text was not kept, only its length: one longer than the text limit (reported
+    "too long" where a format needs it), or one in a column that no format reads."""
+
+    chars: int
 
 
 def content_hash_compute(*, context: str, response_a: str, response_b: str) -> str:
@@ -151,6 +162,8 @@ def _text_check(values: dict[str, Any], field: str, *, row: int, max_chars: int)
     value = values.get(field)
     if value is None:
         return RowError(row, field, "missing")
+    if type(value) is CellLength:
+        return RowError(row, field, f"too long: {value.chars:,} characters, the limit is {max_chars:,}")
     if not isinstance(value, str):
         return RowError(row, field, f"expected text, got {type(value).__name__}")
     if not value or value.isspace():
@@ -283,14 +296,186 @@ def jsonl_rows(path: Path) -> Iterator[SourceRow]:
             index += 1
 
 
+# A CSV header with more columns, or a longer name, is not the header of preference data.
+CSV_HEADER_COLUMNS = 1000
+CSV_HEADER_NAME_CHARS = 1000
+# CSV text is read at most this many characters at a time, however long its lines.
+CSV_PIECE_CHARS = 1 << 20
+
+
+@dataclass(slots=True)
+class CsvLimits:
+    """What `csv_records` keeps of each record: cells up to `cell_chars` characters (a longer one is
+    kept as its CellLength), the first `cells` cells (the others are only counted), and of those only
+    the ones whose index is in `columns` (None: all; the others are kept as their CellLength, or ""
+    when empty). Read afresh at the start of each record, so the caller may change it after the header.
+    """
+
+    cell_chars: int
+    cells: int
+    columns: Container[int] | None = None
+
+
+class CsvRecord(NamedTuple):
+    """One CSV record: `line` is the physical line where it starts (1-based), `cells` what the limits
+    kept of its cells, `count` how many cells it has."""
+
+    line: int
+    cells: list[str | CellLength]
+    count: int
+
+
+# The reader's states, as in CPython's _csv module (default dialect, strict off).
+_START_RECORD, _START_FIELD, _IN_FIELD, _IN_QUOTED, _QUOTE_IN_QUOTED = range(5)
+
+
+def csv_records(text: TextIO, *, limits: CsvLimits, piece_chars: int = CSV_PIECE_CHARS) -> Iterator[CsvRecord]:
+    """The records of CSV text (the csv module's default dialect), split into cells exactly as
+    csv.reader splits them (a blank line is a record of no cells); `text` is opened with newline="".
+
+    Why not csv.reader: it holds each physical line and each cell whole, and a gzip file of a few
+    hundred kB can hold a line of hundreds of millions of characters; and after its field size error
+    it cannot find where the record ends, so every later record is lost. Here text is read at most
+    `piece_chars` characters at a time and a cell costs at most `limits.cell_chars` characters of
+    memory, whatever its length: the parser always knows where the record ends, so the caller can
+    report a long cell and read on."""
+    state = _START_RECORD
+    line = 0  # physical lines read to their end
+    start = 1
+    cells: list[str | CellLength] = []
+    count = 0
+    parts: list[str] = []
+    size = 0
+    cell_chars, max_cells, columns = limits.cell_chars, limits.cells, limits.columns
+    keep = 0  # characters of the current cell that may be kept; -1: the cell is only counted
+    partial = False  # the last piece read stopped before the end of its line
+    after_cr = False  # the last piece read ended with "\r"
+
+    def keep_for(index: int) -> int:
+        if index >= max_cells:
+            return -1
+        return cell_chars if columns is None or index in columns else 0
+
+    def add(piece: str, i: int, j: int) -> None:
+        nonlocal size
+        size += j - i
+        if size <= keep:
+            parts.append(piece[i:j])
+        elif parts:
+            parts.clear()  # past the limit: only the length is wanted now
+
+    def save() -> None:
+        nonlocal count, size, keep
+        if keep >= 0:
+            cells.append("".join(parts) if size <= keep else CellLength(size))
+        count += 1
+        parts.clear()
+        size = 0
+        keep = keep_for(count)
+
+    def record_begin() -> None:
+        nonlocal cells, count, keep, cell_chars, max_cells, columns
+        cells, count = [], 0
+        cell_chars, max_cells, columns = limits.cell_chars, limits.cells, limits.columns
+        keep = keep_for(0)
+
+    record_begin()
+    read = text.readline
+    while piece := read(piece_chars):
+        if after_cr and piece == "\n":
+            # readline stopped between the two characters of a "\r\n" (the piece was full): the
+            # "\n" belongs to the line the "\r" ended, as the csv module reads it.
+            after_cr = False
+            if state == _IN_QUOTED:
+                add(piece, 0, 1)
+            continue
+        last = piece[-1]
+        if state == _IN_QUOTED and '"' not in piece:
+            # Inside quotes, a piece with no quote is text, its line break included: the usual
+            # case for the lines of a multi-line cell.
+            add(piece, 0, len(piece))
+            after_cr = last == "\r"
+            partial = last not in "\r\n"
+            line += not partial
+            continue
+        ends = last in "\r\n"
+        after_cr = last == "\r"
+        end = len(piece) - (2 if piece.endswith("\r\n") else 1) if ends else len(piece)
+        if state == _START_RECORD and not partial:
+            start = line + 1
+            if ends and '"' not in piece:
+                # The common case, a whole record on one line with no quotes: split in C.
+                raw = piece[:end].split(",") if end else []
+                count = len(raw)
+                kept = raw[:max_cells]
+                for i, cell in enumerate(kept):
+                    if cell and len(cell) > (cell_chars if columns is None or i in columns else 0):
+                        kept[i] = CellLength(len(cell))
+                line += 1
+                yield CsvRecord(start, kept, count)
+                record_begin()
+                continue
+        i = 0
+        while i < end:
+            if state == _IN_QUOTED:
+                j = piece.find('"', i, end)
+                if j < 0:
+                    add(piece, i, end)
+                    break
+                add(piece, i, j)
+                state, i = _QUOTE_IN_QUOTED, j + 1
+            elif state == _IN_FIELD:
+                j = piece.find(",", i, end)
+                if j < 0:
+                    add(piece, i, end)
+                    break
+                add(piece, i, j)
+                save()
+                state, i = _START_FIELD, j + 1
+            elif state == _QUOTE_IN_QUOTED:
+                c = piece[i]
+                if c == '"':  # a doubled quote stands for one
+                    add(piece, i, i + 1)
+                    state, i = _IN_QUOTED, i + 1
+                elif c == ",":
+                    save()
+                    state, i = _START_FIELD, i + 1
+                else:  # what follows a closing quote joins the cell, as with strict off
+                    state = _IN_FIELD
+            else:  # at the start of a cell
+                c = piece[i]
+                if c == '"':
+                    state, i = _IN_QUOTED, i + 1
+                elif c == ",":
+                    save()
+                    state, i = _START_FIELD, i + 1
+                else:
+                    state = _IN_FIELD
+        partial = not ends
+        if partial:
+            continue
+        line += 1
+        if state == _IN_QUOTED:
+            add(piece, end, len(piece))  # a line break inside quotes is part of the cell
+            continue
+        save()
+        state = _START_RECORD
+        yield CsvRecord(start, cells, count)
+        record_begin()
+    # The end of the text ends an unfinished line, and an unclosed quote (as with strict off).
+    if partial or state == _IN_QUOTED:
+        save()
+        yield CsvRecord(start, cells, count)
+
+
 def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
     """Rows of a CSV file (plain or gzip) with a header line. A record whose cells do not match the
     header's in number is an error of field "csv": its cells cannot be trusted to be in their columns.
-    Only the fields a short record lacks are reported when the format needs any of them."""
-    # A field over the csv module's limit would stop the reader; raise it past the text limit so
-    # that oversized text gets the ordinary "too long" error.
-    if csv.field_size_limit() < max_chars * 4:
-        csv.field_size_limit(max_chars * 4)
+    Only the fields a short record lacks are reported when the format needs any of them.
+
+    Memory is bounded whatever the file holds: of the cells in the columns a format reads
+    (TEXT_COLUMNS), at most `max_chars` characters each are kept (a longer cell is reported "too
+    long" with its length); of the other columns, only their cells' lengths."""
     # The wrapper decodes ahead in chunks, so a strict decoder would blame a bad byte on whatever
     # record is being read when its chunk is decoded (the header, for a small file). Escaped, the
     # byte stays in its own cell as a lone surrogate, which pair_parse reports for that row and field.
@@ -298,37 +483,35 @@ def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
         _open_binary(path) as raw,
         io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
     ):
-        reader = csv.reader(text)
-        try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise ImportSourceError(f"cannot read the CSV header: {exc}") from exc
-        if header is None:
+        limits = CsvLimits(cell_chars=CSV_HEADER_NAME_CHARS, cells=CSV_HEADER_COLUMNS)
+        records = csv_records(text, limits=limits)
+        first = next((r for r in records if r.count), None)  # blank lines before the header are skipped
+        if first is None:
             return
+        header = first.cells
+        if first.count > CSV_HEADER_COLUMNS:
+            raise ImportSourceError(f"{path.name}: the CSV header has more than {CSV_HEADER_COLUMNS:,} columns")
+        if any(type(name) is CellLength for name in header):
+            raise ImportSourceError(
+                f"{path.name}: a name in the CSV header is longer than {CSV_HEADER_NAME_CHARS:,} characters"
+            )
         if not all(_encodable(name) for name in header):
             raise ImportSourceError(f"{path.name}: the CSV header is not valid UTF-8")
+        limits.cell_chars = max_chars
+        limits.cells = len(header)
+        limits.columns = frozenset(i for i, name in enumerate(header) if name in TEXT_COLUMNS)
         index = 0
-        line_end = reader.line_num
-        while True:
-            start = line_end + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                # The reader cannot resynchronise after a malformed record: report it and stop.
-                yield SourceRow(start, index, None, RowError(start, "csv", f"unreadable record: {exc}"))
-                return
-            line_end = reader.line_num
-            if not any(cell.strip() for cell in record):
+        for record in records:
+            cells = record.cells
+            if record.count <= len(header) and not any(type(c) is CellLength or c.strip() for c in cells):
                 continue
-            if len(record) == len(header):
-                yield SourceRow(start, index, dict(zip(header, record, strict=True)))
+            if record.count == len(header):
+                yield SourceRow(record.line, index, dict(zip(header, cells, strict=True)))
             else:
-                error = RowError(start, "csv", f"expected {len(header)} cells (the header's), got {len(record)}")
-                # Too many cells: zip would drop the extra ones and keep the rest one column off.
-                values = dict(zip(header, record, strict=False)) if len(record) < len(header) else None
-                yield SourceRow(start, index, values, error)
+                error = RowError(record.line, "csv", f"expected {len(header)} cells (the header's), got {record.count}")
+                # Too many cells: which of them is the extra one cannot be told, so none is kept.
+                values = dict(zip(header, cells, strict=False)) if record.count < len(header) else None
+                yield SourceRow(record.line, index, values, error)
             index += 1
 
 

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annotate.importers import (
     ASSISTANT,
     HH_RLHF,
     PAIRS,
+    CellLength,
+    CsvLimits,
     ParsedPair,
     SourceRow,
     common_prefix_length,
     content_hash_compute,
+    csv_records,
     pair_parse,
     transcripts_split,
 )
@@ -84,3 +89,57 @@ def test_every_bad_field_of_a_row_is_reported() -> None:
         (7, "chosen", "expected text, got int"),
         (7, "rejected", "missing"),
     ]
+
+
+csv_text = st.text(alphabet='ab ,"\n\r\x00é', max_size=80)
+
+
+def reference_records(text: str) -> list[tuple[int, list[str]]]:
+    """(first line, cells) of each record, as csv.reader reads `text`."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records, line_end = [], 0
+    for record in reader:
+        records.append((line_end + 1, record))
+        line_end = reader.line_num
+    return records
+
+
+@settings(max_examples=500)
+@given(csv_text, st.integers(min_value=1, max_value=6))
+def test_csv_records_reads_any_text_as_csv_reader_does(text: str, piece_chars: int) -> None:
+    # Tiny pieces: cells, quotes and "\r\n" pairs cut at every place.
+    limits = CsvLimits(cell_chars=10**9, cells=10**9)
+    records = list(csv_records(io.StringIO(text, newline=""), limits=limits, piece_chars=piece_chars))
+    assert [(r.line, r.cells) for r in records] == reference_records(text)
+    assert all(r.count == len(r.cells) for r in records)
+
+
+@settings(max_examples=300)
+@given(csv_text, st.integers(min_value=1, max_value=6))
+def test_csv_records_keeps_only_what_its_limits_allow(text: str, piece_chars: int) -> None:
+    limits = CsvLimits(cell_chars=3, cells=2, columns={1})
+    records = list(csv_records(io.StringIO(text, newline=""), limits=limits, piece_chars=piece_chars))
+
+    def kept(index: int, cell: str) -> str | CellLength:
+        return cell if len(cell) <= (3 if index == 1 else 0) else CellLength(len(cell))
+
+    expected = [
+        (line, [kept(i, c) for i, c in enumerate(cells[:2])], len(cells)) for line, cells in reference_records(text)
+    ]
+    assert [(r.line, r.cells, r.count) for r in records] == expected
+
+
+def test_a_csv_cell_of_any_length_costs_only_its_kept_part(tmp_path) -> None:
+    import tracemalloc
+
+    cell = "x" * 30_000_000  # built before tracing: only the reader's own memory is measured
+    text = io.StringIO(f'a,"{cell}"\nb,c\n', newline="")
+    del cell
+    tracemalloc.start()
+    try:
+        records = list(csv_records(text, limits=CsvLimits(cell_chars=100, cells=10)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(r.line, r.cells) for r in records] == [(1, ["a", CellLength(30_000_000)]), (2, ["b", "c"])]
+    assert peak < 8_000_000  # pieces of 1 MiB characters, never the cell

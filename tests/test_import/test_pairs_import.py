@@ -298,6 +298,41 @@ def test_invalid_utf8_in_the_csv_header_is_a_source_error(project, tmp_path) -> 
         pairs_import(project=project, source=path, fmt="preference")
 
 
+def test_an_oversized_csv_cell_is_too_long_and_the_later_rows_are_still_read(project, tmp_path, small_limit) -> None:
+    # Over the csv module's field limit (raised to 4x PAIRWISE_MAX_TEXT_CHARS's default, process-wide),
+    # quoted, over many lines, with commas and doubled quotes inside: the record must still end
+    # where its closing quote says.
+    lines = 25_000
+    huge = 'a ""quoted"", line\n' * lines
+    path = tmp_path / "pref.csv"
+    path.write_text(f'prompt,chosen,rejected\nq1,a,b\nq2,"{huge}",x\nq3,c,d\nq4,only\nq5,e,f\n', encoding="utf-8")
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path)
+    too_long = f"too long: {len(huge.replace(chr(34) * 2, chr(34))):,} characters, the limit is 300"
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
+        (3, "chosen", too_long),
+        (4 + lines + 1, "rejected", "missing"),
+    ]
+
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert (result.rows_read, result.pairs_created, result.invalid_rows) == (5, 3, 2)
+    assert pair_rows(project) == {0, 2, 4}
+
+
+def test_an_oversized_unquoted_csv_cell_is_too_long(project, tmp_path, small_limit) -> None:
+    path = tmp_path / "pairs.csv"
+    path.write_text(f"prompt,response_a,response_b\n{'p' * 500_000},a,b\nq,c,d\n", encoding="utf-8")
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert result.errors == [{"row": 2, "field": "prompt", "message": "too long: 500,000 characters, the limit is 300"}]
+    assert pair_rows(project) == {1}
+
+
+def test_a_long_csv_cell_in_a_column_the_import_does_not_read_is_no_error(project, tmp_path, small_limit) -> None:
+    path = write_csv(tmp_path / "pref.csv", ["prompt", "chosen", "rejected", "notes"], [["q", "a", "b", "n" * 500_000]])
+    result = pairs_import(project=project, source=path)
+    assert (result.pairs_created, result.invalid_rows) == (1, 0)
+
+
 def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(json.dumps(pairs_row(0)).encode() + b'\n{"prompt": "\xff\xfe"}\n')
