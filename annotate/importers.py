@@ -27,6 +27,7 @@ import gzip
 import hashlib
 import io
 import json
+import zlib
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -468,14 +469,16 @@ def csv_records(text: TextIO, *, limits: CsvLimits, piece_chars: int = CSV_PIECE
         yield CsvRecord(start, cells, count)
 
 
-def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
+def csv_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator[SourceRow]:
     """Rows of a CSV file (plain or gzip) with a header line. A record whose cells do not match the
     header's in number is an error of field "csv": its cells cannot be trusted to be in their columns.
     Only the fields a short record lacks are reported when the format needs any of them.
 
     Memory is bounded whatever the file holds: of the cells in the columns a format reads
     (TEXT_COLUMNS), at most `max_chars` characters each are kept (a longer cell is reported "too
-    long" with its length); of the other columns, only their cells' lengths."""
+    long" with its length); of the other columns, only their cells' lengths. `name` is the file's
+    name in errors (default: its own)."""
+    name = name or path.name
     # The wrapper decodes ahead in chunks, so a strict decoder would blame a bad byte on whatever
     # record is being read when its chunk is decoded (the header, for a small file). Escaped, the
     # byte stays in its own cell as a lone surrogate, which pair_parse reports for that row and field.
@@ -490,13 +493,13 @@ def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
             return
         header = first.cells
         if first.count > CSV_HEADER_COLUMNS:
-            raise ImportSourceError(f"{path.name}: the CSV header has more than {CSV_HEADER_COLUMNS:,} columns")
+            raise ImportSourceError(f"{name}: the CSV header has more than {CSV_HEADER_COLUMNS:,} columns")
         if any(type(name) is CellLength for name in header):
             raise ImportSourceError(
-                f"{path.name}: a name in the CSV header is longer than {CSV_HEADER_NAME_CHARS:,} characters"
+                f"{name}: a name in the CSV header is longer than {CSV_HEADER_NAME_CHARS:,} characters"
             )
         if not all(_encodable(name) for name in header):
-            raise ImportSourceError(f"{path.name}: the CSV header is not valid UTF-8")
+            raise ImportSourceError(f"{name}: the CSV header is not valid UTF-8")
         limits.cell_chars = max_chars
         limits.cells = len(header)
         limits.columns = frozenset(i for i, name in enumerate(header) if name in TEXT_COLUMNS)
@@ -515,16 +518,29 @@ def csv_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
             index += 1
 
 
-def file_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
-    """Rows of a JSONL or CSV file, chosen by the file name (".csv" or ".csv.gz" is CSV)."""
-    if _is_csv(path):
-        return csv_rows(path, max_chars=max_chars)
-    return jsonl_rows(path)
+def file_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator[SourceRow]:
+    """Rows of a JSONL or CSV file, chosen by the file name (".csv" or ".csv.gz" is CSV). A file that
+    cannot be read to its end (a truncated or corrupt gzip stream, a failing disk) raises
+    ImportSourceError naming the last row read. `name` is the file's name in errors (default: its
+    own; an uploaded file's is a random one)."""
+    name = name or path.name
+    rows = csv_rows(path, max_chars=max_chars, name=name) if _is_csv(path) else jsonl_rows(path)
+    last = 0
+    try:
+        for source_row in rows:
+            last = source_row.row
+            yield source_row
+    # gzip raises EOFError for a stream cut short, zlib.error for damaged deflate data, BadGzipFile
+    # (an OSError) for a bad header or checksum; any of them may come at any row.
+    except (EOFError, zlib.error, OSError) as exc:
+        where = f"after row {last}" if last else "before the first row"
+        what = "corrupt or truncated gzip data" if _is_gzip(path) else "cannot read the file"
+        raise ImportSourceError(f"{name}: {what} {where}: {exc}") from exc
 
 
-def file_format_detect(path: Path, *, max_chars: int) -> str:
+def file_format_detect(path: Path, *, max_chars: int, name: str | None = None) -> str:
     """The row format of a file, from the keys of its first readable row."""
-    for source_row in file_rows(path, max_chars=max_chars):
+    for source_row in file_rows(path, max_chars=max_chars, name=name):
         if source_row.values is not None and source_row.error is None:
             shape = shape_detect(source_row.values.keys())
             if shape is None:
@@ -534,7 +550,7 @@ def file_format_detect(path: Path, *, max_chars: int) -> str:
                     "or prompt/response_a/response_b; pass a format"
                 )
             return shape
-    raise ImportSourceError(f"{path.name}: no readable rows to tell the format from; pass a format")
+    raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from; pass a format")
 
 
 def dataset_load(name_or_path: str, *, split: str | None):

@@ -67,10 +67,11 @@ class ImportResult:
 
 
 def _source_open(
-    *, source: str, fmt: str | None, split: str | None, max_chars: int, hub_only: bool
+    *, source: str, fmt: str | None, split: str | None, max_chars: int, hub_only: bool, name: str
 ) -> tuple[str, Iterator[SourceRow]]:
     """(row format, rows) of a file path or a dataset; `fmt` None means detect it. With `hub_only`, a
-    dataset must be a Hugging Face Hub id, not a directory on this machine."""
+    dataset must be a Hugging Face Hub id, not a directory on this machine. `name` names a file in
+    errors (an uploaded file's own name is a random one)."""
     if fmt is not None and fmt not in FORMATS:
         raise ImportSourceError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     path = Path(source)
@@ -91,8 +92,8 @@ def _source_open(
         return shape, dataset_rows(dataset)
     if not path.is_file():
         raise ImportSourceError(f"no such file: {source}")
-    shape = fmt or file_format_detect(path, max_chars=max_chars)
-    return shape, file_rows(path, max_chars=max_chars)
+    shape = fmt or file_format_detect(path, max_chars=max_chars, name=name)
+    return shape, file_rows(path, max_chars=max_chars, name=name)
 
 
 def _valid_pairs(
@@ -288,9 +289,11 @@ def pairs_import(
     """
     max_chars: int = settings.PAIRWISE_MAX_TEXT_CHARS
     source = str(source)
-    shape, rows = _source_open(source=source, fmt=fmt, split=split, max_chars=max_chars, hub_only=hub_only)
     if source_name is None:
         source_name = source if fmt == HF or not Path(source).is_file() else Path(source).name
+    shape, rows = _source_open(
+        source=source, fmt=fmt, split=split, max_chars=max_chars, hub_only=hub_only, name=source_name
+    )
     result = ImportResult(source_format=shape)
     errors: list[RowError] = []
     pairs = _valid_pairs(

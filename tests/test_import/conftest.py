@@ -57,6 +57,17 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
+def gzip_damaged(data: bytes, damage: str) -> bytes:
+    """`data` gzipped, then damaged: "truncated" (cut at 90%), "corrupt" (100 bytes flipped in the
+    deflate stream) or "bad checksum" (the trailer's CRC zeroed)."""
+    packed = gzip.compress(data)
+    if damage == "truncated":
+        return packed[: len(packed) * 9 // 10]
+    if damage == "corrupt":
+        return packed[:2000] + bytes(b ^ 0x55 for b in packed[2000:2100]) + packed[2100:]
+    return packed[:-8] + bytes(4) + packed[-4:]
+
+
 def pair_rows(project) -> set[int]:
     return set(Pair.objects.filter(project=project).values_list("source_row", flat=True))
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from annotate.models import Pair
 from tests.conftest import HH_RLHF_TEST
 
-from .conftest import pair_rows, pairs_row, write_jsonl, write_lines
+from .conftest import gzip_damaged, pair_rows, pairs_row, write_jsonl, write_lines
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -55,6 +55,17 @@ def test_bad_input_exits_nonzero_from_the_command_line(project, tmp_path, capsys
         ).execute()
     assert exited.value.code == 1
     assert "row 1, field 'json'" in capsys.readouterr().err
+
+
+def test_a_truncated_gzip_file_fails_with_a_message_not_a_traceback(project, tmp_path, capsys) -> None:
+    path = tmp_path / "pairs.jsonl.gz"
+    path.write_bytes(gzip_damaged("".join(json.dumps(pairs_row(i)) + "\n" for i in range(3000)).encode(), "truncated"))
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["manage.py", "import_pairs", "--project", "helpful", "-v", "0", str(path)]).execute()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "CommandError: pairs.jsonl.gz: corrupt or truncated gzip data after row" in err
+    assert "Traceback" not in err
 
 
 def test_skip_invalid_imports_the_good_rows_and_reports_each_bad_one(project, tmp_path) -> None:

@@ -12,7 +12,16 @@ from annotate.models import Pair, PairStatus
 from annotate.services.imports import pairs_import
 from tests.conftest import HH_RLHF_TEST
 
-from .conftest import hh_row, pair_rows, pairs_row, preference_row, write_csv, write_jsonl, write_lines
+from .conftest import (
+    gzip_damaged,
+    hh_row,
+    pair_rows,
+    pairs_row,
+    preference_row,
+    write_csv,
+    write_jsonl,
+    write_lines,
+)
 
 
 def test_the_whole_shared_hh_rlhf_file_imports_and_rebuilds_every_transcript(project) -> None:
@@ -347,6 +356,24 @@ def test_every_bad_row_is_listed_not_only_the_first(project, tmp_path) -> None:
     with pytest.raises(ImportValidationError) as raised:
         pairs_import(project=project, source=path, fmt="pairs")
     assert [(e.row, e.field) for e in raised.value.errors] == [(2, "json"), (4, "response_a"), (4, "response_b")]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt", "bad checksum"])
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".csv.gz"])
+def test_a_damaged_gzip_file_is_a_source_error_and_writes_nothing(project, tmp_path, damage, suffix) -> None:
+    # Thousands of good rows come before the damage: they are written (COPY) before it is read.
+    if suffix == ".csv.gz":
+        data = "prompt,response_a,response_b\n" + "".join(f"q{i},a{i},b{i}\n" for i in range(3000))
+    else:
+        data = "".join(json.dumps(pairs_row(i)) + "\n" for i in range(3000))
+    path = tmp_path / f"pairs{suffix}"
+    path.write_bytes(gzip_damaged(data.encode(), damage))
+    # Damage early in a small stream may be met before the first row: the text is decoded ahead.
+    with pytest.raises(
+        ImportSourceError, match=rf"^pairs{suffix}: corrupt or truncated gzip data (after row \d+|before)"
+    ):
+        pairs_import(project=project, source=path, skip_invalid=True)
+    assert not Pair.objects.filter(project=project).exists()
 
 
 def test_a_missing_file_is_a_source_error(project, tmp_path) -> None:

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from annotate.models import ImportJob, JobState, Pair
 from annotate.services.imports import import_job_run
 
-from .conftest import hh_row
+from .conftest import gzip_damaged, hh_row
 
 pytestmark = pytest.mark.worker
 
@@ -65,6 +65,17 @@ def test_an_api_import_with_skip_invalid_ends_done_and_lists_the_bad_rows(live_w
     job = job_finished(start(lead, lines, skip_invalid="true"))
     assert (job.state, job.pairs_created, job.invalid_rows) == (JobState.DONE, 2, 1)
     assert [(e["row"], e["field"]) for e in job.errors] == [(2, "json")]
+
+
+def test_an_api_import_of_a_truncated_gzip_file_ends_failed_with_the_reason(live_worker, lead, project, upload_dir):
+    client = APIClient()
+    client.force_login(lead)
+    body = gzip_damaged("".join(json.dumps(hh_row(i)) + "\n" for i in range(3000)).encode(), "truncated")
+    response = client.post(URL, {"file": SimpleUploadedFile("hh.jsonl.gz", body)}, format="multipart")
+    job = job_finished(response.json()["id"])
+    assert job.state == JobState.FAILED
+    assert job.error.startswith("hh.jsonl.gz: corrupt or truncated gzip data after row")
+    assert not Pair.objects.filter(project=project).exists()
 
 
 def test_a_dataset_that_cannot_be_loaded_ends_failed_with_the_reason(live_worker, lead, project) -> None:
