@@ -18,7 +18,9 @@ the 0-based index of the row among the source's data rows.
 Limit: every text value of a source row (a transcript, prompt or response) may hold at most
 ``max_chars`` characters (``settings.PAIRWISE_MAX_TEXT_CHARS``, 100,000 by default). A CSV file is
 read a bounded piece at a time, and of a cell longer than that only its length is kept (see
-`csv_records`), so an oversized cell is an ordinary row error and costs no memory.
+`csv_records`), so an oversized cell is an ordinary row error and costs no memory. A JSONL line
+longer than any valid row can be (`jsonl_line_limit`: 7.2 MB + 1 MiB at the default limit) is a row
+error too, and is skipped without being held in memory.
 """
 
 from __future__ import annotations
@@ -277,11 +279,39 @@ def _json_loads(line: bytes) -> Any:
         return json.loads(line)
 
 
-def jsonl_rows(path: Path) -> Iterator[SourceRow]:
-    """Rows of a JSONL file (plain or gzip). Blank lines are skipped; line numbers stay physical."""
+def jsonl_line_limit(max_chars: int) -> int:
+    """The longest JSONL line read, in bytes, for texts of at most `max_chars` characters.
+
+    A valid row holds at most three texts. JSON spells a character in at most 12 bytes (an astral
+    character as two \\uXXXX escapes; UTF-8 takes at most 4), so the texts take at most 36 bytes a
+    character. Twice that leaves room for other fields a row may carry, and 1 MiB more for keys and
+    whitespace: 7.2 MB + 1 MiB for the default 100,000 characters. It bounds what one line costs in
+    memory (a small gzip file can hold a line of hundreds of millions of characters)."""
+    return 2 * 3 * 12 * max_chars + (1 << 20)
+
+
+# A line found too long is skipped in pieces of this many bytes.
+_SKIP_BYTES = 1 << 20
+
+
+def jsonl_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
+    """Rows of a JSONL file (plain or gzip). Blank lines are skipped; line numbers stay physical. A
+    line longer than `jsonl_line_limit(max_chars)` bytes is an error of its own, read no further."""
+    limit = jsonl_line_limit(max_chars)
     index = 0
+    line_number = 0
     with _open_binary(path) as f:
-        for line_number, line in enumerate(f, start=1):
+        read = f.readline
+        # One byte past the limit tells a line of exactly `limit` bytes (and its "\n") from a longer one.
+        while line := read(limit + 1):
+            line_number += 1
+            if len(line) > limit and not line.endswith(b"\n"):
+                while (rest := read(_SKIP_BYTES)) and not rest.endswith(b"\n"):
+                    pass
+                error = RowError(line_number, "json", f"line longer than {limit:,} bytes")
+                yield SourceRow(line_number, index, None, error)
+                index += 1
+                continue
             if not line.strip():
                 continue
             try:
@@ -524,7 +554,7 @@ def file_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterato
     ImportSourceError naming the last row read. `name` is the file's name in errors (default: its
     own; an uploaded file's is a random one)."""
     name = name or path.name
-    rows = csv_rows(path, max_chars=max_chars, name=name) if _is_csv(path) else jsonl_rows(path)
+    rows = csv_rows(path, max_chars=max_chars, name=name) if _is_csv(path) else jsonl_rows(path, max_chars=max_chars)
     last = 0
     try:
         for source_row in rows:

@@ -112,7 +112,7 @@ def main() -> None:
                 # The same rows as the import writes them, built before the raw COPY's clock starts.
                 # Timed too, for scale: reading, decoding, validating and hashing with no database.
                 started = time.perf_counter()
-                parsed = [pair_parse(r, fmt="hh-rlhf", max_chars=100_000) for r in jsonl_rows(path)]
+                parsed = [pair_parse(r, fmt="hh-rlhf", max_chars=100_000) for r in jsonl_rows(path, max_chars=100_000)]
                 timings["parse"].append(time.perf_counter() - started)
                 now = project.created_at
                 tuples = [

@@ -168,7 +168,7 @@ def main() -> None:
                     *(project.pk, p.context, p.response_a, p.response_b, path.name, p.source_row, "hh-rlhf"),
                     *(p.source_preference, "", p.content_hash, random.random(), 0, 0, 0, 0, 0, now),
                 )
-                for p in (pair_parse(r, fmt="hh-rlhf", max_chars=100_000) for r in jsonl_rows(path))
+                for p in (pair_parse(r, fmt="hh-rlhf", max_chars=100_000) for r in jsonl_rows(path, max_chars=100_000))
             ]
         backend = raw.execute("SELECT pg_backend_pid()").fetchone()[0]
         raw.commit()

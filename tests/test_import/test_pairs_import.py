@@ -7,7 +7,14 @@ import json
 
 import pytest
 
-from annotate.importers import ASSISTANT, ImportSourceError, ImportValidationError, pair_parse
+from annotate.importers import (
+    ASSISTANT,
+    ImportSourceError,
+    ImportValidationError,
+    jsonl_line_limit,
+    jsonl_rows,
+    pair_parse,
+)
 from annotate.models import Pair, PairStatus
 from annotate.services.imports import pairs_import
 from tests.conftest import HH_RLHF_TEST
@@ -342,6 +349,49 @@ def test_a_long_csv_cell_in_a_column_the_import_does_not_read_is_no_error(projec
     assert (result.pairs_created, result.invalid_rows) == (1, 0)
 
 
+def test_a_jsonl_line_too_long_for_any_valid_row_is_an_error_and_later_lines_still_import(
+    project, tmp_path, small_limit
+) -> None:
+    limit = jsonl_line_limit(small_limit)
+    huge = json.dumps({"prompt": "p", "response_a": "x" * (limit + 10), "response_b": "b"})
+    path = write_lines(tmp_path / "pairs.jsonl.gz", [json.dumps(pairs_row(0)), huge, json.dumps(pairs_row(2))])
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path)
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
+        (2, "json", f"line longer than {limit:,} bytes")
+    ]
+
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert (result.rows_read, result.pairs_created, result.invalid_rows) == (3, 2, 1)
+    assert pair_rows(project) == {0, 2}
+
+
+def test_a_jsonl_line_of_exactly_the_limit_is_read(tmp_path) -> None:
+    limit = jsonl_line_limit(300)
+    line = json.dumps({"prompt": "p", "response_a": "a", "response_b": "b", "pad": ""})
+    line = line[:-2] + " " * (limit - len(line)) + line[-2:]
+    path = write_lines(tmp_path / "pairs.jsonl", [line])
+    assert [r.error for r in jsonl_rows(path, max_chars=300)] == [None]
+
+
+def test_a_huge_jsonl_line_is_skipped_without_being_held(tmp_path) -> None:
+    import tracemalloc
+
+    # 50 million characters in 50 kB of gzip: read whole, the line alone would take 50 MB.
+    line = b'{"prompt": "p", "response_a": "' + b"x" * 50_000_000 + b'", "response_b": "b"}\n'
+    path = tmp_path / "huge.jsonl.gz"
+    path.write_bytes(gzip.compress(line + json.dumps(pairs_row(1)).encode() + b"\n"))
+    del line
+    tracemalloc.start()
+    try:
+        rows = [(r.row, r.error is None) for r in jsonl_rows(path, max_chars=100_000)]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert rows == [(1, False), (2, True)]
+    assert peak < 3 * jsonl_line_limit(100_000)
+
+
 def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_bytes(json.dumps(pairs_row(0)).encode() + b'\n{"prompt": "\xff\xfe"}\n')
@@ -389,11 +439,10 @@ def test_a_missing_dataset_directory_is_a_source_error(project, tmp_path) -> Non
 
 
 def test_the_batched_insert_used_on_sqlite_writes_and_skips_like_copy(project, tmp_path) -> None:
-    from annotate.importers import jsonl_rows
     from annotate.services.imports import _batched_insert
 
     path = write_jsonl(tmp_path / "hh.jsonl", [hh_row(i) for i in range(1200)])
-    parsed = [pair_parse(r, fmt="hh-rlhf", max_chars=1000) for r in jsonl_rows(path)]
+    parsed = [pair_parse(r, fmt="hh-rlhf", max_chars=1000) for r in jsonl_rows(path, max_chars=1000)]
     assert _batched_insert(iter(parsed), project=project, source_name="hh.jsonl", source_format="hh-rlhf") == 1200
     assert _batched_insert(iter(parsed), project=project, source_name="hh.jsonl", source_format="hh-rlhf") == 0
     pair = Pair.objects.get(project=project, source_row=700)
