@@ -202,6 +202,8 @@ CELERY_BEAT_SCHEDULE = {
 # Pairwise's own limits.
 PAIRWISE_MAX_TEXT_CHARS = env.int("PAIRWISE_MAX_TEXT_CHARS", default=100_000)
 PAIRWISE_UPLOAD_DIR = env.path("PAIRWISE_UPLOAD_DIR", default=VAR_DIR / "uploads")
+# Largest file a lead may upload for import, in MiB: the whole Anthropic/hh-rlhf train split fits.
+PAIRWISE_MAX_UPLOAD_MB = env.int("PAIRWISE_MAX_UPLOAD_MB", default=512)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ of the project 403, anonymous requests 403 (session authentication answers witho
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import UploadedFile
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -21,7 +22,7 @@ from annotate.hub import HubIdError, hub_id_check
 from annotate.importers import HF, ROW_FORMATS
 from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
-from annotate.services.imports import import_job_create
+from annotate.services.imports import import_job_create, upload_size_check
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:
@@ -64,6 +65,10 @@ class ImportStartInputSerializer(serializers.Serializer):
     dataset = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     split = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     skip_invalid = serializers.BooleanField(required=False, default=False)
+
+    def validate_file(self, upload: UploadedFile) -> UploadedFile:
+        upload_size_check(upload=upload)  # DRF reports Django's ValidationError as the field's error
+        return upload
 
     def validate(self, attrs: dict) -> dict:
         upload, dataset, fmt = attrs.get("file"), attrs["dataset"].strip(), attrs["format"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import F
@@ -323,6 +324,17 @@ def pairs_import(
     result.duplicates_skipped += valid - created
     result.errors = [e.as_dict() for e in errors]
     return result
+
+
+def upload_size_check(*, upload: UploadedFile) -> None:
+    """Raise ValidationError when `upload` is larger than PAIRWISE_MAX_UPLOAD_MB MiB.
+
+    Django has received the whole body by then (spooled to a temporary file), so this does not
+    spare the upload itself, only what would follow: the file kept under PAIRWISE_UPLOAD_DIR and a
+    worker reading it. A proxy in front may refuse such bodies sooner."""
+    limit_mb: int = settings.PAIRWISE_MAX_UPLOAD_MB
+    if upload.size is not None and upload.size > limit_mb * 1024 * 1024:
+        raise ValidationError(f"The file is over {limit_mb:,} MB, the most an upload may be.", code="upload_too_large")
 
 
 def _upload_save(upload: UploadedFile) -> Path:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -12,7 +16,7 @@ from django.urls import path
 from annotate.importers import HH_RLHF, PAIRS, PREFERENCE
 from annotate.models import ImportJob, JobState, Role
 from annotate.selectors import project_get_for_user
-from annotate.services.imports import import_job_create
+from annotate.services.imports import import_job_create, upload_size_check
 
 JOBS_SHOWN = 50
 
@@ -31,6 +35,15 @@ class ImportUploadForm(forms.Form):
     skip_invalid = forms.BooleanField(
         required=False, label="Skip invalid rows", help_text="Import the valid rows and list the bad ones."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text += f" At most {settings.PAIRWISE_MAX_UPLOAD_MB:,} MB."
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        upload_size_check(upload=upload)
+        return upload
 
 
 @login_required

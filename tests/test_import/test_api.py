@@ -81,6 +81,19 @@ def test_an_incomplete_request_is_refused_with_400_and_no_job(lead, payload, kin
     assert not ImportJob.objects.exists()
 
 
+def test_a_file_over_the_upload_limit_is_refused_with_400_and_nothing_stored(lead, settings, upload_dir) -> None:
+    settings.PAIRWISE_MAX_UPLOAD_MB = 1
+    too_big = SimpleUploadedFile("big.jsonl", b"x" * (1024 * 1024 + 1))
+    response = client_for(lead).post(URL, {"file": too_big}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["file"] == ["The file is over 1 MB, the most an upload may be."]
+    assert not ImportJob.objects.exists()
+    assert not upload_dir.exists()
+
+    at_limit = SimpleUploadedFile("big.jsonl", b"x" * (1024 * 1024))
+    assert client_for(lead).post(URL, {"file": at_limit}, format="multipart").status_code == 202
+
+
 def test_a_lead_lists_and_reads_the_projects_jobs(lead, project) -> None:
     first = ImportJob.objects.create(project=project, source="a", original_name="a.jsonl", format="pairs")
     second = ImportJob.objects.create(

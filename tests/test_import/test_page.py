@@ -50,6 +50,18 @@ def test_posting_a_file_creates_a_job_and_comes_back_refreshing(lead, project, u
     assert "hh.jsonl.gz" in html
 
 
+def test_a_file_over_the_upload_limit_comes_back_with_a_form_error(lead, project, settings, upload_dir) -> None:
+    settings.PAIRWISE_MAX_UPLOAD_MB = 2
+    client = Client()
+    client.force_login(lead)
+    assert "At most 2 MB." in client.get(page_url()).content.decode()
+    response = client.post(page_url(), {"file": SimpleUploadedFile("hh.jsonl", b"x" * (3 * 1024 * 1024))})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"file": ["The file is over 2 MB, the most an upload may be."]}
+    assert not ImportJob.objects.exists()
+    assert not upload_dir.exists()
+
+
 @pytest.mark.parametrize("role", ["annotator", "engineer", "outsider"])
 def test_the_page_is_not_found_for_anyone_but_a_lead(role, request, upload_dir) -> None:
     client = Client()
