@@ -9,14 +9,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from annotate.hub import HubIdError, hub_id_check
@@ -131,7 +130,14 @@ def _valid_pairs(
 
 
 # The pair columns that differ from row to row in an import; the others are the same for all rows.
-_ROW_COLUMNS = "context, response_a, response_b, source_row, source_preference, content_hash, sort_key"
+_ROW_COLUMNS = "context, response_a, response_b, source_row, source_preference, gold_answer, content_hash, sort_key"
+
+
+class _Inserted(NamedTuple):
+    """What an insert wrote: pairs created, and how many of them were made gold."""
+
+    created: int
+    gold_marked: int
 
 
 def _constant_columns(given: dict[str, Any]) -> tuple[list[str], list[Any]]:
@@ -160,8 +166,11 @@ def _binary_type(field) -> str:
     return field.db_type(connection).split("(")[0]
 
 
-def _postgres_insert(pairs: Iterator[ParsedPair], *, project: Project, source_name: str, source_format: str) -> int:
-    """COPY the new pairs straight into the pair table; returns how many were created.
+def _postgres_insert(
+    pairs: Iterator[ParsedPair], *, project: Project, source_name: str, source_format: str, gold_from_source: bool
+) -> _Inserted:
+    """COPY the new pairs straight into the pair table, with their source preference as their gold
+    answer when `gold_from_source`.
 
     Streaming into the real table lets PostgreSQL insert and index rows on one core while this
     process reads, validates and hashes the rest on the other. COPY cannot skip conflicts, so
@@ -181,7 +190,7 @@ def _postgres_insert(pairs: Iterator[ParsedPair], *, project: Project, source_na
     fields = {f.column: f for f in Pair._meta.concrete_fields}
     types = [_binary_type(fields[c.strip('"')]) for c in columns] + [_binary_type(fields[c]) for c in per_row]
     table = connection.ops.quote_name(Pair._meta.db_table)
-    created = 0
+    created = gold_marked = 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_IMPORT_LOCK, project.pk])
         cursor.execute(f"SELECT content_hash FROM {table} WHERE project_id = %s", [project.pk])  # noqa: S608
@@ -198,6 +207,7 @@ def _postgres_insert(pairs: Iterator[ParsedPair], *, project: Project, source_na
                 if p.content_hash in seen:
                     continue
                 seen.add(p.content_hash)
+                gold = p.source_preference if gold_from_source else ""
                 write_row(
                     (
                         *constant,
@@ -206,23 +216,31 @@ def _postgres_insert(pairs: Iterator[ParsedPair], *, project: Project, source_na
                         p.response_b,
                         p.source_row,
                         p.source_preference,
+                        gold,
                         p.content_hash,
                         draw(),
                     )
                 )
                 created += 1
+                if gold:
+                    gold_marked += 1
     logger.info(
         "pair import into project %s: %d pairs read, validated and copied in %.2f s",
         project.pk,
         created,
         time.monotonic() - started,
     )
-    return created
+    return _Inserted(created, gold_marked)
 
 
-def _batched_insert(pairs: Iterator[ParsedPair], *, project: Project, source_name: str, source_format: str) -> int:
-    """bulk_create in batches, skipping hashes already present; for SQLite (the demo)."""
-    before = Pair.objects.filter(project=project).count()
+def _batched_insert(
+    pairs: Iterator[ParsedPair], *, project: Project, source_name: str, source_format: str, gold_from_source: bool
+) -> _Inserted:
+    """bulk_create in batches, skipping hashes already present; for SQLite (the demo). Counts as
+    _postgres_insert does, from before and after: ignore_conflicts does not say which rows it wrote."""
+    project_pairs = Pair.objects.filter(project=project)
+    before = project_pairs.count()
+    gold_before = project_pairs.exclude(gold_answer="").count() if gold_from_source else 0
     now = timezone.now()
     batch: list[Pair] = []
     for p in pairs:
@@ -236,6 +254,7 @@ def _batched_insert(pairs: Iterator[ParsedPair], *, project: Project, source_nam
                 source_row=p.source_row,
                 source_format=source_format,
                 source_preference=p.source_preference,
+                gold_answer=p.source_preference if gold_from_source else "",
                 content_hash=p.content_hash,
                 sort_key=random.random(),
                 created_at=now,
@@ -246,7 +265,8 @@ def _batched_insert(pairs: Iterator[ParsedPair], *, project: Project, source_nam
             batch = []
     if batch:
         Pair.objects.bulk_create(batch, ignore_conflicts=True)
-    return Pair.objects.filter(project=project).count() - before
+    gold_marked = project_pairs.exclude(gold_answer="").count() - gold_before if gold_from_source else 0
+    return _Inserted(project_pairs.count() - before, gold_marked)
 
 
 def pair_measures_enqueue(*, project_id: int) -> None:
@@ -283,8 +303,9 @@ def pairs_import(
     the result. Pairs whose content hash is already in the project, or earlier in the source, are
     skipped and counted. `source_name` defaults to the file name or the dataset name; `progress` is
     called with the number of rows read so far. Raises ImportSourceError when the source cannot be
-    read at all. With `gold_from_source`, the source's pairs that have a preference become gold pairs
-    with that answer. After the commit, a worker computes the new pairs' similarities and word counts.
+    read at all. With `gold_from_source`, the pairs this import creates that have a source preference
+    are gold pairs with that answer (pairs already in the project, duplicates included, are left as
+    they are). After the commit, a worker computes the new pairs' similarities and word counts.
     With `hub_only` (imports asked for over the web), a dataset must be a Hugging Face Hub id: a
     directory on the server is refused.
     """
@@ -308,16 +329,18 @@ def pairs_import(
     )
     insert = _postgres_insert if connection.vendor == "postgresql" else _batched_insert
     with transaction.atomic():
-        created = insert(pairs, project=project, source_name=source_name[:300], source_format=shape)
+        # Gold is written with the rows: a later UPDATE could only find this import's pairs by their
+        # source name, which an earlier import of another file of the same name shares.
+        created, result.gold_marked = insert(
+            pairs,
+            project=project,
+            source_name=source_name[:300],
+            source_format=shape,
+            gold_from_source=gold_from_source,
+        )
         if errors and not skip_invalid:
             # Raising inside the atomic block rolls back everything written above.
             raise ImportValidationError(errors, rows_read=result.rows_read)
-        if gold_from_source:
-            result.gold_marked = (
-                Pair.objects.filter(project=project, source_name=source_name[:300], gold_answer="")
-                .exclude(source_preference="")
-                .update(gold_answer=F("source_preference"))
-            )
         transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
     result.pairs_created = created
     valid = result.rows_read - result.invalid_rows - result.duplicates_skipped

@@ -438,13 +438,37 @@ def test_a_missing_dataset_directory_is_a_source_error(project, tmp_path) -> Non
         pairs_import(project=project, source=tmp_path / "no-dataset-here")
 
 
+def test_gold_from_source_marks_only_the_pairs_this_import_created(project, tmp_path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    earlier = write_jsonl(tmp_path / "a" / "train.jsonl", [preference_row(i) for i in range(3)])
+    # b's file repeats one of a's pairs: a duplicate, not created by b's import, so not made gold.
+    later = write_jsonl(tmp_path / "b" / "train.jsonl", [preference_row(i) for i in (10, 11, 12, 0)])
+    pairs_import(project=project, source=earlier)
+    result = pairs_import(project=project, source=later, gold_from_source=True)
+    assert (result.pairs_created, result.duplicates_skipped, result.gold_marked) == (3, 1, 3)
+    gold = Pair.objects.filter(project=project).exclude(gold_answer="")
+    assert sorted(gold.values_list("context", flat=True)) == [preference_row(i)["prompt"] for i in (10, 11, 12)]
+    assert set(gold.values_list("gold_answer", flat=True)) == {"a"}
+    assert Pair.objects.filter(project=project, gold_answer="").count() == 3
+
+
+def test_gold_from_source_leaves_pairs_without_a_source_preference_alone(project, tmp_path) -> None:
+    path = write_jsonl(tmp_path / "pairs.jsonl", [pairs_row(i) for i in range(2)])
+    result = pairs_import(project=project, source=path, gold_from_source=True)
+    assert (result.pairs_created, result.gold_marked) == (2, 0)
+    assert not Pair.objects.filter(project=project).exclude(gold_answer="").exists()
+
+
 def test_the_batched_insert_used_on_sqlite_writes_and_skips_like_copy(project, tmp_path) -> None:
     from annotate.services.imports import _batched_insert
 
     path = write_jsonl(tmp_path / "hh.jsonl", [hh_row(i) for i in range(1200)])
     parsed = [pair_parse(r, fmt="hh-rlhf", max_chars=1000) for r in jsonl_rows(path, max_chars=1000)]
-    assert _batched_insert(iter(parsed), project=project, source_name="hh.jsonl", source_format="hh-rlhf") == 1200
-    assert _batched_insert(iter(parsed), project=project, source_name="hh.jsonl", source_format="hh-rlhf") == 0
+    names = {"project": project, "source_name": "hh.jsonl", "source_format": "hh-rlhf"}
+    assert _batched_insert(iter(parsed[:1000]), **names, gold_from_source=False) == (1000, 0)
+    assert _batched_insert(iter(parsed), **names, gold_from_source=True) == (200, 200)
+    assert Pair.objects.filter(project=project, gold_answer="a").count() == 200
     pair = Pair.objects.get(project=project, source_row=700)
     assert pair.context + ASSISTANT + pair.response_a == hh_row(700)["chosen"]
     assert (pair.source_format, pair.source_preference, pair.status) == ("hh-rlhf", "a", PairStatus.FRESH)
