@@ -84,7 +84,8 @@ def test_probes_tell_an_always_left_annotator_from_an_honest_one(project, annota
         sitting_start(project=project, annotator=person, now=now)
         for _ in range(160):
             now += dt.timedelta(seconds=20)
-            assignment, _ = assignment_next(project=project, annotator=person, now=now)
+            # Served the dwell before the answer: a page cannot show a pair longer than it has been out.
+            assignment, _ = assignment_next(project=project, annotator=person, now=now - dt.timedelta(seconds=15))
             judgment_submit(
                 assignment_id=assignment.id, annotator=person, side=choose(assignment), now=now, dwell_ms=15_000
             )
@@ -113,7 +114,7 @@ def test_the_copy_reader_gives_the_same_frames_as_the_orm(project, annotator, an
         sitting_start(project=project, annotator=person, now=now)
         for i in range(20):
             now += dt.timedelta(seconds=15)
-            assignment, _ = assignment_next(project=project, annotator=person, now=now)
+            assignment, _ = assignment_next(project=project, annotator=person, now=now - dt.timedelta(seconds=10))
             side = ["left", "right", "tie", "skip"][i % 4]
             judgment_submit(
                 assignment_id=assignment.id,
