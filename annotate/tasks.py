@@ -24,3 +24,12 @@ def close_stale_sittings_task() -> None:
     sittings_close_stale()
     for project in Project.objects.filter(is_active=True).only("id", "judgments_per_pair"):
         leases_expire(project=project)
+
+
+@shared_task(name="annotate.fail_stale_imports", ignore_result=True)
+def fail_stale_imports_task() -> None:
+    """Periodic: fail the imports whose worker died, so that none stays "running"."""
+    from annotate.models import ImportJob
+    from annotate.services.jobs import jobs_fail_stale
+
+    jobs_fail_stale(model=ImportJob)

@@ -193,6 +193,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "close-stale-sittings": {"task": "annotate.close_stale_sittings", "schedule": 60.0},
+    "fail-stale-imports": {"task": "annotate.fail_stale_imports", "schedule": 600.0},
+    "fail-stale-exports": {"task": "exporter.fail_stale_exports", "schedule": 600.0},
     "recompute-bias-reports": {
         "task": "analytics.schedule_bias_reports",
         "schedule": env.float("BIAS_REPORT_EVERY_SECONDS", default=300.0),

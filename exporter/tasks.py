@@ -10,3 +10,12 @@ from exporter import services
 @shared_task(name="exporter.run_export", acks_late=True, reject_on_worker_lost=True)
 def run_export(job_id: int) -> None:
     services.export_job_run(job_id=job_id)
+
+
+@shared_task(name="exporter.fail_stale_exports", ignore_result=True)
+def fail_stale_exports() -> None:
+    """Periodic: fail the exports whose worker died, so that none stays "running"."""
+    from annotate.services.jobs import jobs_fail_stale
+    from exporter.models import ExportJob
+
+    jobs_fail_stale(model=ExportJob)
