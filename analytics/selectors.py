@@ -41,6 +41,7 @@ PAIR_FIELDS = {
     "source_name": "source_name",
     "source_preference": "source_preference",
     "judgment_count": "judgment_count",
+    "gold_answer": "gold_answer",
     "transcript_similarity": "transcript_similarity",
     "response_similarity": "response_similarity",
     "words_context": "words_context",

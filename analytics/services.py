@@ -98,7 +98,7 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
             },
             "fatigue": fatigue.fatigue(everything),
             "quality": quality.quality_by_annotator(everything),
-            "speeding": fatigue.speeding(judgments, measured),
+            "speeding": fatigue.speeding(judgments, measured, factor=project.reading_factor),
             "agreement": agreement.agreement(judgments),
             "coverage": coverage.coverage(pairs, judgments, k=project.judgments_per_pair),
         }

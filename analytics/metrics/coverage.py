@@ -8,6 +8,9 @@ Definitions
 - Judgments per pair: how many pairs have 0, 1, 2, ... judgments.
 - Progress to k: pairs with ≥ k judgments (complete), and the share of the wanted judgments
   collected, Σ_pairs min(count, k) / (k · pairs).
+- Gold pairs (optional pair column `gold_answer` not empty) and gold judgments (optional judgment
+  column `is_gold`) are outside the k-queue: they are left out of the judgment counts, the
+  judgments per pair and the progress to k, and counted apart (`gold_pairs`).
 """
 
 from __future__ import annotations
@@ -42,8 +45,15 @@ def coverage(
         raise ValueError("k must be at least 1")
     require_columns(pairs, ("pair_id", "source_name", "source_preference", "words_context"), table="pair")
     require_columns(judgments, ("pair_id", "side"), table="judgment")
-    counts = judgment_counts(pairs, judgments)
-    n_pairs = len(pairs)
+    gold = pd.Series(False, index=pairs.index)
+    if "gold_answer" in pairs.columns:
+        gold = pairs["gold_answer"].fillna("") != ""
+    queue = pairs[~gold]
+    in_queue = judgments
+    if "is_gold" in judgments.columns:
+        in_queue = judgments[~judgments["is_gold"].fillna(False).astype(bool)]
+    counts = judgment_counts(queue, in_queue)
+    n_pairs = len(queue)
     by_source = (
         pairs.assign(with_preference=pairs["source_preference"].isin(("a", "b")))
         .groupby(pairs["source_name"].fillna(""), sort=True)
@@ -55,7 +65,8 @@ def coverage(
     complete = int((counts >= k).sum())
     return to_jsonable(
         {
-            "pairs": n_pairs,
+            "pairs": len(pairs),
+            "gold_pairs": int(gold.sum()),
             "judgments": len(judgments),
             "skips": int((judgments["side"] == SKIP).sum()),
             "by_source": [

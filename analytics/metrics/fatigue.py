@@ -6,7 +6,8 @@ Per judgment:
   began, i.e. the first sitting or the last rest (`since_break_ms`, likewise; where it is missing, as
   in data from elsewhere, those judgments are counted apart as `before_first_break`);
 - dwell: `dwell_ms` (missing values left out);
-- left: 1 if the left side was picked, 0 if the right (decisive judgments only);
+- left: 1 if the left side was picked, 0 if the right (decisive judgments only, swapped repeats
+  left out as in the position section);
 - loo_majority: agreement with the other annotators' majority (`agreement.loo_majority_agreement`);
 - source: agreement with the source's preference (`agreement.source_agreement`);
 - gold, probe: the optional 0/1 columns `gold_correct` and `probe_consistent`, when present;
@@ -22,7 +23,8 @@ Flag: per annotator, the logistic slope of quality on minutes in the sitting; on
 decline (Wald), Benjamini-Hochberg across annotators; flagged when adjusted p < `flag_alpha`.
 
 Speeding: a judgment is faster than reading when dwell_ms < reading floor =
-(words_context + words_response_a + words_response_b) / 238 words per minute, in ms.
+(words_context + words_response_a + words_response_b) / 238 words per minute, in ms, times the
+project's reading factor (the floor of the submit's `fast` flag).
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
         ("annotator", "pair_id", "side", "chosen_response", "dwell_ms", "index_in_sitting", "elapsed_in_sitting_ms"),
         table="judgment",
     )
-    decisive = judgments["side"].isin(DECISIVE_SIDES)
+    # Swapped repeats (probes) measure consistency only: in a leave-one-out majority an annotator's
+    # repeat would vote beside their own first answer, and the position section leaves them out too.
+    first = judgments["probe_of"].isna() if "probe_of" in judgments.columns else pd.Series(True, index=judgments.index)
+    decisive = judgments["side"].isin(DECISIVE_SIDES) & first
     missing = pd.Series(np.nan, index=judgments.index)
     measures = pd.DataFrame(
         {
@@ -77,7 +82,7 @@ def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
             else missing,
             "dwell_ms": judgments["dwell_ms"].astype(float),
             "left": (judgments["side"] == LEFT).astype(float).where(decisive),
-            "loo_majority": loo_majority_agreement(judgments),
+            "loo_majority": loo_majority_agreement(judgments[first]).reindex(judgments.index),
             "source": source_agreement(judgments),
             "gold": judgments["gold_correct"].astype(float) if "gold_correct" in judgments.columns else missing,
             "probe": judgments["probe_consistent"].astype(float)
@@ -164,14 +169,18 @@ def quality_decline_flags(measures: pd.DataFrame, *, flag_alpha: float = FLAG_AL
     return rows
 
 
-def speeding(judgments: pd.DataFrame, pairs: pd.DataFrame, *, wpm: float = READING_WPM) -> dict:
-    """Judgments answered faster than the reading floor (module docstring), overall and per
-    annotator: {"n" (judgments with a dwell on a pair with word counts), "speeding", "share"}.
-    All sides count, skips included."""
+def speeding(judgments: pd.DataFrame, pairs: pd.DataFrame, *, wpm: float = READING_WPM, factor: float = 1.0) -> dict:
+    """Judgments answered faster than the reading floor (module docstring) times `factor` (the
+    project's reading factor, as the submit's `fast` flag uses it), overall and per annotator:
+    {"n" (judgments with a dwell on a pair with word counts), "speeding", "share"}; "wpm" is the
+    reading speed that floor stands for, `wpm / factor` (None for a factor of 0, which makes no
+    answer fast). All sides count, skips included."""
+    if factor < 0:
+        raise ValueError("factor must not be negative")
     require_columns(judgments, ("annotator", "pair_id", "dwell_ms"), table="judgment")
     require_columns(pairs, ("pair_id", "words_context", "words_response_a", "words_response_b"), table="pair")
     words = pairs["words_context"] + pairs["words_response_a"] + pairs["words_response_b"]
-    floor_ms = pd.Series((words / wpm * MS_PER_MINUTE).to_numpy(), index=pairs["pair_id"].to_numpy())
+    floor_ms = pd.Series((words / wpm * MS_PER_MINUTE * factor).to_numpy(), index=pairs["pair_id"].to_numpy())
     floors = floor_ms.reindex(judgments["pair_id"]).to_numpy(dtype=float)
     dwell = judgments["dwell_ms"].to_numpy(dtype=float)
     # Without a dwell or the pair's word counts there is nothing to compare.
@@ -184,7 +193,7 @@ def speeding(judgments: pd.DataFrame, pairs: pd.DataFrame, *, wpm: float = READI
 
     return to_jsonable(
         {
-            "wpm": wpm,
+            "wpm": wpm / factor if factor else None,
             "overall": summary(table),
             "per_annotator": [{"annotator": a} | summary(g) for a, g in table.groupby("annotator", sort=True)],
         }
