@@ -7,6 +7,7 @@ Every view resolves the project through `project_get_for_user`, so another proje
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from django.urls import path
 from django.utils import timezone
@@ -30,7 +31,8 @@ from annotate.services.annotating import (
 
 
 def _seconds_until(moment: dt.datetime | None, now: dt.datetime) -> int:
-    return max(0, int((moment - now).total_seconds())) if moment else 0
+    # Rounded up: a countdown that reached 0 a second early would offer a start the server refuses.
+    return max(0, math.ceil((moment - now).total_seconds())) if moment else 0
 
 
 class SittingSerializer(serializers.Serializer):

@@ -22,6 +22,8 @@
   // Inside a criterion's row the side keys answer that criterion (and arrows do not wander the radios).
   const CRITERION_KEYS = { 1: "left", ArrowLeft: "left", 2: "right", ArrowRight: "right", 0: "tie" };
   const FAST_STREAK_NOTE = 3;
+  // Two answering clicks closer than this are one double click.
+  const DOUBLE_CLICK_MS = 500;
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const END_REASONS = {
@@ -36,6 +38,9 @@
     current: null, // the assignment on screen
     prefetched: null, // the next assignment, already leased and in memory
     prefetching: null, // the pending prefetch request, if any
+    prefetchedUntil: 0, // client clock (ms) when the prefetched pair's lease runs out
+    focusedChoice: null, // the choice button that had focus when an answer went out
+    lastAnswerClick: -Infinity, // performance.now() of the last click that answered
     busy: false,
     dwell: { accumulated: 0, visibleSince: null },
     sittingDeadline: null, // client clock (ms) when the sitting's time runs out
@@ -134,6 +139,8 @@
   }
 
   function showAssignment(assignment) {
+    const focused = state.focusedChoice;
+    state.focusedChoice = null;
     state.current = assignment;
     renderTurns(assignment.context || []);
     el("left-text").textContent = assignment.left;
@@ -142,11 +149,20 @@
     show("work");
     setBusy(false);
     window.scrollTo(0, 0);
+    // Disabling the pressed button sent focus to the page; give it back, and announce the pair
+    // unless a message is showing.
+    if (focused && focused.isConnected && document.activeElement === document.body) focused.focus();
+    if (!el("status").textContent && state.sitting) {
+      say(`Pair ${state.sitting.items_done + 1} of ${state.sitting.item_limit}.`);
+    }
     startDwell();
   }
 
   function setBusy(busy) {
     state.busy = busy;
+    if (busy && document.activeElement && document.activeElement.closest("#panel-work .choices")) {
+      state.focusedChoice = document.activeElement;
+    }
     for (const button of document.querySelectorAll("#panel-work .choices button")) button.disabled = busy;
     if (el("send-answer")) el("send-answer").disabled = busy;
   }
@@ -368,7 +384,7 @@
     tick();
   }
 
-  function endOfSitting(sitting) {
+  function endOfSitting(sitting, note) {
     state.current = null;
     state.prefetched = null;
     state.prefetching = null;
@@ -385,7 +401,7 @@
     el("summary-reason").textContent = END_REASONS[sitting.end_reason] || "";
     show("summary", "break");
     showBreak(sitting.break_seconds_left);
-    say(`Sitting over: ${items} pair${items === 1 ? "" : "s"} judged.`);
+    say(`${note ? `${note} ` : ""}Sitting over: ${items} pair${items === 1 ? "" : "s"} judged.`);
     el("summary-heading").focus();
   }
 
@@ -433,6 +449,11 @@
     } else if (status === 409) {
       endOfSitting(data.sitting);
     } else {
+      // Not the answered pair left on screen with its buttons off: the empty panel's "Try again".
+      state.current = null;
+      el("empty-detail").textContent = detailOf(data, "The next pair could not be loaded.");
+      show("empty");
+      setBusy(false);
       say(detailOf(data, "The next pair could not be loaded."));
     }
   }
@@ -446,6 +467,9 @@
       if (state.prefetching !== request) return; // superseded
       if (status === 200 && data.assignment && data.assignment.id !== current.id) {
         state.prefetched = data.assignment;
+        // The lease's end on this page's clock: its length on the server's, from now.
+        const length = Date.parse(data.assignment.expires_at) - Date.parse(data.assignment.served_at);
+        state.prefetchedUntil = Number.isFinite(length) ? Date.now() + length : Infinity;
       }
     });
     state.prefetching = request;
@@ -453,7 +477,8 @@
 
   async function advance() {
     if (state.prefetching) await state.prefetching;
-    const next = state.prefetched;
+    // A prefetched pair whose lease ran out while this one was read would only be refused.
+    const next = state.prefetched && Date.now() < state.prefetchedUntil ? state.prefetched : null;
     state.prefetching = null;
     state.prefetched = null;
     if (next) {
@@ -493,7 +518,10 @@
       await advance();
     } else if (status === 409 && data.code === "sitting_ended") {
       const progress = await api("GET", config.urls.progress);
-      endOfSitting(data.sitting || (progress.status === 200 ? progress.data.sitting : null));
+      endOfSitting(
+        data.sitting || (progress.status === 200 ? progress.data.sitting : null),
+        detailOf(data, "This sitting has ended; the answer was not recorded."),
+      );
     } else if (status === 409 || status === 404) {
       // The lease ran out or was released: this pair is gone, take the next one.
       say(detailOf(data, "That pair is no longer yours.") + " Here is another one.");
@@ -546,7 +574,15 @@
 
 
   for (const button of document.querySelectorAll("#panel-work .choices button")) {
-    button.addEventListener("click", () => choose(button.dataset.side, false));
+    button.addEventListener("click", (event) => {
+      // A click that answers at once, hard on the heels of another (a double click, however slow),
+      // would land on the next pair, shown in between: it is dropped.
+      const now = performance.now();
+      const answersAtOnce = button.dataset.side === "skip" || !config.confirmWithEnter;
+      if (answersAtOnce && (event.detail > 1 || now - state.lastAnswerClick < DOUBLE_CLICK_MS)) return;
+      if (answersAtOnce) state.lastAnswerClick = now;
+      choose(button.dataset.side, false);
+    });
   }
   if (el("send-answer")) el("send-answer").addEventListener("click", () => submit(state.side));
   if (el("answer-form")) el("answer-form").addEventListener("change", () => showError(""));
@@ -608,6 +644,7 @@
       return;
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.shiftKey && event.key.startsWith("Arrow")) return; // extends a text selection
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (key === "Enter") {
       // A focused button or link answers Enter itself.

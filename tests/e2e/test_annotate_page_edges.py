@@ -1,0 +1,199 @@
+"""The annotation page at its edges: slow networks, lost connections, ended sittings, expired
+leases, double clicks, the keyboard and narrow screens. Each test stages one case in a real browser."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment
+from tests.conftest import make_pairs
+from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
+
+pytestmark = pytest.mark.e2e
+
+SLOW_JUDGMENT_RESPONSE = """
+(() => {
+  const original = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const response = await original(url, init);
+    if (String(url).includes('/judgment/') && window.slowJudgment) {
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    return response;
+  };
+})();
+"""
+
+LEFT = re.compile("Left is better")
+
+
+def live_leases(annotator) -> list[Assignment]:
+    leased = Assignment.objects.filter(annotator=annotator, state=AssignmentState.LEASED)
+    return list(leased.order_by("served_at", "id"))
+
+
+def test_ending_the_sitting_while_an_answer_is_in_flight_shows_the_summary(page, project, annotator):
+    make_pairs(project, 10)
+    page.add_init_script(SLOW_JUDGMENT_RESPONSE)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_timeout(300)  # the prefetch lands
+    page.evaluate("window.slowJudgment = true")
+    page.keyboard.press("1")  # committed at once; its response is slow
+    page.wait_for_timeout(100)
+    page.get_by_role("button", name="End sitting").click()
+    expect(page.locator("#panel-summary")).to_be_visible()
+    page.wait_for_timeout(2500)  # the answer's response arrives
+    expect(page.locator("#panel-summary")).to_be_visible()
+    expect(page.locator("#panel-work")).to_be_hidden()
+
+
+def test_an_answer_refused_because_the_sitting_went_idle_says_it_was_not_recorded(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    label(page, "1", number=1, limit=project.sitting_items)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    # The annotator read (or left the tab hidden) past the idle timeout.
+    AnnotationSession.objects.filter(annotator=annotator).update(last_activity_at=timezone.now() - timedelta(minutes=6))
+    page.get_by_role("button", name=re.compile("Right is better")).click()
+    expect(page.locator("#panel-summary")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("the answer was not recorded")
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+
+
+def test_a_prefetched_pair_whose_lease_ran_out_is_not_shown(page, project, annotator):
+    make_pairs(project, 10)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)  # the prefetch lands
+    current, prefetched = live_leases(annotator)
+    # Reading the current pair takes eleven minutes, past the prefetched pair's ten-minute lease.
+    eleven_minutes_ago = timezone.now() - timedelta(minutes=11)
+    Assignment.objects.filter(pk=current.pk).update(served_at=eleven_minutes_ago)
+    Assignment.objects.filter(pk=prefetched.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    AnnotationSession.objects.filter(annotator=annotator).update(started_at=eleven_minutes_ago)
+    page.clock.fast_forward("11:00")
+    responses: list[int] = []
+    page.on("response", lambda r: responses.append(r.status) if "/judgment/" in r.url else None)
+    page.keyboard.press("1")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.get_by_role("button", name=LEFT)).to_be_enabled()
+    shown = page.locator("#left-text").text_content()
+    assert shown != prefetched.pair.response(prefetched.left_response)
+    page.wait_for_timeout(100)
+    page.keyboard.press("2")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+    assert responses == [201, 201]
+
+
+def test_a_next_pair_that_cannot_be_loaded_leaves_a_way_to_try_again(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    requests: list[int] = []
+
+    def the_connection_drops_after_the_first(route) -> None:
+        requests.append(1)
+        if len(requests) == 1:
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/next/", the_connection_drops_after_the_first)
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)
+    page.keyboard.press("1")  # recorded; the prefetch failed, and so does asking again
+    retry = page.get_by_role("button", name="Try again")
+    expect(retry).to_be_visible()
+    expect(page.locator("#panel-work")).to_be_hidden()  # not the answered pair, buttons off
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    page.unroute("**/next/")  # the connection is back
+    retry.click()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.get_by_role("button", name=LEFT)).to_be_enabled()
+
+
+def test_the_next_sitting_button_waits_for_the_servers_break_to_end(page, project, annotator):
+    project.sitting_items = 1
+    project.save()
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    label(page, "1", number=1, limit=1)
+    expect(page.locator("#panel-break")).to_be_visible()
+
+    def break_ends_soon(route) -> None:
+        # The break ends 1.95 s after the server answers: a countdown rounded down would end early.
+        soon = timezone.now() + timedelta(seconds=1.95)
+        AnnotationSession.objects.filter(annotator=annotator).update(break_until=soon)
+        route.continue_()
+
+    page.route("**/progress/", break_ends_soon)
+    page.reload()
+    button = page.get_by_role("button", name="Start next sitting")
+    expect(button).to_be_enabled(timeout=5000)
+    button.click()
+    expect(page.locator("#panel-work")).to_be_visible()
+    assert AnnotationSession.objects.filter(annotator=annotator).count() == 2
+
+
+def test_focus_stays_on_the_choice_a_keyboard_user_pressed_and_the_pair_is_announced(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)
+    left = page.get_by_role("button", name=LEFT)
+    left.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(left).to_be_focused()
+    expect(page.locator("#status")).to_have_text(f"Pair 2 of {project.sitting_items}.")
+
+
+def test_the_second_click_of_a_slow_double_click_does_not_answer_the_next_pair(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(500)
+    box = page.get_by_role("button", name=LEFT).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(x, y)
+    page.wait_for_timeout(150)
+    page.mouse.click(x, y, click_count=2)
+    page.wait_for_timeout(800)
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    page.wait_for_timeout(200)
+    page.mouse.click(x, y)  # a deliberate click later answers as usual
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+
+
+def test_shift_arrow_extends_a_selection_and_does_not_answer(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)
+    page.keyboard.press("Shift+ArrowLeft")
+    page.wait_for_timeout(600)
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+
+
+def test_a_narrow_screen_with_every_extra_has_no_horizontal_scroll(page, project, annotator):
+    project.ask_rationale = True
+    project.ask_strength = True
+    project.ask_safety = True
+    project.criteria = ["honesty", "helpfulness", "harmlessness"]
+    project.save()
+    make_pairs(project, 10)
+    page.set_viewport_size({"width": 320, "height": 700})
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width
