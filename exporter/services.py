@@ -15,7 +15,6 @@ import logging
 import math
 import shutil
 import zipfile
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -293,25 +292,27 @@ def _per_judgment_pairs_filtered(
     decisive vote give no record whatever the filters, and stay counted as ties and skips."""
     if options.min_judgments is None and options.min_agreement is None:
         return judgments
-    tallies: dict[int, Counter[str]] = {}
-    for row in judgments:
-        if row["chosen_response"] in aggregation.DECISIVE:
-            tallies.setdefault(row["pair_id"], Counter())[row["chosen_response"]] += 1
+    # The aggregated mode's own tally of each pair; an even split has no winner, hence no agreement.
+    outcomes = {
+        pair_id: outcome
+        for pair_id, votes in aggregation.votes_group(rows=judgments).items()
+        if (outcome := aggregation.votes_aggregate(votes=votes)).n_decisive
+    }
     pair_ids = _keep(
-        list(tallies),
-        lambda pair_id: tallies[pair_id].total() >= options.min_judgments,
+        list(outcomes),
+        lambda pair_id: outcomes[pair_id].n_decisive >= options.min_judgments,
         "min_judgments",
         effects,
         options.min_judgments is not None,
     )
     pair_ids = _keep(
         pair_ids,
-        lambda pair_id: max(tallies[pair_id].values()) / tallies[pair_id].total() >= options.min_agreement,
+        lambda pair_id: (outcomes[pair_id].agreement or 0.5) >= options.min_agreement,
         "min_agreement",
         effects,
         options.min_agreement is not None,
     )
-    dropped = set(tallies) - set(pair_ids)
+    dropped = set(outcomes) - set(pair_ids)
     return [row for row in judgments if row["pair_id"] not in dropped]
 
 

@@ -256,31 +256,29 @@ def test_a_csv_row_with_a_missing_cell_is_named_by_its_line(project, tmp_path) -
     assert pair_rows(project) == {0, 2}
 
 
-def test_a_csv_record_with_more_cells_than_the_header_is_an_error_on_its_line(project, tmp_path) -> None:
-    # An unquoted comma splits "Good, answer" in two: its cells would land one column off.
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # An unquoted comma splits "Good, answer" in two: its cells would land one column off.
+        ("prompt,chosen,rejected\nq1,a,b\nq2,Good, answer,Bad\nq3,c,d\n", "expected 3 cells (the header's), got 4"),
+        # A lost comma merges two cells: every field the format needs is there, but shifted.
+        ("prompt,chosen,rejected,id\nq1,a,b,1\nq2,a b,7\nq3,c,d,3\n", "expected 4 cells (the header's), got 3"),
+    ],
+    ids=["more cells", "fewer cells, none needed missing"],
+)
+def test_a_csv_record_whose_cells_do_not_match_the_header_is_an_error_on_its_line(
+    project, tmp_path, text, message
+) -> None:
     path = tmp_path / "pref.csv"
-    path.write_text("prompt,chosen,rejected\nq1,a,b\nq2,Good, answer,Bad\nq3,c,d\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(ImportValidationError) as raised:
         pairs_import(project=project, source=path)
-    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
-        (3, "csv", "expected 3 cells (the header's), got 4")
-    ]
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [(3, "csv", message)]
     assert not Pair.objects.filter(project=project).exists()
 
     result = pairs_import(project=project, source=path, skip_invalid=True)
     assert (result.pairs_created, result.invalid_rows) == (2, 1)
     assert pair_rows(project) == {0, 2}
-
-
-def test_a_csv_record_short_of_a_column_no_format_needs_is_an_error_too(project, tmp_path) -> None:
-    # A lost comma merges two cells: every field the format needs is there, but shifted.
-    path = tmp_path / "pref.csv"
-    path.write_text("prompt,chosen,rejected,id\nq1,a,b,1\nq2,a b,7\nq3,c,d,3\n", encoding="utf-8")
-    with pytest.raises(ImportValidationError) as raised:
-        pairs_import(project=project, source=path)
-    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
-        (3, "csv", "expected 4 cells (the header's), got 3")
-    ]
 
 
 def test_invalid_utf8_in_a_csv_cell_is_an_error_of_its_row_and_field(project, tmp_path) -> None:

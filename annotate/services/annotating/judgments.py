@@ -200,12 +200,14 @@ def judgment_submit(
             refusal = AnnotationError(
                 "This pair's lease has expired; the answer was not recorded.", code="lease_expired", sitting=sitting
             )
-        elif answer.dwell_ms is not None and answer.dwell_ms > _out_ms(assignment=assignment, now=now) + DWELL_SLACK_MS:
+        elif (
+            answer.dwell_ms is not None
+            and answer.dwell_ms > (out_ms := _out_ms(assignment=assignment, now=now)) + DWELL_SLACK_MS
+        ):
             # The page shows a pair only after the server served it, so an honest dwell never exceeds
             # the time since; a longer one would hide a fast answer from the reading floor.
             refusal = _invalid(
-                f"dwell_ms {answer.dwell_ms} is longer than this pair has been out "
-                f"({_out_ms(assignment=assignment, now=now)} ms on the server's clock)."
+                f"dwell_ms {answer.dwell_ms} is longer than this pair has been out ({out_ms} ms on the server's clock)."
             )
         else:
             judgment = _judgment_record(assignment=assignment, sitting=sitting, answer=answer, now=now)
