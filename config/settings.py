@@ -14,8 +14,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# ./.env is docker-compose's (it interpolates it; the image has none). Read a file only when asked:
+# reading ./.env implicitly fed its compose values (DATABASE_URL=...@postgres, SECURE_SSL_REDIRECT=1,
+# SECRET_KEY) to `make run` and `make test` on the same checkout.
+if env_file := env.str("PAIRWISE_ENV_FILE", default=""):
+    environ.Env.read_env(env_file)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -167,7 +170,8 @@ SPECTACULAR_SETTINGS = {
 # var/celery, so the demo runs a real worker with no Redis. Jobs keep their state in Postgres rows,
 # so no result backend is needed.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# An empty CELERY_BROKER_URL (as in .env.example) means "not set": fall back to REDIS_URL.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
