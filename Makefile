@@ -21,7 +21,7 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 run: export DEBUG = 1
 run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo --with-simulated
+	$(BIN)/python manage.py seed_demo --with-simulated --url http://$(HOST):$(PORT)/
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning --schedule var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -13,7 +13,15 @@ from rest_framework.views import APIView
 from annotate.hub import HubIdError, hub_id_check
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
-from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
+from exporter.services import (
+    AGGREGATES,
+    FORMATS,
+    MAX_LENGTH_RANGE,
+    WRITERS,
+    ExportError,
+    ExportOptions,
+    export_job_create,
+)
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -57,7 +65,7 @@ class ExportOptionsSerializer(serializers.Serializer):
     seed = serializers.IntegerField(default=0)
     # Local tokenizer paths are the server's business: over the API only a Hub id, loaded by transformers.
     tokenizer = serializers.CharField(default="gpt2", max_length=200)
-    max_length = serializers.IntegerField(default=512, min_value=8, max_value=8192)
+    max_length = serializers.IntegerField(default=512, min_value=MAX_LENGTH_RANGE[0], max_value=MAX_LENGTH_RANGE[1])
 
     def validate_tokenizer(self, value: str) -> str:
         try:

@@ -67,6 +67,10 @@ class ExportError(Exception):
     """Options that cannot be exported as given."""
 
 
+# What a page or API client may ask for (the command line takes any positive length).
+MAX_LENGTH_RANGE = (8, 8192)
+
+
 @dataclass(frozen=True)
 class ExportOptions:
     """What to export and how. Every filter is off when None (False for `exclude_flagged`)."""

@@ -9,13 +9,30 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
+from annotate.hub import hub_id_check
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
-from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_job_create
+from exporter.services import (
+    AGGREGATES,
+    FORMATS,
+    MAX_LENGTH_RANGE,
+    WRITERS,
+    ExportError,
+    ExportOptions,
+    export_job_create,
+)
 
 
 def _number(value: str, cast):
     return cast(value) if value not in (None, "") else None
+
+
+def _max_length(value: str) -> int:
+    # As the API takes it; a tokenizer named over the web is, as there, a Hub id and never a path.
+    length = _number(value, int) or 512
+    if not MAX_LENGTH_RANGE[0] <= length <= MAX_LENGTH_RANGE[1]:
+        raise ValueError(f"max_length must be between {MAX_LENGTH_RANGE[0]} and {MAX_LENGTH_RANGE[1]} tokens.")
+    return length
 
 
 @login_required
@@ -40,9 +57,11 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 exclude_flagged=form.get("exclude_flagged") == "on",
                 max_sitting_minutes=_number(form.get("max_sitting_minutes"), float),
                 max_index_in_sitting=_number(form.get("max_index_in_sitting"), int),
+                tokenizer=hub_id_check(form.get("tokenizer") or "gpt2", what="The tokenizer"),
+                max_length=_max_length(form.get("max_length")),
             )
             export_job_create(project=project, user=request.user, options=options)
-        except (ExportError, ValueError) as error:
+        except (ExportError, ValueError) as error:  # a HubIdError is a ValueError
             messages.error(request, f"Export not started: {error}")
         else:
             messages.success(request, "Export started; it appears below when it is ready.")

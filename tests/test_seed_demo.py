@@ -234,3 +234,10 @@ def test_a_worker_measures_the_seeded_pairs(debug, live_worker):
     pair = pairs.order_by("id").first()
     chosen, rejected = (transcript(pair.context, r) for r in (pair.response_a, pair.response_b))
     assert pair.transcript_similarity == difflib.SequenceMatcher(None, chosen, rejected).ratio()
+
+
+def test_the_output_names_the_address_make_run_serves_on(debug):
+    # `make run PORT=8137` passes its address; the default one would send people to the wrong port.
+    output = seed("--url", "http://127.0.0.1:8137/")
+    assert "Open http://127.0.0.1:8137/ and log in" in output
+    assert DEMO_URL not in output

@@ -90,7 +90,22 @@ def test_the_api_schema_and_its_docs_are_served(client, annotator):
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/projects/{slug}/next/" in schema.content
-    assert client.get("/api/docs/").status_code == 200
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+
+
+def test_the_api_docs_load_swagger_ui_from_our_static_files_not_a_cdn(client):
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/api/docs/").content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)
+    assert not [asset for asset in assets if "//" in asset], "an asset from another host: blank page offline"
+    for asset in assets:
+        if asset.startswith("/static/"):
+            assert finders.find(asset.removeprefix("/static/")), asset
 
 
 def test_a_token_authenticates_the_api(project, annotator, pairs):

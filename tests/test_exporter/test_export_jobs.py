@@ -172,3 +172,24 @@ def test_export_options_refuse_every_float_that_is_not_finite(name, value):
     # The CLI and the export page reach check() with no serializer in front of it.
     with pytest.raises(ExportError, match=f"{name} must be a finite number"):
         ExportOptions(**{name: value}).check()
+
+
+def test_the_export_page_takes_a_tokenizer_hub_id_and_a_max_length(client, project, engineer, tmp_path, monkeypatch):
+    client.force_login(engineer)
+    response = client.post(
+        "/projects/helpful/exports/", {"format": "tokenized", "tokenizer": "openai-community/gpt2", "max_length": "256"}
+    )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert (job.options["tokenizer"], job.options["max_length"]) == ("openai-community/gpt2", 256)
+    # As over the API: no path on the server, and a length in range.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "secrets").mkdir()
+    for form, message in [
+        ({"tokenizer": "secrets"}, "names a path on the server"),
+        ({"tokenizer": "/etc"}, "must be a Hugging Face Hub id"),
+        ({"max_length": "100000"}, "max_length must be between 8 and 8192 tokens."),
+    ]:
+        refused = client.post("/projects/helpful/exports/", {"format": "tokenized", **form}, follow=True)
+        assert any(message in str(m) for m in refused.context["messages"]), form
+    assert ExportJob.objects.count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -19,8 +20,15 @@ def page_url() -> str:
 
 
 def test_the_page_shows_the_form_and_the_projects_jobs(lead, project) -> None:
+    started = dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC)
     ImportJob.objects.create(
-        project=project, source="x", original_name="old.jsonl", format="hh-rlhf", state=JobState.DONE, pairs_created=12
+        project=project,
+        source="x",
+        original_name="old.jsonl",
+        format="hh-rlhf",
+        state=JobState.DONE,
+        pairs_created=12,
+        started_at=started,
     )
     client = Client()
     client.force_login(lead)
@@ -31,7 +39,11 @@ def test_the_page_shows_the_form_and_the_projects_jobs(lead, project) -> None:
     assert 'name="skip_invalid"' in html
     assert "old.jsonl" in html
     assert "<td>12</td>" in html
+    # "Started" is when a worker took the job, not when it was asked for.
+    assert "<td>2026-03-04 05:06</td>" in html
     assert 'http-equiv="refresh"' not in html
+    ImportJob.objects.create(project=project, source="y", original_name="new.jsonl", state=JobState.PENDING)
+    assert "<td>not yet</td>" in client.get(page_url()).content.decode()
 
 
 def test_posting_a_file_creates_a_job_and_comes_back_refreshing(lead, project, upload_dir) -> None:

@@ -95,7 +95,11 @@ def test_it_shows_leads_and_engineers_their_role_without_an_annotate_link(client
     body = response.content.decode()
     assert response.context["memberships"][0].role == role_fixture
     assert reverse("annotate:annotate", kwargs={"slug": project.slug}) not in body
-    assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body
+    slug = {"slug": project.slug}
+    for name in ("annotate:guidelines", "analytics:dashboard", "analytics:scorecards", "exporter:exports"):
+        assert reverse(name, kwargs=slug) in body, name
+    for name in ("annotate:gold", "annotate:imports"):
+        assert (reverse(name, kwargs=slug) in body) == (role_fixture == "lead"), name
 
 
 def test_it_lists_only_the_users_own_projects(client, project, outsider):

@@ -113,13 +113,22 @@ class Command(BaseCommand):
             "so that the dashboard and scorecards have something to show.",
         )
         parser.add_argument(
+            "--url", default=DEMO_URL, help=f"Where the demo is served, printed at the end ({DEMO_URL})."
+        )
+        parser.add_argument(
             "--reset-passwords",
             action="store_true",
             help="Set the demo passwords on demo users that already exist (by default they keep theirs).",
         )
 
     def handle(
-        self, *args: Any, force: bool, reset_passwords: bool, with_simulated: bool = False, **options: Any
+        self,
+        *args: Any,
+        force: bool,
+        reset_passwords: bool,
+        with_simulated: bool = False,
+        url: str = DEMO_URL,
+        **options: Any,
     ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
@@ -150,7 +159,7 @@ class Command(BaseCommand):
         if with_simulated:
             self._seed_simulated()
         self.stdout.write("")
-        self.stdout.write(f"Open {DEMO_URL} and log in as one of them.")
+        self.stdout.write(f"Open {url} and log in as one of them.")
 
     def _seed_simulated(self) -> None:
         """A second project with the demo pairs judged by simulated annotators (honest, left-biased,
