@@ -4,8 +4,11 @@ Builds a JSONL file of 160,800 HH-RLHF rows (the shared 2,312-row test file repl
 marked in its first human turn so that every pair hashes differently), imports it into a fresh
 project through the import service (parse, validate, hash, binary COPY straight into the pair
 table), then COPYs the same pairs, already in memory, into a bare table with the pair table's
-columns and no index. Prints both rates and their ratio. `bench/pair_table_copy.py` shows what
-each of the pair table's indexes and constraints adds to such a COPY.
+columns and no index (its texts compressed with the server's default, pglz). Prints both rates and
+their ratio, and, for comparison on equal terms with the pair table (whose texts are LZ4 on a
+PostgreSQL built with it), the rate of a text COPY into a bare table with LZ4 texts.
+`bench/pair_table_copy.py` shows what each of the pair table's indexes and constraints adds to such
+a COPY.
 
 The target: the import reaches at least half the raw COPY rate.
 
@@ -90,7 +93,14 @@ def main() -> None:
             "source_preference, content_hash, sort_key, judgment_count, lease_count, a_left_count, "
             "b_left_count, status, created_at"
         )
-        timings: dict[str, list[float]] = {"import": [], "text": [], "binary": [], "parse": []}
+        timings: dict[str, list[float]] = {"import": [], "text": [], "binary": [], "text lz4": [], "parse": []}
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+            lz4 = "lz4" in cursor.fetchone()[0]
+        if not lz4:
+            del timings["text lz4"]
+        modes = [("text", None, "text"), ("binary", BARE_TYPES, "binary")]
+        modes += [("text lz4", None, "lz4")] if lz4 else []
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "hh-replicated.jsonl"
             rows = replicated_file(path, rows=args.rows)
@@ -124,28 +134,35 @@ def main() -> None:
                 ]
                 del parsed
                 raw = connection.connection  # the psycopg connection under Django's, outside any atomic
-                for mode, types in (("text", None), ("binary", BARE_TYPES)):
+                for mode, types, table in modes:
                     with raw.cursor() as cur:
-                        cur.execute(f"DROP TABLE IF EXISTS bare_{mode}")
-                        cur.execute(f"CREATE TABLE bare_{mode} {BARE_TABLE}")
+                        cur.execute(f"DROP TABLE IF EXISTS bare_{table}")
+                        cur.execute(f"CREATE TABLE bare_{table} {BARE_TABLE}")
+                        if table == "lz4":
+                            texts = ("context", "response_a", "response_b")
+                            cur.execute(
+                                f"ALTER TABLE bare_{table} "
+                                + ", ".join(f"ALTER {name} SET COMPRESSION lz4" for name in texts)
+                            )
                         cur.execute("CHECKPOINT")
                     options = " (FORMAT BINARY)" if types else ""
                     started = time.perf_counter()
-                    sql = f"COPY bare_{mode} ({columns}) FROM STDIN{options}"
+                    sql = f"COPY bare_{table} ({columns}) FROM STDIN{options}"
                     with raw.transaction(), raw.cursor() as cur, cur.copy(sql) as copy:
                         if types:
                             copy.set_types(types)
                         for t in tuples:
                             copy.write_row(t)
                     timings[mode].append(time.perf_counter() - started)
-                    copied = raw.execute(f"SELECT count(*) FROM bare_{mode}").fetchone()[0]
+                    copied = raw.execute(f"SELECT count(*) FROM bare_{table}").fetchone()[0]
                     if copied != rows:
                         raise SystemExit(f"raw {mode} COPY stored {copied} rows, expected {rows}")
                 del tuples
                 print(
                     f"round {round_number + 1}: import {timings['import'][-1]:.2f} s, text COPY "
                     f"{timings['text'][-1]:.2f} s, binary COPY {timings['binary'][-1]:.2f} s, "
-                    f"load {os.getloadavg()[0]:.1f}",
+                    + (f"text COPY, lz4 {timings['text lz4'][-1]:.2f} s, " if lz4 else "")
+                    + f"load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
     finally:
@@ -158,7 +175,7 @@ def main() -> None:
     import_rate = rows / median["import"]
     print(f"rows: {rows:,} ({size_mb:.1f} MB JSONL), medians of {args.repeat} rounds")
     print(f"import (pairs_import, file to pair table): {median['import']:.2f} s, {import_rate:,.0f} pairs/s")
-    for mode in ("text", "binary"):
+    for mode in [name for name in timings if name not in ("import", "parse")]:
         rate = rows / median[mode]
         print(f"raw {mode} COPY (in-memory rows to a bare table): {median[mode]:.2f} s, {rate:,.0f} rows/s")
         print(f"  ratio import/{mode} COPY: {import_rate / rate:.2f} (target >= 0.50)")

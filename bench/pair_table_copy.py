@@ -4,7 +4,8 @@ The import (`bench/import_pairs.py`) streams its rows with a binary COPY into th
 so its floor is what PostgreSQL needs to insert and index them. This script COPYs the same rows
 (the import's own parse of the replicated shared file, built before the clock starts) into copies
 of the migrated pair table (`CREATE TABLE … (LIKE annotate_pair INCLUDING DEFAULTS INCLUDING
-IDENTITY)`) with one more piece each time, and into the real table, in alternating rounds:
+IDENTITY INCLUDING COMPRESSION)`: texts compressed with LZ4 where the server has it, as in the real
+table) with one more piece each time, and into the real table, in alternating rounds:
 
     columns      the columns alone (NOT NULL and defaults, no index)
     +pk          the primary key
@@ -22,6 +23,12 @@ copy with all its indexes:
                          checks (and key-share locks) the projects of the new rows at once
     hash as bytea        with the foreign key, content_hash stored as the 32 bytes of the digest
     sorted per 10,000    with the foreign key, rows written in runs of 10,000 sorted by sort key
+
+and, to measure migration 0003 (LZ4 for the texts), the columns alone and the copy of the real table
+with their texts on pglz, PostgreSQL's default:
+
+    columns, texts pglz
+    texts pglz (before migration 0003)
 
     .venv/bin/python bench/pair_table_copy.py [--rows 160800] [--repeat 3] [--perf FILE]
 
@@ -93,6 +100,9 @@ def _variants(db_indexes: dict[str, str], fk: str) -> dict[str, Variant]:
     unique = "ALTER TABLE v ADD CONSTRAINT v_unique UNIQUE (project_id, content_hash)"
     queue, gold = db_indexes["pair_queue"], db_indexes["gold_pairs"]
     indexes = [pk, unique, queue, gold]
+    pglz = "ALTER TABLE v " + ", ".join(
+        f"ALTER {c} SET COMPRESSION pglz" for c in ("context", "response_a", "response_b")
+    )
     as_bytea = "ALTER TABLE v ALTER content_hash TYPE bytea USING decode(content_hash, 'hex')"
     return {
         "columns": Variant([]),
@@ -106,6 +116,8 @@ def _variants(db_indexes: dict[str, str], fk: str) -> dict[str, Variant]:
         "check per statement": Variant([*indexes, *_STATEMENT_CHECK]),
         "hash as bytea": Variant([as_bytea, *indexes, fk], hash_bytes=True),
         "sorted per 10,000": Variant([*indexes, fk], sorted_runs=10_000),
+        "columns, texts pglz": Variant([pglz]),
+        "texts pglz (before migration 0003)": Variant([pglz, *indexes, fk]),
     }
 
 
@@ -182,7 +194,10 @@ def main() -> None:
                     cur.execute("DROP TABLE IF EXISTS v")
                     cur.execute("TRUNCATE annotate_pair CASCADE")
                     if name != "real table":
-                        cur.execute("CREATE TABLE v (LIKE annotate_pair INCLUDING DEFAULTS INCLUDING IDENTITY)")
+                        cur.execute(
+                            "CREATE TABLE v (LIKE annotate_pair INCLUDING DEFAULTS INCLUDING IDENTITY "
+                            "INCLUDING COMPRESSION)"
+                        )
                         for statement in variant.statements:
                             cur.execute(statement)
                 raw.commit()

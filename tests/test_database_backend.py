@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 
@@ -33,3 +35,30 @@ def test_batches_hold_at_most_65535_parameters(db, server_binding):
     objs = range(200_000)
     assert connection.ops.bulk_batch_size(["pair"], objs) == 65_535
     assert connection.ops.bulk_batch_size(["a", "b", "c"], objs) == 21_845
+
+
+def test_imported_pair_texts_are_stored_with_lz4(db, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("TOAST compression is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        if "lz4" not in cursor.fetchone()[0]:
+            pytest.skip("this PostgreSQL is built without LZ4")
+    from annotate.services.imports import pairs_import
+
+    project = Project.objects.create(slug="long", name="Long")
+    long_turn = "The fern wants water twice a week and indirect light. " * 200  # compressible, > 2 kB
+    source = tmp_path / "long.jsonl"
+    source.write_text(
+        json.dumps({"prompt": long_turn, "chosen": "Yes. " + long_turn, "rejected": "No. " + long_turn}) + "\n"
+    )
+    pairs_import(project=project, source=source, fmt="preference")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(context), pg_column_compression(response_a), "
+            "pg_column_compression(response_b) FROM annotate_pair WHERE project_id = %s",
+            [project.id],
+        )
+        assert cursor.fetchall() == [("lz4", "lz4", "lz4")]
+    pair = Pair.objects.get(project=project)
+    assert (pair.context, pair.response_a) == (long_turn, "Yes. " + long_turn)
