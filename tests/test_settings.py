@@ -143,3 +143,20 @@ def test_compose_health_check_asks_as_an_allowed_host(live_server, settings, mon
     assert main(url) == 1
     assert health_host(".example.org") == "example.org"
     assert health_host("*") == "localhost"
+
+
+def test_env_example_the_settings_and_the_compose_file_name_the_same_variables():
+    import re
+
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    read = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', (ROOT / "config" / "settings.py").read_text()))
+    read |= {"PAIRWISE_CODE_VERSION"}  # exporter/writers.py, for images built without .git
+    compose = (ROOT / "docker-compose.yml").read_text()
+    compose_only = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    assert read - documented == set(), "read but not in .env.example"
+    assert documented - read - compose_only == set(), "in .env.example but never read"
+    # Compose passes variables to the containers only where it names them (from .env, or fixed, as
+    # DEBUG and the service addresses are); STATIC_ROOT is the image's own, and PAIRWISE_ENV_FILE is
+    # for running without compose.
+    passed = {name for name in documented if re.search(rf"^\s+{name}:", compose, re.M)}
+    assert documented - passed - {"STATIC_ROOT", "PAIRWISE_ENV_FILE"} == set(), "set in .env, lost in compose"
