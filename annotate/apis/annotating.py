@@ -11,7 +11,7 @@ import math
 
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -49,6 +49,12 @@ class SittingSerializer(serializers.Serializer):
     end_reason = serializers.CharField(allow_blank=True)
     break_until = serializers.DateTimeField(allow_null=True)
     break_seconds_left = serializers.IntegerField(help_text="0 when no break is running.")
+
+
+class SittingEnvelopeSerializer(serializers.Serializer):
+    """What the sitting endpoints answer: the sitting under `sitting`."""
+
+    sitting = SittingSerializer()
 
 
 class TurnSerializer(serializers.Serializer):
@@ -167,7 +173,7 @@ class ProgressApi(APIView):
 
 
 class SittingStartApi(APIView):
-    @extend_schema(request=None, responses={200: SittingSerializer, 201: SittingSerializer})
+    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 201: SittingEnvelopeSerializer})
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
         if refusal:
@@ -182,7 +188,7 @@ class SittingStartApi(APIView):
 
 
 class SittingEndApi(APIView):
-    @extend_schema(request=None, responses=SittingSerializer)
+    @extend_schema(request=None, responses=SittingEnvelopeSerializer)
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
         if refusal:
@@ -195,7 +201,7 @@ class SittingEndApi(APIView):
 
 
 class SittingCurrentApi(APIView):
-    @extend_schema(responses=SittingSerializer)
+    @extend_schema(responses=SittingEnvelopeSerializer)
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
         sitting = sitting_refresh(project=project, annotator=request.user)
@@ -216,7 +222,17 @@ class NextPairApi(APIView):
         served_at = serializers.DateTimeField()
         expires_at = serializers.DateTimeField()
 
-    @extend_schema(request=NextPairInputSerializer, responses=NextPairAssignmentSerializer)
+    @extend_schema(
+        request=NextPairInputSerializer,
+        responses=inline_serializer(
+            "NextPairOutput",
+            fields={
+                "assignment": NextPairAssignmentSerializer(allow_null=True),
+                "sitting": SittingSerializer(),
+                "detail": serializers.CharField(required=False, help_text="Only when no pair is available."),
+            },
+        ),
+    )
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
         if refusal:
@@ -268,9 +284,18 @@ class JudgmentSubmitApi(APIView):
         answered_at = serializers.DateTimeField()
         fast = serializers.BooleanField()
 
+    JudgmentSubmitEnvelope = inline_serializer(
+        "JudgmentSubmitEnvelope",
+        fields={
+            "judgment": JudgmentSubmitOutputSerializer(),
+            "sitting": SittingSerializer(),
+            "fast_streak": serializers.IntegerField(),
+        },
+    )
+
     @extend_schema(
         request=JudgmentSubmitInputSerializer,
-        responses={200: JudgmentSubmitOutputSerializer, 201: JudgmentSubmitOutputSerializer},
+        responses={200: JudgmentSubmitEnvelope, 201: JudgmentSubmitEnvelope},
     )
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
         params = self.JudgmentSubmitInputSerializer(data=request.data)

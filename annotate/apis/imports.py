@@ -13,7 +13,7 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +23,7 @@ from annotate.importers import HF, ROW_FORMATS
 from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
+from config.parsers import JSONParser
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:

@@ -107,3 +107,25 @@ def test_a_dwell_longer_than_the_pair_has_been_out_is_refused(api, annotator, pa
     accepted = submit(client, assignment_id, "left", dwell_ms=2_900)
     assert accepted.status_code == 201
     assert Judgment.objects.get().dwell_ms == 2_900
+
+
+# JSON text as sent: a lone surrogate cannot be encoded by the test client's own JSON renderer.
+@pytest.mark.parametrize("key", [r"x\u0000", r"\ud800", "not-a-criterion"])
+def test_a_skip_with_an_unknown_criterion_is_a_400_and_writes_nothing(api, project, annotator, pairs, clock, key):
+    project.criteria = ["helpfulness", "harmlessness"]
+    project.save()
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    body = '{"side": "skip", "criteria": {"' + key + '": "left"}}'
+    response = client.post(f"/api/assignments/{assignment_id}/judgment/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert not Judgment.objects.exists()
+
+
+def test_a_body_nested_too_deeply_is_a_400(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    response = client.post("/api/projects/helpful/next/", "[" * 5000, content_type="application/json")
+    assert response.status_code == 400

@@ -84,6 +84,10 @@ def _validate_answer(*, project: Project, answer: Answer) -> None:
     criteria = answer.criteria or {}
     if criteria and not project.criteria:
         raise _invalid("This project does not ask for criteria.")
+    # Checked for skips too: the keys are free text until here, and they are stored with the
+    # judgment (a NUL or an unpaired surrogate in one was a 500 from PostgreSQL's jsonb).
+    if not set(criteria) <= set(project.criteria):
+        raise _invalid(f"Give left, right or tie for these criteria only: {', '.join(project.criteria)}.")
     if project.criteria and answering:
         wanted = set(project.criteria)
         if set(criteria) != wanted or not set(criteria.values()) <= {Side.LEFT, Side.RIGHT, Side.TIE}:

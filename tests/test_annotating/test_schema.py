@@ -1,0 +1,55 @@
+"""The annotator endpoints answer what the OpenAPI schema at /api/schema/ says they answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.test_annotating.test_sittings_api import next_pair, start, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _json_schema(node: Any) -> Any:
+    """OpenAPI 3.0's `nullable: true` as JSON Schema's null type; `$ref`s kept (resolved by the root)."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    return yaml.safe_load(client.get("/api/schema/").content)
+
+
+def check(schema: dict, response, *, path: str, method: str = "post") -> None:
+    operation = schema["paths"][path][method]
+    declared = operation["responses"][str(response.status_code)]["content"]["application/json"]["schema"]
+    root = {**_json_schema(declared), "components": _json_schema(schema["components"])}
+    jsonschema.validate(response.json(), root)
+
+
+def test_the_annotator_flow_answers_as_the_schema_says(api, schema, annotator, pairs, clock):
+    client = api(annotator)
+    check(schema, start(client), path="/api/projects/{slug}/sittings/")
+    check(
+        schema,
+        client.get("/api/projects/helpful/sittings/current/"),
+        path="/api/projects/{slug}/sittings/current/",
+        method="get",
+    )
+    served = next_pair(client)
+    check(schema, served, path="/api/projects/{slug}/next/")
+    clock.advance(seconds=20)
+    answered = submit(client, served.json()["assignment"]["id"], "left", dwell_ms=15_000)
+    check(schema, answered, path="/api/assignments/{assignment_id}/judgment/")
+    ended = client.post("/api/projects/helpful/sittings/current/end/")
+    check(schema, ended, path="/api/projects/{slug}/sittings/current/end/")
