@@ -425,12 +425,21 @@ def _data_write(*, options: ExportOptions, built: list, keys: Sequence[str], out
 
         dataset = TokenizedPreferenceDataset(built, tokenizer=options.tokenizer, max_length=options.max_length)
         dataset.save(out_dir / "tokenized")
-    elif options.writer == "hf":
+        return
+    # No record to infer the columns from: the format's own (without metadata columns, whose types
+    # only records tell).
+    schema = None if built else writers.FORMAT_SCHEMAS[options.format]
+    if options.writer == "hf":
         counts["splits"] = writers.dataset_dict_write(
-            records=built, path=out_dir / "dataset", test_size=options.test_size, seed=options.seed, keys=keys
+            records=built,
+            path=out_dir / "dataset",
+            test_size=options.test_size,
+            seed=options.seed,
+            keys=keys,
+            schema=schema,
         )
     elif options.writer == "parquet":
-        writers.parquet_write(records=built, path=out_dir / "data.parquet")
+        writers.parquet_write(records=built, path=out_dir / "data.parquet", schema=schema)
     else:
         writers.jsonl_write(
             records=built, path=out_dir / ("data.jsonl.gz" if options.writer == "jsonl.gz" else "data.jsonl")

@@ -34,7 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from exporter.records import record_json_line
+from exporter.records import FORMAT_CONVERSATIONAL, FORMAT_HH_RLHF, FORMAT_PREFERENCE, record_json_line
 
 MANIFEST_NAME = "manifest.json"
 CARD_NAME = "README.md"
@@ -61,6 +61,16 @@ def jsonl_write(*, records: Iterable[Mapping[str, Any]], path: str | Path, compr
                 text.write(record_json_line(record))
                 count += 1
     return count
+
+
+_TURNS = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
+# The record columns of each format, as Arrow infers them from records: the schema of an export whose
+# filters left no record (Arrow cannot infer one from nothing; `datasets` then refuses to save).
+FORMAT_SCHEMAS = {
+    FORMAT_HH_RLHF: pa.schema([("chosen", pa.string()), ("rejected", pa.string())]),
+    FORMAT_PREFERENCE: pa.schema([("prompt", pa.string()), ("chosen", pa.string()), ("rejected", pa.string())]),
+    FORMAT_CONVERSATIONAL: pa.schema([("prompt", _TURNS), ("chosen", _TURNS), ("rejected", _TURNS)]),
+}
 
 
 def records_table(*, records: Sequence[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.Table:

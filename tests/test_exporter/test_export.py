@@ -384,3 +384,27 @@ def test_the_hf_split_keeps_all_of_a_pairs_judgments_in_one_split(project, voter
     # The same pairs as the aggregated export's test split with the same seed; another seed, others.
     assert test_pairs(saved("agg", with_metadata=True, seed=5))[0] == per_test
     assert test_pairs(saved("seed", per_judgment=True, with_metadata=True, seed=6))[0] != per_test
+
+
+@pytest.mark.parametrize("fmt", ["hh-rlhf", "preference", "conversational"])
+def test_an_export_whose_filters_leave_nothing_has_the_formats_columns(project, voters, tmp_path, fmt):
+    import pyarrow.parquet as pq
+
+    pairs = make_pairs(project, 2)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    for writer in ("hf", "parquet"):
+        export_write(project=project, options=ExportOptions(format=fmt, writer=writer), out_dir=tmp_path / writer)
+        result = export_write(
+            project=project,
+            options=ExportOptions(format=fmt, writer=writer, min_judgments=4),
+            out_dir=tmp_path / f"{writer}-empty",
+        )
+        assert result.counts["records"] == 0 and result.filter_effects["min_judgments"] == len(pairs)
+    expected = datasets.load_from_disk(str(tmp_path / "hf" / "dataset"))["train"].features
+    saved = datasets.load_from_disk(str(tmp_path / "hf-empty" / "dataset"))
+    assert [len(saved[split]) for split in ("train", "test")] == [0, 0]
+    assert saved["train"].features == saved["test"].features == expected
+    # (`datasets` loads no split from a Parquet file without rows; pyarrow, pandas and polars do.)
+    empty = pq.read_table(tmp_path / "parquet-empty" / "data.parquet")
+    assert empty.num_rows == 0 and empty.schema == pq.read_table(tmp_path / "parquet" / "data.parquet").schema
