@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.hub import HubIdError, hub_id_check
+from annotate.services.jobs import JobsBusyError
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
@@ -89,6 +90,8 @@ class ExportListApi(APIView):
             job = export_job_create(project=project, user=request.user, options=ExportOptions(**params.validated_data))
         except ExportError as error:
             return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+        except JobsBusyError as error:
+            return Response({"detail": str(error), "code": "busy"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from analytics.selectors import bias_report_latest
 from annotate.hub import hub_id_check
 from annotate.models import JobState, Judgment, Pair, Project
+from annotate.services.jobs import jobs_waiting_check
 from exporter import aggregation, records
 from exporter.models import ExportJob
 
@@ -450,11 +451,13 @@ def _data_write(*, options: ExportOptions, built: list, keys: Sequence[str], out
 
 
 def export_job_create(*, project: Project, user: AbstractBaseUser, options: ExportOptions) -> ExportJob:
-    """A pending job, its task enqueued after commit. Raises ExportError on bad options."""
+    """A pending job, its task enqueued after commit. Raises ExportError on bad options, and
+    JobsBusyError when the project already has MAX_WAITING_JOBS exports waiting or running."""
     from exporter.tasks import run_export
 
     options.check()
     with transaction.atomic():
+        jobs_waiting_check(model=ExportJob, project=project)
         job = ExportJob.objects.create(
             project=project, created_by=user, format=options.format, options=options.as_json()
         )

@@ -10,6 +10,7 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from annotate.hub import hub_id_check
+from annotate.services.jobs import JobsBusyError
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
@@ -61,7 +62,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 max_length=_max_length(form.get("max_length")),
             )
             export_job_create(project=project, user=request.user, options=options)
-        except (ExportError, ValueError) as error:  # a HubIdError is a ValueError
+        except (ExportError, JobsBusyError, ValueError) as error:  # a HubIdError is a ValueError
             messages.error(request, f"Export not started: {error}")
         else:
             messages.success(request, "Export started; it appears below when it is ready.")

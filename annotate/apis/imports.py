@@ -23,6 +23,7 @@ from annotate.importers import HF, ROW_FORMATS
 from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
+from annotate.services.jobs import JobsBusyError
 from config.parsers import JSONParser
 
 
@@ -106,15 +107,18 @@ class ImportJobListApi(APIView):
         project = _project_for_lead(request, slug)
         data = ImportStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        job = import_job_create(
-            project=project,
-            user=request.user,
-            fmt=data.validated_data["format"],
-            skip_invalid=data.validated_data["skip_invalid"],
-            upload=data.validated_data.get("file"),
-            dataset=data.validated_data["dataset"],
-            split=data.validated_data["split"],
-        )
+        try:
+            job = import_job_create(
+                project=project,
+                user=request.user,
+                fmt=data.validated_data["format"],
+                skip_invalid=data.validated_data["skip_invalid"],
+                upload=data.validated_data.get("file"),
+                dataset=data.validated_data["dataset"],
+                split=data.validated_data["split"],
+            )
+        except JobsBusyError as error:
+            return Response({"detail": str(error), "code": "busy"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -36,6 +36,7 @@ from annotate.importers import (
     shape_detect,
 )
 from annotate.models import ImportJob, JobState, Pair, Project
+from annotate.services.jobs import jobs_waiting_check
 
 logger = logging.getLogger(__name__)
 
@@ -386,17 +387,20 @@ def import_job_create(
     """Record an import of an uploaded file or a dataset, and enqueue it once the record commits.
 
     Precondition: the caller checked that `user` leads `project`. Exactly one of `upload` and
-    `dataset` is given; with `dataset`, `fmt` is "hf". An empty `fmt` means detect it."""
+    `dataset` is given; with `dataset`, `fmt` is "hf". An empty `fmt` means detect it. Raises
+    JobsBusyError when the project already has MAX_WAITING_JOBS imports waiting or running."""
     if (upload is None) == (not dataset):
         raise ValueError("give exactly one of upload and dataset")
-    if upload is not None:
-        source, original_name = str(_upload_save(upload)), upload.name or ""
-    else:
-        source, original_name, fmt = dataset, dataset, HF
     # The import task lives in annotate.tasks, which imports this module.
     from annotate.tasks import import_pairs_task
 
     with transaction.atomic():
+        # Before the upload is saved: a refused import leaves no file behind.
+        jobs_waiting_check(model=ImportJob, project=project)
+        if upload is not None:
+            source, original_name = str(_upload_save(upload)), upload.name or ""
+        else:
+            source, original_name, fmt = dataset, dataset, HF
         job = ImportJob.objects.create(
             project=project,
             created_by=user,

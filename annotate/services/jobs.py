@@ -1,4 +1,5 @@
-"""Background jobs whose worker died: found by their age and failed, so that no job stays "running"."""
+"""Background jobs: how many may wait in a project, and those whose worker died, found by their age
+and failed, so that no job stays "running"."""
 
 from __future__ import annotations
 
@@ -6,11 +7,37 @@ import datetime as dt
 
 from django.utils import timezone
 
-from annotate.models import Job, JobState
+from annotate.models import Job, JobState, Project
 
 # Far longer than any import or export takes here (160,800 pairs import in seconds, a tokenized export
 # of them in minutes); a job still running after this lost its worker.
 STALE_AFTER = dt.timedelta(hours=6)
+# Imports, and exports, that may wait or run at once in one project: enough for any real work, and a
+# bound on what a script (or a fuzzer: it queued 1,865 exports) can pile onto the workers.
+MAX_WAITING_JOBS = 5
+
+
+class JobsBusyError(Exception):
+    """A project already has MAX_WAITING_JOBS jobs of this kind waiting or running."""
+
+
+def jobs_waiting_check(*, model: type[Job], project: Project, now: dt.datetime | None = None) -> None:
+    """Raise JobsBusyError if `project` has MAX_WAITING_JOBS jobs of `model` pending or running.
+
+    Precondition: inside the transaction that creates the job. Locks the project's row FOR NO KEY
+    UPDATE, so that two requests cannot both take the last place; that lock does not wait for an
+    import's foreign-key checks or an annotator's lease, which take KEY SHARE. Jobs older than
+    STALE_AFTER do not count: a running one has lost its worker, a pending one its message."""
+    now = now or timezone.now()
+    list(Project.objects.select_for_update(no_key=True).filter(pk=project.pk).values_list("pk", flat=True))
+    waiting = model.objects.filter(
+        project=project, state__in=[JobState.PENDING, JobState.RUNNING], created_at__gt=now - STALE_AFTER
+    ).count()
+    if waiting >= MAX_WAITING_JOBS:
+        raise JobsBusyError(
+            f"{waiting} {model._meta.verbose_name_plural} of this project are already waiting or running; "
+            "start another when one has finished."
+        )
 
 
 def jobs_fail_stale(*, model: type[Job], now: dt.datetime | None = None, older_than: dt.timedelta = STALE_AFTER) -> int:

@@ -17,6 +17,7 @@ from annotate.importers import HH_RLHF, PAIRS, PREFERENCE
 from annotate.models import ImportJob, JobState, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
+from annotate.services.jobs import JobsBusyError
 
 JOBS_SHOWN = 50
 
@@ -52,14 +53,18 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
-            job = import_job_create(
-                project=project,
-                user=request.user,
-                fmt=form.cleaned_data["format"],
-                skip_invalid=form.cleaned_data["skip_invalid"],
-                upload=form.cleaned_data["file"],
-            )
-            messages.success(request, f"Import {job.pk} of {job.original_name} queued.")
+            try:
+                job = import_job_create(
+                    project=project,
+                    user=request.user,
+                    fmt=form.cleaned_data["format"],
+                    skip_invalid=form.cleaned_data["skip_invalid"],
+                    upload=form.cleaned_data["file"],
+                )
+            except JobsBusyError as error:
+                messages.error(request, f"Import not started: {error}")
+            else:
+                messages.success(request, f"Import {job.pk} of {job.original_name} queued.")
             return redirect("annotate:imports", slug=project.slug)
     else:
         form = ImportUploadForm()
