@@ -18,6 +18,9 @@ env = environ.Env()
 # reading ./.env implicitly fed its compose values (DATABASE_URL=...@postgres, SECURE_SSL_REDIRECT=1,
 # SECRET_KEY) to `make run` and `make test` on the same checkout.
 if env_file := env.str("PAIRWISE_ENV_FILE", default=""):
+    if not Path(env_file).is_file():
+        # read_env would only log it, before logging is set up: the app would start on defaults.
+        raise ImproperlyConfigured(f"PAIRWISE_ENV_FILE names {env_file!r}, which is not a file.")
     environ.Env.read_env(env_file)
 
 DEBUG = env.bool("DEBUG", default=False)

@@ -30,7 +30,8 @@ def _number(value: str, cast):
 
 def _max_length(value: str) -> int:
     # As the API takes it; a tokenizer named over the web is, as there, a Hub id and never a path.
-    length = _number(value, int) or 512
+    length = _number(value, int)
+    length = 512 if length is None else length
     if not MAX_LENGTH_RANGE[0] <= length <= MAX_LENGTH_RANGE[1]:
         raise ValueError(f"max_length must be between {MAX_LENGTH_RANGE[0]} and {MAX_LENGTH_RANGE[1]} tokens.")
     return length

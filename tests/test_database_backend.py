@@ -60,5 +60,11 @@ def test_imported_pair_texts_are_stored_with_lz4(db, tmp_path):
             [project.id],
         )
         assert cursor.fetchall() == [("lz4", "lz4", "lz4")]
+        # The columns' own setting, so this holds whatever the server's default_toast_compression.
+        cursor.execute(
+            "SELECT attname, attcompression FROM pg_attribute WHERE attrelid = 'annotate_pair'::regclass "
+            "AND attname IN ('context', 'response_a', 'response_b') ORDER BY attname"
+        )
+        assert cursor.fetchall() == [("context", "l"), ("response_a", "l"), ("response_b", "l")]
     pair = Pair.objects.get(project=project)
     assert (pair.context, pair.response_a) == (long_turn, "Yes. " + long_turn)

@@ -155,8 +155,18 @@ def test_env_example_the_settings_and_the_compose_file_name_the_same_variables()
     compose_only = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
     assert read - documented == set(), "read but not in .env.example"
     assert documented - read - compose_only == set(), "in .env.example but never read"
-    # Compose passes variables to the containers only where it names them (from .env, or fixed, as
-    # DEBUG and the service addresses are); STATIC_ROOT is the image's own, and PAIRWISE_ENV_FILE is
-    # for running without compose.
-    passed = {name for name in documented if re.search(rf"^\s+{name}:", compose, re.M)}
-    assert documented - passed - {"STATIC_ROOT", "PAIRWISE_ENV_FILE"} == set(), "set in .env, lost in compose"
+    # Compose passes a variable from .env only where it interpolates it; the ones it sets itself are
+    # the ones .env.example says it sets. STATIC_ROOT is the image's own, and PAIRWISE_ENV_FILE is for
+    # running without compose.
+    passed = {name for name in documented if re.search(rf"^\s+{name}:.*\$\{{{name}\b", compose, re.M)}
+    fixed = {"DEBUG", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "PAIRWISE_UPLOAD_DIR"}
+    assert all(re.search(rf"^\s+{name}:", compose, re.M) for name in fixed)
+    assert documented - passed - fixed - {"STATIC_ROOT", "PAIRWISE_ENV_FILE"} == set(), "set in .env, lost in compose"
+    header = (ROOT / ".env.example").read_text().split("\n\n")[0]
+    assert all(name in header for name in fixed | {"STATIC_ROOT"})
+
+
+def test_a_pairwise_env_file_that_is_not_there_stops_the_start(tmp_path):
+    result = manage("check", SECRET_KEY=STRONG_KEY, PAIRWISE_ENV_FILE=str(tmp_path / "pairwise.env.typo"))
+    assert result.returncode != 0
+    assert "PAIRWISE_ENV_FILE names" in result.stderr and "which is not a file" in result.stderr

@@ -394,23 +394,30 @@ def import_job_create(
     # The import task lives in annotate.tasks, which imports this module.
     from annotate.tasks import import_pairs_task
 
-    with transaction.atomic():
-        # Before the upload is saved: a refused import leaves no file behind.
-        jobs_waiting_check(model=ImportJob, project=project)
-        if upload is not None:
-            source, original_name = str(_upload_save(upload)), upload.name or ""
-        else:
-            source, original_name, fmt = dataset, dataset, HF
-        job = ImportJob.objects.create(
-            project=project,
-            created_by=user,
-            source=source,
-            original_name=original_name[:300],
-            format=fmt,
-            split=split,
-            skip_invalid=skip_invalid,
-        )
-        transaction.on_commit(lambda: import_pairs_task.delay(job.pk))
+    # Saved before the project's row is locked (a copy of up to PAIRWISE_MAX_UPLOAD_MB would hold it),
+    # and removed again if the job is refused or not recorded.
+    saved = _upload_save(upload) if upload is not None else None
+    if saved is not None:
+        source, original_name = str(saved), upload.name or ""
+    else:
+        source, original_name, fmt = dataset, dataset, HF
+    try:
+        with transaction.atomic():
+            jobs_waiting_check(model=ImportJob, project=project)
+            job = ImportJob.objects.create(
+                project=project,
+                created_by=user,
+                source=source,
+                original_name=original_name[:300],
+                format=fmt,
+                split=split,
+                skip_invalid=skip_invalid,
+            )
+            transaction.on_commit(lambda: import_pairs_task.delay(job.pk))
+    except Exception:
+        if saved is not None:
+            saved.unlink(missing_ok=True)
+        raise
     return job
 
 

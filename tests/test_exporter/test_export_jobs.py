@@ -189,6 +189,7 @@ def test_the_export_page_takes_a_tokenizer_hub_id_and_a_max_length(client, proje
         ({"tokenizer": "secrets"}, "names a path on the server"),
         ({"tokenizer": "/etc"}, "must be a Hugging Face Hub id"),
         ({"max_length": "100000"}, "max_length must be between 8 and 8192 tokens."),
+        ({"max_length": "0"}, "max_length must be between 8 and 8192 tokens."),
     ]:
         refused = client.post("/projects/helpful/exports/", {"format": "tokenized", **form}, follow=True)
         assert any(message in str(m) for m in refused.context["messages"]), form
