@@ -28,8 +28,10 @@ def close_stale_sittings_task() -> None:
 
 @shared_task(name="annotate.fail_stale_imports", ignore_result=True)
 def fail_stale_imports_task() -> None:
-    """Periodic: fail the imports whose worker died, so that none stays "running"."""
+    """Periodic: fail the imports whose worker died, so that none stays "running", and send again
+    those whose message was lost, so that none stays "pending"."""
     from annotate.models import ImportJob
-    from annotate.services.jobs import jobs_fail_stale
+    from annotate.services.jobs import jobs_fail_stale, jobs_requeue_pending
 
     jobs_fail_stale(model=ImportJob)
+    jobs_requeue_pending(model=ImportJob, task=import_pairs_task)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from analytics.selectors import bias_report_latest
 from annotate.hub import hub_id_check
 from annotate.models import JobState, Judgment, Pair, Project
-from annotate.services.jobs import jobs_waiting_check
+from annotate.services.jobs import job_enqueue, jobs_waiting_check
 from exporter import aggregation, records
 from exporter.models import ExportJob
 
@@ -461,7 +461,7 @@ def export_job_create(*, project: Project, user: AbstractBaseUser, options: Expo
         job = ExportJob.objects.create(
             project=project, created_by=user, format=options.format, options=options.as_json()
         )
-        transaction.on_commit(lambda: run_export.delay(job.id))
+        transaction.on_commit(lambda: job_enqueue(task=run_export, job_id=job.id))
     return job
 
 

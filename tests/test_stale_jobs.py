@@ -44,3 +44,39 @@ def test_a_job_running_for_hours_is_failed_and_the_others_are_left_alone(project
 def test_beat_runs_both_sweeps():
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"annotate.fail_stale_imports", "exporter.fail_stale_exports"} <= tasks
+
+
+class SentTask:
+    """Stands for a Celery task: records the job ids sent."""
+
+    name = "test.sent"
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def delay(self, job_id: int) -> None:
+        self.sent.append(job_id)
+
+
+def created(model, project, *, minutes_ago: float, state: str = JobState.PENDING):
+    made = job(model, project, state=state, started_hours_ago=None)
+    model.objects.filter(pk=made.pk).update(created_at=timezone.now() - dt.timedelta(minutes=minutes_ago))
+    return made
+
+
+@pytest.mark.parametrize("model", [ImportJob, ExportJob])
+def test_pending_jobs_are_sent_again_after_ten_minutes_and_failed_after_six_hours(project, model):
+    from annotate.services.jobs import jobs_fail_stale, jobs_requeue_pending
+
+    fresh = created(model, project, minutes_ago=1)
+    lost = created(model, project, minutes_ago=11)
+    never = created(model, project, minutes_ago=7 * 60)
+    done = created(model, project, minutes_ago=30, state=JobState.DONE)
+    assert jobs_fail_stale(model=model) == 1
+    task = SentTask()
+    assert jobs_requeue_pending(model=model, task=task) == 1
+    assert task.sent == [lost.pk]
+    states = dict(model.objects.values_list("pk", "state"))
+    assert [states[j.pk] for j in (fresh, lost, never, done)] == ["pending", "pending", "failed", "done"]
+    never.refresh_from_db()
+    assert never.error.startswith("No worker took this job in the 6 hours after it was started")

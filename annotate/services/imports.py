@@ -36,7 +36,7 @@ from annotate.importers import (
     shape_detect,
 )
 from annotate.models import ImportJob, JobState, Pair, Project
-from annotate.services.jobs import jobs_waiting_check
+from annotate.services.jobs import job_enqueue, jobs_waiting_check
 
 logger = logging.getLogger(__name__)
 
@@ -413,7 +413,7 @@ def import_job_create(
                 split=split,
                 skip_invalid=skip_invalid,
             )
-            transaction.on_commit(lambda: import_pairs_task.delay(job.pk))
+            transaction.on_commit(lambda: job_enqueue(task=import_pairs_task, job_id=job.pk))
     except Exception:
         if saved is not None:
             saved.unlink(missing_ok=True)

@@ -4,14 +4,22 @@ and failed, so that no job stays "running"."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from annotate.models import Job, JobState, Project
 
 # Far longer than any import or export takes here (160,800 pairs import in seconds, a tokenized export
 # of them in minutes); a job still running after this lost its worker.
 STALE_AFTER = dt.timedelta(hours=6)
+# A job still pending this long after it was recorded lost its message (the broker was down when it
+# was sent, or lost it): the sweep sends it again.
+REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+logger = logging.getLogger(__name__)
+
 # Imports, and exports, that may wait or run at once in one project: enough for any real work, and a
 # bound on what a script (or a fuzzer: it queued 1,865 exports) can pile onto the workers.
 MAX_WAITING_JOBS = 5
@@ -40,18 +48,48 @@ def jobs_waiting_check(*, model: type[Job], project: Project, now: dt.datetime |
         )
 
 
+def job_enqueue(*, task, job_id: int) -> None:
+    """Send `task` for job `job_id` (after the job's row committed). A broker that cannot be reached
+    is logged, not raised: the job is recorded, and the sweep (`jobs_requeue_pending`) sends it again."""
+    try:
+        task.delay(job_id)
+    except (OperationalError, OSError) as error:
+        logger.warning("could not enqueue job %s (%s); the sweep will send it again: %s", job_id, task.name, error)
+
+
+def jobs_requeue_pending(*, model: type[Job], task, now: dt.datetime | None = None) -> int:
+    """Send again the jobs of `model` still pending REQUEUE_AFTER after they were recorded (but not
+    STALE_AFTER, which `jobs_fail_stale` fails); returns how many. A job whose first message was only
+    slow still runs once: the worker claims it with a conditional update (pending → running)."""
+    now = now or timezone.now()
+    lost = list(
+        model.objects.filter(
+            state=JobState.PENDING, created_at__lt=now - REQUEUE_AFTER, created_at__gte=now - STALE_AFTER
+        ).values_list("pk", flat=True)
+    )
+    for job_id in lost:
+        job_enqueue(task=task, job_id=job_id)
+    return len(lost)
+
+
 def jobs_fail_stale(*, model: type[Job], now: dt.datetime | None = None, older_than: dt.timedelta = STALE_AFTER) -> int:
-    """Fail the jobs of `model` claimed more than `older_than` ago and never finished; returns how many.
+    """Fail the jobs of `model` claimed more than `older_than` ago and never finished, and those never
+    claimed that long after they were recorded; returns how many.
 
     A worker killed mid-job (out of memory, a deploy) leaves its job "running": the broker hands the
-    message to another worker, but the job is no longer pending, so nobody claims it again. An import
+    message to another worker, but the job is no longer pending, so nobody claims it again. A job no
+    worker took in all that time, though sent again every REQUEUE_AFTER, will not be taken. An import
     runs in one transaction, so a failed one wrote nothing and can simply be started again."""
     now = now or timezone.now()
-    return model.objects.filter(state=JobState.RUNNING, started_at__lt=now - older_than).update(
+    hours = f"{older_than.total_seconds() / 3600:g} hours"
+    died = model.objects.filter(state=JobState.RUNNING, started_at__lt=now - older_than).update(
         state=JobState.FAILED,
-        error=(
-            "The worker running this job stopped: no result "
-            f"{older_than.total_seconds() / 3600:g} hours after it started. Start it again."
-        ),
+        error=f"The worker running this job stopped: no result {hours} after it started. Start it again.",
         finished_at=now,
     )
+    never = model.objects.filter(state=JobState.PENDING, created_at__lt=now - older_than).update(
+        state=JobState.FAILED,
+        error=f"No worker took this job in the {hours} after it was started: is a worker running? Start it again.",
+        finished_at=now,
+    )
+    return died + never

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotate.models import ImportJob, JobState, Pair
@@ -94,3 +96,26 @@ def test_a_job_already_claimed_is_not_run_again(transactional_db, project) -> No
     assert import_job_run(job_id=job.pk) is None
     job.refresh_from_db()
     assert (job.state, job.error, job.finished_at) == (JobState.RUNNING, "", None)
+
+
+def test_an_import_whose_message_was_lost_runs_when_the_sweep_sends_it_again(
+    live_worker, lead, project, upload_dir, monkeypatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from annotate.tasks import fail_stale_imports_task, import_pairs_task
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(import_pairs_task, "delay", broker_down)
+        job_id = start(lead, [json.dumps(hh_row(i)) for i in range(3)])  # still a 202: the job is recorded
+    assert ImportJob.objects.get(pk=job_id).state == JobState.PENDING
+    fail_stale_imports_task()  # too soon: a message may only be slow
+    time.sleep(1)
+    assert ImportJob.objects.get(pk=job_id).state == JobState.PENDING
+    ImportJob.objects.filter(pk=job_id).update(created_at=timezone.now() - dt.timedelta(minutes=11))
+    fail_stale_imports_task()
+    job = job_finished(job_id)
+    assert (job.state, job.pairs_created) == (JobState.DONE, 3)
