@@ -24,7 +24,7 @@ from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
 from annotate.services.jobs import JobsBusyError
-from config.parsers import JSONParser
+from config.api import JSONParser
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:

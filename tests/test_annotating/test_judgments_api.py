@@ -129,3 +129,13 @@ def test_a_body_nested_too_deeply_is_a_400(api, annotator, pairs, clock):
     start(client)
     response = client.post("/api/projects/helpful/next/", "[" * 5000, content_type="application/json")
     assert response.status_code == 400
+
+
+def test_a_body_over_the_memory_limit_is_a_413_in_json(api, annotator, pairs, clock, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    client = api(annotator)
+    start(client)
+    body = '{"exclude": [], "padding": "' + "x" * 20_000 + '"}'
+    response = client.post("/api/projects/helpful/next/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json() == {"detail": "The request body is larger than 10,000 bytes.", "code": "too_large"}
