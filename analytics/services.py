@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import Any
@@ -14,6 +15,7 @@ from django.utils import timezone
 from analytics.models import BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
+from annotate.services.jobs import REQUEUE_AFTER, job_enqueue
 
 logger = logging.getLogger(__name__)
 MEASURE_BATCH = 2_000
@@ -63,7 +65,7 @@ def bias_report_request(
     try:
         with transaction.atomic():
             report = BiasReport.objects.create(project=project, requested_by=user, parameters=parameters or {})
-            transaction.on_commit(lambda: compute_bias_report.delay(report.id))
+            transaction.on_commit(lambda: job_enqueue(task=compute_bias_report, job_id=report.id))
     except IntegrityError:  # another request created one between our check and insert
         return bias_report_live(project=project), False
     return report, True
@@ -133,12 +135,37 @@ def bias_report_compute(*, report_id: int) -> BiasReport | None:
     return report
 
 
+# A report takes seconds (8 s for 160,800 judgments); one still pending or running after this never
+# will be, and would stand in the way of every later report of its project (one live at a time).
+REPORT_STALE_AFTER = dt.timedelta(hours=1)
+
+
+def bias_reports_recover(*, now: dt.datetime | None = None) -> int:
+    """Fail the reports no worker took, or whose worker died, REPORT_STALE_AFTER ago, and send again
+    those still pending after REQUEUE_AFTER (their message was lost). Returns how many were failed."""
+    from analytics.tasks import compute_bias_report
+
+    now = now or timezone.now()
+    hours = f"{REPORT_STALE_AFTER.total_seconds() / 3600:g} hour"
+    failed = BiasReport.objects.filter(state=JobState.RUNNING, started_at__lt=now - REPORT_STALE_AFTER).update(
+        state=JobState.FAILED, error=f"The worker computing this report stopped: no result {hours} after it started."
+    )
+    failed += BiasReport.objects.filter(state=JobState.PENDING, created_at__lt=now - REPORT_STALE_AFTER).update(
+        state=JobState.FAILED, error=f"No worker took this report in the {hours} after it was asked for."
+    )
+    lost = BiasReport.objects.filter(state=JobState.PENDING, created_at__lt=now - REQUEUE_AFTER)
+    for report_id in lost.values_list("pk", flat=True):
+        job_enqueue(task=compute_bias_report, job_id=report_id)
+    return failed
+
+
 def bias_reports_schedule() -> int:
-    """For beat: request a report for each active project with judgments newer than its latest
-    report. Returns how many were requested."""
+    """For beat: recover stuck reports, then request a report for each active project with
+    judgments newer than its latest report. Returns how many were requested."""
     from analytics.selectors import bias_report_latest
     from annotate.models import Judgment
 
+    bias_reports_recover()
     requested = 0
     for project in Project.objects.filter(is_active=True):
         latest = bias_report_latest(project=project)

@@ -1,0 +1,59 @@
+"""A report whose message was lost, or whose worker died, no longer blocks its project's reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from analytics.models import BiasReport
+from analytics.services import bias_report_request, bias_reports_schedule
+from analytics.tasks import compute_bias_report
+from annotate.models import JobState
+from tests.conftest import make_pairs
+from tests.factories import judgments_bulk
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[int]:
+    """The report ids sent to the workers (none runs here)."""
+    ids: list[int] = []
+    monkeypatch.setattr(compute_bias_report, "delay", ids.append)
+    return ids
+
+
+def aged(report: BiasReport, *, minutes: float, state: str = JobState.PENDING) -> BiasReport:
+    at = timezone.now() - dt.timedelta(minutes=minutes)
+    BiasReport.objects.filter(pk=report.pk).update(created_at=at, started_at=at, state=state)
+    return report
+
+
+@pytest.mark.parametrize("state", [JobState.PENDING, JobState.RUNNING])
+def test_a_report_stuck_for_an_hour_is_failed_and_the_next_one_is_asked_for(
+    project, annotator, sent, state, django_capture_on_commit_callbacks
+):
+    make_pairs(project, 3)
+    judgments_bulk(project, annotator, choose=lambda _pair_id, preference: preference or "a")
+    stuck = aged(bias_report_request(project=project)[0], minutes=61, state=state)
+    # While it stood, no other report of the project could be asked for.
+    assert bias_report_request(project=project) == (stuck, False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bias_reports_schedule() == 1
+    stuck.refresh_from_db()
+    assert stuck.state == JobState.FAILED and "1 hour" in stuck.error
+    fresh = BiasReport.objects.get(state=JobState.PENDING)
+    assert sent[-1] == fresh.pk
+
+
+def test_a_report_pending_for_ten_minutes_is_sent_again(project, sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = aged(bias_report_request(project=project)[0], minutes=11)
+    recent = bias_report_request(project=project)[0]
+    assert recent == lost
+    bias_reports_schedule()
+    assert sent == [lost.pk, lost.pk]  # when asked for, and again by the sweep
+    lost.refresh_from_db()
+    assert lost.state == JobState.PENDING
