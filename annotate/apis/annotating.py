@@ -57,6 +57,31 @@ class SittingEnvelopeSerializer(serializers.Serializer):
     sitting = SittingSerializer()
 
 
+class RefusalSerializer(serializers.Serializer):
+    """A request the rules refuse (409), or an answer that is not valid here (400): a message for
+    people, a stable code for programs, and the sitting it concerns."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(
+        help_text="no_sitting, sitting_ended, on_break, paused, lease_expired, released, expired, invalid, invalid_side"
+    )
+    sitting = SittingSerializer(allow_null=True, required=False)
+    break_until = serializers.DateTimeField(required=False, help_text="With code on_break.")
+    break_seconds_left = serializers.IntegerField(required=False, help_text="With code on_break.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Not found (404: not a member of the project, or not one's own object), or forbidden (403: not
+    logged in, or a member in another role, code not_annotator)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+# The refusals every annotator endpoint may answer with, besides its own success.
+REFUSALS = {403: ErrorSerializer, 404: ErrorSerializer, 409: RefusalSerializer}
+
+
 class TurnSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["human", "assistant"])
     text = serializers.CharField()
@@ -173,7 +198,7 @@ class ProgressApi(APIView):
 
 
 class SittingStartApi(APIView):
-    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 201: SittingEnvelopeSerializer})
+    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 201: SittingEnvelopeSerializer, **REFUSALS})
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
         if refusal:
@@ -188,7 +213,7 @@ class SittingStartApi(APIView):
 
 
 class SittingEndApi(APIView):
-    @extend_schema(request=None, responses=SittingEnvelopeSerializer)
+    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
         if refusal:
@@ -201,7 +226,7 @@ class SittingEndApi(APIView):
 
 
 class SittingCurrentApi(APIView):
-    @extend_schema(responses=SittingEnvelopeSerializer)
+    @extend_schema(responses={200: SittingEnvelopeSerializer, 404: ErrorSerializer})
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
         sitting = sitting_refresh(project=project, annotator=request.user)
@@ -224,14 +249,17 @@ class NextPairApi(APIView):
 
     @extend_schema(
         request=NextPairInputSerializer,
-        responses=inline_serializer(
-            "NextPairOutput",
-            fields={
-                "assignment": NextPairAssignmentSerializer(allow_null=True),
-                "sitting": SittingSerializer(),
-                "detail": serializers.CharField(required=False, help_text="Only when no pair is available."),
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "NextPairOutput",
+                fields={
+                    "assignment": NextPairAssignmentSerializer(allow_null=True),
+                    "sitting": SittingSerializer(),
+                    "detail": serializers.CharField(required=False, help_text="Only when no pair is available."),
+                },
+            ),
+            **REFUSALS,
+        },
     )
     def post(self, request: Request, slug: str) -> ApiResponse:
         project, refusal = _annotator_project(request, slug)
@@ -295,7 +323,12 @@ class JudgmentSubmitApi(APIView):
 
     @extend_schema(
         request=JudgmentSubmitInputSerializer,
-        responses={200: JudgmentSubmitEnvelope, 201: JudgmentSubmitEnvelope},
+        responses={
+            200: JudgmentSubmitEnvelope,
+            201: JudgmentSubmitEnvelope,
+            404: ErrorSerializer,
+            409: RefusalSerializer,
+        },
     )
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
         params = self.JudgmentSubmitInputSerializer(data=request.data)

@@ -53,3 +53,25 @@ def test_the_annotator_flow_answers_as_the_schema_says(api, schema, annotator, p
     check(schema, answered, path="/api/assignments/{assignment_id}/judgment/")
     ended = client.post("/api/projects/helpful/sittings/current/end/")
     check(schema, ended, path="/api/projects/{slug}/sittings/current/end/")
+
+
+def test_the_refusals_answer_as_the_schema_says(api, schema, annotator, annotator2, engineer, pairs, clock):
+    client = api(annotator)
+    sitting = "/api/projects/{slug}/sittings/"
+    check(schema, next_pair(client), path="/api/projects/{slug}/next/")  # 409 no_sitting
+    check(schema, client.post("/api/projects/helpful/sittings/current/end/"), path=sitting + "current/end/")  # 404
+    check(schema, client.get("/api/projects/helpful/sittings/current/"), path=sitting + "current/", method="get")
+    check(schema, start(api(engineer)), path=sitting)  # 403 not_annotator
+    check(schema, start(api(None)), path=sitting)  # 403, not logged in
+    check(schema, start(client, slug="nowhere"), path=sitting)  # 404
+    start(client)
+    served = next_pair(client).json()["assignment"]["id"]
+    check(schema, submit(api(annotator2), served, "left"), path="/api/assignments/{assignment_id}/judgment/")  # 404
+    client.post("/api/projects/helpful/sittings/current/end/")
+    on_break = start(client)
+    assert on_break.status_code == 409 and on_break.json()["code"] == "on_break"
+    check(schema, on_break, path=sitting)
+    clock.advance(seconds=1)
+    ended = submit(client, served, "left")
+    assert ended.status_code == 409
+    check(schema, ended, path="/api/assignments/{assignment_id}/judgment/")
