@@ -1,5 +1,6 @@
-"""Background jobs: how many may wait in a project, and those whose worker died, found by their age
-and failed, so that no job stays "running"."""
+"""Background jobs: how many may wait in a project; those whose message was lost, sent again, so that
+no job stays "pending"; and those whose worker died, found by their age and failed, so that none stays
+"running"."""
 
 from __future__ import annotations
 
