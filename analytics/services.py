@@ -15,7 +15,7 @@ from django.utils import timezone
 from analytics.models import BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
-from annotate.services.jobs import REQUEUE_AFTER, job_enqueue
+from annotate.services.jobs import job_enqueue, jobs_fail_stale, jobs_requeue_pending
 
 logger = logging.getLogger(__name__)
 MEASURE_BATCH = 2_000
@@ -146,16 +146,8 @@ def bias_reports_recover(*, now: dt.datetime | None = None) -> int:
     from analytics.tasks import compute_bias_report
 
     now = now or timezone.now()
-    hours = f"{REPORT_STALE_AFTER.total_seconds() / 3600:g} hour"
-    failed = BiasReport.objects.filter(state=JobState.RUNNING, started_at__lt=now - REPORT_STALE_AFTER).update(
-        state=JobState.FAILED, error=f"The worker computing this report stopped: no result {hours} after it started."
-    )
-    failed += BiasReport.objects.filter(state=JobState.PENDING, created_at__lt=now - REPORT_STALE_AFTER).update(
-        state=JobState.FAILED, error=f"No worker took this report in the {hours} after it was asked for."
-    )
-    lost = BiasReport.objects.filter(state=JobState.PENDING, created_at__lt=now - REQUEUE_AFTER)
-    for report_id in lost.values_list("pk", flat=True):
-        job_enqueue(task=compute_bias_report, job_id=report_id)
+    failed = jobs_fail_stale(model=BiasReport, now=now, older_than=REPORT_STALE_AFTER)
+    jobs_requeue_pending(model=BiasReport, task=compute_bias_report, now=now, stale_after=REPORT_STALE_AFTER)
     return failed
 
 

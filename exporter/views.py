@@ -29,7 +29,7 @@ def _number(value: str, cast):
 
 
 def _max_length(value: str) -> int:
-    # As the API takes it; a tokenizer named over the web is, as there, a Hub id and never a path.
+    """The form's max_length, in the range the API takes (512 when left empty)."""
     length = _number(value, int)
     length = 512 if length is None else length
     if not MAX_LENGTH_RANGE[0] <= length <= MAX_LENGTH_RANGE[1]:

@@ -323,12 +323,7 @@ class JudgmentSubmitApi(APIView):
 
     @extend_schema(
         request=JudgmentSubmitInputSerializer,
-        responses={
-            200: JudgmentSubmitEnvelope,
-            201: JudgmentSubmitEnvelope,
-            404: ErrorSerializer,
-            409: RefusalSerializer,
-        },
+        responses={200: JudgmentSubmitEnvelope, 201: JudgmentSubmitEnvelope, **REFUSALS},
     )
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
         params = self.JudgmentSubmitInputSerializer(data=request.data)

@@ -36,7 +36,7 @@ from annotate.importers import (
     shape_detect,
 )
 from annotate.models import ImportJob, JobState, Pair, Project
-from annotate.services.jobs import job_enqueue, jobs_waiting_check
+from annotate.services.jobs import job_enqueue, jobs_waiting_check, task_send
 
 logger = logging.getLogger(__name__)
 
@@ -237,8 +237,8 @@ def _postgres_insert(
 def _batched_insert(
     pairs: Iterator[ParsedPair], *, project: Project, source_name: str, source_format: str, gold_from_source: bool
 ) -> _Inserted:
-    """bulk_create in batches, skipping hashes already present; for SQLite (the demo). Counts as
-    _postgres_insert does, from before and after: ignore_conflicts does not say which rows it wrote."""
+    """bulk_create in batches, skipping hashes already present; for SQLite (the demo). Counts from
+    the project's pairs before and after: ignore_conflicts does not say which rows it wrote."""
     project_pairs = Pair.objects.filter(project=project)
     before = project_pairs.count()
     gold_before = project_pairs.exclude(gold_answer="").count() if gold_from_source else 0
@@ -272,16 +272,11 @@ def _batched_insert(
 
 def pair_measures_enqueue(*, project_id: int) -> None:
     """Ask a worker for the new pairs' similarities and word counts (after an import or the demo's
-    seeding, once committed). The next bias report fills whatever is missing, so a broker that cannot be reached is
-    reported in the log, not raised (and the work is not done in this process instead)."""
-    from kombu.exceptions import OperationalError
-
+    seeding, once committed). The work is not done in this process if the broker cannot be reached:
+    the next bias report fills whatever is missing."""
     from analytics.tasks import fill_pair_measures
 
-    try:
-        fill_pair_measures.delay(project_id)
-    except (OperationalError, OSError) as error:
-        logger.warning("could not enqueue the pair measures of project %s: %s", project_id, error)
+    task_send(task=fill_pair_measures, arg=project_id, recovery="the next bias report fills them in")
 
 
 def pairs_import(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.db import models
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -49,23 +50,30 @@ def jobs_waiting_check(*, model: type[Job], project: Project, now: dt.datetime |
         )
 
 
-def job_enqueue(*, task, job_id: int) -> None:
-    """Send `task` for job `job_id` (after the job's row committed). A broker that cannot be reached
-    is logged, not raised: the job is recorded, and the sweep (`jobs_requeue_pending`) sends it again."""
+def task_send(*, task, arg: int, recovery: str) -> None:
+    """Send `task` with `arg` (after the row it names committed). A broker that cannot be reached is
+    logged, with `recovery` (what sends the work again), not raised: the row is already recorded."""
     try:
-        task.delay(job_id)
+        task.delay(arg)
     except (OperationalError, OSError) as error:
-        logger.warning("could not enqueue job %s (%s); the sweep will send it again: %s", job_id, task.name, error)
+        logger.warning("could not send %s(%s); %s: %s", task.name, arg, recovery, error)
 
 
-def jobs_requeue_pending(*, model: type[Job], task, now: dt.datetime | None = None) -> int:
+def job_enqueue(*, task, job_id: int) -> None:
+    """Send `task` for job `job_id`; if the broker cannot be reached, `jobs_requeue_pending` sends it."""
+    task_send(task=task, arg=job_id, recovery="the sweep sends it again")
+
+
+def jobs_requeue_pending(
+    *, model: type[models.Model], task, now: dt.datetime | None = None, stale_after: dt.timedelta = STALE_AFTER
+) -> int:
     """Send again the jobs of `model` still pending REQUEUE_AFTER after they were recorded (but not
-    STALE_AFTER, which `jobs_fail_stale` fails); returns how many. A job whose first message was only
-    slow still runs once: the worker claims it with a conditional update (pending → running)."""
+    `stale_after`, when `jobs_fail_stale` fails them); returns how many. A job whose first message
+    was only slow still runs once: the worker claims it with a conditional update (pending → running)."""
     now = now or timezone.now()
     lost = list(
         model.objects.filter(
-            state=JobState.PENDING, created_at__lt=now - REQUEUE_AFTER, created_at__gte=now - STALE_AFTER
+            state=JobState.PENDING, created_at__lt=now - REQUEUE_AFTER, created_at__gte=now - stale_after
         ).values_list("pk", flat=True)
     )
     for job_id in lost:
@@ -73,24 +81,29 @@ def jobs_requeue_pending(*, model: type[Job], task, now: dt.datetime | None = No
     return len(lost)
 
 
-def jobs_fail_stale(*, model: type[Job], now: dt.datetime | None = None, older_than: dt.timedelta = STALE_AFTER) -> int:
-    """Fail the jobs of `model` claimed more than `older_than` ago and never finished, and those never
-    claimed that long after they were recorded; returns how many.
+def jobs_fail_stale(
+    *, model: type[models.Model], now: dt.datetime | None = None, older_than: dt.timedelta = STALE_AFTER
+) -> int:
+    """Fail the jobs of `model` (a Job, or any row with its state, created_at and started_at, as a
+    BiasReport) claimed more than `older_than` ago and never finished, and those never claimed that
+    long after they were recorded; returns how many.
 
     A worker killed mid-job (out of memory, a deploy) leaves its job "running": the broker hands the
     message to another worker, but the job is no longer pending, so nobody claims it again. A job no
     worker took in all that time, though sent again every REQUEUE_AFTER, will not be taken. An import
     runs in one transaction, so a failed one wrote nothing and can simply be started again."""
     now = now or timezone.now()
-    hours = f"{older_than.total_seconds() / 3600:g} hours"
+    hours = older_than.total_seconds() / 3600
+    span = f"{hours:g} hour{'' if hours == 1 else 's'}"
+    finished = {"finished_at": now} if issubclass(model, Job) else {}
     died = model.objects.filter(state=JobState.RUNNING, started_at__lt=now - older_than).update(
         state=JobState.FAILED,
-        error=f"The worker running this job stopped: no result {hours} after it started. Start it again.",
-        finished_at=now,
+        error=f"The worker running this job stopped: no result {span} after it started. Start it again.",
+        **finished,
     )
     never = model.objects.filter(state=JobState.PENDING, created_at__lt=now - older_than).update(
         state=JobState.FAILED,
-        error=f"No worker took this job in the {hours} after it was started: is a worker running? Start it again.",
-        finished_at=now,
+        error=f"No worker took this job in the {span} after it was started: is a worker running? Start it again.",
+        **finished,
     )
     return died + never
