@@ -132,7 +132,8 @@ def judgment_frame(
     *, project: Project, annotator_id: int | None = None, columns: Iterable[str] | None = None
 ) -> pd.DataFrame:
     """One row per judgment of the project (or of one annotator in it), in the column contract of
-    `analytics.metrics`: every column of JUDGMENT_FIELDS plus `probe_consistent`, or only `columns`."""
+    `analytics.metrics`: every column of JUDGMENT_FIELDS plus `probe_consistent`, with `gold_correct`
+    scored against each pair's current gold answer (`quality.gold_correct_column`); or only `columns`."""
     fields = JUDGMENT_FIELDS if columns is None else {name: JUDGMENT_FIELDS[name] for name in columns}
     judgments = Judgment.objects.filter(project=project)
     if annotator_id is not None:
@@ -142,8 +143,9 @@ def judgment_frame(
         if column in frame.columns:
             frame[column] = frame[column].astype(float)
     if columns is None:
-        from analytics.metrics.quality import probe_consistency_column
+        from analytics.metrics.quality import gold_correct_column, probe_consistency_column
 
+        frame["gold_correct"] = gold_correct_column(frame)
         frame["probe_consistent"] = probe_consistency_column(frame)
     return frame
 

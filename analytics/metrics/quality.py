@@ -109,3 +109,17 @@ def probe_consistency_column(judgments: pd.DataFrame) -> pd.Series:
     return pd.Series(
         np.where(both, (judgments["chosen_response"] == original).astype(float), np.nan), index=judgments.index
     )
+
+
+def gold_correct_column(judgments: pd.DataFrame) -> pd.Series:
+    """The optional `gold_correct` column of the judgment table, scored against the pair's current gold
+    answer as `gold_figures` and the scorecards score it: 1/0 on decisive gold judgments of pairs that
+    still have a gold answer, NaN elsewhere. (The stored `Judgment.gold_correct` keeps the answer of
+    the moment it was written, for the pause rule; a lead's correction must reach the report.)"""
+    scored = (
+        judgments["is_gold"].astype(bool)
+        & (judgments["gold_answer"] != "")
+        & judgments["chosen_response"].isin(["a", "b"])
+    )
+    correct = (judgments["chosen_response"] == judgments["gold_answer"]).astype(float)
+    return pd.Series(np.where(scored, correct, np.nan), index=judgments.index)

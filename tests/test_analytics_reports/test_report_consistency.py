@@ -1,5 +1,6 @@
 """The report agrees with the annotating side: probes are not second votes, the reading floor is the
-project's, and gold pairs stay outside the k-queue's progress."""
+project's, gold pairs stay outside the k-queue's progress, and gold answers are scored against the
+pair's current answer everywhere."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from analytics.selectors import judgment_frame
 from analytics.services import bias_report_payload, pair_measures_fill
 from annotate.models import Membership, Pair, Role
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from annotate.services.gold import pair_gold_set
 from tests.conftest import make_pairs, make_user
 
 
@@ -75,3 +77,34 @@ def test_gold_pairs_and_their_judgments_stay_out_of_the_progress_to_k(project):
     assert (coverage["pairs"], coverage["gold_pairs"]) == (4, 1)
     progress = coverage["progress"]
     assert (progress["complete_pairs"], progress["collected"], progress["wanted"]) == (0, 0, 9)
+
+
+@pytest.mark.django_db
+def test_a_corrected_gold_answer_rescores_the_fatigue_curves_and_quality_as_it_does_the_gold_accuracy(
+    project, lead, annotator
+):
+    project.gold_rate = 1.0
+    project.gold_min_accuracy = 0.0
+    project.save()
+    pairs = make_pairs(project, 6)
+    for pair in pairs:
+        pair_gold_set(project=project, pair_id=pair.id, answer="a", actor=lead)
+    now = timezone.now() - dt.timedelta(hours=1)
+    sitting_start(project=project, annotator=annotator, now=now)
+    for _ in range(6):
+        now += dt.timedelta(seconds=15)
+        assignment, _ = assignment_next(project=project, annotator=annotator, now=now - dt.timedelta(seconds=10))
+        assert assignment.is_gold
+        side = "left" if assignment.left_response == "b" else "right"
+        judgment_submit(assignment_id=assignment.id, annotator=annotator, side=side, now=now, dwell_ms=9_000)
+    # The lead finds the gold answers were wrong: B was the better response all along.
+    for pair in pairs[:4]:
+        pair_gold_set(project=project, pair_id=pair.id, answer="b", actor=lead)
+    pair_gold_set(project=project, pair_id=pairs[4].id, answer="", actor=lead)  # no longer gold
+    payload = bias_report_payload(project=project)
+    accuracy = payload["quality"][0]["gold"]["accuracy"]
+    assert (accuracy["successes"], accuracy["n"]) == (4, 5)
+    curve = payload["fatigue"]["by_index_in_sitting"]["gold"]
+    assert (sum(row["successes"] for row in curve), sum(row["n"] for row in curve)) == (4, 5)
+    # The pair no longer gold is scored by its source preference (A), like any other pair.
+    assert payload["fatigue"]["per_annotator"][0]["quality"] == 4 / 6
