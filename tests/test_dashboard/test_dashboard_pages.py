@@ -147,3 +147,15 @@ def test_the_page_reads_the_stored_report_in_a_few_queries(client, lead, report,
     # query per annotator or per judgment.
     with django_assert_max_num_queries(9):
         assert client.get(dashboard_url(report.project)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("wpm", "said"),
+    [(476.0, "under 476 words per minute"), (None, "no reading floor: the project's reading factor is 0")],
+)
+def test_the_reading_floor_is_said_in_whole_words_per_minute_or_as_absent(client, lead, report, wpm, said):
+    report.payload["speeding"]["wpm"] = wpm
+    report.save(update_fields=["payload"])
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    assert f"Faster than reading ({said}):" in page
