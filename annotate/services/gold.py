@@ -30,6 +30,8 @@ GOLD_CLEARED = "gold_cleared"
 GOLD_FROM_SOURCE = "gold_from_source"
 # "" clears the gold answer; the pair goes back to the k-queue.
 GOLD_ANSWERS = (Response.A.value, Response.B.value, "")
+# The largest LIMIT PostgreSQL takes (a bigint); a larger one is an error from the database.
+LIMIT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,9 @@ def pairs_gold_from_source(*, project: Project, actor: AbstractBaseUser, limit: 
     (`sort_key`) so that the gold set is a random sample of them. Pairs already gold keep their
     answer. Returns how many pairs were marked; writes one audit row when any were.
 
-    Raises ValidationError when `limit` is given and is not a positive integer."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise ValidationError("The limit must be a positive whole number.", code="invalid_limit")
+    Raises ValidationError when `limit` is given and is not an integer from 1 to LIMIT_MAX."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= LIMIT_MAX):
+        raise ValidationError(f"The limit must be a whole number from 1 to {LIMIT_MAX:,}.", code="invalid_limit")
     candidates = pairs_gold_from_source_candidates(project=project)
     with transaction.atomic():
         if limit is None:

@@ -56,7 +56,8 @@ def test_a_limit_above_the_candidates_marks_them_all(lead, project, mixed_pairs)
     assert AuditEvent.objects.count() == 1
 
 
-@pytest.mark.parametrize("limit", ["0", "-2", "many"])
+# 2**63 is past the bigint PostgreSQL takes as a LIMIT: it was a 500.
+@pytest.mark.parametrize("limit", ["0", "-2", "many", str(2**63), "9" * 40])
 def test_it_refuses_a_bad_limit_with_a_400_and_marks_nothing(lead_client, project, mixed_pairs, limit):
     response = lead_client.post(gold_url(project, action="from_source"), {"limit": limit})
     assert response.status_code == 400
@@ -65,7 +66,7 @@ def test_it_refuses_a_bad_limit_with_a_400_and_marks_nothing(lead_client, projec
     assert not AuditEvent.objects.exists()
 
 
-@pytest.mark.parametrize("limit", [0, -1, 2.5, True])
+@pytest.mark.parametrize("limit", [0, -1, 2.5, True, 2**63])
 def test_the_service_refuses_a_limit_that_is_not_a_positive_integer(lead, project, mixed_pairs, limit):
     with pytest.raises(ValidationError):
         pairs_gold_from_source(project=project, actor=lead, limit=limit)
