@@ -67,6 +67,15 @@ class PairAdmin(admin.ModelAdmin):
     readonly_fields = ["content_hash", "judgment_count", "lease_count", "a_left_count", "b_left_count", "status"]
     list_select_related = ["project"]
 
+    # Read-only: a pair is written by an import (its content hash refuses duplicates; a pair added
+    # here had an empty one, so the second was a 500), its texts are what its judgments judged, and
+    # its gold answer changes on the gold page, which keeps the audit log.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(AnnotationSession)
 class AnnotationSessionAdmin(admin.ModelAdmin):
@@ -79,11 +88,23 @@ class AnnotationSessionAdmin(admin.ModelAdmin):
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
-    list_display = ["id", "annotator", "project", "pair", "left_response", "state", "served_at", "expires_at"]
+    # `pair_id`, not `pair`: a pair is one more query per row, with its whole texts.
+    list_display = ["id", "annotator", "project", "pair_id", "left_response", "state", "served_at", "expires_at"]
     list_filter = ["project", "state", "left_response"]
     search_fields = ["annotator__username"]
     raw_id_fields = ["pair", "sitting"]
     list_select_related = ["annotator", "project"]
+
+    # Read-only: the side the server put response A on is what the answer is mapped through, and
+    # the state and the pair's lease counters are kept together by the assignment service.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Judgment)
@@ -92,7 +113,7 @@ class JudgmentAdmin(admin.ModelAdmin):
         "id",
         "annotator",
         "project",
-        "pair",
+        "pair_id",
         "side",
         "chosen_response",
         "left_response",

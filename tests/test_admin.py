@@ -18,3 +18,67 @@ def test_every_admin_changelist_renders(client, project):
     for model in admin.site._registry:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         assert client.get(url).status_code == 200, url
+
+
+def judge_every_pair(project, annotator) -> None:
+    """One sitting in which `annotator` answers every pair open to them, always "left"."""
+    from annotate.models import Side
+    from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+
+    sitting_start(project=project, annotator=annotator)
+    while (assignment := assignment_next(project=project, annotator=annotator)[0]) is not None:
+        judgment_submit(assignment_id=assignment.id, annotator=annotator, side=Side.LEFT)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ["judgment", "assignment"])
+def test_the_judgment_and_assignment_lists_do_not_load_each_pair(
+    client, django_assert_num_queries, project, annotator, annotator2, model
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    project.sitting_items = 50
+    project.save()
+    make_pairs(project, 2)
+    judge_every_pair(project, annotator)
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse(f"admin:annotate_{model}_changelist")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    make_pairs(project, 10, prefix="more")
+    judge_every_pair(project, annotator2)
+    with django_assert_num_queries(len(few)):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_pairs_and_assignments_are_read_only_in_the_admin(client, project, annotator):
+    from annotate.models import Assignment, Pair
+
+    make_pairs(project, 1)
+    judge_every_pair(project, annotator)
+    pair, assignment = Pair.objects.get(), Assignment.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    assert client.get(reverse("admin:annotate_pair_add")).status_code == 403
+    assert client.get(reverse("admin:annotate_assignment_add")).status_code == 403
+    edited = client.post(
+        reverse("admin:annotate_pair_change", args=[pair.id]),
+        {"project": project.id, "context": "edited", "response_a": "x", "response_b": "y", "gold_answer": "b"},
+    )
+    assert edited.status_code == 403
+    swapped = client.post(
+        reverse("admin:annotate_assignment_change", args=[assignment.id]),
+        {"left_response": "b" if assignment.left_response == "a" else "a", "state": "leased"},
+    )
+    assert swapped.status_code == 403
+    assert (
+        client.post(reverse("admin:annotate_assignment_delete", args=[assignment.id]), {"post": "yes"}).status_code
+        == 403
+    )
+    pair.refresh_from_db()
+    assert (pair.context, pair.gold_answer) == ("\n\nHuman: q question 0?", "")
+    assert Assignment.objects.get().left_response == assignment.left_response
+    # They can still be looked at.
+    assert client.get(reverse("admin:annotate_pair_change", args=[pair.id])).status_code == 200
+    assert client.get(reverse("admin:annotate_assignment_change", args=[assignment.id])).status_code == 200
