@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -66,6 +67,17 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # The annotation page and the submit read `criteria` as a list of names: anything else
+        # (a number, a dict, a bare string read letter by letter) broke them with a 500.
+        criteria = self.criteria
+        if not isinstance(criteria, list) or not all(isinstance(name, str) and name.strip() for name in criteria):
+            raise ValidationError(
+                {"criteria": 'A list of criterion names, e.g. ["helpfulness", "harmlessness"], or [] for none.'}
+            )
+        if len(set(criteria)) != len(criteria):
+            raise ValidationError({"criteria": "Each criterion once."})
 
 
 class Role(models.TextChoices):

@@ -82,3 +82,41 @@ def test_pairs_and_assignments_are_read_only_in_the_admin(client, project, annot
     # They can still be looked at.
     assert client.get(reverse("admin:annotate_pair_change", args=[pair.id])).status_code == 200
     assert client.get(reverse("admin:annotate_assignment_change", args=[assignment.id])).status_code == 200
+
+
+def project_form_data(project, **changes) -> dict:
+    """The admin's change form of `project` as posted, with no membership rows."""
+    import json
+
+    from django.forms.models import model_to_dict
+
+    data = model_to_dict(project) | {"criteria": json.dumps(project.criteria)} | changes
+    data = {key: value for key, value in data.items() if value is not None and value is not False}
+    management = {"TOTAL_FORMS": 0, "INITIAL_FORMS": 0, "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000}
+    return data | {f"memberships-{key}": value for key, value in management.items()}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("criteria", ["5", '"helpfulness"', '{"helpfulness": 1}', "[1, 2]", '["a", ""]', '["a", "a"]'])
+def test_the_project_form_refuses_criteria_that_are_not_a_list_of_names(client, project, annotator, criteria):
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse("admin:annotate_project_change", args=[project.id])
+    response = client.post(url, project_form_data(project, criteria=criteria))
+    assert response.status_code == 200
+    assert "criterion" in response.content.decode()
+    project.refresh_from_db()
+    assert project.criteria == []
+    # The annotation page still opens (a number there was a 500).
+    client.force_login(annotator)
+    client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    assert client.get(reverse("annotate:annotate", kwargs={"slug": project.slug})).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_project_form_saves_a_list_of_criteria(client, project):
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse("admin:annotate_project_change", args=[project.id])
+    response = client.post(url, project_form_data(project, criteria='["helpfulness", "harmlessness"]'))
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.criteria == ["helpfulness", "harmlessness"]
