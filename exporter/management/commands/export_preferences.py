@@ -74,6 +74,10 @@ class Command(BaseCommand):
             result = export_write(project=project, options=options, out_dir=opts["out"])
         except ExportError as error:
             raise CommandError(str(error)) from error
+        except OSError as error:
+            # An --out that cannot be made a directory, a --tokenizer that cannot be loaded: a
+            # message, not a traceback.
+            raise CommandError(f"The export was not written: {error}") from error
         effects = ", ".join(f"{k} -{v}" for k, v in result.filter_effects.items()) or "no filters"
         self.stdout.write(
             f"Exported {result.counts['records']} records ({options.format}) to {opts['out']}; "
