@@ -152,6 +152,9 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["state", "format", "project"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 
+    def has_add_permission(self, request) -> bool:
+        return False  # imports start from the Imports page, the API or import_pairs
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
@@ -159,6 +162,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "project"]
     search_fields = ["subject__username", "reason"]
     readonly_fields = ["project", "actor", "subject", "action", "reason", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by the services that pause, resume and change gold answers
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # an audit log is kept as written

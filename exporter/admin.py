@@ -8,3 +8,6 @@ class ExportJobAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "format", "state", "created_by", "size", "created_at", "finished_at"]
     list_filter = ["state", "format", "project"]
     readonly_fields = [field.name for field in ExportJob._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # exports start from the Exports page or the API

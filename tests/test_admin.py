@@ -120,3 +120,15 @@ def test_the_project_form_saves_a_list_of_criteria(client, project):
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.criteria == ["helpfulness", "harmlessness"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "model", ["annotate_auditevent", "annotate_importjob", "exporter_exportjob", "analytics_biasreport"]
+)
+def test_audit_rows_and_job_rows_cannot_be_added_in_the_admin(client, project, model):
+    # Every field of theirs is read-only there: saving the empty form was a 500 (a NOT NULL column).
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse(f"admin:{model}_add")
+    assert client.get(url).status_code == 403
+    assert client.post(url, {}).status_code == 403
