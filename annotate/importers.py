@@ -564,7 +564,10 @@ def file_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterato
     # (an OSError) for a bad header or checksum; any of them may come at any row.
     except (EOFError, zlib.error, OSError) as exc:
         where = f"after row {last}" if last else "before the first row"
-        what = "corrupt or truncated gzip data" if _is_gzip(path) else "cannot read the file"
+        # Told by the error, not by opening the file again: that would raise again, a traceback,
+        # for a file that cannot be opened at all (permission denied).
+        damaged = isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile))
+        what = "corrupt or truncated gzip data" if damaged else "cannot read the file"
         raise ImportSourceError(f"{name}: {what} {where}: {exc}") from exc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
@@ -109,3 +110,28 @@ def test_gold_from_source_marks_the_pairs_with_the_source_preference(db, project
     )
     assert "2312 pairs marked gold" in out.getvalue()
     assert Pair.objects.filter(project=project, gold_answer="a").count() == 2312
+
+
+@pytest.mark.parametrize("name", ["pairs.jsonl", "pairs.csv", "pairs.jsonl.gz"])
+@pytest.mark.parametrize("fmt", [None, "pairs"])
+def test_a_file_it_may_not_read_fails_with_a_message_not_a_traceback(
+    project, tmp_path, monkeypatch, capsys, name, fmt
+) -> None:
+    # Permission denied, as for a file of another user (the tests may run as root, who reads anything).
+    path = tmp_path / name
+    path.write_text(json.dumps(pairs_row(0)) + "\n")
+    opened = Path.open
+
+    def refused(self, *args, **kwargs):
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refused)
+    argv = ["manage.py", "import_pairs", "--project", "helpful", "-v", "0", str(path)]
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(argv + (["--format", fmt] if fmt else [])).execute()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert f"CommandError: {name}: cannot read the file before the first row: [Errno 13] Permission denied" in err
+    assert "Traceback" not in err
