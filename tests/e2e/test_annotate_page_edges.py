@@ -88,7 +88,7 @@ def test_a_prefetched_pair_whose_lease_ran_out_is_not_shown(page, project, annot
     expect(page.get_by_role("button", name=LEFT)).to_be_enabled()
     shown = page.locator("#left-text").text_content()
     assert shown != prefetched.pair.response(prefetched.left_response)
-    page.wait_for_timeout(100)
+    page.wait_for_timeout(300)
     page.keyboard.press("2")
     expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
     assert responses == [201, 201]
@@ -197,3 +197,18 @@ def test_a_narrow_screen_with_every_extra_has_no_horizontal_scroll(page, project
     page.wait_for_timeout(300)
     scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner_width
+
+
+def test_a_second_key_pressed_hard_on_the_first_does_not_answer_the_next_pair(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(500)  # read the pair; the prefetch lands
+    page.keyboard.press("1")
+    page.wait_for_timeout(150)  # a change of mind, or a bouncing key: the next pair is already up
+    page.keyboard.press("2")
+    page.wait_for_timeout(800)
+    assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["left"]
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    page.keyboard.press("2")  # a key pressed once the pair has been seen answers as usual
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))

@@ -39,8 +39,9 @@ def label(page: Page, key: str, *, number: int, limit: int) -> str:
     expect(page.locator("#progress")).to_have_text(f"{number} / {limit}")
     expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_enabled()
     left_text = page.locator("#left-text").text_content()
-    # A reader spends visible time on the pair before answering; the page measures it.
-    page.wait_for_timeout(60)
+    # A reader spends visible time on the pair before answering; the page measures it (and drops a
+    # key pressed within a quarter second of the pair appearing, as meant for the pair before).
+    page.wait_for_timeout(300)
     page.keyboard.press(key)
     return left_text
 

@@ -125,6 +125,7 @@ def test_a_tie_needs_no_strength_and_a_skip_needs_nothing_else(page, rich_projec
     page.keyboard.type("Both are equally good.")
     page.keyboard.press("Control+Enter")
     expect(page.locator("#progress")).to_have_text(f"2 / {limit}")
+    page.wait_for_timeout(300)  # the new pair is seen before it is skipped
     page.keyboard.press("s")  # a skip is sent at once
     expect(page.locator("#progress")).to_have_text(f"3 / {limit}")
 

@@ -24,6 +24,9 @@
   const FAST_STREAK_NOTE = 3;
   // Two answering clicks closer than this are one double click.
   const DOUBLE_CLICK_MS = 500;
+  // No one judges a pair within a quarter second of seeing it: an answering key that soon after the
+  // pair appeared was meant for the pair before (a second press, a bouncing key) and is dropped.
+  const REACTION_MS = 250;
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const END_REASONS = {
@@ -41,6 +44,7 @@
     prefetchedUntil: 0, // client clock (ms) when the prefetched pair's lease runs out
     focusedChoice: null, // the choice button that had focus when an answer went out
     lastAnswerClick: -Infinity, // performance.now() of the last click that answered
+    shownAt: -Infinity, // performance.now() when the pair on screen appeared
     busy: false,
     dwell: { accumulated: 0, visibleSince: null },
     sittingDeadline: null, // client clock (ms) when the sitting's time runs out
@@ -142,6 +146,7 @@
     const focused = state.focusedChoice;
     state.focusedChoice = null;
     state.current = assignment;
+    state.shownAt = performance.now();
     renderTurns(assignment.context || []);
     el("left-text").textContent = assignment.left;
     el("right-text").textContent = assignment.right;
@@ -675,6 +680,8 @@
     // In the strength and safety radios the arrows keep their usual meaning.
     if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
     event.preventDefault();
+    const answersAtOnce = side === "skip" || !config.confirmWithEnter;
+    if (answersAtOnce && performance.now() - state.shownAt < REACTION_MS) return;
     choose(side, true);
   });
 
