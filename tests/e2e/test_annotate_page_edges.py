@@ -212,3 +212,32 @@ def test_a_second_key_pressed_hard_on_the_first_does_not_answer_the_next_pair(pa
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     page.keyboard.press("2")  # a key pressed once the pair has been seen answers as usual
     expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+
+
+@pytest.mark.parametrize("cookie", ["sessionid", "csrftoken"])
+def test_an_annotator_logged_out_mid_sitting_is_told_so_and_can_log_back_in_to_the_same_pair(
+    page, project, annotator, cookie
+):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)
+    shown = page.locator("#left-text").text_content()
+    # The session expired (or ended in another tab), or the CSRF cookie went with it.
+    page.context.clear_cookies(name=cookie)
+    page.keyboard.press("1")
+    expect(page.get_by_role("alert").first).to_contain_text("no longer logged in")
+    again = page.get_by_role("link", name="Log in again")
+    expect(again).to_be_visible()
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+    again.click()
+    if cookie == "sessionid":  # the page sends them through the login form and back
+        page.get_by_label("Username").fill("annotator")
+        page.get_by_label("Password").fill("pw-annotator")
+        page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#panel-work")).to_be_visible()
+    expect(page.locator("#left-text")).to_have_text(shown)  # the pair's lease was kept
+    page.wait_for_timeout(300)
+    page.keyboard.press("1")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.filter(annotator=annotator).count() == 1

@@ -79,6 +79,12 @@
     if ((response.headers.get("Content-Type") || "").includes("application/json")) {
       data = await response.json();
     }
+    if (response.status === 403 && data.code !== "not_annotator") {
+      // Logged out (the session expired, or ended in another tab), or the CSRF cookie went with it:
+      // the server's words ("Authentication credentials were not provided.") do not say what to do.
+      el("logged-out").hidden = false;
+      data = { detail: "You are no longer logged in, so this was not saved." };
+    }
     return { status: response.status, data };
   }
 
