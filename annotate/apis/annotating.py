@@ -44,6 +44,9 @@ class SittingSerializer(serializers.Serializer):
     item_limit = serializers.IntegerField()
     items_done = serializers.IntegerField()
     seconds_left = serializers.IntegerField(help_text="Server-computed; 0 once the sitting has ended.")
+    idle_seconds_left = serializers.IntegerField(
+        help_text="Until the idle timeout ends the sitting, unless an answer comes first; 0 once it has ended."
+    )
     is_open = serializers.BooleanField()
     ended_at = serializers.DateTimeField(allow_null=True)
     end_reason = serializers.CharField(allow_blank=True)
@@ -94,6 +97,7 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
         return None
     now = timezone.now()
     is_open = sitting.is_open
+    idle = dt.timedelta(minutes=sitting.project.idle_timeout_minutes)
     return {
         "id": sitting.id,
         "started_at": sitting.started_at,
@@ -101,6 +105,9 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
         "item_limit": sitting.item_limit,
         "items_done": sitting.items_done,
         "seconds_left": _seconds_until(sitting.deadline, now) if is_open else 0,
+        # The page cannot see the server's idle clock; without this it left a pair on screen to be
+        # read and answered after the sitting had gone idle, and the answer was refused.
+        "idle_seconds_left": _seconds_until(sitting.last_activity_at + idle, now) if is_open else 0,
         "is_open": is_open,
         "ended_at": sitting.ended_at,
         "end_reason": sitting.end_reason,

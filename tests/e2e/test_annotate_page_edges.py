@@ -241,3 +241,24 @@ def test_an_annotator_logged_out_mid_sitting_is_told_so_and_can_log_back_in_to_t
     page.keyboard.press("1")
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     assert Judgment.objects.filter(annotator=annotator).count() == 1
+
+
+def test_a_sitting_that_goes_idle_with_a_pair_on_screen_ends_on_the_page_without_an_answer(page, project, annotator):
+    project.idle_timeout_minutes = 1
+    project.save()
+    make_pairs(project, 10)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    label(page, "1", number=1, limit=project.sitting_items)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    # The annotator steps away with pair 2 on screen, past the idle timeout, on both clocks.
+    AnnotationSession.objects.filter(annotator=annotator).update(last_activity_at=timezone.now() - timedelta(minutes=2))
+    page.clock.fast_forward("02:00")
+    # Not pair 2 left on screen to be read, answered and refused ("the answer was not recorded").
+    summary = page.locator("#panel-summary")
+    expect(summary).to_be_visible(timeout=5000)
+    expect(summary).to_contain_text("The sitting ended after a while without activity.")
+    expect(page.locator("#panel-work")).to_be_hidden()
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    assert (sitting.end_reason, sitting.items_done) == ("idle", 1)

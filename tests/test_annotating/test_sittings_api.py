@@ -182,3 +182,12 @@ def test_the_periodic_sweep_closes_stale_sittings_and_frees_their_leases(api, pr
     assert sitting.end_reason == "idle" and sitting.ended_at == sitting.started_at + dt.timedelta(minutes=5)
     assert Assignment.objects.get(pk=leased).state == AssignmentState.RELEASED
     assert Pair.objects.get(assignments__id=leased).lease_count == 0
+
+
+def test_it_tells_the_page_when_the_sitting_goes_idle_and_an_answer_moves_that_on(api, annotator, pairs, clock):
+    client = api(annotator)
+    assert start(client).json()["sitting"]["idle_seconds_left"] == 5 * 60
+    assignment = next_pair(client).json()["assignment"]
+    clock.advance(minutes=2)
+    assert next_pair(client, exclude=[assignment["id"]]).json()["sitting"]["idle_seconds_left"] == 3 * 60
+    assert submit(client, assignment["id"]).json()["sitting"]["idle_seconds_left"] == 5 * 60

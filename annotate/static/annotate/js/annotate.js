@@ -48,6 +48,7 @@
     busy: false,
     dwell: { accumulated: 0, visibleSince: null },
     sittingDeadline: null, // client clock (ms) when the sitting's time runs out
+    idleDeadline: null, // client clock (ms) when the sitting goes idle, unless an answer comes first
     breakDeadline: null,
     checkingDeadline: false,
     side: null, // the side selected, where a side key only selects (config.confirmWithEnter)
@@ -124,6 +125,7 @@
     state.sitting = sitting;
     if (sitting.is_open) {
       state.sittingDeadline = Date.now() + sitting.seconds_left * 1000;
+      state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
       const n = Math.min(sitting.items_done + 1, sitting.item_limit);
       el("progress").textContent = `${n} / ${sitting.item_limit}`;
     }
@@ -346,7 +348,8 @@
     if (!el("panel-work").hidden || !el("panel-empty").hidden) {
       const left = state.sittingDeadline === null ? 0 : (state.sittingDeadline - now) / 1000;
       el("timer").textContent = clock(left);
-      if (left <= 0 && state.sitting && state.sitting.is_open) checkSittingEnded();
+      const idle = state.idleDeadline !== null && state.idleDeadline <= now;
+      if ((left <= 0 || idle) && state.sitting && state.sitting.is_open) checkSittingEnded();
     }
     if (!el("panel-break").hidden && state.breakDeadline !== null) {
       const left = (state.breakDeadline - now) / 1000;
@@ -359,10 +362,10 @@
     }
   }
 
-  // The server ends sittings on its own clock; when ours says time is up, ask it. Reading progress
-  // does not close a sitting, so once the server agrees the time has passed, ask for the next pair
-  // (excluding those on hand, so nothing new is leased): that request closes the sitting and answers
-  // 409 with its end and break.
+  // The server ends sittings on its own clock; when ours says time is up or the sitting went idle,
+  // ask it (reading progress closes a sitting past its idle timeout). Once the server agrees the time
+  // has passed, ask for the next pair (excluding those on hand, so nothing new is leased): that
+  // request closes the sitting and answers 409 with its end and break.
   async function checkSittingEnded() {
     if (state.checkingDeadline || state.busy) return;
     state.checkingDeadline = true;
