@@ -262,3 +262,23 @@ def test_a_sitting_that_goes_idle_with_a_pair_on_screen_ends_on_the_page_without
     expect(page.locator("#panel-work")).to_be_hidden()
     sitting = AnnotationSession.objects.get(annotator=annotator)
     assert (sitting.end_reason, sitting.items_done) == ("idle", 1)
+
+
+def test_an_answer_whose_reply_arrives_garbled_leaves_a_way_to_try_again(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+
+    def stored_but_the_reply_is_cut_off(route) -> None:
+        route.fetch()  # the server stores the judgment
+        route.fulfill(status=201, headers={"Content-Type": "application/json"}, body='{"judgment": {"id"')
+
+    page.route("**/judgment/", stored_but_the_reply_is_cut_off)
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)
+    page.keyboard.press("1")
+    expect(page.locator("#answer-error")).to_have_text(re.compile("answer from the server was cut off"))
+    expect(page.get_by_role("button", name=LEFT)).to_be_enabled()  # not stuck busy
+    page.unroute("**/judgment/")
+    page.keyboard.press("1")  # the repeat gets the stored judgment back
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.filter(annotator=annotator).count() == 1

@@ -78,7 +78,16 @@
     }
     let data = {};
     if ((response.headers.get("Content-Type") || "").includes("application/json")) {
-      data = await response.json();
+      try {
+        data = await response.json();
+      } catch (error) {
+        // A body cut off on the way (or mangled by a proxy): the request may have done its work, so
+        // say so; a repeated answer gets the stored judgment back, a repeated next its held pair.
+        return {
+          status: 0,
+          data: { detail: "The answer from the server was cut off. Check your connection and try again." },
+        };
+      }
     }
     if (response.status === 403 && data.code !== "not_annotator") {
       // Logged out (the session expired, or ended in another tab), or the CSRF cookie went with it:
