@@ -105,6 +105,13 @@ class ExportOptions:
             raise ExportError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {self.aggregate!r}.")
         if self.writer not in WRITERS:
             raise ExportError(f"writer must be one of {', '.join(WRITERS)}, not {self.writer!r}.")
+        if self.include_probes and not self.per_judgment:
+            # A probe is its annotator judging the same pair again: aggregated, it could only be
+            # counted as a second vote of one person (breaking ties, lifting agreement).
+            raise ExportError(
+                "include_probes needs per_judgment: a swapped repeat is the same annotator's judgment "
+                "of the same pair again, not another vote to aggregate."
+            )
         if self.format == records.FORMAT_HH_RLHF and self.writer in {"parquet", "hf"} and self.with_metadata:
             raise ExportError("hh-rlhf records carry no metadata columns; use preference or conversational.")
         # NaN passes no comparison, so a range check alone lets it through (max_sitting_minutes had
@@ -298,10 +305,11 @@ def _per_judgment_pairs_filtered(
     if options.min_judgments is None and options.min_agreement is None:
         return judgments
     # The aggregated mode's own tally of each pair; an even split has no winner, hence no agreement.
+    # Swapped repeats (with include_probes) are records but not votes: an annotator votes once.
     outcomes = {
-        pair_id: outcome
+        pair_id: aggregation.votes_aggregate(votes=[vote for vote in votes if vote["probe_of_id"] is None])
         for pair_id, votes in aggregation.votes_group(rows=judgments).items()
-        if (outcome := aggregation.votes_aggregate(votes=votes)).n_decisive
+        if aggregation.votes_aggregate(votes=votes).n_decisive
     }
     pair_ids = _keep(
         list(outcomes),

@@ -11,9 +11,10 @@ import pytest
 import torch
 from django.core.management import call_command
 
-from annotate.models import Judgment, Membership, Pair, Role
+from annotate.models import Judgment, Membership, Pair, Project, Role, Side
+from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from annotate.services.imports import pairs_import
-from exporter.services import ExportOptions, export_write
+from exporter.services import ExportError, ExportOptions, export_write
 from exporter.torch_dataset import TokenizedPreferenceDataset
 from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST, make_pairs, make_user
 from tests.factories import judgments_as_the_source_chose, judgments_bulk
@@ -214,8 +215,53 @@ def test_gold_and_probe_judgments_stay_out_of_exports_unless_asked_for(project, 
     default, manifest = export_lines(project, tmp_path, "default")
     assert [line["pair_id"] for line in default] == [pairs[2].id]
     assert manifest["filter_effects"] == {"gold_excluded": 1, "probes_excluded": 1}
-    everything, manifest = export_lines(project, tmp_path, "all", include_gold=True, include_probes=True)
+    everything, manifest = export_lines(
+        project, tmp_path, "all", per_judgment=True, include_gold=True, include_probes=True
+    )
     assert len(everything) == 3 and manifest["filter_effects"] == {}
+
+
+def judge_through_the_services(project, person, *, choose, now):
+    """One sitting of `person` in which every pair the server hands out is answered: `choose(assignment)`
+    gives "a", "b" or a side ("tie", "skip"), turned into the side the server put that response on."""
+    sitting_start(project=project, annotator=person, now=now)
+    while True:
+        now += dt.timedelta(seconds=30)
+        assignment, _ = assignment_next(project=project, annotator=person, now=now)
+        if assignment is None:
+            return now
+        wanted = choose(assignment)
+        side = wanted if wanted in (Side.TIE, Side.SKIP) else "left" if assignment.left_response == wanted else "right"
+        judgment_submit(assignment_id=assignment.id, annotator=person, side=side, now=now)
+
+
+def test_a_swapped_repeat_is_not_a_second_vote_of_its_annotator(project, voters, tmp_path):
+    """v0 and v1 split 1-1 on both pairs (v2 ties); v0 then judges each again as a probe, the same
+    way. The probes must not break the ties in aggregation nor lift the pairs' agreement."""
+    make_pairs(project, 2)
+    start = dt.datetime(2024, 1, 1, 9, tzinfo=dt.UTC)
+    judge_through_the_services(project, voters[1], choose=lambda _a: "b", now=start)
+    judge_through_the_services(project, voters[2], choose=lambda _a: Side.TIE, now=start)
+    Project.objects.filter(pk=project.pk).update(probe_rate=1.0, probe_min_gap=1)
+    project.refresh_from_db()
+    judge_through_the_services(project, voters[0], choose=lambda _a: "a", now=start)
+    probes = list(Judgment.objects.filter(probe_of__isnull=False).select_related("probe_of"))
+    assert len(probes) == 2 and {probe.pair_id for probe in probes} == set(Pair.objects.values_list("id", flat=True))
+    for probe in probes:
+        assert (probe.annotator, probe.chosen_response, probe.probe_of.chosen_response) == (voters[0], "a", "a")
+        assert probe.left_response != probe.probe_of.left_response
+    # Aggregated, a probe could only be counted as another vote: asking for it is refused.
+    with pytest.raises(ExportError, match="per_judgment"):
+        export_lines(project, tmp_path, "aggregated", include_probes=True)
+    # Per judgment, the probe is a record of its own, but the pair's agreement is still 1-1.
+    records, manifest = export_lines(project, tmp_path, "per", per_judgment=True, include_probes=True)
+    assert sorted(line["judgment_id"] for line in records) == sorted(
+        Judgment.objects.exclude(side="tie").values_list("id", flat=True)
+    )
+    agreed, manifest = export_lines(
+        project, tmp_path, "agreed", per_judgment=True, include_probes=True, min_agreement=0.6
+    )
+    assert agreed == [] and manifest["filter_effects"] == {"gold_excluded": 0, "min_agreement": 2}
 
 
 def test_dawid_skene_follows_the_reliable_annotators_where_majority_cannot(project, tmp_path):

@@ -25,7 +25,9 @@ class Command(BaseCommand):
             "--aggregate", default="majority", choices=AGGREGATES, help="how a pair's votes make one record"
         )
         parser.add_argument("--include-gold", action="store_true", help="keep judgments of gold pairs")
-        parser.add_argument("--include-probes", action="store_true", help="keep swapped repeat probes")
+        parser.add_argument(
+            "--include-probes", action="store_true", help="keep swapped repeat probes (with --per-judgment)"
+        )
         parser.add_argument("--min-judgments", type=int, help="at least this many decisive votes per pair")
         parser.add_argument("--min-agreement", type=float, help="winner's share of decisive votes, 0..1")
         parser.add_argument("--max-similarity", type=float, help="transcript similarity (the notebook's; e.g. 0.9)")
