@@ -408,7 +408,11 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
             "position": "randomized by the server, counterbalanced across a pair's annotators",
             "sittings": f"{project.sitting_minutes} min / {project.sitting_items} items, "
             f"{project.break_minutes} min breaks",
-            "aggregation": "one record per judgment" if options.per_judgment else "majority of decisive votes",
+            "aggregation": "one record per judgment"
+            if options.per_judgment
+            else "Dawid–Skene (crowd-kit), the winner's posterior as `confidence`"
+            if options.aggregate == "dawid-skene"
+            else "majority of decisive votes",
         },
         counts=counts,
         options=options.as_json(),

@@ -293,6 +293,24 @@ def test_dawid_skene_follows_the_reliable_annotators_where_majority_cannot(proje
     assert min(line["confidence"] for line in ds if line["pair_id"] in disagreeing) > 0.5
 
 
+def test_the_dataset_card_names_the_aggregation_that_made_the_records(project, voters, tmp_path):
+    make_pairs(project, 2)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    cards = {}
+    for name, options in {
+        "majority": {},
+        "dawid-skene": {"aggregate": "dawid-skene"},
+        "per": {"per_judgment": True},
+    }.items():
+        export_write(project=project, options=ExportOptions(**options), out_dir=tmp_path / name)
+        cards[name] = (tmp_path / name / "README.md").read_text(encoding="utf-8")
+    assert "- **aggregation**: majority of decisive votes\n" in cards["majority"]
+    assert "- **aggregation**: Dawid–Skene" in cards["dawid-skene"]
+    assert "majority" not in cards["dawid-skene"].split("**aggregation**:")[1].splitlines()[0]
+    assert "- **aggregation**: one record per judgment\n" in cards["per"]
+
+
 def test_strength_margins_are_exported(project, voters, tmp_path):
     make_pairs(project, 1)
     judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
