@@ -306,10 +306,11 @@ def _per_judgment_pairs_filtered(
         return judgments
     # The aggregated mode's own tally of each pair; an even split has no winner, hence no agreement.
     # Swapped repeats (with include_probes) are records but not votes: an annotator votes once.
+    votes = [row for row in judgments if row["probe_of_id"] is None]
     outcomes = {
-        pair_id: aggregation.votes_aggregate(votes=[vote for vote in votes if vote["probe_of_id"] is None])
-        for pair_id, votes in aggregation.votes_group(rows=judgments).items()
-        if aggregation.votes_aggregate(votes=votes).n_decisive
+        pair_id: outcome
+        for pair_id, pair_votes in aggregation.votes_group(rows=votes).items()
+        if (outcome := aggregation.votes_aggregate(votes=pair_votes)).n_decisive
     }
     pair_ids = _keep(
         list(outcomes),
