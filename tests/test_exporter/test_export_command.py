@@ -7,6 +7,10 @@ import re
 import pytest
 from django.core.management import CommandError, call_command
 
+from annotate.models import Membership, Role
+from tests.conftest import make_pairs, make_user
+from tests.factories import judgments_bulk
+
 pytestmark = pytest.mark.django_db
 
 
@@ -36,3 +40,22 @@ def test_a_tokenizer_that_cannot_be_loaded_is_an_error_naming_it(project, pairs,
     missing = tmp_path / "no-tokenizer"
     with pytest.raises(CommandError, match=f"The export was not written: .*{re.escape(str(missing))}"):
         export(project, tmp_path / "out", "--format", "tokenized", "--tokenizer", str(missing))
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ((), "; 1 pairs without a majority; "),
+        (("--aggregate", "dawid-skene"), "; 0 pairs without a winner; "),
+        (("--per-judgment",), " to OUT; filters: "),
+    ],
+)
+def test_the_summary_counts_the_pairs_each_mode_could_not_decide(project, tmp_path, capsys, args, said):
+    voters = [make_user(f"v{i}") for i in range(2)]
+    for person in voters:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    agreed, _split = make_pairs(project, 2)
+    judgments_bulk(project, voters[0], choose=lambda _pair_id, _p: "a")
+    judgments_bulk(project, voters[1], choose=lambda pair_id, _p: "a" if pair_id == agreed.id else "b")
+    export(project, tmp_path / "out", *args)
+    assert said.replace("OUT", str(tmp_path / "out")) in capsys.readouterr().out

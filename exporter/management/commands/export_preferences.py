@@ -81,7 +81,14 @@ class Command(BaseCommand):
             # message, not a traceback.
             raise CommandError(f"The export was not written: {error}") from error
         effects = ", ".join(f"{k} -{v}" for k, v in result.filter_effects.items()) or "no filters"
+        counts = result.counts
+        # Each mode counts the pairs it could not decide under its own name; per judgment, none.
+        if "pairs_without_majority" in counts:
+            undecided = f"{counts['pairs_without_majority']} pairs without a majority; "
+        elif "pairs_without_winner" in counts:
+            undecided = f"{counts['pairs_without_winner']} pairs without a winner; "
+        else:
+            undecided = ""
         self.stdout.write(
-            f"Exported {result.counts['records']} records ({options.format}) to {opts['out']}; "
-            f"{result.counts.get('pairs_without_majority', 0)} pairs without a majority; filters: {effects}."
+            f"Exported {counts['records']} records ({options.format}) to {opts['out']}; {undecided}filters: {effects}."
         )
