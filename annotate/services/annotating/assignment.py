@@ -25,6 +25,7 @@ from annotate.services.annotating.common import (
     EXTRA_KIND,
     MAX_LIVE_LEASES,
     AnnotationError,
+    _k_now,
     _now,
     _pairs_release_leases,
     _queue_pair_ids,
@@ -49,14 +50,21 @@ def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
     )
     if expired:
         Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(state=AssignmentState.EXPIRED)
-        _pairs_release_leases(pair_ids=_queue_pair_ids(expired), k=project.judgments_per_pair)
+        _pairs_release_leases(pair_ids=_queue_pair_ids(expired))
     return len(expired)
 
 
 def pair_statuses_refresh(*, project: Project) -> int:
     """Recompute the queue status of the project's pairs from their counters and the project's k,
     after a lead changed k: lowered, pairs that now have k judgments leave the queue; raised, full
-    pairs come back. Returns how many pairs changed. Precondition: `project` holds the new k."""
+    pairs come back. Returns how many pairs changed. Precondition: inside the transaction that saved
+    the new k, and `project` holds it.
+
+    Every pair of the project is locked first, in id order. That waits for the claims, answers and
+    releases already updating a pair with the old k; those that come later lock their pair before
+    the update that reads k (`common._k_now`), so they read the new one. Without the locks, a pair
+    updated meanwhile kept its status under the old k: full below the new k, or open at it."""
+    list(Pair.objects.select_for_update(no_key=True).filter(project=project).order_by("pk").values_list("pk"))
     status = _status_after(judgments=F("judgment_count"), leases=F("lease_count"), k=project.judgments_per_pair)
     return Pair.objects.filter(project=project).exclude(status=status).update(status=status)
 
@@ -199,11 +207,10 @@ def _assignment_lease(
     if gold:
         Pair.objects.filter(pk=claimed.id).update(**{counter: F(counter) + 1})
     else:
+        # The claim holds the pair's lock; k is read by the update, not from `project` (see `_k_now`).
         Pair.objects.filter(pk=claimed.id).update(
             lease_count=F("lease_count") + 1,
             **{counter: F(counter) + 1},
-            status=PairStatus.FULL
-            if claimed.judgment_count + claimed.lease_count + 1 >= project.judgments_per_pair
-            else PairStatus.STARTED,
+            status=_status_after(judgments=F("judgment_count"), leases=F("lease_count") + 1, k=_k_now()),
         )
     return assignment, sitting

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.expressions import Case, When
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
@@ -15,6 +15,7 @@ from annotate.models import (
     Judgment,
     Pair,
     PairStatus,
+    Project,
 )
 
 # A pause shorter than this (or than the project's break, if longer) does not count as rest, so the
@@ -47,7 +48,15 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else timezone.now()
 
 
-def _status_after(*, judgments, leases, k: int) -> Case:
+def _k_now() -> Subquery:
+    """The k of the updated pair's project, read by the UPDATE itself rather than from a Project loaded
+    earlier in the request: a lead may have changed it since. Use it only in a statement that runs
+    once the pair's row lock is held, so that its snapshot includes any change of k whose
+    `pair_statuses_refresh` held that lock."""
+    return Subquery(Project.objects.filter(pk=OuterRef("project_id")).values("judgments_per_pair")[:1])
+
+
+def _status_after(*, judgments, leases, k) -> Case:
     """The pair's queue status, as an SQL expression over its new judgment and lease counts."""
     total = judgments + leases
     return Case(
@@ -66,10 +75,14 @@ def _queue_pair_ids(rows: list[tuple]) -> list[int]:
     return [pair_id for _, pair_id, is_gold, probe_of in rows if not is_gold and probe_of is None]
 
 
-def _pairs_release_leases(*, pair_ids: list[int], k: int) -> None:
+def _pairs_release_leases(*, pair_ids: list[int]) -> None:
     """Give one lease back per listed pair id (an id may repeat). Precondition: inside a transaction."""
+    if not pair_ids:
+        return
+    # Locked first, in id order, so that the updates below read k (`_k_now`) only once the rows are ours.
+    list(Pair.objects.select_for_update(no_key=True).filter(pk__in=pair_ids).order_by("pk").values_list("pk"))
     for pair_id in sorted(pair_ids):
         Pair.objects.filter(pk=pair_id).update(
             lease_count=F("lease_count") - 1,
-            status=_status_after(judgments=F("judgment_count"), leases=F("lease_count") - 1, k=k),
+            status=_status_after(judgments=F("judgment_count"), leases=F("lease_count") - 1, k=_k_now()),
         )

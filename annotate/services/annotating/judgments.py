@@ -28,6 +28,7 @@ from annotate.services.annotating.common import (
     MAX_RATIONALE_CHARS,
     AnnotationError,
     SubmitResult,
+    _k_now,
     _now,
     _status_after,
 )
@@ -277,12 +278,12 @@ def _judgment_record(
         )
     if in_queue:
         counted = 0 if side == Side.SKIP else 1
+        # Locked before the update that reads k (`_k_now`): see `pair_statuses_refresh`.
+        list(Pair.objects.select_for_update(no_key=True).filter(pk=assignment.pair_id).values_list("pk"))
         Pair.objects.filter(pk=assignment.pair_id).update(
             lease_count=F("lease_count") - 1,
             judgment_count=F("judgment_count") + counted,
-            status=_status_after(
-                judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=project.judgments_per_pair
-            ),
+            status=_status_after(judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=_k_now()),
         )
     elif judgment.gold_correct is not None:
         _gold_pause_check(project=project, annotator_id=assignment.annotator_id, now=now)

@@ -56,7 +56,7 @@ def _sitting_close(
         list(Pair.objects.select_for_update().filter(pk__in=to_lock).order_by("pk").values_list("pk", flat=True))
     if live:
         Assignment.objects.filter(pk__in=[row[0] for row in live]).update(state=AssignmentState.RELEASED)
-        _pairs_release_leases(pair_ids=release, k=project.judgments_per_pair)
+        _pairs_release_leases(pair_ids=release)
 
 
 def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> None:
