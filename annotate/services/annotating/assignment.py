@@ -6,7 +6,7 @@ import datetime as dt
 import random
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef
 
 from annotate.models import (
@@ -54,6 +54,17 @@ def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
     return len(expired)
 
 
+def _pairs_lock_all(*, project: Project) -> None:
+    """Lock every pair of the project, in id order, without bringing their ids into Python (a project
+    may hold millions). SQLite has one writer at a time, so nothing is in flight there to wait for."""
+    if connection.vendor != "postgresql":
+        return
+    pairs = connection.ops.quote_name(Pair._meta.db_table)  # a table name, not input
+    locking = f"SELECT 1 FROM {pairs} WHERE project_id = %s ORDER BY id FOR NO KEY UPDATE"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({locking}) AS locked", [project.pk])  # noqa: S608
+
+
 def pair_statuses_refresh(*, project: Project) -> int:
     """Recompute the queue status of the project's pairs from their counters and the project's k,
     after a lead changed k: lowered, pairs that now have k judgments leave the queue; raised, full
@@ -64,7 +75,7 @@ def pair_statuses_refresh(*, project: Project) -> int:
     releases already updating a pair with the old k; those that come later lock their pair before
     the update that reads k (`common._k_now`), so they read the new one. Without the locks, a pair
     updated meanwhile kept its status under the old k: full below the new k, or open at it."""
-    list(Pair.objects.select_for_update(no_key=True).filter(project=project).order_by("pk").values_list("pk"))
+    _pairs_lock_all(project=project)
     status = _status_after(judgments=F("judgment_count"), leases=F("lease_count"), k=project.judgments_per_pair)
     return Pair.objects.filter(project=project).exclude(status=status).update(status=status)
 
