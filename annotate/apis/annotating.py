@@ -66,7 +66,8 @@ class RefusalSerializer(serializers.Serializer):
 
     detail = serializers.CharField()
     code = serializers.CharField(
-        help_text="no_sitting, sitting_ended, on_break, paused, lease_expired, released, expired, invalid, invalid_side"
+        help_text="no_sitting, sitting_ended, on_break, paused, closed, lease_expired, released, expired, invalid, "
+        "invalid_side"
     )
     sitting = SittingSerializer(allow_null=True, required=False)
     break_until = serializers.DateTimeField(required=False, help_text="With code on_break.")

@@ -191,3 +191,20 @@ def test_it_tells_the_page_when_the_sitting_goes_idle_and_an_answer_moves_that_o
     clock.advance(minutes=2)
     assert next_pair(client, exclude=[assignment["id"]]).json()["sitting"]["idle_seconds_left"] == 3 * 60
     assert submit(client, assignment["id"]).json()["sitting"]["idle_seconds_left"] == 5 * 60
+
+
+def test_a_closed_project_starts_no_sitting_and_one_already_open_runs_to_its_end(api, project, annotator, pairs, clock):
+    client = api(annotator)
+    assert start(client).status_code == 201
+    project.is_active = False
+    project.save(update_fields=["is_active"])
+    served = next_pair(client)
+    assert served.status_code == 200
+    clock.advance(seconds=20)
+    assert submit(client, served.json()["assignment"]["id"]).status_code == 201
+    assert client.post("/api/projects/helpful/sittings/current/end/", format="json").status_code == 200
+    clock.advance(hours=1)  # past any break
+    refused = start(client)
+    assert refused.status_code == 409
+    assert (refused.json()["code"], refused.json()["detail"]) == ("closed", "This project is closed for annotation.")
+    assert AnnotationSession.objects.filter(annotator=annotator).count() == 1

@@ -125,3 +125,13 @@ def test_it_reads_every_projects_progress_in_one_query(client, project, annotato
         response = client.get(URL)
 
     assert len(response.context["memberships"]) == 4
+
+
+def test_a_closed_project_says_so_to_its_annotators_instead_of_offering_to_annotate(client, project, annotator):
+    project.is_active = False
+    project.save(update_fields=["is_active"])
+    client.force_login(annotator)
+    body = client.get(URL).content.decode()
+    assert "Closed for annotation" in body
+    assert reverse("annotate:annotate", kwargs={"slug": project.slug}) not in body
+    assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body

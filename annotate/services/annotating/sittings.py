@@ -85,8 +85,13 @@ def _sitting_lock_latest(*, project: Project, annotator: AbstractBaseUser) -> An
 def sitting_start(
     *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
 ) -> tuple[AnnotationSession, bool]:
-    """Open a sitting, or return the one already open (created=False). Refused during a break."""
+    """Open a sitting, or return the one already open (created=False). Refused during a break, to a
+    paused annotator and in a closed (inactive) project."""
     now = _now(now)
+    if not project.is_active:
+        # A lead closed the project (the admin's "is active"); as with a pause, a sitting already
+        # open runs to its end.
+        raise AnnotationError("This project is closed for annotation.", code="closed")
     paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).first()
     if paused is not None:
         raise AnnotationError(
