@@ -18,11 +18,16 @@ def import_pairs_task(job_id: int) -> None:
 def close_stale_sittings_task() -> None:
     """Periodic: close sittings past their time or idle limit and send their leases back, so that
     pairs held by annotators who walked away return to the pool even if nobody asks for them."""
-    from annotate.models import Project
+    from django.db.models import Exists, OuterRef
+
+    from annotate.models import AnnotationSession, Project
     from annotate.services.annotating import leases_expire, sittings_close_stale
 
     sittings_close_stale()
-    for project in Project.objects.filter(is_active=True).only("id", "judgments_per_pair"):
+    # Leases live only in open sittings (a sitting's end releases its own), which a closed project
+    # may still have: they run to their end.
+    open_sitting = AnnotationSession.objects.filter(project=OuterRef("pk"), ended_at__isnull=True)
+    for project in Project.objects.filter(Exists(open_sitting)).only("id", "judgments_per_pair"):
         leases_expire(project=project)
 
 

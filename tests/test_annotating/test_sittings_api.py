@@ -208,3 +208,20 @@ def test_a_closed_project_starts_no_sitting_and_one_already_open_runs_to_its_end
     assert refused.status_code == 409
     assert (refused.json()["code"], refused.json()["detail"]) == ("closed", "This project is closed for annotation.")
     assert AnnotationSession.objects.filter(annotator=annotator).count() == 1
+
+
+def test_the_periodic_sweep_expires_leases_in_a_closed_projects_open_sitting(api, project, annotator, pairs, clock):
+    from annotate.tasks import close_stale_sittings_task
+
+    project.lease_minutes = 1
+    project.save()
+    client = api(annotator)
+    start(client)
+    leased = next_pair(client).json()["assignment"]["id"]
+    project.is_active = False
+    project.save(update_fields=["is_active"])
+    clock.advance(minutes=2)  # the lease has run out; the sitting (5-minute idle timeout) is still open
+    close_stale_sittings_task()
+    assert AnnotationSession.objects.get().is_open
+    assert Assignment.objects.get(pk=leased).state == AssignmentState.EXPIRED
+    assert Pair.objects.get(assignments__id=leased).lease_count == 0
