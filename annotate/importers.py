@@ -92,14 +92,17 @@ class ImportSourceError(Exception):
 
 
 class ImportValidationError(Exception):
-    """Some rows are invalid; nothing was imported. `errors` lists every bad row found."""
+    """Some rows are invalid; nothing was imported. `errors` lists the first errors found (an import
+    keeps a bounded number), `invalid_rows` counts every bad row."""
 
-    def __init__(self, errors: list[RowError], *, rows_read: int) -> None:
+    def __init__(self, errors: list[RowError], *, rows_read: int, invalid_rows: int) -> None:
         self.errors = errors
         self.rows_read = rows_read
+        self.invalid_rows = invalid_rows
         shown = "; ".join(str(e) for e in errors[:5])
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        super().__init__(f"{len(errors)} invalid row(s), nothing imported: {shown}{more}")
+        rows_shown = len({e.row for e in errors[:5]})
+        more = f" (and {invalid_rows - rows_shown} more)" if invalid_rows > rows_shown else ""
+        super().__init__(f"{invalid_rows} invalid row(s), nothing imported: {shown}{more}")
 
 
 class SourceRow(NamedTuple):

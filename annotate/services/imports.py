@@ -42,8 +42,10 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 1000
 SQLITE_BATCH = 500
-# A job row keeps the first row errors only: a wholly wrong file must not make a huge row.
-JOB_ERRORS_KEPT = 1000
+# An import keeps the first row errors only, in memory and on its job row, and counts the others: a
+# gzip file of a few megabytes can hold a hundred million bad lines, and each error kept costs about
+# 300 bytes of the worker's memory.
+ERRORS_KEPT = 1000
 
 
 @dataclass
@@ -109,7 +111,8 @@ def _valid_pairs(
 ) -> Iterator[ParsedPair]:
     """The valid pairs of `rows`, first occurrence of each hash only; counts go into `result`.
     Without `skip_invalid`, no pair is yielded after the first error (the import will be rolled
-    back), but every row is still validated so that all errors are reported at once."""
+    back), but every row is still validated so that all bad rows are counted at once (the first
+    ERRORS_KEPT errors are kept in `errors`)."""
     seen: set[str] = set()
     for source_row in rows:
         result.rows_read += 1
@@ -118,7 +121,7 @@ def _valid_pairs(
         parsed = pair_parse(source_row, fmt=shape, max_chars=max_chars)
         if isinstance(parsed, list):
             result.invalid_rows += 1
-            errors.extend(parsed)
+            errors.extend(parsed[: ERRORS_KEPT - len(errors)])
             continue
         if parsed.content_hash in seen:
             result.duplicates_skipped += 1
@@ -294,16 +297,16 @@ def pairs_import(
     """Import the pairs of a file or Hugging Face dataset into `project`, in one transaction.
 
     `fmt` is one of importers.FORMATS, or None to detect it (a path that is not a file is taken for
-    a dataset). Without `skip_invalid`, any invalid row raises ImportValidationError listing every
-    bad row and nothing is written; with it, the valid rows are written and the bad ones reported in
-    the result. Pairs whose content hash is already in the project, or earlier in the source, are
-    skipped and counted. `source_name` defaults to the file name or the dataset name; `progress` is
-    called with the number of rows read so far. Raises ImportSourceError when the source cannot be
-    read at all. With `gold_from_source`, the pairs this import creates that have a source preference
-    are gold pairs with that answer (pairs already in the project, duplicates included, are left as
-    they are). After the commit, a worker computes the new pairs' similarities and word counts.
-    With `hub_only` (imports asked for over the web), a dataset must be a Hugging Face Hub id: a
-    directory on the server is refused.
+    a dataset). Without `skip_invalid`, any invalid row raises ImportValidationError counting every
+    bad row and nothing is written; with it, the valid rows are written and the bad ones counted in
+    the result. Either way the first ERRORS_KEPT row errors are kept. Pairs whose content hash is
+    already in the project, or earlier in the source, are skipped and counted. `source_name`
+    defaults to the file name or the dataset name; `progress` is called with the number of rows read
+    so far. Raises ImportSourceError when the source cannot be read at all. With `gold_from_source`,
+    the pairs this import creates that have a source preference are gold pairs with that answer
+    (pairs already in the project, duplicates included, are left as they are). After the commit, a
+    worker computes the new pairs' similarities and word counts. With `hub_only` (imports asked for
+    over the web), a dataset must be a Hugging Face Hub id: a directory on the server is refused.
     """
     max_chars: int = settings.PAIRWISE_MAX_TEXT_CHARS
     source = str(source)
@@ -336,7 +339,7 @@ def pairs_import(
         )
         if errors and not skip_invalid:
             # Raising inside the atomic block rolls back everything written above.
-            raise ImportValidationError(errors, rows_read=result.rows_read)
+            raise ImportValidationError(errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows)
         transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
     result.pairs_created = created
     valid = result.rows_read - result.invalid_rows - result.duplicates_skipped
@@ -440,8 +443,8 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     except ImportValidationError as exc:
         job.state = JobState.FAILED
         job.rows_read = exc.rows_read
-        job.invalid_rows = len({e.row for e in exc.errors})
-        job.errors = [e.as_dict() for e in exc.errors[:JOB_ERRORS_KEPT]]
+        job.invalid_rows = exc.invalid_rows
+        job.errors = [e.as_dict() for e in exc.errors]
         job.error = str(exc)
     except ImportSourceError as exc:
         job.state, job.error = JobState.FAILED, str(exc)
@@ -456,7 +459,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         job.pairs_created = result.pairs_created
         job.duplicates_skipped = result.duplicates_skipped
         job.invalid_rows = result.invalid_rows
-        job.errors = result.errors[:JOB_ERRORS_KEPT]
+        job.errors = result.errors
     job.finished_at = timezone.now()
     job.save()
     _upload_discard(job.source)

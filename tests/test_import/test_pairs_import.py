@@ -16,7 +16,7 @@ from annotate.importers import (
     pair_parse,
 )
 from annotate.models import Pair, PairStatus
-from annotate.services.imports import pairs_import
+from annotate.services.imports import ERRORS_KEPT, pairs_import
 from tests.conftest import HH_RLHF_TEST
 
 from .conftest import (
@@ -481,3 +481,36 @@ def test_every_other_field_of_an_imported_pair_holds_the_model_default(project, 
     for field in Pair._meta.concrete_fields:
         if field.name not in set_by_import:
             assert getattr(pair, field.attname) == getattr(fresh, field.attname), field.name
+
+
+def _gzip_bomb(tmp_path, bad_lines: int):
+    """A gzip file of a few kilobytes that holds `bad_lines` invalid rows and one good one."""
+    path = tmp_path / "bomb.jsonl.gz"
+    bad = b'{"prompt": "p", "chosen": "c", "rejected": ""}\n'
+    path.write_bytes(gzip.compress(json.dumps(preference_row(0)).encode() + b"\n" + bad * bad_lines))
+    return path
+
+
+def test_a_small_gzip_file_of_many_bad_rows_keeps_only_the_first_errors_and_counts_them_all(project, tmp_path):
+    # Each error kept costs about 300 bytes: a 14 MB gzip file of 100 million bad lines filled
+    # 30 GB of a worker's memory before the import ended.
+    path = _gzip_bomb(tmp_path, ERRORS_KEPT * 3)
+    assert path.stat().st_size < 10_000
+
+    result = pairs_import(project=project, source=path, fmt="preference", skip_invalid=True)
+
+    assert (result.rows_read, result.pairs_created, result.invalid_rows) == (ERRORS_KEPT * 3 + 1, 1, ERRORS_KEPT * 3)
+    assert len(result.errors) == ERRORS_KEPT
+    assert result.errors[0] == {"row": 2, "field": "rejected", "message": "empty"}
+
+
+def test_without_skip_invalid_the_error_keeps_the_first_errors_and_counts_every_bad_row(project, tmp_path):
+    path = _gzip_bomb(tmp_path, ERRORS_KEPT * 3)
+
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="preference")
+
+    assert len(raised.value.errors) == ERRORS_KEPT
+    assert raised.value.invalid_rows == ERRORS_KEPT * 3
+    assert str(raised.value).startswith(f"{ERRORS_KEPT * 3} invalid row(s), nothing imported: row 2, field 'rejected'")
+    assert not Pair.objects.filter(project=project).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 import time
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotate.models import ImportJob, JobState, Pair
-from annotate.services.imports import import_job_run
+from annotate.services.imports import ERRORS_KEPT, import_job_run
 
 from .conftest import gzip_damaged, hh_row
 
@@ -119,3 +120,17 @@ def test_an_import_whose_message_was_lost_runs_when_the_sweep_sends_it_again(
     fail_stale_imports_task()
     job = job_finished(job_id)
     assert (job.state, job.pairs_created) == (JobState.DONE, 3)
+
+
+def test_a_job_of_many_bad_rows_counts_them_all_and_keeps_the_first_errors(transactional_db, project, upload_dir):
+    upload_dir.mkdir()
+    source = upload_dir / "bomb.jsonl.gz"
+    source.write_bytes(gzip.compress(b'{"prompt": "p", "chosen": "c", "rejected": ""}\n' * (ERRORS_KEPT * 3)))
+    job = ImportJob.objects.create(project=project, source=str(source), format="preference", original_name="b.gz")
+
+    import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.state, job.rows_read, job.invalid_rows) == (JobState.FAILED, ERRORS_KEPT * 3, ERRORS_KEPT * 3)
+    assert len(job.errors) == ERRORS_KEPT
+    assert job.error.startswith(f"{ERRORS_KEPT * 3} invalid row(s), nothing imported")

@@ -52,14 +52,17 @@ class Command(BaseCommand):
                 )
             except ImportValidationError as exc:
                 lines = [str(e) for e in exc.errors[:ERRORS_SHOWN]]
-                if len(exc.errors) > ERRORS_SHOWN:
-                    lines.append(f"... and {len(exc.errors) - ERRORS_SHOWN} more")
+                rows_shown = len({e.row for e in exc.errors[:ERRORS_SHOWN]})
+                if exc.invalid_rows > rows_shown:
+                    lines.append(f"... and {exc.invalid_rows - rows_shown} more row(s)")
                 raise CommandError(
-                    f"{len(exc.errors)} invalid row(s) in {exc.rows_read} rows; nothing imported "
+                    f"{exc.invalid_rows} invalid row(s) in {exc.rows_read} rows; nothing imported "
                     "(--skip-invalid imports the valid rows):\n  " + "\n  ".join(lines)
                 ) from exc
             except ImportSourceError as exc:
                 raise CommandError(str(exc)) from exc
         for error in result.errors:
             self.stderr.write(f"skipped row {error['row']}, field {error['field']!r}: {error['message']}")
+        if (unlisted := result.invalid_rows - len({error["row"] for error in result.errors})) > 0:
+            self.stderr.write(f"... and {unlisted} more skipped row(s), not listed")
         self.stdout.write(f"Imported into {target.slug}: {result.summary()}")
