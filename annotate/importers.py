@@ -279,7 +279,11 @@ def _json_loads(line: bytes) -> Any:
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
-        return json.loads(line)
+        try:
+            return json.loads(line)
+        except RecursionError as error:
+            # "[[[[..." deeper than the stack: a bad line like any other, not the end of the import.
+            raise ValueError("nested too deeply") from error
 
 
 def jsonl_line_limit(max_chars: int) -> int:

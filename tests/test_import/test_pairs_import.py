@@ -398,6 +398,21 @@ def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
     assert [(e.row, e.field) for e in raised.value.errors] == [(2, "json")]
 
 
+def test_a_line_nested_too_deeply_is_a_json_error_on_its_line(project, tmp_path) -> None:
+    # 4 kB of "[[[[...": orjson refuses it, and the standard library's decoder ran out of stack,
+    # a RecursionError that failed the whole import, --skip-invalid or not.
+    lines = [json.dumps(pairs_row(0)), "[" * 2000 + "]" * 2000, json.dumps(pairs_row(2))]
+    path = write_lines(tmp_path / "pairs.jsonl", lines)
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
+        (2, "json", "invalid JSON: nested too deeply")
+    ]
+
+    result = pairs_import(project=project, source=path, fmt="pairs", skip_invalid=True)
+    assert (result.pairs_created, result.invalid_rows) == (2, 1)
+
+
 def test_every_bad_row_is_listed_not_only_the_first(project, tmp_path) -> None:
     lines = [json.dumps(pairs_row(0)), "{", json.dumps(pairs_row(1)), json.dumps({"prompt": "p"})]
     path = write_lines(tmp_path / "pairs.jsonl", lines)
