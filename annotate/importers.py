@@ -593,6 +593,15 @@ def file_format_detect(path: Path, *, max_chars: int, name: str | None = None) -
     raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from; pass a format")
 
 
+def dataset_is_builder(name: str) -> bool:
+    """Whether `datasets.load_dataset(name)` means one of the library's own builders ("json", "csv",
+    "text", "parquet", ...) rather than a Hub dataset: it checks its builders first, and one given no
+    data files reads every file under the working directory."""
+    from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES  # what load_dataset itself checks
+
+    return name in _PACKAGED_DATASETS_MODULES
+
+
 def dataset_load(name_or_path: str, *, split: str | None):
     """A Hugging Face dataset split: a directory written by `save_to_disk` is loaded from disk,
     anything else goes through `datasets.load_dataset` (a Hub name or a local data directory)."""

@@ -27,6 +27,7 @@ from annotate.importers import (
     ParsedPair,
     RowError,
     SourceRow,
+    dataset_is_builder,
     dataset_load,
     dataset_rows,
     file_format_detect,
@@ -85,6 +86,13 @@ def _source_open(
                 hub_id_check(source, what="The dataset")
             except HubIdError as error:
                 raise ImportSourceError(str(error)) from error
+            if dataset_is_builder(source):
+                # Checked here, in the worker, rather than in the request: the list comes with
+                # `datasets`, which takes seconds to import.
+                raise ImportSourceError(
+                    f"The dataset {source!r} names a builder of the datasets library, which would read the "
+                    "server's files; only a Hugging Face Hub id is accepted."
+                )
         dataset = dataset_load(source, split=split)
         shape = shape_detect(dataset.column_names)
         if shape is None:

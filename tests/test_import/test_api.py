@@ -173,3 +173,31 @@ def test_a_job_whose_dataset_names_a_server_directory_fails_without_reading_it(o
     assert job.state == JobState.FAILED
     assert "Hugging Face Hub id" in job.error
     assert not other_project.pairs.exists()
+
+
+@pytest.mark.parametrize(
+    ("builder", "waiting"),
+    [("json", "waiting.jsonl"), ("csv", "waiting.csv")],
+)
+def test_a_job_whose_dataset_names_a_builder_of_the_datasets_library_fails_without_reading_the_server_files(
+    other_project, outsider, upload_dir, tmp_path, monkeypatch, builder, waiting
+) -> None:
+    # "json" passes as a Hub id, but load_dataset takes it for its own JSON builder, which with no
+    # data files reads every file under the working directory: here the worker's working directory
+    # holds the upload directory, where another project's upload waits for its worker.
+    monkeypatch.chdir(tmp_path)
+    assert upload_dir == tmp_path / "uploads"
+    upload_dir.mkdir()
+    rows = {"waiting.jsonl": json.dumps(pairs_row(0)) + "\n", "waiting.csv": "prompt,response_a,response_b\nq,a,b\n"}
+    (upload_dir / waiting).write_text(rows[waiting])
+
+    response = client_for(outsider).post(
+        "/api/projects/other/imports/", {"format": "hf", "dataset": builder}, format="json"
+    )
+    assert response.status_code == 202
+    import_job_run(job_id=response.json()["id"])
+
+    job = ImportJob.objects.get(pk=response.json()["id"])
+    assert not other_project.pairs.exists()
+    assert job.state == JobState.FAILED
+    assert "Hugging Face Hub id" in job.error
