@@ -33,8 +33,17 @@ def guidelines_html(text: str) -> SafeString:
 
     The "js-default" preset of markdown-it-py escapes every raw HTML tag in the source and refuses
     `javascript:`, `vbscript:`, `file:` and non-image `data:` links, so leads can write markdown but
-    cannot inject markup or script into annotators' pages."""
-    return mark_safe(MarkdownIt("js-default").render(text))  # noqa: S308 (raw HTML is escaped by the preset)
+    cannot inject markup or script into annotators' pages.
+
+    Headings go one level down (`#` becomes h2, h6 stays h6): the page's own h1 names the project,
+    and the guidelines are a section of it."""
+    markdown = MarkdownIt("js-default")
+    env: dict = {}
+    tokens = markdown.parse(text, env)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+    return mark_safe(markdown.renderer.render(tokens, markdown.options, env))  # noqa: S308 (raw HTML is escaped by the preset)
 
 
 def _count(queryset) -> Subquery:

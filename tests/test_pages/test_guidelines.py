@@ -54,3 +54,17 @@ def test_it_renders_markdown_but_never_raw_html_or_script_links(client, project,
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert 'href="javascript:' not in body
+
+
+def test_the_guidelines_headings_sit_under_the_pages_own_heading(client, project, lead):
+    # The page's h1 is "Guidelines for <project>"; a "# Title" in the markdown is a section of it.
+    project.guidelines = "# Helpful and harmless\n\nIntro.\n\n## Ties\n\nRarely.\n\n###### Deepest"
+    project.save()
+    client.force_login(lead)
+
+    body = client.get(url(project)).content.decode()
+
+    assert body.count("<h1") == 1
+    assert "<h2>Helpful and harmless</h2>" in body
+    assert "<h3>Ties</h3>" in body
+    assert "<h6>Deepest</h6>" in body
