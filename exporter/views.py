@@ -41,6 +41,9 @@ def _max_length(value: str) -> int:
 @require_http_methods(["GET", "POST"])
 def export_page(request: HttpRequest, slug: str) -> HttpResponse:
     project = export_project_get(user=request.user, slug=slug)
+    # What the form shows: its defaults, or what was sent when the export was refused, so that a
+    # lead corrects one option instead of typing them all again.
+    values = {"tokenizer": "gpt2", "max_length": "512"}
     if request.method == "POST":
         form = request.POST
         try:
@@ -65,9 +68,10 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
             export_job_create(project=project, user=request.user, options=options)
         except (ExportError, JobsBusyError, ValueError) as error:  # a HubIdError is a ValueError
             messages.error(request, f"Export not started: {error}")
+            values = form
         else:
             messages.success(request, "Export started; it appears below when it is ready.")
-        return redirect("exporter:exports", slug=project.slug)
+            return redirect("exporter:exports", slug=project.slug)
     jobs = ExportJob.objects.filter(project=project)[:50]
     running = any(job.state in {"pending", "running"} for job in jobs)
     return render(
@@ -75,6 +79,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         "exporter/exports.html",
         {
             "project": project,
+            "values": values,
             "jobs": jobs,
             "running": running,
             "formats": FORMATS,

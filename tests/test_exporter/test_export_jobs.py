@@ -194,3 +194,35 @@ def test_the_export_page_takes_a_tokenizer_hub_id_and_a_max_length(client, proje
         refused = client.post("/projects/helpful/exports/", {"format": "tokenized", **form}, follow=True)
         assert any(message in str(m) for m in refused.context["messages"]), form
     assert ExportJob.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_export_comes_back_with_the_options_as_they_were_typed(client, project, lead):
+    client.force_login(lead)
+    typed = {
+        "format": "preference",
+        "writer": "parquet",
+        "aggregate": "dawid-skene",
+        "include_probes": "on",  # without per_judgment: refused
+        "include_gold": "on",
+        "tokenizer": "openai-community/gpt2",
+        "max_length": "256",
+        "min_judgments": "2",
+        "min_agreement": "0.66",
+        "max_similarity": "0.9",
+        "max_sitting_minutes": "30",
+        "exclude_flagged": "on",
+    }
+    response = client.post("/projects/helpful/exports/", typed)
+    assert response.status_code == 200
+    assert not ExportJob.objects.exists()
+    html = response.content.decode()
+    assert "Export not started: include_probes needs per_judgment" in html
+    assert '<option value="preference" selected>' in html
+    assert '<option value="parquet" selected>' in html
+    assert '<option value="dawid-skene" selected>' in html
+    for name in ("include_probes", "include_gold", "exclude_flagged"):
+        assert f'name="{name}" checked' in html, name
+    assert 'name="per_judgment" checked' not in html and 'name="with_metadata" checked' not in html
+    for name in ("tokenizer", "max_length", "min_judgments", "min_agreement", "max_similarity", "max_sitting_minutes"):
+        assert f'id="{name}" name="{name}" value="{typed[name]}"' in html, name
