@@ -73,3 +73,12 @@ def test_a_live_computation_is_polled_and_the_page_reloads_when_it_is_done(page,
     expect(page.locator("#computed-at")).to_contain_text("over 90 judgments")
     expect(page.get_by_role("button", name="Recompute now")).to_be_enabled()
     assert page.evaluate("Object.keys(Chart.instances).length") == CHARTS
+
+
+def test_on_a_phone_the_dashboard_does_not_scroll_sideways(page, lead, judged_project):
+    # Wide tables scroll inside their own box; the page itself must fit 375 px.
+    report_compute(judged_project)
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "lead", then=reverse("analytics:dashboard", kwargs={"slug": judged_project.slug}))
+    expect(page.locator("#chart-fatigue-minutes")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0

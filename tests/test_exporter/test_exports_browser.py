@@ -49,3 +49,20 @@ def test_the_job_table_follows_a_running_export_without_wiping_the_form(page, pr
     expect(page.locator("#export-jobs")).not_to_have_attribute("data-refresh-url", url)
     assert page.evaluate("window.pairwiseSamePage") is True
     assert page.input_value("#min_agreement") == "0.66"
+
+
+def test_on_a_phone_the_exports_page_does_not_scroll_sideways(page, project, lead):
+    ExportJob.objects.create(
+        project=project,
+        created_by=lead,
+        format="conversational",
+        state="done",
+        counts={"records": 1234},
+        filter_effects={"min_agreement": 12, "max_similarity": 3},
+        size=123456,
+        sha256="ab" * 32,
+    )
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "lead", then=reverse("exporter:exports", kwargs={"slug": project.slug}))
+    expect(page.get_by_role("link", name="zip")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0

@@ -48,3 +48,20 @@ def test_the_job_table_follows_a_running_import_without_wiping_the_chosen_file(p
     expect(page.locator("#import-jobs")).not_to_contain_text("this table updates itself")
     assert page.evaluate("window.pairwiseSamePage") is True
     assert page.evaluate("document.querySelector('input[type=file]').files.length") == 1
+
+
+def test_on_a_phone_the_import_page_does_not_scroll_sideways(page, project, lead):
+    ImportJob.objects.create(
+        project=project,
+        source="x",
+        original_name="harmless-base-test.jsonl.gz",
+        format="hh-rlhf",
+        state=JobState.DONE,
+        rows_read=2312,
+        pairs_created=2300,
+        duplicates_skipped=12,
+    )
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "lead", then=reverse("annotate:imports", kwargs={"slug": project.slug}))
+    expect(page.locator("#import-jobs tbody tr")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0

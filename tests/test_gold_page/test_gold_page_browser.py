@@ -1,0 +1,32 @@
+"""The gold page in a real Chromium on a narrow screen: the pairs table scrolls in its own box."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser import chromium, log_in, new_page
+
+from .conftest import gold_url
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    yield from chromium()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    yield from new_page(browser, live_server, {"width": 375, "height": 800})
+
+
+def test_on_a_phone_the_gold_page_does_not_scroll_sideways(page, project, lead, mixed_pairs):
+    # The buttons' words for screen readers ("A is the gold answer of pair 7") are positioned
+    # out of sight; they must not widen the page beyond the table's scrolling box.
+    log_in(page, "lead", then=gold_url(project))
+    expect(page.locator("#gold-pairs tbody tr")).to_have_count(9)
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
