@@ -226,3 +226,17 @@ def test_a_refused_export_comes_back_with_the_options_as_they_were_typed(client,
     assert 'name="per_judgment" checked' not in html and 'name="with_metadata" checked' not in html
     for name in ("tokenizer", "max_length", "min_judgments", "min_agreement", "max_similarity", "max_sitting_minutes"):
         assert f'id="{name}" name="{name}" value="{typed[name]}"' in html, name
+
+
+@pytest.mark.django_db
+def test_the_export_page_shows_an_export_that_kept_no_record_as_zero_records(client, project, lead):
+    # Every pair filtered out: the job is done with 0 records, which must read "0", not a blank
+    # cell that looks like a job still waiting for its figures.
+    ExportJob.objects.create(
+        project=project, format="preference", state="done", counts={"records": 0}, filter_effects={"min_agreement": 9}
+    )
+    ExportJob.objects.create(project=project, format="preference", state="pending")
+    client.force_login(lead)
+    html = client.get("/projects/helpful/exports/").content.decode()
+    assert "<td>done</td>\n      <td>0</td>" in html
+    assert "<td>pending</td>\n      <td></td>" in html
