@@ -190,6 +190,12 @@ def _leader_project(request: HttpRequest, slug: str) -> Project:
     return project
 
 
+def _here(request: HttpRequest, page_url: str) -> str:
+    """Where the page's forms send the lead back to: the page itself. A refused form is shown again at
+    the POST-only address it was sent to, which a GET answers with a 405: then the page's own address."""
+    return request.get_full_path() if request.method == "GET" else page_url
+
+
 def _list_page(request: HttpRequest, project: Project, from_source_form: FromSourceForm | None = None) -> HttpResponse:
     search = GoldSearchForm(request.GET)
     q, show = "", "all"
@@ -198,6 +204,7 @@ def _list_page(request: HttpRequest, project: Project, from_source_form: FromSou
     page = Paginator(pairs_search(project=project, q=q, show=show), PAIRS_PER_PAGE).get_page(request.GET.get("page"))
     summary = gold_summary(project=project)
     accuracy = summary["accuracy"]
+    list_url = reverse("annotate:gold", kwargs={"slug": project.slug})
     context = {
         "project": project,
         "summary": summary,
@@ -214,7 +221,8 @@ def _list_page(request: HttpRequest, project: Project, from_source_form: FromSou
         "page": page,
         "rows": [_pair_row(row) for row in page.object_list],
         "from_source_form": from_source_form or FromSourceForm(),
-        "here": request.get_full_path(),
+        "list_url": list_url,
+        "here": _here(request, list_url),
     }
     return render(request, "annotate/gold.html", context, status=400 if from_source_form is not None else 200)
 
@@ -236,7 +244,7 @@ def _pair_page(request: HttpRequest, project: Project, pair: Pair, form: GoldAns
         "response_b": pair.response_b.strip(),
         "counts": pair_judgment_counts(pair=pair),
         "form": form,
-        "here": request.get_full_path(),
+        "here": _here(request, reverse("annotate:gold_pair", kwargs={"slug": project.slug, "pair_id": pair.id})),
     }
     return render(request, "annotate/gold.html", context, status=400 if form is not None else 200)
 

@@ -3,6 +3,8 @@ preference become gold with that answer, all of them or at most a limit."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -83,3 +85,19 @@ def test_it_is_a_404_for_anyone_but_a_lead(request, project, mixed_pairs, member
 def test_the_page_counts_the_pairs_it_would_mark(lead_client, project, mixed_pairs):
     html = lead_client.get(gold_url(project)).content.decode()
     assert "7 pairs have a source preference and are not gold yet." in html
+
+
+def test_after_a_bad_limit_the_pages_links_and_forms_lead_back_to_the_gold_page(lead_client, project):
+    # The refused form comes back at the POST-only from-source address; the row forms' "next", the
+    # search form and the pager must not send the lead there (a GET of it is a 405).
+    make_pairs(project, 30)
+    response = lead_client.post(gold_url(project, action="from_source"), {"limit": "many"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    nexts = set(re.findall(r'name="next" value="([^"]*)"', html))
+    assert nexts == {gold_url(project)}
+    assert f'<form method="get" action="{gold_url(project)}" class="search-form"' in html
+    assert f'href="{gold_url(project)}?page=2" rel="next"' in html
+    pair = Pair.objects.filter(project=project).first()
+    done = lead_client.post(gold_url(project, pair.id, "set"), {"answer": "a", "next": nexts.pop()}, follow=True)
+    assert done.status_code == 200

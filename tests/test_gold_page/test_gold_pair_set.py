@@ -148,3 +148,11 @@ def test_a_pair_made_gold_leaves_the_queue_and_is_served_as_gold(lead_client, pr
     project.save(update_fields=["gold_rate"])
     second, _ = assignment_next(project=project, annotator=annotator, exclude=[first.id])
     assert (second.pair_id, second.is_gold) == (gold.id, True)
+
+
+def test_after_a_bad_answer_the_pairs_form_leads_back_to_the_pairs_page(lead_client, project, pairs):
+    # The refused form comes back at the POST-only set address; its "next" must be the pair's page.
+    pair = pairs[2]
+    response = lead_client.post(gold_url(project, pair.id, "set"), {"answer": "c"})
+    assert response.status_code == 400
+    assert f'name="next" value="{gold_url(project, pair.id)}"' in response.content.decode()
