@@ -181,6 +181,13 @@ def recompute(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("analytics:dashboard", slug=project.slug)
 
 
+def _reading_floor_label(wpm: float | None) -> str:
+    """The summary row's label, worded as the dashboard words it."""
+    if not wpm:
+        return "Faster than reading (no reading floor: the project's reading factor is 0)"
+    return f"Faster than reading (under {wpm:,.0f} words per minute)"
+
+
 @login_required
 def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpResponse:
     """One annotator's rows of the latest report. The id must be an annotator of the project: a
@@ -215,7 +222,7 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
         summary.add("Adjusted p of a decline", p_text(fatigue.get("p_adjusted")))
         summary.add("Quality drops late", flag_cell(fatigue.get("flagged")))
         summary.add(
-            f"Faster than reading ({num((report.payload.get('speeding') or {}).get('wpm'))} words per minute)",
+            _reading_floor_label((report.payload.get("speeding") or {}).get("wpm")),
             rate({"rate": speeding.get("share"), "successes": speeding.get("speeding"), "n": speeding.get("n")}),
         )
         context |= {

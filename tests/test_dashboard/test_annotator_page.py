@@ -51,3 +51,12 @@ def test_an_annotator_without_judgments_has_a_page_that_says_so(client, lead, pr
     client.force_login(lead)
     page = client.get(annotator_url(project, annotator.id)).content.decode()
     assert "No report has been computed for this project yet." in page
+
+
+def test_the_reading_floor_is_worded_as_on_the_dashboard(client, lead, annotator, report):
+    client.force_login(lead)
+    for wpm, said in ((476.0, "under 476 words per minute"), (None, "no reading floor")):
+        report.payload["speeding"]["wpm"] = wpm
+        report.save(update_fields=["payload"])
+        page = client.get(annotator_url(report.project, annotator.id)).content.decode()
+        assert f"Faster than reading ({said}" in page
