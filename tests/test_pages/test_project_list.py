@@ -135,3 +135,11 @@ def test_a_closed_project_says_so_to_its_annotators_instead_of_offering_to_annot
     assert "Closed for annotation" in body
     assert reverse("annotate:annotate", kwargs={"slug": project.slug}) not in body
     assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body
+
+
+def test_every_page_names_its_icon_so_browsers_do_not_ask_for_a_missing_favicon(client, db):
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("login")).content.decode()
+    assert '<link rel="icon" href="/static/annotate/favicon.svg" type="image/svg+xml">' in page
+    assert finders.find("annotate/favicon.svg") is not None
