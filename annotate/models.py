@@ -409,8 +409,17 @@ class AuditEvent(models.Model):
     """What a lead did to a member, and why: kept for good."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="audit_events")
+    # PROTECT, not SET_NULL or CASCADE: a null actor means the automatic gold rule, so deleting a lead
+    # rewrote their pauses as automatic ones, and deleting a subject took the rows about them with it.
+    # Deactivate a user who left instead.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the automatic gold accuracy rule acted.",
+    )
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events")
     action = models.CharField(max_length=32)
     reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -132,3 +132,39 @@ def test_audit_rows_and_job_rows_cannot_be_added_in_the_admin(client, project, m
     url = reverse(f"admin:{model}_add")
     assert client.get(url).status_code == 403
     assert client.post(url, {}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_deleting_a_lead_who_paused_an_annotator_is_refused_and_the_audit_log_keeps_their_name(
+    client, project, lead, annotator
+):
+    from analytics.scorecards import audit_table
+    from annotate.models import AuditEvent
+    from annotate.services.members import membership_pause
+
+    membership_pause(project=project, user=annotator, actor=lead, reason="Too fast on long pairs.")
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse("admin:auth_user_delete", args=[lead.id])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Cannot delete user" in page.content.decode()
+    refused = client.post(url, {"post": "yes"})
+    assert refused.status_code == 200
+    assert "Cannot delete user" in refused.content.decode()
+    # The pause is still the lead's: a deleted actor read as the automatic gold rule.
+    assert get_user_model().objects.filter(pk=lead.pk).exists()
+    assert AuditEvent.objects.get().actor_id == lead.id
+    assert audit_table(project=project, subject_id=annotator.id).rows[0][2].text == "lead"
+
+
+@pytest.mark.django_db
+def test_deleting_a_user_never_deletes_the_audit_rows_about_them(project, lead, annotator):
+    from django.db.models import ProtectedError
+
+    from annotate.models import AuditEvent
+    from annotate.services.members import membership_pause
+
+    membership_pause(project=project, user=annotator, actor=lead, reason="Too fast on long pairs.")
+    with pytest.raises(ProtectedError):
+        annotator.delete()
+    assert AuditEvent.objects.filter(subject=annotator).count() == 1
