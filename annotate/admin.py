@@ -85,6 +85,15 @@ class AnnotationSessionAdmin(admin.ModelAdmin):
     date_hierarchy = "started_at"
     list_select_related = ["annotator", "project"]
 
+    # Read-only: a sitting's judgments copy its facts (index, ordinal, elapsed time) when they are
+    # written, and its counters and limits are kept by the sitting service; an edited sitting held
+    # judgments of another annotator, or numbered its next answers again from 1.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):

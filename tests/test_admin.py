@@ -168,3 +168,29 @@ def test_deleting_a_user_never_deletes_the_audit_rows_about_them(project, lead, 
     with pytest.raises(ProtectedError):
         annotator.delete()
     assert AuditEvent.objects.filter(subject=annotator).count() == 1
+
+
+@pytest.mark.django_db
+def test_sittings_are_read_only_in_the_admin(client, project, annotator, annotator2):
+    from django.forms.models import model_to_dict
+
+    from annotate.models import AnnotationSession
+
+    make_pairs(project, 2)
+    judge_every_pair(project, annotator)
+    sitting = AnnotationSession.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    data = {key: value for key, value in model_to_dict(sitting).items() if value is not None}
+    for name in ("started_at", "deadline", "last_activity_at", "stretch_started_at"):
+        data[f"{name}_0"], data[f"{name}_1"] = f"{data[name]:%Y-%m-%d}", f"{data[name]:%H:%M:%S}"
+    # Handing the sitting, and the two judgments in it, to another annotator, its count reset.
+    edited = client.post(
+        reverse("admin:annotate_annotationsession_change", args=[sitting.id]),
+        data | {"annotator": annotator2.id, "items_done": 0},
+    )
+    assert edited.status_code == 403
+    sitting.refresh_from_db()
+    assert (sitting.annotator_id, sitting.items_done) == (annotator.id, 2)
+    assert client.get(reverse("admin:annotate_annotationsession_add")).status_code == 403
+    # It can still be looked at.
+    assert client.get(reverse("admin:annotate_annotationsession_change", args=[sitting.id])).status_code == 200
