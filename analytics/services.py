@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -107,9 +109,41 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
     )
 
 
+# Key of the session-scoped advisory lock a worker holds while it computes a report.
+_REPORT_LOCK = 0x5057_5250  # "PWRP"
+
+
+@contextmanager
+def _report_held(*, report_id: int) -> Iterator[bool]:
+    """Whether this worker may compute the report: True while it holds the report's advisory lock,
+    False when a live worker holds it. PostgreSQL releases the lock when its holder's connection
+    ends, so a worker that died leaves its report free to take over, and a running one does not.
+    SQLite (the demo's single solo worker) has no such locks: always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_REPORT_LOCK, report_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_REPORT_LOCK, report_id])
+
+
 def bias_report_compute(*, report_id: int) -> BiasReport | None:
     """Claim the report row and compute it. A row already done is left alone (a redelivered task
-    finds it done); a row left `running` by a worker that died is taken over."""
+    finds it done); a row left `running` by a worker that died is taken over, but not one a live
+    worker is computing (a second message, as the sweep sends for a report pending too long, finds
+    its lock held and does nothing). Returns None when the report was not ours to compute."""
+    with _report_held(report_id=report_id) as held:
+        return _bias_report_compute_held(report_id=report_id) if held else None
+
+
+def _bias_report_compute_held(*, report_id: int) -> BiasReport | None:
+    """bias_report_compute's work. Precondition: the report's lock is held (`_report_held`)."""
     claimed = BiasReport.objects.filter(pk=report_id, state__in=[JobState.PENDING, JobState.RUNNING]).update(
         state=JobState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )

@@ -107,3 +107,68 @@ def test_a_worker_killed_mid_report_leads_to_redelivery_and_one_finished_report(
     assert "WorkerLostError" in output or "Process" in output
     assert BiasReport.objects.filter(project=project).count() == 1
     assert report.payload["n_judgments"] == 2312
+
+
+def _subprocess_worker(*, concurrency: int) -> subprocess.Popen:
+    """A prefork worker in its own process, on this test's database; the queue purged first."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
+        f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}",
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "--loglevel=info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _worker_stop(worker: subprocess.Popen) -> str:
+    worker.send_signal(signal.SIGTERM)
+    try:
+        return worker.communicate(timeout=60)[0].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        return worker.communicate()[0].decode(errors="replace")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_sent_twice_is_computed_once_by_two_free_workers(project, annotator, settings):
+    """The sweep sends a report still pending after REQUEUE_AFTER again (its first message may only be
+    slow, behind a long export); when both messages arrive, the second must not take over the report
+    the first is computing."""
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs REDIS_URL")
+    from analytics.tasks import compute_bias_report
+    from config.celery import app
+
+    pairs_import(project=project, source=HH_RLHF_TEST)
+    judgments_as_the_source_chose(project, annotator)
+    app.control.purge()
+    report, _ = bias_report_request(project=project)
+    compute_bias_report.delay(report.id)  # what jobs_requeue_pending sends
+    worker = _subprocess_worker(concurrency=2)
+    try:
+        wait_for(lambda: BiasReport.objects.get(pk=report.id).state in {"done", "failed"}, timeout=180, step=0.2)
+        time.sleep(5)  # let a second computation, if any, finish too
+    finally:
+        output = _worker_stop(worker)
+    report.refresh_from_db()
+    assert report.state == "done", (report.error, output[-3000:])
+    assert report.attempts == 1, output[-3000:]
