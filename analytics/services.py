@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from analytics.models import BiasReport
@@ -111,6 +111,10 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
 
 # Key of the session-scoped advisory lock a worker holds while it computes a report.
 _REPORT_LOCK = 0x5057_5250  # "PWRP"
+# Workers that may die computing one report: reject_on_worker_lost sends a killed worker's message
+# back, and a report that kills every worker (out of memory) would otherwise be taken over forever,
+# its started_at renewed each time so that the stale sweep never fails it.
+REPORT_MAX_ATTEMPTS = 3
 
 
 @contextmanager
@@ -144,10 +148,16 @@ def bias_report_compute(*, report_id: int) -> BiasReport | None:
 
 def _bias_report_compute_held(*, report_id: int) -> BiasReport | None:
     """bias_report_compute's work. Precondition: the report's lock is held (`_report_held`)."""
-    claimed = BiasReport.objects.filter(pk=report_id, state__in=[JobState.PENDING, JobState.RUNNING]).update(
+    claimable = Q(state=JobState.PENDING) | Q(state=JobState.RUNNING, attempts__lt=REPORT_MAX_ATTEMPTS)
+    claimed = BiasReport.objects.filter(claimable, pk=report_id).update(
         state=JobState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
     if not claimed:
+        # Still running with its lock free: its last worker died too.
+        BiasReport.objects.filter(pk=report_id, state=JobState.RUNNING).update(
+            state=JobState.FAILED,
+            error=f"The worker computing this report stopped {REPORT_MAX_ATTEMPTS} times (out of memory?).",
+        )
         return None
     report = BiasReport.objects.select_related("project").get(pk=report_id)
     started = time.monotonic()

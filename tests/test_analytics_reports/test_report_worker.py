@@ -172,3 +172,30 @@ def test_a_report_sent_twice_is_computed_once_by_two_free_workers(project, annot
     report.refresh_from_db()
     assert report.state == "done", (report.error, output[-3000:])
     assert report.attempts == 1, output[-3000:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_that_keeps_killing_its_worker_fails_instead_of_looping(project, annotator, settings):
+    """reject_on_worker_lost sends the message of a killed worker's report back, and the next worker
+    takes the report over: a report that kills every worker (out of memory) must end, not loop."""
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs REDIS_URL")
+    from analytics.services import REPORT_MAX_ATTEMPTS
+    from config.celery import app
+
+    pairs_import(project=project, source=HH_RLHF_TEST)
+    judgments_as_the_source_chose(project, annotator)
+    app.control.purge()
+    worker = _subprocess_worker(concurrency=1)
+    try:
+        wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)
+        report, _ = bias_report_request(project=project)
+        for attempt in range(1, REPORT_MAX_ATTEMPTS + 1):
+            wait_for(lambda a=attempt: BiasReport.objects.filter(pk=report.id, state="running", attempts=a).exists())
+            os.kill(wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.05)[0], signal.SIGKILL)
+        wait_for(lambda: BiasReport.objects.get(pk=report.id).state in {"done", "failed"}, timeout=180, step=0.2)
+    finally:
+        output = _worker_stop(worker)
+    report.refresh_from_db()
+    assert (report.state, report.attempts) == ("failed", REPORT_MAX_ATTEMPTS), output[-3000:]
+    assert f"stopped {REPORT_MAX_ATTEMPTS} times" in report.error
