@@ -320,6 +320,9 @@ def pairs_import(
     source = str(source)
     if source_name is None:
         source_name = source if fmt == HF or not Path(source).is_file() else Path(source).name
+    # A file name that is not UTF-8 reaches Python with a lone surrogate for each bad byte (PEP 383),
+    # which PostgreSQL cannot store: those bytes are kept as U+FFFD.
+    source_name = source_name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     shape, rows = _source_open(
         source=source, fmt=fmt, split=split, max_chars=max_chars, hub_only=hub_only, name=source_name
     )

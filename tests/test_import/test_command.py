@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from io import StringIO
 from pathlib import Path
 
@@ -135,3 +136,13 @@ def test_a_file_it_may_not_read_fails_with_a_message_not_a_traceback(
     err = capsys.readouterr().err
     assert f"CommandError: {name}: cannot read the file before the first row: [Errno 13] Permission denied" in err
     assert "Traceback" not in err
+
+
+def test_a_file_whose_name_is_not_utf8_imports_under_a_readable_name(project, tmp_path) -> None:
+    # A Latin-1 name, as old archives have: Python hands it over with a lone surrogate for the
+    # byte, which PostgreSQL cannot store as the pairs' source name.
+    path = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9.jsonl"))
+    write_jsonl(Path(path), [pairs_row(0)])
+    out, _ = run("--project", "helpful", path)
+    assert "1 pairs created" in out
+    assert list(Pair.objects.filter(project=project).values_list("source_name", flat=True)) == ["caf\ufffd.jsonl"]
