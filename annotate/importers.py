@@ -537,6 +537,10 @@ def csv_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator
             )
         if not all(_encodable(name) for name in header):
             raise ImportSourceError(f"{name}: the CSV header is not valid UTF-8")
+        # Which of two columns of one name holds the text cannot be told (a dict keeps the last).
+        read = [column for column in header if column in TEXT_COLUMNS]
+        if twice := next((column for column in read if read.count(column) > 1), None):
+            raise ImportSourceError(f"{name}: the CSV header names {twice!r} twice")
         limits.cell_chars = max_chars
         limits.cells = len(header)
         limits.columns = frozenset(i for i, name in enumerate(header) if name in TEXT_COLUMNS)

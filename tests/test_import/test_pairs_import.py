@@ -312,6 +312,20 @@ def test_invalid_utf8_in_the_csv_header_is_a_source_error(project, tmp_path) -> 
         pairs_import(project=project, source=path, fmt="preference")
 
 
+@pytest.mark.parametrize("fmt", [None, "preference"])
+def test_a_csv_header_naming_a_column_twice_is_a_source_error(project, tmp_path, fmt) -> None:
+    # Which of the two columns holds the response cannot be told; the last one used to win, silently.
+    path = write_csv(tmp_path / "pref.csv", ["prompt", "chosen", "rejected", "chosen"], [["q", "a", "b", "c"]])
+    with pytest.raises(ImportSourceError, match=r"pref\.csv: the CSV header names 'chosen' twice"):
+        pairs_import(project=project, source=path, fmt=fmt)
+    assert not Pair.objects.filter(project=project).exists()
+
+
+def test_columns_the_import_does_not_read_may_share_a_name(project, tmp_path) -> None:
+    path = write_csv(tmp_path / "pref.csv", ["prompt", "chosen", "rejected", "", ""], [["q", "a", "b", "", ""]])
+    assert pairs_import(project=project, source=path).pairs_created == 1
+
+
 def test_an_oversized_csv_cell_is_too_long_and_the_later_rows_are_still_read(project, tmp_path, small_limit) -> None:
     # Over the csv module's field limit (raised to 4x PAIRWISE_MAX_TEXT_CHARS's default, process-wide),
     # quoted, over many lines, with commas and doubled quotes inside: the record must still end
