@@ -310,11 +310,12 @@ def pairs_import(
     the result. Either way the first ERRORS_KEPT row errors are kept. Pairs whose content hash is
     already in the project, or earlier in the source, are skipped and counted. `source_name`
     defaults to the file name or the dataset name; `progress` is called with the number of rows read
-    so far. Raises ImportSourceError when the source cannot be read at all. With `gold_from_source`,
-    the pairs this import creates that have a source preference are gold pairs with that answer
-    (pairs already in the project, duplicates included, are left as they are). After the commit, a
-    worker computes the new pairs' similarities and word counts. With `hub_only` (imports asked for
-    over the web), a dataset must be a Hugging Face Hub id: a directory on the server is refused.
+    so far. Raises ImportSourceError when the source cannot be read at all or has no rows. With
+    `gold_from_source`, the pairs this import creates that have a source preference are gold pairs
+    with that answer (pairs already in the project, duplicates included, are left as they are). After
+    the commit, a worker computes the new pairs' similarities and word counts. With `hub_only`
+    (imports asked for over the web), a dataset must be a Hugging Face Hub id: a directory on the
+    server is refused.
     """
     max_chars: int = settings.PAIRWISE_MAX_TEXT_CHARS
     source = str(source)
@@ -348,6 +349,8 @@ def pairs_import(
             source_format=shape,
             gold_from_source=gold_from_source,
         )
+        if not result.rows_read:
+            raise ImportSourceError(f"{source_name}: no rows")
         if errors and not skip_invalid:
             # Raising inside the atomic block rolls back everything written above.
             raise ImportValidationError(errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows)

@@ -150,6 +150,19 @@ def test_a_dataset_with_unknown_columns_is_refused(project, tmp_path) -> None:
         pairs_import(project=project, source=str(saved), fmt="hf")
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "fmt"),
+    [("pref.csv", b"prompt,chosen,rejected\r\n\r\n", "preference"), ("pairs.jsonl", b"\n  \n", "pairs")],
+)
+def test_a_file_with_no_rows_is_a_source_error_even_with_a_format(project, tmp_path, name, body, fmt) -> None:
+    # Without a format it already was ("no readable rows to tell the format from"); with one, the
+    # import "succeeded" with nothing read.
+    path = tmp_path / name
+    path.write_bytes(body)
+    with pytest.raises(ImportSourceError, match=f"{name}: no rows"):
+        pairs_import(project=project, source=path, fmt=fmt)
+
+
 def test_a_file_whose_fields_fit_no_format_asks_for_one(project, tmp_path) -> None:
     path = write_jsonl(tmp_path / "odd.jsonl", [{"question": "q", "answer": "a"}])
     with pytest.raises(ImportSourceError, match="cannot tell the format"):
