@@ -584,7 +584,9 @@ def file_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterato
 
 def file_format_detect(path: Path, *, max_chars: int, name: str | None = None) -> str:
     """The row format of a file, from the keys of its first readable row."""
+    first_error: RowError | None = None
     for source_row in file_rows(path, max_chars=max_chars, name=name):
+        first_error = first_error or source_row.error
         if source_row.values is not None and source_row.error is None:
             shape = shape_detect(source_row.values.keys())
             if shape is None:
@@ -594,7 +596,11 @@ def file_format_detect(path: Path, *, max_chars: int, name: str | None = None) -
                     "or prompt/response_a/response_b; pass a format"
                 )
             return shape
-    raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from; pass a format")
+    if first_error is None:
+        raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from; pass a format")
+    # Rows that all fail are most often a CSV file the name did not say was one: a format won't help.
+    read_as = "" if _is_csv(path) else " (read as JSONL: only a name ending in .csv or .csv.gz is read as CSV)"
+    raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from: {first_error}{read_as}")
 
 
 def dataset_is_builder(name: str) -> bool:

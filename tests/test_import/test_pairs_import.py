@@ -163,6 +163,18 @@ def test_a_file_with_no_rows_is_a_source_error_even_with_a_format(project, tmp_p
         pairs_import(project=project, source=path, fmt=fmt)
 
 
+@pytest.mark.parametrize("name", ["pref.gz", "pref.txt", "pref.tsv"])
+def test_a_csv_file_not_named_csv_fails_saying_it_was_read_as_jsonl(project, tmp_path, name) -> None:
+    # It used to say "no readable rows to tell the format from; pass a format": a format does not help.
+    data = b"prompt,chosen,rejected\nq,a,b\n"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.raises(ImportSourceError) as raised:
+        pairs_import(project=project, source=path)
+    assert str(raised.value).startswith(f"{name}: no readable rows to tell the format from: row 1, field 'json'")
+    assert "read as JSONL: only a name ending in .csv or .csv.gz is read as CSV" in str(raised.value)
+
+
 def test_a_file_whose_fields_fit_no_format_asks_for_one(project, tmp_path) -> None:
     path = write_jsonl(tmp_path / "odd.jsonl", [{"question": "q", "answer": "a"}])
     with pytest.raises(ImportSourceError, match="cannot tell the format"):
