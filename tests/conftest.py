@@ -135,3 +135,26 @@ def _worker_drain(app, *, timeout: float = 120) -> None:
             busy = state.active_requests or state.reserved_requests or client.llen("celery")
             quiet = 0 if busy else quiet + 1
             time.sleep(0.05)
+
+
+# The browser tests' fixtures. A module (or package) sets its own window size by overriding `viewport`,
+# and e2e/ keeps one browser for the whole package by overriding `browser`. Module scope otherwise:
+# Playwright (and its event loop) stops after each browser module, so the rest of the suite runs with
+# Django's async-safety check intact (see tests.browser.chromium).
+@pytest.fixture
+def viewport() -> dict[str, int]:
+    return {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser import chromium
+
+    yield from chromium()
+
+
+@pytest.fixture
+def page(browser, live_server, viewport):
+    from tests.browser import new_page
+
+    yield from new_page(browser, live_server, viewport)

@@ -3,15 +3,13 @@ when it ends."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from analytics.models import BiasReport
 from analytics.services import bias_report_compute
-from tests.browser import chromium, log_in, new_page, screenshot
+from tests.browser import log_in, screenshot
 from tests.test_dashboard.conftest import report_compute
 
 pytestmark = pytest.mark.e2e
@@ -20,14 +18,9 @@ VIEWPORT = {"width": 1280, "height": 1600}
 CHARTS = 6
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from chromium()
-
-
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    yield from new_page(browser, live_server, VIEWPORT)
+def viewport() -> dict[str, int]:
+    return VIEWPORT
 
 
 def test_the_lead_sees_the_charts_drawn_by_chart_js(page, lead, judged_project):

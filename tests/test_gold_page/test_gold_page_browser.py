@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
-from tests.browser import chromium, log_in, new_page
+from tests.browser import log_in
 
 from .conftest import gold_url
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from chromium()
+VIEWPORT = {"width": 375, "height": 800}
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    yield from new_page(browser, live_server, {"width": 375, "height": 800})
+def viewport() -> dict[str, int]:
+    return VIEWPORT
 
 
 def test_on_a_phone_the_gold_page_does_not_scroll_sideways(page, project, lead, mixed_pairs):

@@ -3,28 +3,21 @@ reloading the page, so a file being chosen for the next import stays chosen."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from annotate.models import ImportJob, JobState
-from tests.browser import chromium, log_in, new_page
+from tests.browser import log_in
 
 pytestmark = pytest.mark.e2e
 
 VIEWPORT = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from chromium()
-
-
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    yield from new_page(browser, live_server, VIEWPORT)
+def viewport() -> dict[str, int]:
+    return VIEWPORT
 
 
 def test_the_job_table_follows_a_running_import_without_wiping_the_chosen_file(page, project, lead):

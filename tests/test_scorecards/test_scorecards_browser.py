@@ -3,14 +3,12 @@ undefined figures stay last."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from annotate.models import Membership, Role
-from tests.browser import chromium, log_in, new_page, screenshot
+from tests.browser import log_in, screenshot
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.e2e
@@ -18,14 +16,9 @@ pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1600, "height": 900}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from chromium()
-
-
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    yield from new_page(browser, live_server, VIEWPORT)
+def viewport() -> dict[str, int]:
+    return VIEWPORT
 
 
 def names(page: Page) -> list[str]:
