@@ -58,36 +58,10 @@ def test_a_worker_killed_mid_report_leads_to_redelivery_and_one_finished_report(
         pytest.skip("needs REDIS_URL")
     pairs_import(project=project, source=HH_RLHF_TEST)
     judgments_as_the_source_chose(project, annotator)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        # The worker must see this test's database.
-        "DATABASE_URL": f"postgres://{connection.settings_dict['USER']}@{connection.settings_dict['HOST']}:"
-        f"{connection.settings_dict['PORT']}/{connection.settings_dict['NAME']}",
-    }
     from config.celery import app
 
     app.control.purge()  # messages left by an earlier run name rows of another test database
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=1",
-            "--loglevel=info",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = _subprocess_worker(concurrency=1)
     try:
         child = wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)[0]
         report, _ = bias_report_request(project=project)
@@ -95,12 +69,7 @@ def test_a_worker_killed_mid_report_leads_to_redelivery_and_one_finished_report(
         os.kill(child, signal.SIGKILL)
         wait_for(lambda: BiasReport.objects.get(pk=report.id).state in {"done", "failed"}, timeout=180, step=0.2)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            output = worker.communicate(timeout=60)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output = worker.communicate()[0].decode(errors="replace")
+        output = _worker_stop(worker)
     report.refresh_from_db()
     assert report.state == "done", (report.error, output[-3000:])
     assert report.attempts == 2, output[-3000:]
@@ -110,7 +79,8 @@ def test_a_worker_killed_mid_report_leads_to_redelivery_and_one_finished_report(
 
 
 def _subprocess_worker(*, concurrency: int) -> subprocess.Popen:
-    """A prefork worker in its own process, on this test's database; the queue purged first."""
+    """A prefork worker in its own process, on this test's database (purge the queue first: messages
+    left by an earlier run name rows of another test database)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
