@@ -27,6 +27,7 @@ from annotate.services.annotating.common import (
     AnnotationError,
     _k_now,
     _now,
+    _pairs_lock,
     _pairs_release_leases,
     _queue_pair_ids,
     _status_after,
@@ -50,7 +51,9 @@ def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
     )
     if expired:
         Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(state=AssignmentState.EXPIRED)
-        _pairs_release_leases(pair_ids=_queue_pair_ids(expired))
+        release = _queue_pair_ids(expired)
+        _pairs_lock(pair_ids=release)
+        _pairs_release_leases(pair_ids=release)
     return len(expired)
 
 

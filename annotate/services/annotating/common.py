@@ -75,12 +75,16 @@ def _queue_pair_ids(rows: list[tuple]) -> list[int]:
     return [pair_id for _, pair_id, is_gold, probe_of in rows if not is_gold and probe_of is None]
 
 
+def _pairs_lock(*, pair_ids) -> None:
+    """Lock these pairs in id order, as every transaction that updates pairs does. A pair's update
+    that reads k (`_k_now`) must come after its lock, in a later statement (see `pair_statuses_refresh`)."""
+    if pair_ids:
+        list(Pair.objects.select_for_update(no_key=True).filter(pk__in=pair_ids).order_by("pk").values_list("pk"))
+
+
 def _pairs_release_leases(*, pair_ids: list[int]) -> None:
-    """Give one lease back per listed pair id (an id may repeat). Precondition: inside a transaction."""
-    if not pair_ids:
-        return
-    # Locked first, in id order, so that the updates below read k (`_k_now`) only once the rows are ours.
-    list(Pair.objects.select_for_update(no_key=True).filter(pk__in=pair_ids).order_by("pk").values_list("pk"))
+    """Give one lease back per listed pair id (an id may repeat). Precondition: inside a transaction
+    holding the pairs' locks (`_pairs_lock`)."""
     for pair_id in sorted(pair_ids):
         Pair.objects.filter(pk=pair_id).update(
             lease_count=F("lease_count") - 1,

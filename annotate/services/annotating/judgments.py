@@ -30,6 +30,7 @@ from annotate.services.annotating.common import (
     SubmitResult,
     _k_now,
     _now,
+    _pairs_lock,
     _status_after,
 )
 from annotate.services.annotating.sittings import _sitting_close, _sitting_enforce_limits
@@ -268,18 +269,15 @@ def _judgment_record(
     sitting.last_activity_at = now
     sitting.fast_streak = sitting.fast_streak + 1 if judgment.fast else 0
     sitting.save(update_fields=["items_done", "last_activity_at", "fast_streak"])
+    # This pair is locked before its counters move (the update reads k): by the close, in id order
+    # with the pairs it releases, when this answer ends the sitting.
+    answered = [assignment.pair_id] if in_queue else []
     if sitting.items_done >= sitting.item_limit:
-        # Before this pair's counters: the close locks it with the pairs it releases, in id order.
-        _sitting_close(
-            sitting=sitting,
-            reason=EndReason.ITEMS,
-            ended_at=now,
-            lock_pair_ids=[assignment.pair_id] if in_queue else [],
-        )
+        _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now, lock_pair_ids=answered)
+    else:
+        _pairs_lock(pair_ids=answered)
     if in_queue:
         counted = 0 if side == Side.SKIP else 1
-        # Locked before the update that reads k (`_k_now`): see `pair_statuses_refresh`.
-        list(Pair.objects.select_for_update(no_key=True).filter(pk=assignment.pair_id).values_list("pk"))
         Pair.objects.filter(pk=assignment.pair_id).update(
             lease_count=F("lease_count") - 1,
             judgment_count=F("judgment_count") + counted,

@@ -16,7 +16,6 @@ from annotate.models import (
     AssignmentState,
     EndReason,
     Membership,
-    Pair,
     Project,
 )
 from annotate.services.annotating.common import (
@@ -24,6 +23,7 @@ from annotate.services.annotating.common import (
     REST_MINUTES,
     AnnotationError,
     _now,
+    _pairs_lock,
     _pairs_release_leases,
     _queue_pair_ids,
 )
@@ -50,10 +50,7 @@ def _sitting_close(
         .values_list("id", "pair_id", *EXTRA_KIND)
     )
     release = _queue_pair_ids(live)
-    # Pairs are locked in id order, as every other transaction that updates several pairs does.
-    to_lock = sorted(set(release) | set(lock_pair_ids))
-    if len(to_lock) > 1:
-        list(Pair.objects.select_for_update().filter(pk__in=to_lock).order_by("pk").values_list("pk", flat=True))
+    _pairs_lock(pair_ids=set(release) | set(lock_pair_ids))
     if live:
         Assignment.objects.filter(pk__in=[row[0] for row in live]).update(state=AssignmentState.RELEASED)
         _pairs_release_leases(pair_ids=release)
