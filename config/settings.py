@@ -209,14 +209,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Each periodic message expires when the next one is due: a sweep that finds the worker down (a
+# deploy, an outage) is not worth running late, and without an expiry beat would pile one message
+# a minute onto the broker for the worker to run back to back when it returns.
+BIAS_REPORT_EVERY_SECONDS = env.float("BIAS_REPORT_EVERY_SECONDS", default=300.0)
 CELERY_BEAT_SCHEDULE = {
-    "close-stale-sittings": {"task": "annotate.close_stale_sittings", "schedule": 60.0},
-    "fail-stale-imports": {"task": "annotate.fail_stale_imports", "schedule": 600.0},
-    "fail-stale-exports": {"task": "exporter.fail_stale_exports", "schedule": 600.0},
-    "recompute-bias-reports": {
-        "task": "analytics.schedule_bias_reports",
-        "schedule": env.float("BIAS_REPORT_EVERY_SECONDS", default=300.0),
-    },
+    name: {"task": task, "schedule": every, "options": {"expires": every}}
+    for name, task, every in [
+        ("close-stale-sittings", "annotate.close_stale_sittings", 60.0),
+        ("fail-stale-imports", "annotate.fail_stale_imports", 600.0),
+        ("fail-stale-exports", "exporter.fail_stale_exports", 600.0),
+        ("recompute-bias-reports", "analytics.schedule_bias_reports", BIAS_REPORT_EVERY_SECONDS),
+    ]
 }
 
 # Pairwise's own limits.

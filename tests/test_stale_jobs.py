@@ -46,6 +46,18 @@ def test_beat_runs_both_sweeps():
     assert {"annotate.fail_stale_imports", "exporter.fail_stale_exports"} <= tasks
 
 
+def test_a_periodic_message_expires_when_the_next_one_is_due():
+    """With the worker down, beat keeps sending: each message must lapse instead of queueing up to be
+    run back to back (1,440 sittings sweeps a day) when the worker returns."""
+    from celery.beat import ScheduleEntry
+
+    from config.celery import app
+
+    for name, fields in settings.CELERY_BEAT_SCHEDULE.items():
+        entry = ScheduleEntry(name=name, app=app, **fields)
+        assert 0 < entry.options["expires"] <= entry.schedule.run_every.total_seconds(), name
+
+
 class SentTask:
     """Stands for a Celery task: records the job ids sent."""
 
