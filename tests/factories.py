@@ -79,3 +79,27 @@ def judgments_bulk(project, annotator, *, choose, left_every: int = 2, pair_ids=
     counted = [judgment.pair_id for judgment in judgments if judgment.side != "skip"]  # one per pair here
     Pair.objects.filter(id__in=counted).update(judgment_count=F("judgment_count") + 1)
     return len(judgments)
+
+
+def judgments_rewrite(judgments, **fields) -> int:
+    """Set `fields` on `judgments` (a queryset) as if they had been written that way: test set-up
+    only. The database refuses every edit of a judgment (migration 0005's trigger), so the trigger is
+    lifted for this one update, inside the test's transaction, and put back."""
+    from django.db import connection
+
+    name = "judgment_written_once"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A table with deferred foreign-key checks pending cannot be altered: run them first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE annotate_judgment DISABLE TRIGGER {name}")
+            updated = judgments.update(**fields)
+            cursor.execute(f"ALTER TABLE annotate_judgment ENABLE TRIGGER {name}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        else:
+            cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [name])
+            (trigger,) = cursor.fetchone()
+            cursor.execute(f"DROP TRIGGER {name}")
+            updated = judgments.update(**fields)
+            cursor.execute(trigger)
+    return updated

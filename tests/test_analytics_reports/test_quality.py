@@ -14,6 +14,7 @@ from analytics.services import bias_report_payload, pair_measures_fill
 from annotate.models import Pair
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from tests.conftest import make_pairs
+from tests.factories import judgments_rewrite
 
 
 def frame(rows):
@@ -123,7 +124,7 @@ def test_the_copy_reader_gives_the_same_frames_as_the_orm(project, annotator, an
                 now=now,
                 dwell_ms=None if i % 3 == 0 else 9_000 + i,
             )
-    Judgment.objects.filter(pair__in=pairs[:5]).update(is_gold=True, gold_correct=True)
+    judgments_rewrite(Judgment.objects.filter(pair__in=pairs[:5]), is_gold=True, gold_correct=True)
     judgments = Judgment.objects.filter(project=project).order_by("id")
     assert judgments.filter(probe_of__isnull=False).exists() and judgments.filter(dwell_ms__isnull=True).exists()
     pd.testing.assert_frame_equal(_frame_copy(judgments, JUDGMENT_FIELDS), _frame_orm(judgments, JUDGMENT_FIELDS))

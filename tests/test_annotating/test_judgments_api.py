@@ -93,6 +93,22 @@ def test_judgments_cannot_be_edited_or_deleted(api, annotator, pairs, clock):
         judgment.delete()
 
 
+def test_the_database_refuses_an_edit_that_goes_around_the_model(api, annotator, pairs, clock):
+    from django.db import IntegrityError, connection, transaction
+
+    client = api(annotator)
+    start(client)
+    submit(client, next_pair(client).json()["assignment"]["id"], "left")
+    written = Judgment.objects.values().get()
+    for edit in (
+        lambda: Judgment.objects.update(side="right", chosen_response="b"),
+        lambda: connection.cursor().execute("UPDATE annotate_judgment SET dwell_ms = 1"),
+    ):
+        with pytest.raises(IntegrityError, match="A judgment is written once and never edited"), transaction.atomic():
+            edit()
+    assert Judgment.objects.values().get() == written
+
+
 def test_a_dwell_longer_than_the_pair_has_been_out_is_refused(api, annotator, pairs, clock):
     client = api(annotator)
     start(client)

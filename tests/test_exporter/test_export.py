@@ -17,7 +17,7 @@ from annotate.services.imports import pairs_import
 from exporter.services import ExportError, ExportOptions, export_write
 from exporter.torch_dataset import TokenizedPreferenceDataset
 from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST, make_pairs, make_user
-from tests.factories import judgments_as_the_source_chose, judgments_bulk
+from tests.factories import judgments_as_the_source_chose, judgments_bulk, judgments_rewrite
 
 pytestmark = pytest.mark.django_db
 
@@ -209,9 +209,9 @@ def test_gold_and_probe_judgments_stay_out_of_exports_unless_asked_for(project, 
     pairs = make_pairs(project, 3)
     judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
     gold = Judgment.objects.get(pair=pairs[0])
-    Judgment.objects.filter(pk=gold.pk).update(is_gold=True, gold_correct=True)
+    judgments_rewrite(Judgment.objects.filter(pk=gold.pk), is_gold=True, gold_correct=True)
     probe = Judgment.objects.get(pair=pairs[1])
-    Judgment.objects.filter(pk=probe.pk).update(probe_of=Judgment.objects.get(pair=pairs[2]))
+    judgments_rewrite(Judgment.objects.filter(pk=probe.pk), probe_of=Judgment.objects.get(pair=pairs[2]))
     default, manifest = export_lines(project, tmp_path, "default")
     assert [line["pair_id"] for line in default] == [pairs[2].id]
     assert manifest["filter_effects"] == {"gold_excluded": 1, "probes_excluded": 1}
@@ -317,7 +317,7 @@ def test_strength_margins_are_exported(project, voters, tmp_path):
     judgments_bulk(project, voters[1], choose=lambda pair_id, _p: "a")
     judgments_bulk(project, voters[2], choose=lambda pair_id, _p: "b")
     for person, strength in zip(voters, (1, 3, 2), strict=True):
-        Judgment.objects.filter(annotator=person).update(strength=strength)
+        judgments_rewrite(Judgment.objects.filter(annotator=person), strength=strength)
     (line,), _ = export_lines(project, tmp_path, "margin")
     assert line["strength_margin"] == pytest.approx((3 + 1 - 2) / 3)
     assert line["mean_strength"] == pytest.approx(2.0)
@@ -355,8 +355,13 @@ def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters
 def test_per_judgment_records_carry_the_richer_answers(project, voters, tmp_path):
     pairs = make_pairs(project, 2)
     judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
-    Judgment.objects.filter(pair=pairs[0]).update(
-        strength=2, criteria={"helpfulness": "left"}, safety="both_safe", rationale="Clearer.", fast=True
+    judgments_rewrite(
+        Judgment.objects.filter(pair=pairs[0]),
+        strength=2,
+        criteria={"helpfulness": "left"},
+        safety="both_safe",
+        rationale="Clearer.",
+        fast=True,
     )
     lines, _ = export_lines(project, tmp_path, "rich", per_judgment=True)
     by_pair = {line["pair_id"]: line for line in lines}
@@ -406,7 +411,8 @@ def test_per_judgment_metadata_is_the_same_in_every_writer_with_or_without_crite
     options = {"format": "preference", "per_judgment": True, "with_metadata": True}
     for name in ("none", "some"):
         if name == "some":
-            Judgment.objects.filter(pair=pairs[0]).update(criteria={"helpfulness": "left", "harmlessness": "tie"})
+            criteria = {"helpfulness": "left", "harmlessness": "tie"}
+            judgments_rewrite(Judgment.objects.filter(pair=pairs[0]), criteria=criteria)
         out = tmp_path / name
         export_write(project=project, options=ExportOptions(**options), out_dir=out / "j")
         export_write(project=project, options=ExportOptions(writer="parquet", **options), out_dir=out / "q")
