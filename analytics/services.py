@@ -17,7 +17,7 @@ from django.utils import timezone
 from analytics.models import BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
-from annotate.services.jobs import job_enqueue, jobs_fail_stale, jobs_requeue_pending
+from annotate.services.jobs import job_enqueue, job_error_internal, jobs_fail_stale, jobs_requeue_pending
 
 logger = logging.getLogger(__name__)
 MEASURE_BATCH = 2_000
@@ -166,7 +166,9 @@ def _bias_report_compute_held(*, report_id: int) -> BiasReport | None:
         payload = bias_report_payload(project=report.project)
     except Exception as error:
         logger.exception("bias report %s failed", report_id)
-        BiasReport.objects.filter(pk=report_id).update(state=JobState.FAILED, error=f"{type(error).__name__}: {error}")
+        BiasReport.objects.filter(pk=report_id).update(
+            state=JobState.FAILED, error=job_error_internal(what="report", error=error)
+        )
         raise
     BiasReport.objects.filter(pk=report_id, state=JobState.RUNNING).update(
         state=JobState.DONE,

@@ -26,9 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
-from annotate.hub import hub_id_check
+from annotate.hub import HubIdError, hub_id_check
 from annotate.models import JobState, Judgment, Pair, Project
-from annotate.services.jobs import job_enqueue, jobs_waiting_check
+from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check
 from exporter import aggregation, records
 from exporter.models import ExportJob
 
@@ -435,9 +435,14 @@ def _data_write(*, options: ExportOptions, built: list, keys: Sequence[str], out
     from exporter import writers
 
     if options.format == "tokenized":
-        from exporter.torch_dataset import TokenizedPreferenceDataset
+        from exporter.torch_dataset import TokenizedPreferenceDataset, tokenizer_load
 
-        dataset = TokenizedPreferenceDataset(built, tokenizer=options.tokenizer, max_length=options.max_length)
+        try:
+            tokenizer = tokenizer_load(options.tokenizer)
+        except (OSError, ValueError) as error:
+            # Not on the Hub, not reachable, or not a usable tokenizer: the engineer's to fix, so said.
+            raise ExportError(f"The tokenizer {options.tokenizer!r} could not be loaded: {error}") from error
+        dataset = TokenizedPreferenceDataset(built, tokenizer=tokenizer, max_length=options.max_length)
         dataset.save(out_dir / "tokenized")
         return
     # No record to infer the columns from: the format's own (without metadata columns, whose types
@@ -510,9 +515,9 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     except Exception as error:
         logger.exception("export job %s failed", job_id)
-        ExportJob.objects.filter(pk=job_id).update(
-            state=JobState.FAILED, error=f"{type(error).__name__}: {error}", finished_at=timezone.now()
-        )
+        user_facing = isinstance(error, ExportError | HubIdError)
+        message = str(error) if user_facing else job_error_internal(what="export", error=error)
+        ExportJob.objects.filter(pk=job_id).update(state=JobState.FAILED, error=message, finished_at=timezone.now())
         job.refresh_from_db()
         return job
     finally:

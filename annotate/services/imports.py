@@ -37,7 +37,7 @@ from annotate.importers import (
     shape_detect,
 )
 from annotate.models import ImportJob, JobState, Pair, Project
-from annotate.services.jobs import job_enqueue, jobs_waiting_check, task_send
+from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check, task_send
 
 logger = logging.getLogger(__name__)
 
@@ -465,7 +465,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     except Exception as exc:
         # Anything else is a bug or an outage; the job must still not stay "running" forever.
         logger.exception("import job %s failed", job_id)
-        job.state, job.error = JobState.FAILED, f"{type(exc).__name__}: {exc}"
+        job.state, job.error = JobState.FAILED, job_error_internal(what="import", error=exc)
     else:
         job.state = JobState.DONE
         job.format = job.format or result.source_format

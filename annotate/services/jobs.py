@@ -27,6 +27,13 @@ logger = logging.getLogger(__name__)
 MAX_WAITING_JOBS = 5
 
 
+def job_error_internal(*, what: str, error: BaseException) -> str:
+    """The error a job's row shows for a failure that is not the user's to fix (a bug, an outage):
+    its kind, without its text, which can carry the server's paths, hosts or SQL; the worker's log
+    has the whole traceback."""
+    return f"An internal error ({type(error).__name__}) stopped this {what}; the worker's log has the details."
+
+
 class JobsBusyError(Exception):
     """A project already has MAX_WAITING_JOBS jobs of this kind waiting or running."""
 
