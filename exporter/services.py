@@ -494,6 +494,18 @@ def _archive(directory: Path, archive: Path) -> None:
                 zipped.writestr(info, handle.read())
 
 
+def export_archive_discard(*, job: ExportJob) -> None:
+    """Delete the archive of a job whose row is being deleted (in the admin, or with its project),
+    once that deletion commits: the file would otherwise stay on disk with no row to find it by. A
+    deletion rolled back keeps the file its row still names."""
+    if not job.file:
+        return
+    media = Path(settings.MEDIA_ROOT).resolve()
+    path = (media / job.file).resolve()
+    if path.is_relative_to(media):
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
 def export_job_run(*, job_id: int) -> ExportJob | None:
     """Claim the job (pending → running) and run it; a job another worker holds is left alone."""
     if not ExportJob.objects.filter(pk=job_id, state=JobState.PENDING).update(

@@ -1,0 +1,50 @@
+"""An export's archive lives as long as its row: deleting the row (in the admin, or with its project)
+deletes the file, once the deletion commits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+
+from exporter.models import ExportJob
+from exporter.services import export_job_run
+from tests.conftest import make_pairs
+
+
+class RolledBack(Exception):
+    pass
+
+
+@pytest.fixture
+def archive(transactional_db, project, settings, tmp_path):
+    """A finished export's job and its archive on disk (of no records: a project with judgments cannot
+    be deleted, they are protected)."""
+    settings.MEDIA_ROOT = tmp_path
+    make_pairs(project, 3)
+    job = export_job_run(job_id=ExportJob.objects.create(project=project, format="hh-rlhf", options={}).pk)
+    path = Path(settings.MEDIA_ROOT) / job.file
+    assert path.is_file()
+    return job, path
+
+
+def test_deleting_an_export_deletes_its_archive(archive):
+    job, path = archive
+    job.delete()
+    assert not path.exists()
+
+
+def test_deleting_a_project_deletes_its_exports_archives(archive, project):
+    _, path = archive
+    project.delete()
+    assert not path.exists()
+
+
+def test_a_deletion_rolled_back_keeps_the_archive(archive):
+    job, path = archive
+    job_id = job.pk
+    with pytest.raises(RolledBack), transaction.atomic():
+        job.delete()
+        raise RolledBack
+    assert path.is_file() and ExportJob.objects.filter(pk=job_id).exists()
