@@ -5,9 +5,15 @@ from __future__ import annotations
 from celery import shared_task
 
 from analytics import services
+from annotate.services.jobs import job_time_limits
 
 
-@shared_task(name="analytics.compute_bias_report", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="analytics.compute_bias_report",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **job_time_limits(stale_after=services.REPORT_STALE_AFTER),
+)
 def compute_bias_report(report_id: int) -> None:
     services.bias_report_compute(report_id=report_id)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from annotate.services.imports import import_job_run
+from annotate.services.jobs import STALE_AFTER, job_time_limits
 
 
-@shared_task(name="annotate.import_pairs", ignore_result=True)
+@shared_task(name="annotate.import_pairs", ignore_result=True, **job_time_limits(stale_after=STALE_AFTER))
 def import_pairs_task(job_id: int) -> None:
     """Run ImportJob `job_id`. Never retried: a redelivered job is no longer pending, and the content
     hash constraint would refuse repeated pairs anyway."""

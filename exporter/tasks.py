@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from annotate.services.jobs import STALE_AFTER, job_time_limits
 from exporter import services
 
 
-@shared_task(name="exporter.run_export", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="exporter.run_export", acks_late=True, reject_on_worker_lost=True, **job_time_limits(stale_after=STALE_AFTER)
+)
 def run_export(job_id: int) -> None:
     services.export_job_run(job_id=job_id)
 

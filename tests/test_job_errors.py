@@ -7,10 +7,16 @@ import pytest
 
 from analytics import services as analytics_services
 from analytics.models import BiasReport
+from analytics.services import REPORT_STALE_AFTER
+from analytics.tasks import compute_bias_report
 from annotate.models import ImportJob, JobState
 from annotate.services import imports
+from annotate.services.jobs import STALE_AFTER
+from annotate.tasks import import_pairs_task
 from exporter import services as exporter_services
 from exporter.models import ExportJob
+from exporter.tasks import run_export
+from tests.conftest import HH_RLHF_TEST
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +67,33 @@ def test_a_report_that_fails_on_an_internal_error_shows_its_kind_not_its_text(pr
     report.refresh_from_db()
     assert report.state == JobState.FAILED
     assert report.error == "An internal error (ConnectionError) stopped this report; the worker's log has the details."
+
+
+def test_an_import_stopped_at_its_time_limit_says_so_and_writes_nothing(project, monkeypatch):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    for name in ("_postgres_insert", "_batched_insert"):
+
+        def hung(*args, real=getattr(imports, name), **kwargs):
+            real(*args, **kwargs)  # the rows are written, in the import's one transaction...
+            raise SoftTimeLimitExceeded()  # ...when the worker's soft limit strikes
+
+        monkeypatch.setattr(imports, name, hung)
+    job = ImportJob.objects.create(project=project, source=str(HH_RLHF_TEST), format="hh-rlhf")
+    imports.import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.error == "This import ran into its time limit and was stopped (the worker's log says after how long)."
+    assert not project.pairs.exists()
+
+
+@pytest.mark.parametrize(
+    ("task", "stale_after"),
+    [
+        (import_pairs_task, STALE_AFTER),
+        (run_export, STALE_AFTER),
+        (compute_bias_report, REPORT_STALE_AFTER),
+    ],
+)
+def test_a_job_task_is_stopped_by_its_worker_before_the_sweep_would_fail_its_row(task, stale_after):
+    assert 0 < task.soft_time_limit < task.time_limit < stale_after.total_seconds()

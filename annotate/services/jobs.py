@@ -27,10 +27,24 @@ logger = logging.getLogger(__name__)
 MAX_WAITING_JOBS = 5
 
 
+def job_time_limits(*, stale_after: dt.timedelta) -> dict[str, int]:
+    """Celery's time limits for a job task whose row the sweep fails `stale_after` after it started: the
+    worker stops the job first (a hung download or a runaway file would otherwise hold a worker slot
+    for good), with a soft limit the job's own error handling turns into a failed row, and a hard
+    limit five minutes later should the soft one not get through (prefork pools; solo and threads
+    pools have no time limits)."""
+    hard = int(stale_after.total_seconds()) - 300
+    return {"soft_time_limit": hard - 300, "time_limit": hard}
+
+
 def job_error_internal(*, what: str, error: BaseException) -> str:
-    """The error a job's row shows for a failure that is not the user's to fix (a bug, an outage):
-    its kind, without its text, which can carry the server's paths, hosts or SQL; the worker's log
-    has the whole traceback."""
+    """The error a job's row shows for a failure that is not the user's to fix (a bug, an outage, its
+    time limit): its kind, without its text, which can carry the server's paths, hosts or SQL; the
+    worker's log has the whole traceback."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(error, SoftTimeLimitExceeded):
+        return f"This {what} ran into its time limit and was stopped (the worker's log says after how long)."
     return f"An internal error ({type(error).__name__}) stopped this {what}; the worker's log has the details."
 
 
