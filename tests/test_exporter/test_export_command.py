@@ -38,7 +38,7 @@ def test_an_out_under_a_file_is_an_error_naming_it(project, pairs, tmp_path):
 
 def test_a_tokenizer_that_cannot_be_loaded_is_an_error_naming_it(project, pairs, tmp_path):
     missing = tmp_path / "no-tokenizer"
-    with pytest.raises(CommandError, match=f"The export was not written: .*{re.escape(str(missing))}"):
+    with pytest.raises(CommandError, match=f"^The tokenizer '{re.escape(str(missing))}' could not be loaded: "):
         export(project, tmp_path / "out", "--format", "tokenized", "--tokenizer", str(missing))
 
 
