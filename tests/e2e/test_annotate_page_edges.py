@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment
+from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
 from tests.conftest import make_pairs
 from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
 
@@ -282,3 +282,29 @@ def test_an_answer_whose_reply_arrives_garbled_leaves_a_way_to_try_again(page, p
     page.keyboard.press("1")  # the repeat gets the stored judgment back
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     assert Judgment.objects.filter(annotator=annotator).count() == 1
+
+
+def test_a_new_pairs_conversation_starts_at_its_first_turn_however_far_the_last_one_was_scrolled(
+    page, project, annotator
+):
+    # Conversations taller than their box, which scrolls on its own.
+    turns = "".join(f"\n\nHuman: question {t} of a long talk?\n\nAssistant: answer {t}." for t in range(12))
+    Pair.objects.bulk_create(
+        Pair(
+            project=project,
+            context=f"\n\nHuman: Opening question of talk {i}?{turns}\n\nHuman: last question?",
+            response_a=f" answer A{i}",
+            response_b=f" answer B{i}",
+            content_hash=f"long-{i:059d}",
+        )
+        for i in range(5)
+    )
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    context = page.locator("#context")
+    assert context.evaluate("box => box.scrollHeight > box.clientHeight")
+    context.evaluate("box => { box.scrollTop = box.scrollHeight; }")  # read down to the last question
+    label(page, "1", number=1, limit=project.sitting_items)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert context.evaluate("box => box.scrollTop") == 0
+    expect(context.get_by_text(re.compile(r"^Opening question of talk"))).to_be_in_viewport()

@@ -157,6 +157,9 @@
       item.append(who, text);
       list.append(item);
     }
+    // The box scrolls on its own: a new conversation starts at its first turn, not where the last
+    // one was left.
+    list.scrollTop = 0;
   }
 
   function showAssignment(assignment) {
