@@ -308,3 +308,23 @@ def test_a_new_pairs_conversation_starts_at_its_first_turn_however_far_the_last_
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     assert context.evaluate("box => box.scrollTop") == 0
     expect(context.get_by_text(re.compile(r"^Opening question of talk"))).to_be_in_viewport()
+
+
+def test_ending_the_sitting_while_the_connection_is_down_keeps_the_pair_and_the_way_to_end_it(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    shown = page.locator("#left-text").text_content()
+    page.context.set_offline(True)
+    end = page.get_by_role("button", name="End sitting")
+    end.click()
+    # Not a blank page with nothing to click: the pair, its buttons and "End sitting" stay.
+    expect(page.locator("#status")).to_have_text(re.compile("server cannot be reached"))
+    expect(page.locator("#panel-work")).to_be_visible()
+    expect(page.locator("#left-text")).to_have_text(shown)
+    expect(page.get_by_role("button", name=LEFT)).to_be_enabled()
+    assert AnnotationSession.objects.get(annotator=annotator).is_open
+    page.context.set_offline(False)  # the connection is back
+    end.click()
+    expect(page.locator("#panel-summary")).to_be_visible()
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"

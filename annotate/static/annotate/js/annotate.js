@@ -567,8 +567,12 @@
     const { status, data } = await api("POST", config.urls.endSitting);
     if (status === 200) {
       endOfSitting(data.sitting);
+    } else if (status === 404) {
+      await init(); // no open sitting (it ended meanwhile): show where things stand
     } else {
-      await init();
+      // Not ended (the connection dropped, the login expired): the pair stays, and so does the button.
+      setBusy(false);
+      say(detailOf(data, "The sitting could not be ended. Try again."));
     }
   }
 
