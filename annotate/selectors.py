@@ -37,15 +37,17 @@ def projects_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
 
 def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict:
     """The user's judgments in a project and the project's pairs done. Counts the project's pairs:
-    read when a page opens or a sitting ends, not for every pair."""
+    read when a page opens or a sitting ends, not for every pair. Gold pairs, outside the k-queue,
+    are in neither pair count."""
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     mine = Judgment.objects.filter(project=project, annotator=user)
+    queue = Pair.objects.filter(project=project, gold_answer="")
     return {
         "my_judgments": mine.count(),
         "my_judgments_today": mine.filter(answered_at__gte=day_start).count(),
-        "pairs_total": Pair.objects.filter(project=project).count(),
-        "pairs_complete": Pair.objects.filter(project=project, judgment_count__gte=project.judgments_per_pair).count(),
+        "pairs_total": queue.count(),
+        "pairs_complete": queue.filter(judgment_count__gte=project.judgments_per_pair).count(),
     }
 
 

@@ -59,15 +59,14 @@ def _count(queryset) -> Subquery:
 def project_list(request: HttpRequest) -> HttpResponse:
     """The user's projects, with their role and progress: own judgments, pairs complete / total.
 
-    A pair is complete when it holds the project's k judgments (skips do not count toward k)."""
+    A pair is complete when it holds the project's k judgments (skips do not count toward k). Gold
+    pairs are outside the k-queue (their judgments never count toward k), so they are left out of
+    both figures, as on the dashboard: counted, they kept the bar from ever filling."""
+    queue = Pair.objects.filter(project=OuterRef("project"), gold_answer="")
     memberships = projects_for_user(user=request.user).annotate(
         my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=request.user)),
-        pairs_total=_count(Pair.objects.filter(project=OuterRef("project"))),
-        pairs_complete=_count(
-            Pair.objects.filter(
-                project=OuterRef("project"), judgment_count__gte=OuterRef("project__judgments_per_pair")
-            )
-        ),
+        pairs_total=_count(queue),
+        pairs_complete=_count(queue.filter(judgment_count__gte=OuterRef("project__judgments_per_pair"))),
     )
     return render(request, "annotate/project_list.html", {"memberships": memberships, "Role": Role})
 

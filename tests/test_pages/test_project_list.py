@@ -84,6 +84,22 @@ def test_it_shows_an_annotator_their_project_with_progress_and_links(client, pro
     assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body
 
 
+def test_gold_pairs_are_outside_the_progress_so_a_finished_queue_shows_complete(client, project, annotator):
+    pairs = make_pairs(project, 5)
+    # Gold pairs are served to every annotator and never count toward k: they never become complete.
+    Pair.objects.filter(pk__in=[pair.pk for pair in pairs[:2]]).update(gold_answer="a")
+    Pair.objects.filter(pk__in=[pair.pk for pair in pairs[2:]]).update(judgment_count=project.judgments_per_pair)
+    client.force_login(annotator)
+
+    response = client.get(URL)
+
+    membership = response.context["memberships"][0]
+    assert (membership.pairs_complete, membership.pairs_total) == (3, 3)
+    assert "3 / 3" in response.content.decode()
+    progress = client.get(reverse("api:progress", kwargs={"slug": project.slug})).json()
+    assert (progress["pairs_complete"], progress["pairs_total"]) == (3, 3)
+
+
 @pytest.mark.parametrize("role_fixture", ["lead", "engineer"])
 def test_it_shows_leads_and_engineers_their_role_without_an_annotate_link(client, project, role_fixture, request):
     user = request.getfixturevalue(role_fixture)
