@@ -205,3 +205,27 @@ def test_a_paused_annotator_is_told_politely_and_offered_no_start(page, project,
     expect(paused).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Start"))).to_have_count(0)
     assert not AnnotationSession.objects.filter(project=project, annotator=annotator).exists()
+
+
+def test_enter_sends_the_answer_with_the_focus_still_on_the_side_clicked(page, project, annotator):
+    project.ask_strength = True
+    project.save()
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    limit = project.sitting_items
+    left = page.get_by_role("button", name=re.compile("Left is better"))
+    left.click()  # selects the side; the focus stays on the button
+    expect(left).to_have_attribute("aria-pressed", "true")
+    expect(left).to_be_focused()
+    page.keyboard.press("w")
+    page.keyboard.press("Enter")  # "Enter: send your answer", not "select left again"
+    expect(page.locator("#progress")).to_have_text(f"2 / {limit}")
+    assert list(Judgment.objects.filter(annotator=annotator).values_list("side", "strength")) == [("left", 2)]
+    # On a side not selected yet, Enter presses that button: it selects the side and sends nothing.
+    right = page.get_by_role("button", name=re.compile("Right is better"))
+    right.focus()
+    page.keyboard.press("Enter")
+    expect(right).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(300)
+    assert Judgment.objects.filter(annotator=annotator).count() == 1

@@ -677,8 +677,11 @@
     if (event.shiftKey && event.key.startsWith("Arrow")) return; // extends a text selection
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
     if (key === "Enter") {
-      // A focused button or link answers Enter itself.
-      if (!config.confirmWithEnter || (target && ["BUTTON", "A", "SUMMARY"].includes(target.tagName))) return;
+      // A focused button or link answers Enter itself, except the side already selected: focus rests
+      // there after a click on it (or Enter on it), and pressing it again would only select it again.
+      const selected = target && target.getAttribute("aria-pressed") === "true";
+      if (!config.confirmWithEnter) return;
+      if (!selected && target && ["BUTTON", "A", "SUMMARY"].includes(target.tagName)) return;
       event.preventDefault();
       submit(state.side);
       return;
