@@ -328,3 +328,22 @@ def test_ending_the_sitting_while_the_connection_is_down_keeps_the_pair_and_the_
     end.click()
     expect(page.locator("#panel-summary")).to_be_visible()
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"
+
+
+def test_an_answer_to_a_pair_already_answered_in_another_tab_says_the_first_answer_stands(page, project, annotator):
+    from annotate.services.annotating import judgment_submit
+
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)  # the prefetch lands
+    on_screen = live_leases(annotator)[0]
+    assert page.locator("#left-text").text_content() == on_screen.pair.response(on_screen.left_response)
+    # A second tab showed the same pair (the oldest live lease) and answered it first.
+    judgment_submit(assignment_id=on_screen.id, annotator=annotator, side="right")
+    page.keyboard.press("1")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.locator("#status")).to_have_text(
+        "This pair had already been answered (right is better), perhaps in another tab; that answer stands."
+    )
+    assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["right"]

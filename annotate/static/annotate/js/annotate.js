@@ -29,6 +29,7 @@
   const REACTION_MS = 250;
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
+  const SIDE_WORDS = { left: "left is better", right: "right is better", tie: "about the same", skip: "skipped" };
   const END_REASONS = {
     time: "The sitting's time limit was reached.",
     items: "You reached this sitting's number of pairs.",
@@ -534,13 +535,20 @@
     if (status === 200 || status === 201) {
       state.current = null;
       updateFastNote(data.fast_streak || 0);
+      // 200: the pair was answered before (a repeat after a lost reply, or another tab showing the
+      // same pair), and the stored answer stands. Say so when it is not the one just given.
+      const stored = data.judgment ? data.judgment.side : side;
+      const note =
+        status === 200 && stored !== side
+          ? `This pair had already been answered (${SIDE_WORDS[stored] || stored}), perhaps in another tab; that answer stands.`
+          : "";
       const sitting = data.sitting;
       if (sitting && !sitting.is_open) {
-        endOfSitting(sitting);
+        endOfSitting(sitting, note);
         return;
       }
       setSitting(sitting);
-      say("");
+      say(note);
       await advance();
     } else if (status === 409 && data.code === "sitting_ended") {
       const progress = await api("GET", config.urls.progress);
