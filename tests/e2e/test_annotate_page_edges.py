@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -347,3 +348,19 @@ def test_an_answer_to_a_pair_already_answered_in_another_tab_says_the_first_answ
         "This pair had already been answered (right is better), perhaps in another tab; that answer stands."
     )
     assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["right"]
+
+
+def test_guidelines_with_a_long_address_a_long_code_line_and_a_table_fit_a_narrow_screen(page, project, annotator):
+    project.guidelines = (
+        "See https://example.com/a/very/long/path/to/the/annotation/handbook/section/strength-scale.html first.\n\n"
+        "| Strength | When | Example situation |\n|---|---|---|\n"
+        "| Significantly better | One reply is correct, the other wrong | A refusal versus an answer |\n\n"
+        "```\na_very_long_identifier_without_any_spaces_that_goes_on_and_on_and_on_forever = 1\n```\n"
+    )
+    project.save()
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in(page, "annotator")
+    page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    expect(page.get_by_role("table")).to_be_visible()
+    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width
