@@ -24,6 +24,7 @@ from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
     judgment_submit,
+    sitting_activity_record,
     sitting_end,
     sitting_refresh,
     sitting_start,
@@ -233,6 +234,23 @@ class SittingEndApi(APIView):
         return ApiResponse({"sitting": _sitting_data(sitting)})
 
 
+class SittingActivityApi(APIView):
+    """The page's word that the annotator is at work on the pair on screen (typing, scrolling,
+    choosing) without answering yet: the sitting's idle timeout runs from now. Sent at most every
+    half minute, and only on the annotator's own input."""
+
+    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
+    def post(self, request: Request, slug: str) -> ApiResponse:
+        project, refusal = _annotator_project(request, slug)
+        if refusal:
+            return refusal
+        try:
+            sitting = sitting_activity_record(project=project, annotator=request.user)
+        except AnnotationError as error:
+            return _refusal(error, status.HTTP_404_NOT_FOUND)
+        return ApiResponse({"sitting": _sitting_data(sitting)})
+
+
 class SittingCurrentApi(APIView):
     @extend_schema(responses={200: SittingEnvelopeSerializer, 404: ErrorSerializer})
     def get(self, request: Request, slug: str) -> ApiResponse:
@@ -361,6 +379,7 @@ urlpatterns = [
     path("projects/<slug:slug>/sittings/", SittingStartApi.as_view(), name="sitting-start"),
     path("projects/<slug:slug>/sittings/current/", SittingCurrentApi.as_view(), name="sitting-current"),
     path("projects/<slug:slug>/sittings/current/end/", SittingEndApi.as_view(), name="sitting-end"),
+    path("projects/<slug:slug>/sittings/current/activity/", SittingActivityApi.as_view(), name="sitting-activity"),
     path("projects/<slug:slug>/next/", NextPairApi.as_view(), name="next-pair"),
     path("assignments/<int:assignment_id>/judgment/", JudgmentSubmitApi.as_view(), name="judgment-submit"),
 ]

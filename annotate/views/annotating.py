@@ -129,6 +129,7 @@ def annotate(request: HttpRequest, slug: str) -> HttpResponse:
             "progress": reverse("api:progress", kwargs=slug_kwargs),
             "sittings": reverse("api:sitting-start", kwargs=slug_kwargs),
             "endSitting": reverse("api:sitting-end", kwargs=slug_kwargs),
+            "activity": reverse("api:sitting-activity", kwargs=slug_kwargs),
             "next": reverse("api:next-pair", kwargs=slug_kwargs),
             # The script puts the assignment's id in place of the 0.
             "judgment": reverse("api:judgment-submit", kwargs={"assignment_id": 0}),

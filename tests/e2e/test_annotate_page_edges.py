@@ -364,3 +364,29 @@ def test_guidelines_with_a_long_address_a_long_code_line_and_a_table_fit_a_narro
     expect(page.get_by_role("table")).to_be_visible()
     scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner_width
+
+
+def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sitting_and_the_answer(
+    page, project, annotator
+):
+    project.ask_rationale = True
+    project.idle_timeout_minutes = 1
+    project.save()
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    # The annotator has read pair 1 for 55 of the 60 idle seconds, and now starts writing why.
+    sittings = AnnotationSession.objects.filter(annotator=annotator)
+    sittings.update(last_activity_at=timezone.now() - timedelta(seconds=55))
+    page.get_by_label("Why?").press_sequentially("The right one answers what was asked.")
+    for _ in range(50):
+        if sittings.get().last_activity_at > timezone.now() - timedelta(seconds=10):
+            break
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(6000)  # past the idle end the last answer alone would give
+    page.get_by_role("button", name=re.compile("Right is better")).click()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    judgment = Judgment.objects.get(annotator=annotator)
+    assert (judgment.side, judgment.rationale) == ("right", "The right one answers what was asked.")
+    assert sittings.get().is_open

@@ -56,6 +56,11 @@ def call(api, user, method, url, data=None):
         ),
         (
             "post",
+            "/api/projects/helpful/sittings/current/activity/",
+            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+        ),
+        (
+            "post",
             "/api/projects/helpful/next/",
             {"annotator": 409, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
         ),

@@ -193,6 +193,44 @@ def test_it_tells_the_page_when_the_sitting_goes_idle_and_an_answer_moves_that_o
     assert submit(client, assignment["id"]).json()["sitting"]["idle_seconds_left"] == 5 * 60
 
 
+def activity(client, slug="helpful"):
+    return client.post(f"/api/projects/{slug}/sittings/current/activity/", format="json")
+
+
+def test_an_annotator_at_work_without_answering_is_not_idle(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    clock.advance(minutes=4)  # reading a long pair, writing a rationale: no answer for 4 of the 5 minutes
+    reply = activity(client)
+    assert reply.status_code == 200
+    assert reply.json()["sitting"]["idle_seconds_left"] == 5 * 60
+    clock.advance(minutes=4)  # 8 minutes since the last answer, 4 since the annotator was last at work
+    assert submit(client, assignment_id, "right").status_code == 201
+    assert AnnotationSession.objects.get().is_open
+
+
+def test_word_of_activity_does_not_reopen_a_sitting_already_idle_nor_stretch_its_time(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    next_pair(client)
+    clock.advance(minutes=6)
+    reply = activity(client)
+    assert reply.status_code == 200
+    assert (reply.json()["sitting"]["is_open"], reply.json()["sitting"]["end_reason"]) == (False, "idle")
+    assert activity(client).status_code == 404  # no open sitting
+    assert start(client).status_code == 409  # the break still follows
+    sitting = AnnotationSession.objects.get()
+    assert sitting.ended_at == sitting.started_at + dt.timedelta(minutes=5)
+    clock.advance(minutes=10)
+    start(client)
+    for _ in range(7):  # at work all along, but the sitting's 25 minutes still end it
+        clock.advance(minutes=4)
+        activity(client)
+    latest = AnnotationSession.objects.order_by("-id").first()
+    assert (latest.is_open, latest.end_reason) == (False, "time")
+
+
 def test_a_closed_project_starts_no_sitting_and_one_already_open_runs_to_its_end(api, project, annotator, pairs, clock):
     client = api(annotator)
     assert start(client).status_code == 201

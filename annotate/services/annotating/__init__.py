@@ -17,7 +17,13 @@ from annotate.services.annotating.common import (
     SubmitResult,
 )
 from annotate.services.annotating.judgments import READING_WPM, Answer, judgment_submit, reading_floor_ms
-from annotate.services.annotating.sittings import sitting_end, sitting_refresh, sitting_start, sittings_close_stale
+from annotate.services.annotating.sittings import (
+    sitting_activity_record,
+    sitting_end,
+    sitting_refresh,
+    sitting_start,
+    sittings_close_stale,
+)
 
 __all__ = [
     "EXPIRE_BATCH",
@@ -33,6 +39,7 @@ __all__ = [
     "leases_expire",
     "pair_statuses_refresh",
     "reading_floor_ms",
+    "sitting_activity_record",
     "sitting_end",
     "sitting_refresh",
     "sitting_start",

@@ -159,6 +159,25 @@ def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.dateti
         return sitting
 
 
+def sitting_activity_record(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
+) -> AnnotationSession:
+    """The annotator is at work in their open sitting without answering yet (reading a long pair,
+    writing a rationale): its idle timeout runs from `now`, as from an answer. The sitting's own
+    limits hold: one whose time or idle limit has already passed is closed instead, and returned
+    closed. Raises AnnotationError ("no_sitting") when the annotator has no open sitting."""
+    now = _now(now)
+    with transaction.atomic():
+        sitting = _sitting_lock_latest(project=project, annotator=annotator)
+        if sitting is None or not sitting.is_open:
+            raise AnnotationError("There is no open sitting.", code="no_sitting", sitting=sitting)
+        _sitting_enforce_limits(sitting=sitting, now=now)
+        if sitting.is_open and now > sitting.last_activity_at:
+            sitting.last_activity_at = now
+            sitting.save(update_fields=["last_activity_at"])
+        return sitting
+
+
 def sitting_refresh(
     *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
 ) -> AnnotationSession | None:

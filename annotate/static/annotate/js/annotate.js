@@ -27,6 +27,8 @@
   // No one judges a pair within a quarter second of seeing it: an answering key that soon after the
   // pair appeared was meant for the pair before (a second press, a bouncing key) and is dropped.
   const REACTION_MS = 250;
+  // How often, at most, the page tells the server the annotator is at work without answering.
+  const ACTIVITY_EVERY_MS = 30000;
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const SIDE_WORDS = { left: "left is better", right: "right is better", tie: "about the same", skip: "skipped" };
@@ -54,6 +56,7 @@
     checkingDeadline: false,
     side: null, // the side selected, where a side key only selects (config.confirmWithEnter)
     fastNoteDismissed: false,
+    activitySentAt: -Infinity, // Date.now() when the page last told the server of the annotator's input
   };
   const criterionRows = () => Array.from(document.querySelectorAll("#criteria .criterion"));
 
@@ -353,6 +356,25 @@
     }
     tick();
   });
+
+  // The idle timeout runs from the last answer. An annotator still reading a long pair or writing a
+  // rationale is not idle: their own input (keys, typing, clicks, scrolling) on a pair on screen tells
+  // the server so, at most every ACTIVITY_EVERY_MS, so that the sitting, and what they typed, is not
+  // ended under them.
+  function noteActivity() {
+    if (!state.current || document.hidden || !state.sitting || !state.sitting.is_open) return;
+    const now = Date.now();
+    if (now - state.activitySentAt < ACTIVITY_EVERY_MS) return;
+    state.activitySentAt = now;
+    api("POST", config.urls.activity).then(({ status, data }) => {
+      if (status !== 200 || !data.sitting) return;
+      if (data.sitting.is_open) state.idleDeadline = Date.now() + data.sitting.idle_seconds_left * 1000;
+      else checkSittingEnded();
+    });
+  }
+  for (const type of ["keydown", "input", "pointerdown", "wheel", "scroll"]) {
+    document.addEventListener(type, noteActivity, { capture: true, passive: true });
+  }
 
   // ---- Timers -----------------------------------------------------------------------------------
 
