@@ -197,7 +197,10 @@ class AnnotationSession(models.Model):
     item_limit = models.PositiveIntegerField()
     items_done = models.PositiveIntegerField(default=0)
     fast_streak = models.PositiveIntegerField(default=0, help_text="Latest answers in a row under the reading floor.")
-    last_activity_at = models.DateTimeField(help_text="The start, or the last answer: the idle timeout runs from it.")
+    last_activity_at = models.DateTimeField(
+        help_text="The start, the last answer, or the annotator's last input on the pair on screen: the idle "
+        "timeout runs from it."
+    )
     ordinal_today = models.PositiveIntegerField(help_text="1 for the annotator's first sitting of the day (UTC).")
     stretch_started_at = models.DateTimeField(
         help_text="When the annotator's working stretch began: the start of the first sitting after a rest "
