@@ -229,3 +229,24 @@ def test_enter_sends_the_answer_with_the_focus_still_on_the_side_clicked(page, p
     expect(right).to_have_attribute("aria-pressed", "true")
     page.wait_for_timeout(300)
     assert Judgment.objects.filter(annotator=annotator).count() == 1
+
+
+def test_a_held_key_answers_one_criterion_not_every_one_after_it(page, rich_project, annotator):
+    log_in(page, "annotator")
+    start_first_sitting(page, rich_project)
+    helpfulness = page.get_by_role("group", name="Helpfulness")
+    harmlessness = page.get_by_role("group", name="Harmlessness")
+    page.wait_for_timeout(60)
+    page.keyboard.press("2")  # the side; the focus goes to the first criterion
+    expect(helpfulness.get_by_role("radio", name="← Left")).to_be_focused()
+    page.keyboard.down("1")  # helpfulness: left, and on to harmlessness...
+    expect(harmlessness.get_by_role("radio", name="← Left")).to_be_focused()
+    # ...while the key, still held, repeats there.
+    page.evaluate(
+        """document.activeElement.dispatchEvent(
+             new KeyboardEvent("keydown", {key: "1", repeat: true, bubbles: true, cancelable: true}))"""
+    )
+    page.keyboard.up("1")
+    expect(helpfulness.get_by_role("radio", name="← Left")).to_be_checked()
+    for name in ("← Left", "Same", "Right →"):
+        expect(harmlessness.get_by_role("radio", name=name)).not_to_be_checked()

@@ -670,6 +670,8 @@
       if (value) {
         event.preventDefault();
         event.stopPropagation();
+        // A held key repeats: it answers this criterion once, not every one after it.
+        if (event.repeat) return;
         row.querySelector(`input[value="${value}"]`).checked = true;
         showError("");
         const next = rows.slice(at + 1).find((r) => !criterionValue(r)) || rows.find((r) => !criterionValue(r));
