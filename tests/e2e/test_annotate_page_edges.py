@@ -373,12 +373,16 @@ def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sittin
     project.idle_timeout_minutes = 1
     project.save()
     make_pairs(project, 10)
+    page.clock.install()
     log_in(page, "annotator")
     start_first_sitting(page, project)
     expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
     # The annotator has read pair 1 for 55 of the 60 idle seconds, and now starts writing why.
     sittings = AnnotationSession.objects.filter(annotator=annotator)
-    sittings.update(last_activity_at=timezone.now() - timedelta(seconds=55))
+    fifty_five_seconds_ago = timezone.now() - timedelta(seconds=55)
+    sittings.update(last_activity_at=fifty_five_seconds_ago)
+    Assignment.objects.filter(annotator=annotator).update(served_at=fifty_five_seconds_ago)
+    page.clock.fast_forward("00:55")
     page.get_by_label("Why?").press_sequentially("The right one answers what was asked.")
     for _ in range(50):
         if sittings.get().last_activity_at > timezone.now() - timedelta(seconds=10):
@@ -390,3 +394,18 @@ def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sittin
     judgment = Judgment.objects.get(annotator=annotator)
     assert (judgment.side, judgment.rationale) == ("right", "The right one answers what was asked.")
     assert sittings.get().is_open
+
+
+def test_the_letter_shortcuts_work_on_a_keyboard_that_types_no_latin_letters(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_timeout(300)
+    # A Russian layout: the key marked S in the Keys box types "ы".
+    page.evaluate(
+        """document.body.dispatchEvent(
+             new KeyboardEvent("keydown", {key: "ы", code: "KeyS", bubbles: true, cancelable: true}))"""
+    )
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["skip"]

@@ -56,7 +56,8 @@
     checkingDeadline: false,
     side: null, // the side selected, where a side key only selects (config.confirmWithEnter)
     fastNoteDismissed: false,
-    activitySentAt: -Infinity, // Date.now() when the page last told the server of the annotator's input
+    inputAt: -Infinity, // Date.now() of the annotator's last input on the pair on screen
+    activityToldAt: -Infinity, // Date.now() when the server last heard of activity: an answer, a start, a word
   };
   const criterionRows = () => Array.from(document.querySelectorAll("#criteria .criterion"));
 
@@ -358,28 +359,33 @@
   });
 
   // The idle timeout runs from the last answer. An annotator still reading a long pair or writing a
-  // rationale is not idle: their own input (keys, typing, clicks, scrolling) on a pair on screen tells
-  // the server so, at most every ACTIVITY_EVERY_MS, so that the sitting, and what they typed, is not
-  // ended under them.
+  // rationale is not idle: their own input (keys, typing, clicks, scrolling) on a pair on screen is
+  // told to the server (from the timer, at most every ACTIVITY_EVERY_MS, and never while an answer,
+  // itself activity, is on its way), so that the sitting, and what they typed, is not ended under them.
   function noteActivity() {
-    if (!state.current || document.hidden || !state.sitting || !state.sitting.is_open) return;
+    if (state.current && !document.hidden) state.inputAt = Date.now();
+  }
+  for (const type of ["keydown", "input", "pointerdown", "wheel", "scroll"]) {
+    document.addEventListener(type, noteActivity, { capture: true, passive: true });
+  }
+
+  function tellActivity() {
     const now = Date.now();
-    if (now - state.activitySentAt < ACTIVITY_EVERY_MS) return;
-    state.activitySentAt = now;
+    if (!state.current || state.busy || !state.sitting || !state.sitting.is_open) return;
+    if (state.inputAt <= state.activityToldAt || now - state.activityToldAt < ACTIVITY_EVERY_MS) return;
+    state.activityToldAt = now;
     api("POST", config.urls.activity).then(({ status, data }) => {
       if (status !== 200 || !data.sitting) return;
       if (data.sitting.is_open) state.idleDeadline = Date.now() + data.sitting.idle_seconds_left * 1000;
       else checkSittingEnded();
     });
   }
-  for (const type of ["keydown", "input", "pointerdown", "wheel", "scroll"]) {
-    document.addEventListener(type, noteActivity, { capture: true, passive: true });
-  }
 
   // ---- Timers -----------------------------------------------------------------------------------
 
   function tick() {
     const now = Date.now();
+    tellActivity();
     if (!el("panel-work").hidden || !el("panel-empty").hidden) {
       const left = state.sittingDeadline === null ? 0 : (state.sittingDeadline - now) / 1000;
       el("timer").textContent = clock(left);
@@ -468,6 +474,7 @@
     say("Starting a sitting…");
     const { status, data } = await api("POST", config.urls.sittings);
     if (status === 200 || status === 201) {
+      if (status === 201) state.activityToldAt = Date.now();
       setSitting(data.sitting);
       say("");
       await loadNext();
@@ -555,6 +562,7 @@
     const url = config.urls.judgment.replace("/0/", `/${assignment.id}/`);
     const { status, data } = await api("POST", url, body);
     if (status === 200 || status === 201) {
+      state.activityToldAt = Date.now();
       state.current = null;
       updateFastNote(data.fast_streak || 0);
       // 200: the pair was answered before (a repeat after a lost reply, or another tab showing the
@@ -653,6 +661,17 @@
   el("end-sitting").addEventListener("click", endSitting);
   el("retry-next").addEventListener("click", loadNext);
 
+  // The key a shortcut reads: the character typed, lower-cased; where the layout types no Latin letter
+  // or digit (Cyrillic, Greek, …), the letter of the physical key, so that s, t, q w e r and z x c sit
+  // where the Keys box says on every keyboard.
+  function shortcutKey(event) {
+    if (event.key.length !== 1) return event.key;
+    const typed = event.key.toLowerCase();
+    if (/^[a-z0-9]$/.test(typed)) return typed;
+    const physical = /^Key([A-Z])$/.exec(event.code || "");
+    return physical ? physical[1].toLowerCase() : typed;
+  }
+
   const isTextEntry = (target) =>
     target &&
     (target.isContentEditable ||
@@ -707,7 +726,7 @@
     }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.shiftKey && event.key.startsWith("Arrow")) return; // extends a text selection
-    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    const key = shortcutKey(event);
     if (key === "Enter") {
       // A focused button or link answers Enter itself, except the side already selected: focus rests
       // there after a click on it (or Enter on it), and pressing it again would only select it again.
@@ -735,7 +754,7 @@
       showError("");
       return;
     }
-    const side = KEYS[event.key];
+    const side = KEYS[key];
     if (!side || (side === "tie" && !config.allowTie) || (side === "skip" && !config.allowSkip)) return;
     // In the strength and safety radios the arrows keep their usual meaning.
     if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
