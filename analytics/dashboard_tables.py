@@ -313,6 +313,8 @@ def coverage_tables(coverage: dict, throughput: list[dict]) -> list[Table]:
     progress = coverage.get("progress") or {}
     figures = Table("Progress to k judgments per pair", ["Figure", "Value"])
     figures.add("Pairs", num(coverage.get("pairs")))
+    # Without it the shares below, taken over the pairs of the k-queue, did not follow from "Pairs".
+    figures.add("Gold pairs (outside the k-queue: not counted toward k below)", num(coverage.get("gold_pairs")))
     figures.add("Judgments (skips included)", num(coverage.get("judgments")))
     figures.add("Skips", num(coverage.get("skips")))
     figures.add(

@@ -159,3 +159,25 @@ def test_the_reading_floor_is_said_in_whole_words_per_minute_or_as_absent(client
     client.force_login(lead)
     page = client.get(dashboard_url(report.project)).content.decode()
     assert f"Faster than reading ({said}):" in page
+
+
+def test_the_progress_table_names_the_gold_pairs_its_shares_leave_out(client, lead, report):
+    # 70 pairs, 12 of them gold: "44 (75.9%)" complete is 44 of the 58 in the k-queue, which the
+    # table did not say.
+    payload = report.payload
+    payload["coverage"] |= {"pairs": 70, "gold_pairs": 12}
+    payload["coverage"]["progress"] |= {"k": 7, "complete_pairs": 44, "complete_share": 44 / 58}
+    BiasReport.objects.filter(pk=report.pk).update(payload=payload)
+    client.force_login(lead)
+
+    page = client.get(dashboard_url(report.project)).content.decode()
+
+    caption = page.index("<caption>Progress to k judgments per pair</caption>")
+    table = page[caption : page.index("</table>", caption)]
+    cells = [
+        html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+        for cell in re.findall(r"<t[hd][^>]*>.*?</t[hd]>", table, re.S)
+    ]
+    assert cells[cells.index("Pairs") + 1] == "70"
+    assert cells[cells.index("Gold pairs (outside the k-queue: not counted toward k below)") + 1] == "12"
+    assert cells[cells.index("Pairs with k = 7 judgments") + 1] == "44 (75.9%)"
