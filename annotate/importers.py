@@ -9,6 +9,10 @@ becomes one `ParsedPair` or a list of `RowError`s. The formats:
   byte for byte. The source preferred ``chosen``, stored as response A.
 - ``preference``: ``prompt``/``chosen``/``rejected`` (TRL's standard shape); A is ``chosen``.
 - ``pairs``: ``prompt``/``response_a``/``response_b``; no preference known.
+
+  In both, the context is the prompt without a final ``"\n\nAssistant:"`` (TRL's prompts of HH-RLHF
+  data end with it, as the ``preference`` export's do), so that such a row makes the same pair as its
+  HH-RLHF transcripts.
 - ``hf``: a Hugging Face dataset whose columns are one of the shapes above.
 
 Positions in errors (`RowError.row`) are 1-based: the physical line for files (the line where a CSV
@@ -211,6 +215,10 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
         preference = "a"
     else:
         context, response_a, response_b = (values[f] for f in fields)
+        # TRL's prompt for HH-style data (and Pairwise's own `preference` export) ends with the final
+        # "\n\nAssistant:", which a pair's context leaves out: kept, it doubled in an HH-RLHF export,
+        # showed an empty assistant turn, and hid the pair from its HH-RLHF twin's content hash.
+        context = context.removesuffix(ASSISTANT)
         if response_a == response_b:
             return [RowError(row, fields[2], f"identical to {fields[1]}")]
         preference = "a" if fmt == PREFERENCE else ""

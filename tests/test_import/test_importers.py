@@ -13,6 +13,7 @@ from annotate.importers import (
     ASSISTANT,
     HH_RLHF,
     PAIRS,
+    PREFERENCE,
     CellLength,
     CsvLimits,
     ParsedPair,
@@ -23,6 +24,7 @@ from annotate.importers import (
     pair_parse,
     transcripts_split,
 )
+from exporter.records import hh_rlhf_record, preference_record
 
 text = st.text(alphabet="ab\n:HumanAssistt ", max_size=60)
 
@@ -81,6 +83,30 @@ def test_a_pairs_row_has_no_source_preference() -> None:
     )
     assert isinstance(parsed, ParsedPair)
     assert (parsed.context, parsed.response_a, parsed.response_b, parsed.source_preference) == ("p", "a", "b", "")
+
+
+def test_a_trl_prompt_ending_with_the_assistant_marker_makes_the_same_pair_as_its_transcripts() -> None:
+    chosen = "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: bye\n\nAssistant: Goodbye!"
+    rejected = "\n\nHuman: hi\n\nAssistant: hello\n\nHuman: bye\n\nAssistant: Go away."
+    from_hh = pair_parse(SourceRow(1, 0, {"chosen": chosen, "rejected": rejected}), fmt=HH_RLHF, max_chars=1000)
+    # The preference export's record of it: prompt = context + "\n\nAssistant:", as TRL writes HH-RLHF.
+    record = preference_record(context=from_hh.context, chosen=from_hh.response_a, rejected=from_hh.response_b)
+    assert record["prompt"].endswith(ASSISTANT)
+
+    from_trl = pair_parse(SourceRow(1, 0, record), fmt=PREFERENCE, max_chars=1000)
+
+    assert from_trl == from_hh
+    rebuilt = hh_rlhf_record(context=from_trl.context, chosen=from_trl.response_a, rejected=from_trl.response_b)
+    assert rebuilt == {"chosen": chosen, "rejected": rejected}
+
+
+def test_a_prompt_without_the_assistant_marker_is_the_context_as_it_is() -> None:
+    parsed = pair_parse(
+        SourceRow(1, 0, {"prompt": "Assistant: p\n\nAssistant: ", "response_a": "a", "response_b": "b"}),
+        fmt=PAIRS,
+        max_chars=100,
+    )
+    assert parsed.context == "Assistant: p\n\nAssistant: "
 
 
 def test_every_bad_field_of_a_row_is_reported() -> None:
