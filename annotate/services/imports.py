@@ -79,6 +79,13 @@ def _source_open(
     if fmt is not None and fmt not in FORMATS:
         raise ImportSourceError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     path = Path(source)
+    if fmt == HF and not hub_only and path.is_file():
+        # load_dataset takes a Hub name or a directory: given a file, it said it "couldn't find any
+        # data file at" the very file.
+        raise ImportSourceError(
+            f"{name}: format hf reads a dataset (a Hub name or a local directory), not a file; "
+            "import a file without a format (it is detected) or with hh-rlhf, preference or pairs"
+        )
     # A missing "data.jsonl" is a typo, not a Hub dataset: don't send it to load_dataset.
     if fmt == HF or (fmt is None and not path.is_file() and not looks_like_file(source)):
         if hub_only:

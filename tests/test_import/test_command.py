@@ -90,6 +90,13 @@ def test_a_missing_source_is_an_error(project, tmp_path) -> None:
         run("--project", "helpful", "--format", "pairs", str(tmp_path / "missing.jsonl"))
 
 
+def test_a_file_given_with_format_hf_is_refused_saying_why(project) -> None:
+    # load_dataset said it "couldn't find any data file at" the very file it was given.
+    with pytest.raises(CommandError, match=r"format hf reads a dataset .* not a file; import a file without a format"):
+        run("--project", "helpful", "--format", "hf", str(HH_RLHF_TEST))
+    assert not Pair.objects.exists()
+
+
 def test_a_local_dataset_imports_with_format_hf(project, tmp_path) -> None:
     data_dir = tmp_path / "ds"
     data_dir.mkdir()

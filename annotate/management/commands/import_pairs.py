@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = (
         "Import preference pairs into a project from a JSONL/CSV file (plain or .gz) or a Hugging Face "
         "dataset. Formats: hh-rlhf (chosen/rejected transcripts), preference (prompt/chosen/rejected), "
-        "pairs (prompt/response_a/response_b), hf (a dataset name or local path). Without --format it "
+        "pairs (prompt/response_a/response_b), hf (a dataset name or local directory). Without --format it "
         "is detected from the file name and the first row's fields. Each text value (transcript, prompt, "
         "response) may hold at most settings.PAIRWISE_MAX_TEXT_CHARS characters (100,000 by default)."
     )
