@@ -150,11 +150,21 @@ class ExportResult:
     files: dict[str, Any] = field(default_factory=dict)
 
 
-def flagged_annotators(*, project: Project) -> set[int]:
-    """Annotators flagged by the latest bias report (position or fatigue)."""
+def _flagging_report(*, project: Project):
+    """The latest bias report, which says who is flagged. Raises ExportError when the project has none
+    yet: excluding the flagged would then silently exclude nobody."""
     report = bias_report_latest(project=project)
     if report is None or not report.payload:
-        return set()
+        raise ExportError(
+            "exclude_flagged needs a bias report, and this project has none yet: compute one (Recompute "
+            "on the dashboard) and export again."
+        )
+    return report
+
+
+def flagged_annotators(*, project: Project) -> set[int]:
+    """Annotators flagged by the latest bias report (position or fatigue); see _flagging_report."""
+    report = _flagging_report(project=project)
     flagged = set()
     for section in (report.payload["position"]["per_annotator"], report.payload["fatigue"]["per_annotator"]):
         flagged |= {int(row["annotator"]) for row in section if row.get("flagged")}
@@ -383,6 +393,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     from exporter import writers  # pyarrow: loaded by the worker that exports, not by the web process
 
     options.check()
+    if options.exclude_flagged:
+        _flagging_report(project=project)  # before anything is written
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ExportError(f"{out_dir} is not empty.")
@@ -474,6 +486,8 @@ def export_job_create(*, project: Project, user: AbstractBaseUser, options: Expo
     from exporter.tasks import run_export
 
     options.check()
+    if options.exclude_flagged:
+        _flagging_report(project=project)  # refused now, not as a failed job
     with transaction.atomic():
         jobs_waiting_check(model=ExportJob, project=project)
         job = ExportJob.objects.create(

@@ -36,6 +36,14 @@ def test_an_out_under_a_file_is_an_error_naming_it(project, pairs, tmp_path):
         export(project, tmp_path / "taken" / "out")
 
 
+def test_excluding_flagged_annotators_before_any_bias_report_is_an_error_not_a_filter_that_does_nothing(
+    project, pairs, tmp_path
+):
+    with pytest.raises(CommandError, match="exclude_flagged needs a bias report, and this project has none yet"):
+        export(project, tmp_path / "out", "--exclude-flagged")
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_tokenizer_that_cannot_be_loaded_is_an_error_naming_it(project, pairs, tmp_path):
     missing = tmp_path / "no-tokenizer"
     with pytest.raises(CommandError, match=f"^The tokenizer '{re.escape(str(missing))}' could not be loaded: "):

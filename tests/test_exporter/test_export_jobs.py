@@ -86,6 +86,10 @@ def test_annotators_cannot_start_exports_and_bad_options_are_refused(project, le
     assert bad.status_code == 400 and "format" in bad.json()
     path = client_for(lead).post("/api/projects/helpful/exports/", {"tokenizer": "/etc/passwd"}, format="json")
     assert path.status_code == 400
+    # No bias report yet, so nobody is flagged: refused, rather than an export that excludes nobody.
+    flagged = client_for(lead).post("/api/projects/helpful/exports/", {"exclude_flagged": True}, format="json")
+    assert flagged.status_code == 400 and "needs a bias report" in flagged.json()["detail"]
+    assert not ExportJob.objects.exists()
 
 
 @pytest.mark.django_db
