@@ -38,15 +38,23 @@ FORMATS = (*records.FORMATS, "tokenized")
 WRITERS = ("jsonl", "jsonl.gz", "parquet", "hf")
 AGGREGATES = ("majority", "dawid-skene")
 # `criteria` is written as a JSON string (see `_records`).
-PER_JUDGMENT_COLUMNS = (*aggregation.PER_JUDGMENT_FIELDS, "criteria", "safety", "rationale", "fast")
+# `is_gold` and `probe_of_id` (the judgment a swapped repeat repeats) tell apart the records that
+# --include-gold and --include-probes let in.
+PER_JUDGMENT_COLUMNS = (
+    *aggregation.PER_JUDGMENT_FIELDS,
+    "criteria",
+    "safety",
+    "rationale",
+    "fast",
+    "is_gold",
+    "probe_of_id",
+)
 # What is read of each judgment: its per-judgment columns (judgment_id is the row's id), and what
-# aggregation and the gold/probe filters need.
+# aggregation and the gold/probe filters need (among those columns).
 JUDGMENT_FIELDS = (
     "id",
     "pair_id",
     "chosen_response",
-    "is_gold",
-    "probe_of_id",
     *(name for name in PER_JUDGMENT_COLUMNS if name != "judgment_id"),
 )
 # Llama 2's margins for its strength scale (Strength 1..4: significantly, better, slightly, negligibly).

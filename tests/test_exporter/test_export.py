@@ -219,6 +219,10 @@ def test_gold_and_probe_judgments_stay_out_of_exports_unless_asked_for(project, 
         project, tmp_path, "all", per_judgment=True, include_gold=True, include_probes=True
     )
     assert len(everything) == 3 and manifest["filter_effects"] == {}
+    # Let in, they are told apart from the data.
+    marks = {line["pair_id"]: (line["is_gold"], line["probe_of_id"]) for line in everything}
+    original = Judgment.objects.get(pair=pairs[2]).pk
+    assert marks == {pairs[0].id: (True, None), pairs[1].id: (False, original), pairs[2].id: (False, None)}
 
 
 def judge_through_the_services(project, person, *, choose, now):
