@@ -97,12 +97,14 @@ class ImportSourceError(Exception):
 
 class ImportValidationError(Exception):
     """Some rows are invalid; nothing was imported. `errors` lists the first errors found (an import
-    keeps a bounded number), `invalid_rows` counts every bad row."""
+    keeps a bounded number), `invalid_rows` counts every bad row, `source_format` is the row format
+    the source was read as."""
 
-    def __init__(self, errors: list[RowError], *, rows_read: int, invalid_rows: int) -> None:
+    def __init__(self, errors: list[RowError], *, rows_read: int, invalid_rows: int, source_format: str = "") -> None:
         self.errors = errors
         self.rows_read = rows_read
         self.invalid_rows = invalid_rows
+        self.source_format = source_format
         shown = "; ".join(str(e) for e in errors[:5])
         rows_shown = len({e.row for e in errors[:5]})
         more = f" (and {invalid_rows - rows_shown} more)" if invalid_rows > rows_shown else ""

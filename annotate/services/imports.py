@@ -360,7 +360,9 @@ def pairs_import(
             raise ImportSourceError(f"{source_name}: no rows")
         if errors and not skip_invalid:
             # Raising inside the atomic block rolls back everything written above.
-            raise ImportValidationError(errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows)
+            raise ImportValidationError(
+                errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows, source_format=shape
+            )
         transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
     result.pairs_created = created
     valid = result.rows_read - result.invalid_rows - result.duplicates_skipped
@@ -463,6 +465,7 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         )
     except ImportValidationError as exc:
         job.state = JobState.FAILED
+        job.format = job.format or exc.source_format  # as read, where it was detected
         job.rows_read = exc.rows_read
         job.invalid_rows = exc.invalid_rows
         job.errors = [e.as_dict() for e in exc.errors]

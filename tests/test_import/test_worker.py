@@ -60,6 +60,7 @@ def test_an_api_import_of_bad_rows_ends_failed_with_the_errors_and_writes_nothin
     assert job.errors == [{"row": 2, "field": "rejected", "message": "missing"}]
     assert "row 2, field 'rejected': missing" in job.error
     assert (job.rows_read, job.pairs_created, job.invalid_rows) == (3, 0, 1)
+    assert job.format == "hh-rlhf"  # detected, and shown, though the job failed
     assert not Pair.objects.filter(project=project).exists()
 
 
