@@ -130,10 +130,13 @@ def bins_table(caption: str, rows: list[dict]) -> Table:
     return table
 
 
-def length_tables(length: dict, per_annotator: dict[int, dict], names: dict[int, str]) -> list[Table]:
+def length_tables(
+    length: dict, per_annotator: dict[int, dict], names: dict[int, str], *, whose: str = "all decisive judgments"
+) -> list[Table]:
+    """The length figures of `length["overall"]` (which are `whose`), and the table per annotator."""
     overall = length.get("overall", {})
     figures = Table(
-        "Length of the chosen and the rejected, all decisive judgments (words = len(text.split()))",
+        f"Length of the chosen and the rejected, {whose} (words = len(text.split()))",
         ["Figure", "Full transcripts", "Final responses"],
     )
     for key, label in LENGTH_FIGURES:

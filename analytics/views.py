@@ -229,7 +229,12 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
             "rows": rows,
             "summary_table": summary,
             "position_table": position_table(only, names, {}),
-            "length_tables": length_tables({"overall": rows.get("length") or {}}, only, names),
+            "length_tables": length_tables(
+                {"overall": rows.get("length") or {}},
+                only,
+                names,
+                whose=f"{person.get_username()}'s decisive judgments",
+            ),
             "agreement_table": agreement_tables({}, only, names)[1],
         }
     return render(request, "analytics/annotator.html", context)

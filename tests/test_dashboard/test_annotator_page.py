@@ -19,6 +19,9 @@ def test_the_lead_sees_one_annotators_figures_and_flags(client, lead, annotator,
     assert f"{row['successes']} / {row['n']}" in page
     assert '<span class="flag">flagged</span>' in page  # nine lefts in ten
     assert "annotator2" not in page
+    # The length figures are this annotator's, and say so.
+    assert "Length of the chosen and the rejected, annotator&#x27;s decisive judgments" in page
+    assert "all decisive judgments" not in page
 
 
 def test_the_dashboard_links_each_annotator_to_their_page(client, lead, annotator, annotator2, report):
