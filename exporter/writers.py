@@ -237,7 +237,9 @@ def _markdown_value(value: Any, depth: int) -> list[str]:
     if isinstance(value, Mapping):
         lines = []
         for key, inner in value.items():
-            if isinstance(inner, Mapping | list | tuple):
+            if isinstance(inner, Mapping | list | tuple) and not inner:
+                lines.append(f"{indent}- **{key}**: none")  # a bare key read as a value left out
+            elif isinstance(inner, Mapping | list | tuple):
                 lines.append(f"{indent}- **{key}**:")
                 lines.extend(_markdown_value(inner, depth + 1))
             else:

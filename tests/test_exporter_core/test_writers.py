@@ -161,9 +161,10 @@ def test_the_card_says_what_how_and_the_bias_summary_and_leaves_the_licence_to_f
         collection={"judgments per pair": 3},
         counts={"records": 10},
         options={"min_agreement": 0.6},
-        bias_summary={"left_rate": 0.53125, "flagged_annotators": ["ann-2"]},
+        bias_summary={"left_rate": 0.53125, "flagged_annotators": ["ann-2"], "flagged_for_fatigue": []},
     )
     assert text == (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "- **flagged_for_fatigue**: none\n" in text
     assert text.startswith('---\npretty_name: "Helpful"\nlicense: other  # TODO')
     assert "- **judgments per pair**: 3" in text
     assert "- **left_rate**: 0.5312" in text
