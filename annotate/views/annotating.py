@@ -86,6 +86,7 @@ def guidelines(request: HttpRequest, slug: str) -> HttpResponse:
             "membership": membership,
             "is_annotator": is_annotator,
             "guidelines_html": guidelines_html(project.guidelines),
+            "confirm_with_enter": asks_more_than_a_side(project),
         },
     )
 

@@ -68,3 +68,14 @@ def test_the_guidelines_headings_sit_under_the_pages_own_heading(client, project
     assert "<h2>Helpful and harmless</h2>" in body
     assert "<h3>Ties</h3>" in body
     assert "<h6>Deepest</h6>" in body
+
+
+def test_how_a_sitting_works_says_how_answers_are_sent_and_when_a_sitting_goes_idle(client, project, annotator):
+    client.force_login(annotator)
+    plain = client.get(url(project)).content.decode()
+    assert "a side key selects the side" not in plain  # a side key answers at once
+    assert f"after {project.idle_timeout_minutes} minutes without activity" in plain
+    project.ask_strength = True
+    project.save(update_fields=["ask_strength"])
+    asked = client.get(url(project)).content.decode()
+    assert "a side key selects the side, and <kbd>Enter</kbd>" in asked
