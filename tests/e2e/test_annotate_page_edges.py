@@ -409,3 +409,15 @@ def test_the_letter_shortcuts_work_on_a_keyboard_that_types_no_latin_letters(pag
     )
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["skip"]
+
+
+def test_trying_again_with_still_nothing_to_judge_says_it_was_tried(page, project, annotator):
+    log_in(page, "annotator")
+    page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    page.get_by_role("button", name="Start a sitting").click()  # a project with no pairs yet
+    expect(page.get_by_role("heading", name="No pair to judge right now")).to_be_visible()
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("#status")).to_contain_text("still nothing to judge")
+    make_pairs(project, 3)  # the lead imports some
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))

@@ -496,10 +496,12 @@
       showAssignment(data.assignment);
       prefetch();
     } else if (status === 200) {
+      const again = !el("panel-empty").hidden; // "Try again" pressed: say that it was tried
       setSitting(data.sitting);
       state.current = null;
       el("empty-detail").textContent = detailOf(data, "Every pair you may see is done or taken for now.");
       show("empty");
+      if (again) say(`Checked again at ${new Date().toLocaleTimeString()}: still nothing to judge.`);
     } else if (status === 409 && data.code === "paused") {
       showPaused();
     } else if (status === 409) {
