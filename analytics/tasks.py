@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from analytics import services
-from annotate.services.jobs import job_time_limits
+from annotate.services.jobs import STALE_AFTER, job_time_limits
 
 
 @shared_task(
@@ -18,7 +18,16 @@ def compute_bias_report(report_id: int) -> None:
     services.bias_report_compute(report_id=report_id)
 
 
-@shared_task(name="analytics.fill_pair_measures", acks_late=True, reject_on_worker_lost=True)
+# Not sent again when its worker dies: each batch commits, so what was measured stays, and a batch that
+# kills its worker (pairs of 100,000-character texts on a small machine) would otherwise kill every
+# worker that took the message after it, for good. The next report measures what is left, and fails
+# after REPORT_MAX_ATTEMPTS saying why.
+@shared_task(
+    name="analytics.fill_pair_measures",
+    acks_late=True,
+    reject_on_worker_lost=False,
+    **job_time_limits(stale_after=STALE_AFTER),
+)
 def fill_pair_measures(project_id: int) -> None:
     services.pair_measures_fill(project_id=project_id)
 

@@ -97,3 +97,10 @@ def test_an_import_stopped_at_its_time_limit_says_so_and_writes_nothing(project,
 )
 def test_a_job_task_is_stopped_by_its_worker_before_the_sweep_would_fail_its_row(task, stale_after):
     assert 0 < task.soft_time_limit < task.time_limit < stale_after.total_seconds()
+
+
+def test_measuring_pairs_is_not_sent_again_when_its_worker_dies_and_has_a_time_limit():
+    from analytics.tasks import fill_pair_measures
+
+    assert fill_pair_measures.acks_late and not fill_pair_measures.reject_on_worker_lost
+    assert 0 < fill_pair_measures.soft_time_limit < fill_pair_measures.time_limit < STALE_AFTER.total_seconds()
