@@ -221,17 +221,23 @@ class SittingStartApi(APIView):
         )
 
 
+def _open_sitting_write(request: Request, slug: str, write) -> ApiResponse:
+    """`write(project=, annotator=)` on the annotator's open sitting, answered with the sitting: a 404
+    when there is none."""
+    project, refusal = _annotator_project(request, slug)
+    if refusal:
+        return refusal
+    try:
+        sitting = write(project=project, annotator=request.user)
+    except AnnotationError as error:
+        return _refusal(error, status.HTTP_404_NOT_FOUND)
+    return ApiResponse({"sitting": _sitting_data(sitting)})
+
+
 class SittingEndApi(APIView):
     @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
     def post(self, request: Request, slug: str) -> ApiResponse:
-        project, refusal = _annotator_project(request, slug)
-        if refusal:
-            return refusal
-        try:
-            sitting = sitting_end(project=project, annotator=request.user)
-        except AnnotationError as error:
-            return _refusal(error, status.HTTP_404_NOT_FOUND)
-        return ApiResponse({"sitting": _sitting_data(sitting)})
+        return _open_sitting_write(request, slug, sitting_end)
 
 
 class SittingActivityApi(APIView):
@@ -241,14 +247,7 @@ class SittingActivityApi(APIView):
 
     @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
     def post(self, request: Request, slug: str) -> ApiResponse:
-        project, refusal = _annotator_project(request, slug)
-        if refusal:
-            return refusal
-        try:
-            sitting = sitting_activity_record(project=project, annotator=request.user)
-        except AnnotationError as error:
-            return _refusal(error, status.HTTP_404_NOT_FOUND)
-        return ApiResponse({"sitting": _sitting_data(sitting)})
+        return _open_sitting_write(request, slug, sitting_activity_record)
 
 
 class SittingCurrentApi(APIView):
