@@ -421,3 +421,45 @@ def test_trying_again_with_still_nothing_to_judge_says_it_was_tried(page, projec
     make_pairs(project, 3)  # the lead imports some
     page.get_by_role("button", name="Try again").click()
     expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+
+
+def test_the_page_scrolling_a_new_conversation_to_its_top_is_not_told_as_the_annotators_activity(
+    page, project, annotator
+):
+    # Conversations taller than their box: the page scrolls each new one back to its first turn,
+    # which is the page's doing, not the annotator's, and must not keep the sitting from going idle.
+    turns = "".join(f"\n\nHuman: question {t} of a long talk?\n\nAssistant: answer {t}." for t in range(12))
+    Pair.objects.bulk_create(
+        Pair(
+            project=project,
+            context=f"\n\nHuman: Opening question of talk {i}?{turns}\n\nHuman: last question?",
+            response_a=f" answer A{i}",
+            response_b=f" answer B{i}",
+            content_hash=f"idle-{i:059d}",
+        )
+        for i in range(5)
+    )
+    told = []
+    page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    context = page.locator("#context")
+    context.evaluate("box => { box.scrollTop = box.scrollHeight; }")  # read down to the last question
+    label(page, "1", number=1, limit=project.sitting_items)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert context.evaluate("box => box.scrollTop") == 0
+    page.wait_for_timeout(300)
+    # Then nothing: the annotator has walked away. No word of activity goes out however long it is.
+    page.clock.fast_forward("00:40")
+    page.wait_for_timeout(500)
+    page.clock.fast_forward("00:40")
+    page.wait_for_timeout(500)
+    assert told == []
+    # The annotator's own scrolling (a wheel over the conversation) is told.
+    context.hover()
+    page.mouse.wheel(0, 400)
+    page.wait_for_timeout(300)
+    page.clock.fast_forward("00:01")
+    page.wait_for_timeout(500)
+    assert len(told) == 1

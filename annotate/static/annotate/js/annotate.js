@@ -365,7 +365,10 @@
   function noteActivity() {
     if (state.current && !document.hidden) state.inputAt = Date.now();
   }
-  for (const type of ["keydown", "input", "pointerdown", "wheel", "scroll"]) {
+  // Not "scroll": the page scrolls too (each new conversation back to its top, a shorter pair
+  // clamping the window, a focus brought into view), and those are not the annotator's. Their own
+  // scrolling comes with a wheel, a key, or a pointer (a scrollbar, a finger).
+  for (const type of ["keydown", "input", "pointerdown", "wheel"]) {
     document.addEventListener(type, noteActivity, { capture: true, passive: true });
   }
 
