@@ -155,7 +155,9 @@ class ProjectListApi(APIView):
                     "slug": project.slug,
                     "name": project.name,
                     "role": membership.role,
-                    "pairs_total": Pair.objects.filter(project=project).count(),
+                    # Queue pairs only, as in the progress API and on "My projects": gold pairs never
+                    # reach k, so a total that counted them said something else under the same name.
+                    "pairs_total": Pair.objects.filter(project=project, gold_answer="").count(),
                     "my_judgments": Judgment.objects.filter(project=project, annotator=request.user).count(),
                 }
             )

@@ -98,6 +98,9 @@ def test_gold_pairs_are_outside_the_progress_so_a_finished_queue_shows_complete(
     assert "3 / 3" in response.content.decode()
     progress = client.get(reverse("api:progress", kwargs={"slug": project.slug})).json()
     assert (progress["pairs_complete"], progress["pairs_total"]) == (3, 3)
+    # The API's list of the user's projects says the same total as the progress it links to.
+    (listed,) = client.get("/api/projects/").json()
+    assert listed["pairs_total"] == 3
 
 
 @pytest.mark.parametrize("role_fixture", ["lead", "engineer"])
