@@ -556,7 +556,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         return job
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    ExportJob.objects.filter(pk=job_id).update(
+    recorded = ExportJob.objects.filter(pk=job_id).update(
         state=JobState.DONE,
         counts=result.counts,
         filter_effects=result.filter_effects,
@@ -565,5 +565,10 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         sha256=digest,
         finished_at=timezone.now(),
     )
+    if not recorded:
+        # The row was deleted while the job ran (before it named its file, so its deletion could not
+        # take the file with it): the archive would stay on disk with no row to find it by.
+        archive.unlink(missing_ok=True)
+        return None
     job.refresh_from_db()
     return job

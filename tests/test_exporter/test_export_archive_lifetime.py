@@ -48,3 +48,25 @@ def test_a_deletion_rolled_back_keeps_the_archive(archive):
         job.delete()
         raise RolledBack
     assert path.is_file() and ExportJob.objects.filter(pk=job_id).exists()
+
+
+def test_an_export_whose_row_is_deleted_while_it_runs_leaves_no_archive(
+    transactional_db, project, settings, tmp_path, monkeypatch
+):
+    """The row is deleted (in the admin) while the worker writes: the archive the worker then makes
+    has no row to find it by, and no row whose deletion would remove it."""
+    from exporter import services
+
+    settings.MEDIA_ROOT = tmp_path
+    make_pairs(project, 3)
+    job = ExportJob.objects.create(project=project, format="hh-rlhf", options={})
+    real = services.export_write
+
+    def write_while_deleted(**kwargs):
+        ExportJob.objects.filter(pk=job.pk).delete()
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "export_write", write_while_deleted)
+    assert services.export_job_run(job_id=job.pk) is None
+    assert not ExportJob.objects.filter(pk=job.pk).exists()
+    assert [path for path in Path(tmp_path).rglob("*") if path.is_file()] == []
