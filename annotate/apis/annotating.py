@@ -7,6 +7,7 @@ Every view resolves the project through `project_get_for_user`, so another proje
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 
 from django.urls import path
@@ -244,12 +245,25 @@ class SittingEndApi(APIView):
 
 class SittingActivityApi(APIView):
     """The page's word that the annotator is at work on the pair on screen (typing, scrolling,
-    choosing) without answering yet: the sitting's idle timeout runs from now. Sent at most every
-    half minute, and only on the annotator's own input."""
+    choosing) without answering yet: the sitting's idle timeout runs from now, and so does the lease
+    of that pair. Sent at most every half minute, and only on the annotator's own input."""
 
-    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
+    class SittingActivityInputSerializer(serializers.Serializer):
+        assignment = serializers.IntegerField(
+            min_value=1, required=False, help_text="The pair on screen: its lease is renewed too."
+        )
+
+    @extend_schema(
+        request=SittingActivityInputSerializer,
+        responses={200: SittingEnvelopeSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
     def post(self, request: Request, slug: str) -> ApiResponse:
-        return _open_sitting_write(request, slug, sitting_activity_record)
+        params = self.SittingActivityInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        assignment_id = params.validated_data.get("assignment")
+        return _open_sitting_write(
+            request, slug, functools.partial(sitting_activity_record, assignment_id=assignment_id)
+        )
 
 
 class SittingCurrentApi(APIView):

@@ -384,10 +384,12 @@ def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sittin
     Assignment.objects.filter(annotator=annotator).update(served_at=fifty_five_seconds_ago)
     page.clock.fast_forward("00:55")
     page.get_by_label("Why?").press_sequentially("The right one answers what was asked.")
-    for _ in range(50):
+    for _ in range(50):  # the page tells the server within a tick
         if sittings.get().last_activity_at > timezone.now() - timedelta(seconds=10):
             break
         page.wait_for_timeout(100)
+    else:
+        pytest.fail("the page did not tell the server the annotator was at work")
     page.wait_for_timeout(6000)  # past the idle end the last answer alone would give
     page.get_by_role("button", name=re.compile("Right is better")).click()
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))

@@ -210,6 +210,37 @@ def test_an_annotator_at_work_without_answering_is_not_idle(api, annotator, pair
     assert AnnotationSession.objects.get().is_open
 
 
+def test_word_of_activity_renews_the_lease_of_the_pair_on_screen_only(api, annotator, pairs, clock):
+    client = api(annotator)
+    start(client)
+    reading = next_pair(client).json()["assignment"]["id"]
+    other = next_pair(client, exclude=[reading]).json()["assignment"]["id"]  # prefetched, not on screen
+    for _ in range(3):  # 12 minutes on one pair, past its 10-minute lease, at work all along
+        clock.advance(minutes=4)
+        assert (
+            client.post(
+                "/api/projects/helpful/sittings/current/activity/", {"assignment": reading}, format="json"
+            ).status_code
+            == 200
+        )
+    leases = dict(Assignment.objects.values_list("id", "expires_at"))
+    assert leases[reading] == clock() + dt.timedelta(minutes=10)
+    assert leases[other] < clock()  # ran out: the sweep sends it back
+    assert submit(client, reading, "right").status_code == 201
+    # A lease that already ran out is not brought back to life; a value that is no id is refused.
+    assert (
+        client.post(
+            "/api/projects/helpful/sittings/current/activity/", {"assignment": other}, format="json"
+        ).status_code
+        == 200
+    )
+    assert Assignment.objects.get(pk=other).expires_at == leases[other]
+    assert (
+        client.post("/api/projects/helpful/sittings/current/activity/", {"assignment": "x"}, format="json").status_code
+        == 400
+    )
+
+
 def test_word_of_activity_does_not_reopen_a_sitting_already_idle_nor_stretch_its_time(api, annotator, pairs, clock):
     client = api(annotator)
     start(client)

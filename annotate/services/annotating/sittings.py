@@ -160,21 +160,35 @@ def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.dateti
 
 
 def sitting_activity_record(
-    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
+    *,
+    project: Project,
+    annotator: AbstractBaseUser,
+    assignment_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> AnnotationSession:
     """The annotator is at work in their open sitting without answering yet (reading a long pair,
-    writing a rationale): its idle timeout runs from `now`, as from an answer. The sitting's own
-    limits hold: one whose time or idle limit has already passed is closed instead, and returned
-    closed. Raises AnnotationError ("no_sitting") when the annotator has no open sitting."""
+    writing a rationale): its idle timeout runs from `now`, as from an answer, and the lease of the
+    pair they are at work on (`assignment_id`, theirs, in this sitting, not yet run out) is renewed
+    from `now`, as when it was served, so that it is not given to someone else under them. The
+    sitting's own limits hold: one whose time or idle limit has already passed is closed instead, and
+    returned closed. Raises AnnotationError ("no_sitting") when the annotator has no open sitting."""
     now = _now(now)
     with transaction.atomic():
         sitting = _sitting_lock_latest(project=project, annotator=annotator)
         if sitting is None or not sitting.is_open:
             raise AnnotationError("There is no open sitting.", code="no_sitting", sitting=sitting)
         _sitting_enforce_limits(sitting=sitting, now=now)
-        if sitting.is_open and now > sitting.last_activity_at:
+        if not sitting.is_open:
+            return sitting
+        if now > sitting.last_activity_at:
             sitting.last_activity_at = now
             sitting.save(update_fields=["last_activity_at"])
+        if assignment_id is not None:
+            # After the sitting's lock, as everywhere. A lease the expiry sweep holds, or has sent
+            # back, is left to it: `expires_at__gt` is checked again once the row lock is had.
+            Assignment.objects.filter(
+                pk=assignment_id, sitting=sitting, state=AssignmentState.LEASED, expires_at__gt=now
+            ).update(expires_at=now + dt.timedelta(minutes=project.lease_minutes))
         return sitting
 
 

@@ -377,7 +377,7 @@
     if (!state.current || state.busy || !state.sitting || !state.sitting.is_open) return;
     if (state.inputAt <= state.activityToldAt || now - state.activityToldAt < ACTIVITY_EVERY_MS) return;
     state.activityToldAt = now;
-    api("POST", config.urls.activity).then(({ status, data }) => {
+    api("POST", config.urls.activity, { assignment: state.current.id }).then(({ status, data }) => {
       if (status !== 200 || !data.sitting) return;
       if (data.sitting.is_open) state.idleDeadline = Date.now() + data.sitting.idle_seconds_left * 1000;
       else checkSittingEnded();
