@@ -551,7 +551,10 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         logger.exception("export job %s failed", job_id)
         user_facing = isinstance(error, ExportError | HubIdError)
         message = str(error) if user_facing else job_error_internal(what="export", error=error)
-        ExportJob.objects.filter(pk=job_id).update(state=JobState.FAILED, error=message, finished_at=timezone.now())
+        if not ExportJob.objects.filter(pk=job_id).update(
+            state=JobState.FAILED, error=message, finished_at=timezone.now()
+        ):
+            return None  # the row was deleted while the job ran
         job.refresh_from_db()
         return job
     finally:

@@ -1,7 +1,10 @@
 """A judgment is written once and never edited, in the database itself: `Judgment.save()` refuses
 an edit, but a queryset's `update()`, the admin's bulk actions and any SQL go around it. A trigger
-refuses every UPDATE of a judgment row (an IntegrityError in Django). Deleting stays possible: a
-project or an annotator removed for good takes their judgments with them."""
+refuses every UPDATE of a judgment row (an IntegrityError in Django). DELETE is left to the foreign
+keys, which protect judgments already (Judgment.assignment is PROTECT).
+
+On SQLite, a later migration that makes Django rebuild annotate_judgment (it copies the table) drops
+the trigger: such a migration must create it again."""
 
 from django.db import migrations
 

@@ -70,3 +70,19 @@ def test_an_export_whose_row_is_deleted_while_it_runs_leaves_no_archive(
     assert services.export_job_run(job_id=job.pk) is None
     assert not ExportJob.objects.filter(pk=job.pk).exists()
     assert [path for path in Path(tmp_path).rglob("*") if path.is_file()] == []
+
+
+def test_a_job_that_fails_after_its_row_was_deleted_ends_quietly(
+    transactional_db, project, settings, tmp_path, monkeypatch
+):
+    from exporter import services
+
+    settings.MEDIA_ROOT = tmp_path
+    job = ExportJob.objects.create(project=project, format="hh-rlhf", options={})
+
+    def deleted_then_failed(**kwargs):
+        ExportJob.objects.filter(pk=job.pk).delete()
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(services, "export_write", deleted_then_failed)
+    assert services.export_job_run(job_id=job.pk) is None  # not DoesNotExist out of the task
