@@ -398,7 +398,7 @@ def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sittin
     assert sittings.get().is_open
 
 
-def test_the_letter_shortcuts_work_on_a_keyboard_that_types_no_latin_letters(page, project, annotator):
+def test_the_shortcuts_work_on_keyboards_that_type_other_characters_on_their_keys(page, project, annotator):
     make_pairs(project, 10)
     log_in(page, "annotator")
     start_first_sitting(page, project)
@@ -411,6 +411,15 @@ def test_the_letter_shortcuts_work_on_a_keyboard_that_types_no_latin_letters(pag
     )
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["skip"]
+    # A French layout: the key marked 1 types "&" without Shift.
+    page.wait_for_timeout(300)
+    page.evaluate(
+        """document.body.dispatchEvent(
+             new KeyboardEvent("keydown", {key: "&", code: "Digit1", bubbles: true, cancelable: true}))"""
+    )
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+    sides = Judgment.objects.filter(annotator=annotator).order_by("id").values_list("side", flat=True)
+    assert list(sides) == ["skip", "left"]
 
 
 def test_trying_again_with_still_nothing_to_judge_says_it_was_tried(page, project, annotator):

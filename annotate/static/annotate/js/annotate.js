@@ -667,14 +667,14 @@
   el("retry-next").addEventListener("click", loadNext);
 
   // The key a shortcut reads: the character typed, lower-cased; where the layout types no Latin letter
-  // or digit (Cyrillic, Greek, …), the letter of the physical key, so that s, t, q w e r and z x c sit
-  // where the Keys box says on every keyboard.
+  // or digit there (Cyrillic, Greek, …; French top-row keys type & é " without Shift), the letter or
+  // digit of the physical key, so that 1 2 0 s t, q w e r and z x c work on every keyboard.
   function shortcutKey(event) {
     if (event.key.length !== 1) return event.key;
     const typed = event.key.toLowerCase();
     if (/^[a-z0-9]$/.test(typed)) return typed;
-    const physical = /^Key([A-Z])$/.exec(event.code || "");
-    return physical ? physical[1].toLowerCase() : typed;
+    const physical = /^(?:Key([A-Z])|Digit([0-9]))$/.exec(event.code || "");
+    return physical ? (physical[1] || physical[2]).toLowerCase() : typed;
   }
 
   const isTextEntry = (target) =>
@@ -690,7 +690,7 @@
       if (event.ctrlKey || event.metaKey || event.altKey || state.busy) return;
       const rows = criterionRows();
       const at = rows.indexOf(row);
-      const value = CRITERION_KEYS[event.key];
+      const value = CRITERION_KEYS[shortcutKey(event)];
       if (value) {
         event.preventDefault();
         event.stopPropagation();
