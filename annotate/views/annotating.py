@@ -126,6 +126,8 @@ def annotate(request: HttpRequest, slug: str) -> HttpResponse:
         "confirmWithEnter": asks_more_than_a_side(project),
         # A paused annotator cannot start sittings (the API answers 409 "paused"); say so at once.
         "paused": membership.paused_at is not None,
+        # A closed project starts no sitting (the API answers 409 "closed"); one already open may end.
+        "closed": not project.is_active,
         "urls": {
             "progress": reverse("api:progress", kwargs=slug_kwargs),
             "sittings": reverse("api:sitting-start", kwargs=slug_kwargs),

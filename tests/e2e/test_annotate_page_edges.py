@@ -474,3 +474,18 @@ def test_the_page_scrolling_a_new_conversation_to_its_top_is_not_told_as_the_ann
     page.clock.fast_forward("00:01")
     page.wait_for_timeout(500)
     assert len(told) == 1
+
+
+def test_a_closed_project_says_so_instead_of_loading_for_ever(page, project, annotator):
+    make_pairs(project, 3)
+    project.is_active = False
+    project.save(update_fields=["is_active"])
+    log_in(page, "annotator")
+    page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    expect(page.get_by_text("Closed for annotation")).to_be_visible()
+    expect(page.get_by_role("button", name="Start a sitting")).to_have_count(0)
+    for address in ("?start=1", ""):  # as the guidelines' button led, and a later visit
+        page.goto(reverse("annotate:annotate", kwargs={"slug": project.slug}) + address)
+        expect(page.get_by_role("heading", name="Closed for annotation")).to_be_visible()
+        expect(page.get_by_text("Loading your sitting")).to_be_hidden()
+        expect(page.get_by_role("button", name="Start sitting")).to_be_hidden()

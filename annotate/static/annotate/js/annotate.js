@@ -5,7 +5,7 @@
 
   const config = JSON.parse(document.getElementById("annotate-config").textContent);
   const el = (id) => document.getElementById(id);
-  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused"];
+  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed"];
   const KEYS = {
     1: "left",
     ArrowLeft: "left",
@@ -463,15 +463,17 @@
     el("summary-heading").focus();
   }
 
-  function showPaused() {
+  // No new sitting will start: the annotator is paused, or the project closed.
+  function showNoSitting(panel) {
     state.current = null;
     state.prefetched = null;
     state.prefetching = null;
     state.dwell.visibleSince = null;
-    show("paused");
+    show(panel);
     say("");
-    el("paused-heading").focus();
+    el(`${panel}-heading`).focus();
   }
+  const showPaused = () => showNoSitting("paused");
 
   async function startSitting() {
     say("Starting a sitting…");
@@ -483,6 +485,8 @@
       await loadNext();
     } else if (status === 409 && data.code === "paused") {
       showPaused();
+    } else if (status === 409 && data.code === "closed") {
+      showNoSitting("closed");
     } else if (status === 409 && data.code === "on_break") {
       show("break");
       showBreak(data.break_seconds_left);
@@ -632,6 +636,8 @@
       await loadNext();
     } else if (config.paused) {
       showPaused();
+    } else if (config.closed) {
+      showNoSitting("closed");
     } else if (data.on_break) {
       if (data.sitting) endOfSitting(data.sitting);
       else show("break");
