@@ -39,7 +39,7 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text += f" At most {settings.PAIRWISE_MAX_UPLOAD_MB:,} MB."
+        self.fields["file"].help_text += f" At most {settings.PAIRWISE_MAX_UPLOAD_MB:,} MiB."
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]

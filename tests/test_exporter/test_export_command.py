@@ -53,7 +53,7 @@ def test_a_tokenizer_that_cannot_be_loaded_is_an_error_naming_it(project, pairs,
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        ((), "; 1 pairs without a majority; "),
+        ((), "; 1 pair without a majority; "),
         (("--aggregate", "dawid-skene"), "; 0 pairs without a winner; "),
         (("--per-judgment",), " to OUT; filters: "),
     ],

@@ -84,11 +84,15 @@ class Command(BaseCommand):
         counts = result.counts
         # Each mode counts the pairs it could not decide under its own name; per judgment, none.
         if "pairs_without_majority" in counts:
-            undecided = f"{counts['pairs_without_majority']} pairs without a majority; "
+            undecided = f"{_pairs(counts['pairs_without_majority'])} without a majority; "
         elif "pairs_without_winner" in counts:
-            undecided = f"{counts['pairs_without_winner']} pairs without a winner; "
+            undecided = f"{_pairs(counts['pairs_without_winner'])} without a winner; "
         else:
             undecided = ""
         self.stdout.write(
             f"Exported {counts['records']} records ({options.format}) to {opts['out']}; {undecided}filters: {effects}."
         )
+
+
+def _pairs(n: int) -> str:
+    return f"{n} pair{'' if n == 1 else 's'}"
