@@ -88,6 +88,7 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
     return to_jsonable(
         {
             "n_judgments": len(judgments),
+            "n_probes": int(probes.sum()),
             "n_annotators": int(judgments["annotator"].nunique()) if len(judgments) else 0,
             "n_pairs": len(pairs),
             "n_pairs_measured": len(measured),

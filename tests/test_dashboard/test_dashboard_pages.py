@@ -181,3 +181,16 @@ def test_the_progress_table_names_the_gold_pairs_its_shares_leave_out(client, le
     assert cells[cells.index("Pairs") + 1] == "70"
     assert cells[cells.index("Gold pairs (outside the k-queue: not counted toward k below)") + 1] == "12"
     assert cells[cells.index("Pairs with k = 7 judgments") + 1] == "44 (75.9%)"
+
+
+def test_swapped_repeats_are_said_to_be_counted_apart_where_judgments_are_counted(client, lead, report):
+    # The report counts votes; the per-day and scorecard tallies count every answer, repeats included.
+    assert report.payload["n_probes"] == 0
+    client.force_login(lead)
+    assert "swapped repeat" not in client.get(dashboard_url(report.project)).content.decode()
+    report.payload["n_probes"] = 40
+    report.save(update_fields=["payload"])
+    page = client.get(dashboard_url(report.project)).content.decode()
+    n = report.judgments_seen
+    assert f"over {n} judgments (and 40 swapped repeats, counted apart)." in page
+    assert f"{n} judgments and 40 swapped repeats (counted apart: they measure annotators" in page
