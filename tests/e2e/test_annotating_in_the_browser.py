@@ -104,7 +104,7 @@ def test_a_sitting_that_reaches_its_item_limit_shows_the_break_page(page, projec
 
     summary = page.locator("#panel-summary")
     expect(summary).to_be_visible()
-    expect(summary).to_contain_text("You judged 3 pairs in this sitting.")
+    expect(summary).to_contain_text("You answered 3 pairs in this sitting (skips included).")
     expect(summary).to_contain_text("You reached this sitting's number of pairs.")
     expect(page.locator("#panel-work")).to_be_hidden()
     expect(page.locator("#sitting-bar")).to_be_hidden()
@@ -142,7 +142,7 @@ def test_a_sitting_whose_time_runs_out_ends_on_the_page_without_a_click(page, pr
 
     summary = page.locator("#panel-summary")
     expect(summary).to_be_visible(timeout=15_000)
-    expect(summary).to_contain_text("You judged 2 pairs in this sitting.")
+    expect(summary).to_contain_text("You answered 2 pairs in this sitting (skips included).")
     expect(summary).to_contain_text("The sitting's time limit was reached.")
     expect(page.locator("#panel-break")).to_be_visible()
     sitting.refresh_from_db()
@@ -159,7 +159,7 @@ def test_an_annotator_starts_the_next_sitting_when_the_break_is_over_and_ends_it
     start_first_sitting(page, project)
     label(page, "ArrowLeft", number=1, limit=1)
 
-    expect(page.locator("#panel-summary")).to_contain_text("You judged 1 pair in this sitting.")
+    expect(page.locator("#panel-summary")).to_contain_text("You answered 1 pair in this sitting (skips included).")
     expect(page.locator("#break-timer")).to_have_text("0:00")
     page.get_by_role("button", name="Start next sitting").click()
     expect(page.locator("#progress")).to_have_text("1 / 1")
@@ -167,7 +167,7 @@ def test_an_annotator_starts_the_next_sitting_when_the_break_is_over_and_ends_it
     page.get_by_role("button", name="End sitting").click()
 
     summary = page.locator("#panel-summary")
-    expect(summary).to_contain_text("You judged 0 pairs in this sitting.")
+    expect(summary).to_contain_text("You answered 0 pairs in this sitting (skips included).")
     expect(summary).to_contain_text("You ended the sitting.")
     sittings = list(AnnotationSession.objects.filter(project=project, annotator=annotator).order_by("started_at"))
     assert [(s.end_reason, s.items_done) for s in sittings] == [("items", 1), ("manual", 0)]

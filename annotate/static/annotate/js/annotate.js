@@ -459,7 +459,7 @@
     el("summary-reason").textContent = END_REASONS[sitting.end_reason] || "";
     show("summary", "break");
     showBreak(sitting.break_seconds_left);
-    say(`${note ? `${note} ` : ""}Sitting over: ${items} pair${items === 1 ? "" : "s"} judged.`);
+    say(`${note ? `${note} ` : ""}Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`);
     el("summary-heading").focus();
   }
 
