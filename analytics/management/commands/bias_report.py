@@ -1,5 +1,6 @@
 import json
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.services import bias_report_payload
@@ -44,10 +45,13 @@ def _summary(project: Project, payload: dict) -> str:
     ]
     overall = payload["position"]["overall"]
     lines.append(f"  overall  n={overall['n']}  left={_pct(overall['rate'])}  p={overall.get('p_value')}")
+    ids = [row["annotator"] for row in payload["position"]["per_annotator"]]
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     for row in payload["position"]["per_annotator"]:
         flag = "  FLAGGED" if row.get("flagged") else ""
         lines.append(
-            f"  annotator {row['annotator']}: n={row['n']} left={_pct(row['rate'])} "
+            f"  {names.get(row['annotator'], row['annotator'])} (id {row['annotator']}): "
+            f"n={row['n']} left={_pct(row['rate'])} "
             f"[{_pct(row['ci_low'])}, {_pct(row['ci_high'])}] p_adj={row.get('p_adjusted')}{flag}"
         )
     length = payload["length"]
