@@ -66,7 +66,7 @@ DEMO_PROJECT_SETTINGS: dict[str, Any] = {
 
 SIMULATED_PROJECT_SETTINGS: dict[str, Any] = {
     **DEMO_PROJECT_SETTINGS,
-    "name": "Demo with simulated annotators: the quality dashboard",
+    "name": "Demo with simulated annotators",
     # Every simulated annotator sees every pair, so that each has enough judgments to be measured.
     "judgments_per_pair": 7,
     "gold_rate": 0.1,
