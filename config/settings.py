@@ -185,7 +185,9 @@ SPECTACULAR_SETTINGS = {
 # so no result backend is needed.
 REDIS_URL = env.str("REDIS_URL", default="")
 # An empty CELERY_BROKER_URL (as in .env.example) means "not set": fall back to REDIS_URL.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+# The host part names nothing for the filesystem transport; without one, kombu warns "No hostname was
+# supplied" at every command that queues a task.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
