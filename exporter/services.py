@@ -188,14 +188,15 @@ def _keep(rows: list, predicate, name: str, effects: dict[str, int], active: boo
     return kept
 
 
-def _judgments_filtered(*, project: Project, options: ExportOptions, effects: dict[str, int]) -> list[dict]:
+def _judgments_filtered(
+    *, project: Project, options: ExportOptions, flagged: set[int], effects: dict[str, int]
+) -> list[dict]:
     rows = list(Judgment.objects.filter(project=project).order_by("id").values(*JUDGMENT_FIELDS))
     for row in rows:
         row["judgment_id"] = row.pop("id")
     # Gold answers and swapped repeats are instruments for measuring annotators, not data: out by default.
     rows = _keep(rows, lambda r: not r["is_gold"], "gold_excluded", effects, not options.include_gold)
     rows = _keep(rows, lambda r: r["probe_of_id"] is None, "probes_excluded", effects, not options.include_probes)
-    flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
     rows = _keep(rows, lambda r: r["annotator_id"] not in flagged, "exclude_flagged", effects, options.exclude_flagged)
     limit_ms = (options.max_sitting_minutes or 0) * 60_000
     rows = _keep(
@@ -401,8 +402,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     from exporter import writers  # pyarrow: loaded by the worker that exports, not by the web process
 
     options.check()
-    if options.exclude_flagged:
-        _flagging_report(project=project)  # before anything is written
+    # Read (or refused, with no report) before anything is written.
+    flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ExportError(f"{out_dir} is not empty.")
@@ -412,7 +413,7 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
 
         pair_measures_fill(project_id=project.id)
     effects: dict[str, int] = {}
-    judgments = _judgments_filtered(project=project, options=options, effects=effects)
+    judgments = _judgments_filtered(project=project, options=options, flagged=flagged, effects=effects)
     pairs = _pairs_filtered(pair_ids=(row["pair_id"] for row in judgments), options=options, effects=effects)
     built, keys, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
     _data_write(options=options, built=built, keys=keys, out_dir=out_dir, counts=counts)
