@@ -33,6 +33,21 @@ SLOW_JUDGMENT_RESPONSE = """
 LEFT = re.compile("Left is better")
 
 
+def long_conversations(project, n: int = 5) -> None:
+    """`n` pairs whose conversations are taller than the page's conversation box."""
+    turns = "".join(f"\n\nHuman: question {t} of a long talk?\n\nAssistant: answer {t}." for t in range(12))
+    Pair.objects.bulk_create(
+        Pair(
+            project=project,
+            context=f"\n\nHuman: Opening question of talk {i}?{turns}\n\nHuman: last question?",
+            response_a=f" answer A{i}",
+            response_b=f" answer B{i}",
+            content_hash=f"long-{i:059d}",
+        )
+        for i in range(n)
+    )
+
+
 def live_leases(annotator) -> list[Assignment]:
     leased = Assignment.objects.filter(annotator=annotator, state=AssignmentState.LEASED)
     return list(leased.order_by("served_at", "id"))
@@ -288,18 +303,7 @@ def test_an_answer_whose_reply_arrives_garbled_leaves_a_way_to_try_again(page, p
 def test_a_new_pairs_conversation_starts_at_its_first_turn_however_far_the_last_one_was_scrolled(
     page, project, annotator
 ):
-    # Conversations taller than their box, which scrolls on its own.
-    turns = "".join(f"\n\nHuman: question {t} of a long talk?\n\nAssistant: answer {t}." for t in range(12))
-    Pair.objects.bulk_create(
-        Pair(
-            project=project,
-            context=f"\n\nHuman: Opening question of talk {i}?{turns}\n\nHuman: last question?",
-            response_a=f" answer A{i}",
-            response_b=f" answer B{i}",
-            content_hash=f"long-{i:059d}",
-        )
-        for i in range(5)
-    )
+    long_conversations(project)  # taller than their box, which scrolls on its own
     log_in(page, "annotator")
     start_first_sitting(page, project)
     context = page.locator("#context")
@@ -437,19 +441,9 @@ def test_trying_again_with_still_nothing_to_judge_says_it_was_tried(page, projec
 def test_the_page_scrolling_a_new_conversation_to_its_top_is_not_told_as_the_annotators_activity(
     page, project, annotator
 ):
-    # Conversations taller than their box: the page scrolls each new one back to its first turn,
-    # which is the page's doing, not the annotator's, and must not keep the sitting from going idle.
-    turns = "".join(f"\n\nHuman: question {t} of a long talk?\n\nAssistant: answer {t}." for t in range(12))
-    Pair.objects.bulk_create(
-        Pair(
-            project=project,
-            context=f"\n\nHuman: Opening question of talk {i}?{turns}\n\nHuman: last question?",
-            response_a=f" answer A{i}",
-            response_b=f" answer B{i}",
-            content_hash=f"idle-{i:059d}",
-        )
-        for i in range(5)
-    )
+    # The page scrolls each new conversation back to its first turn: the page's doing, not the
+    # annotator's, and it must not keep the sitting from going idle.
+    long_conversations(project)
     told = []
     page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
     page.clock.install()
