@@ -185,6 +185,7 @@ class EndReason(models.TextChoices):
     ITEMS = "items", "Item limit"
     IDLE = "idle", "Idle timeout"
     MANUAL = "manual", "Ended by the annotator"
+    PAUSED = "paused", "Annotator paused"
 
 
 class AnnotationSession(models.Model):

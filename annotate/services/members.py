@@ -1,8 +1,9 @@
 """Writes on memberships by a project's lead: pausing and resuming an annotator, each kept in the
 audit log (`AuditEvent`) with who did it and why.
 
-A paused annotator cannot start sittings (`annotating.sitting_start` refuses with code "paused");
-a sitting already open runs to its end. The gold rule in `annotating._gold_pause_check` pauses
+A pause ends the annotator's open sitting in the project at once (end reason "paused", its
+unanswered leases back to the pool), and a paused annotator cannot start sittings
+(`annotating.sitting_start` refuses with code "paused"). The gold rule in `annotating._gold_pause_check` pauses
 automatically with `actor=None`; these services are the lead's hand on the same switch.
 """
 
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import AuditEvent, Membership, Project, Role
+from annotate.services.annotating.sittings import _sitting_close_paused, _sitting_lock_latest
 
 PAUSED = "paused"
 RESUMED = "resumed"
@@ -59,21 +61,26 @@ def membership_pause(
     reason: str,
     now: dt.datetime | None = None,
 ) -> MembershipChange:
-    """Pause an annotator of the project: no new sittings until resumed.
+    """Pause an annotator of the project: their open sitting there ends now, and no new one starts
+    until they are resumed.
 
     `reason` is required (stripped, non-empty, at most REASON_MAX_CHARS): it is stored on the
     membership and in the audit row. Idempotent: pausing a paused annotator changes nothing and
     writes no audit row (its `event` is None). Raises ValidationError for a bad reason and
     Membership.DoesNotExist when `user` is not an annotator of `project`."""
     cleaned = _reason_clean(reason)
+    now = now or timezone.now()
     with transaction.atomic():
+        # The sitting's lock before the membership's, as an answer that trips the gold rule takes them.
+        sitting = _sitting_lock_latest(project=project, annotator=user)
         membership = _annotator_lock(project=project, user=user)
         if membership.paused_at is not None:
             return MembershipChange(membership=membership, event=None)
-        membership.paused_at = now or timezone.now()
+        membership.paused_at = now
         membership.paused_reason = cleaned
         membership.save(update_fields=["paused_at", "paused_reason"])
         event = AuditEvent.objects.create(project=project, actor=actor, subject=user, action=PAUSED, reason=cleaned)
+        _sitting_close_paused(sitting=sitting, now=now)
     return MembershipChange(membership=membership, event=event)
 
 

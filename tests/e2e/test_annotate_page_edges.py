@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
+from annotate.services.members import membership_pause
 from tests.conftest import make_pairs
 from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
 
@@ -483,3 +484,39 @@ def test_a_closed_project_says_so_instead_of_loading_for_ever(page, project, ann
         expect(page.get_by_role("heading", name="Closed for annotation")).to_be_visible()
         expect(page.get_by_text("Loading your sitting")).to_be_hidden()
         expect(page.get_by_role("button", name="Start sitting")).to_be_hidden()
+
+
+def test_a_pause_by_the_lead_mid_sitting_shows_the_paused_page_at_the_next_answer(page, project, annotator, lead):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_timeout(300)  # the prefetch lands
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking the gold answers.")
+    page.keyboard.press("1")
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("the answer was not recorded")
+    # No break to count down and no next sitting to offer: none would start.
+    expect(page.locator("#panel-summary")).to_be_hidden()
+    expect(page.locator("#panel-break")).to_be_hidden()
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+    page.reload()
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
+
+
+def test_the_answer_that_trips_the_gold_rule_ends_the_sitting_on_the_paused_page(page, project, annotator):
+    project.gold_rate, project.gold_recent, project.gold_min_accuracy = 1.0, 1, 1.0
+    project.save()
+    make_pairs(project, 3)
+    Pair.objects.update(gold_answer="a")
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    on_screen = live_leases(annotator)[0]
+    assert on_screen.is_gold
+    wrong = "1" if on_screen.left_response == "b" else "2"
+    page.wait_for_timeout(300)
+    page.keyboard.press(wrong)
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
+    expect(page.locator("#status")).to_contain_text("Sitting over: 1 pair answered")
+    assert Judgment.objects.get(annotator=annotator).gold_correct is False

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from annotate.models import Assignment, AuditEvent, Judgment, Membership, Pair
+from annotate.models import AnnotationSession, Assignment, AuditEvent, Judgment, Membership, Pair
 from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
@@ -98,8 +98,14 @@ def test_gold_pairs_are_served_at_the_rate_on_both_sides_and_low_accuracy_pauses
     assert {a.left_response for a in gold} == {"a", "b"}
     assert all(j.gold_correct for j in Judgment.objects.filter(annotator=annotator2, is_gold=True))
     assert not Membership.objects.get(user=annotator2).paused_at
-    # Always picking "b" on gold: wrong every time, paused after 5 gold answers.
-    run(big, annotator, 80, choose=lambda a: "left" if a.left_response == "b" else "right")
+    # Always picking "b" on gold: wrong every time, paused by the 5th gold answer, which ends the sitting.
+    with pytest.raises(AnnotationError) as ended:
+        run(big, annotator, 80, choose=lambda a: "left" if a.left_response == "b" else "right")
+    assert ended.value.code == "sitting_ended"
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "paused"
+    assert Judgment.objects.filter(annotator=annotator, is_gold=True).count() == 5
+    assert Judgment.objects.filter(annotator=annotator).latest("id").is_gold
+    assert not Assignment.objects.filter(annotator=annotator, state="leased").exists()
     membership = Membership.objects.get(user=annotator)
     assert membership.paused_at is not None and "Gold accuracy 0%" in membership.paused_reason
     event = AuditEvent.objects.get(subject=annotator)

@@ -4,15 +4,20 @@ and the annotator's API refusing a new sitting while paused."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
-from annotate.models import AuditEvent, Membership, Pair, Side
-from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from annotate.models import AnnotationSession, Assignment, AuditEvent, Judgment, Membership, Pair, Side
+from annotate.services import members as members_module
+from annotate.services.annotating import AnnotationError, assignment_next, judgment_submit, sitting_start
 from annotate.services.members import membership_pause, membership_resume
 from tests.conftest import make_pairs
+from tests.test_annotating.test_races import in_thread
 from tests.test_scorecards.conftest import judge, nine_am, table_rows
 
 pytestmark = pytest.mark.django_db
@@ -180,6 +185,96 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, project, annotator):
     assert Membership.objects.get(user=annotator, project=project).paused_at is None
 
 
+def test_pausing_ends_the_open_sitting_and_its_pairs_go_to_other_annotators(project, lead, annotator, annotator2):
+    project.judgments_per_pair = 1
+    project.save()
+    make_pairs(project, 2)
+    t0 = nine_am(0)
+    sitting_start(project=project, annotator=annotator, now=t0)
+    shown, _ = assignment_next(project=project, annotator=annotator, now=t0)
+    prefetched, _ = assignment_next(project=project, annotator=annotator, exclude=[shown.id], now=t0)
+    paused_at = t0 + dt.timedelta(seconds=30)
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.", now=paused_at)
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    assert (sitting.end_reason, sitting.ended_at) == ("paused", paused_at)
+    assert set(Assignment.objects.filter(annotator=annotator).values_list("state", flat=True)) == {"released"}
+    # The answer to the pair still on their screen comes too late.
+    with pytest.raises(AnnotationError) as refused:
+        judgment_submit(
+            assignment_id=shown.id,
+            annotator=annotator,
+            side=Side.LEFT,
+            dwell_ms=20_000,
+            now=paused_at + dt.timedelta(seconds=5),
+        )
+    assert refused.value.code == "sitting_ended"
+    assert not Judgment.objects.exists()
+    later = paused_at + dt.timedelta(minutes=1)
+    sitting_start(project=project, annotator=annotator2, now=later)
+    first, _ = assignment_next(project=project, annotator=annotator2, now=later)
+    second, _ = assignment_next(project=project, annotator=annotator2, exclude=[first.id], now=later)
+    assert {first.pair_id, second.pair_id} == {shown.pair_id, prefetched.pair_id}
+
+
+def test_pausing_after_a_sitting_went_idle_keeps_the_idle_timeout_as_its_end(project, lead, annotator):
+    make_pairs(project, 2)
+    t0 = nine_am(0)
+    sitting_start(project=project, annotator=annotator, now=t0)
+    assignment_next(project=project, annotator=annotator, now=t0)
+    idle_end = t0 + dt.timedelta(minutes=project.idle_timeout_minutes)
+    membership_pause(
+        project=project, user=annotator, actor=lead, reason="Away.", now=idle_end + dt.timedelta(minutes=1)
+    )
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    assert (sitting.end_reason, sitting.ended_at) == ("idle", idle_end)
+
+
+def test_a_lead_pausing_while_an_answer_is_on_its_way_refuses_the_answer_and_nothing_deadlocks(
+    transactional_db, project, lead, annotator, monkeypatch
+):
+    """The pause takes the sitting's lock before the membership's, as an answer that trips the gold
+    rule does. Stopped once it holds the membership, it makes that answer wait at the sitting; taken
+    the other way round, the answer would hold the sitting and wait for the membership: a deadlock."""
+    project.gold_rate, project.gold_recent, project.gold_min_accuracy = 1.0, 1, 1.0
+    project.save()
+    make_pairs(project, 3)
+    Pair.objects.update(gold_answer="a")
+    t0 = timezone.now()
+    sitting_start(project=project, annotator=annotator, now=t0)
+    gold, _ = assignment_next(project=project, annotator=annotator, now=t0)
+    assert gold.is_gold
+    locked, go, errors = threading.Event(), threading.Event(), []
+    original = members_module._annotator_lock
+
+    def lock_then_wait(**kwargs):
+        membership = original(**kwargs)
+        locked.set()
+        go.wait(10)
+        return membership
+
+    monkeypatch.setattr(members_module, "_annotator_lock", lock_then_wait)
+    pause = in_thread(lambda: membership_pause(project=project, user=annotator, actor=lead, reason="Now."), errors)
+    assert locked.wait(10)
+    refusals = []
+
+    def answer_wrong():
+        try:
+            judgment_submit(assignment_id=gold.id, annotator=annotator, side=wrong_on_gold(gold), dwell_ms=1_000)
+        except AnnotationError as refusal:
+            refusals.append(refusal.code)
+
+    answer = in_thread(answer_wrong, errors)
+    time.sleep(0.5)  # the answer reaches the sitting's lock
+    go.set()
+    pause.join()
+    answer.join()
+    assert errors == []
+    assert refusals == ["sitting_ended"]
+    assert not Judgment.objects.exists()
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "paused"
+    assert list(AuditEvent.objects.values_list("action", "actor")) == [("paused", lead.id)]
+
+
 # The automatic pause, seen on the card. ------------------------------------------------------------
 
 
@@ -210,6 +305,7 @@ def test_the_gold_rule_pause_shows_on_the_card_as_automatic(client, gold_project
         dwell=lambda i: 20_000,
         choose=wrong_on_gold,
         item_limit=13,
+        phases=(("ordinary", 6), ("gold", 2)),  # the second wrong gold answer pauses, and ends the sitting
     )
     membership = Membership.objects.get(user=annotator, project=gold_project)
     assert membership.paused_at is not None
@@ -229,6 +325,7 @@ def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_pr
         dwell=lambda i: 20_000,
         choose=wrong_on_gold,
         item_limit=13,
+        phases=(("ordinary", 6), ("gold", 2)),  # the second wrong gold answer pauses, and ends the sitting
     )
     later = nine_am(1)
     membership_resume(

@@ -33,7 +33,7 @@ from annotate.services.annotating.common import (
     _pairs_lock,
     _status_after,
 )
-from annotate.services.annotating.sittings import _sitting_close, _sitting_enforce_limits
+from annotate.services.annotating.sittings import _sitting_close, _sitting_close_paused, _sitting_enforce_limits
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,9 @@ def reading_floor_ms(*, pair: Pair, factor: float) -> int:
     return int(sum(stored) / READING_WPM * 60_000 * factor)
 
 
-def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) -> None:
-    """Pause the annotator when their recent gold accuracy falls below the project's threshold.
+def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) -> bool:
+    """Pause the annotator when their recent gold accuracy falls below the project's threshold;
+    whether this paused them.
 
     Precondition: inside the transaction that wrote a gold judgment."""
     gold = Judgment.objects.filter(project=project, annotator_id=annotator_id, gold_correct__isnull=False)
@@ -142,10 +143,10 @@ def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) 
         gold = gold.filter(answered_at__gt=resumed_at)
     recent = list(gold.order_by("-id").values_list("gold_correct", flat=True)[: project.gold_recent])
     if not recent or len(recent) < project.gold_recent:
-        return
+        return False
     accuracy = sum(recent) / len(recent)
     if accuracy >= project.gold_min_accuracy:
-        return
+        return False
     reason = (
         f"Gold accuracy {accuracy:.0%} over the last {len(recent)} gold pairs "
         f"(threshold {project.gold_min_accuracy:.0%})."
@@ -154,6 +155,8 @@ def _gold_pause_check(*, project: Project, annotator_id: int, now: dt.datetime) 
         paused_at=now, paused_reason=reason
     ):
         AuditEvent.objects.create(project=project, actor=None, subject_id=annotator_id, action="paused", reason=reason)
+        return True
+    return False
 
 
 def judgment_submit(
@@ -283,6 +286,9 @@ def _judgment_record(
             judgment_count=F("judgment_count") + counted,
             status=_status_after(judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=_k_now()),
         )
-    elif judgment.gold_correct is not None:
-        _gold_pause_check(project=project, annotator_id=assignment.annotator_id, now=now)
+    elif judgment.gold_correct is not None and _gold_pause_check(
+        project=project, annotator_id=assignment.annotator_id, now=now
+    ):
+        # Paused by this answer: the sitting gives them no more pairs (as a lead's pause ends it).
+        _sitting_close_paused(sitting=sitting, now=now)
     return judgment

@@ -86,8 +86,8 @@ def sitting_start(
     paused annotator and in a closed (inactive) project."""
     now = _now(now)
     if not project.is_active:
-        # A lead closed the project (the admin's "is active"); as with a pause, a sitting already
-        # open runs to its end.
+        # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
+        # (a pause, unlike this, ends it at once).
         raise AnnotationError("This project is closed for annotation.", code="closed")
     paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).first()
     if paused is not None:
@@ -144,6 +144,20 @@ def _sitting_open(
         if opened is None:
             raise
         return opened, False
+
+
+def _sitting_close_paused(*, sitting: AnnotationSession | None, now: dt.datetime) -> None:
+    """End `sitting` (the annotator's latest in the project, or None) if it is open, because they
+    were just paused: no more pairs from it, its unanswered leases back to the pool. A limit that
+    already passed is its true end.
+
+    Precondition: inside a transaction holding the sitting's row lock, taken before the annotator's
+    membership (the order an answer that trips the gold rule takes them in)."""
+    if sitting is None or not sitting.is_open:
+        return
+    _sitting_enforce_limits(sitting=sitting, now=now)
+    if sitting.is_open:
+        _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
 
 
 def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:

@@ -454,12 +454,20 @@
     }
     state.sitting = sitting;
     const items = sitting.items_done;
+    const over = `${note ? `${note} ` : ""}Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`;
+    if (sitting.end_reason === "paused") {
+      // Paused (by the lead, or by the gold rule on the answer just given): no break to wait out,
+      // since no next sitting will start.
+      showNoSitting("paused");
+      say(over);
+      return;
+    }
     el("summary-items").textContent = String(items);
     el("summary-plural").textContent = items === 1 ? "" : "s";
     el("summary-reason").textContent = END_REASONS[sitting.end_reason] || "";
     show("summary", "break");
     showBreak(sitting.break_seconds_left);
-    say(`${note ? `${note} ` : ""}Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`);
+    say(over);
     el("summary-heading").focus();
   }
 
@@ -631,7 +639,7 @@
       return;
     }
     if (data.sitting && data.sitting.is_open) {
-      // A pause stops new sittings only: one already open may be finished.
+      // Open, so its annotator is not paused (a pause ends the open sitting).
       setSitting(data.sitting);
       await loadNext();
     } else if (config.paused) {
