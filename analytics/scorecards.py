@@ -471,7 +471,13 @@ def _membership_action(request: HttpRequest, slug: str, user_id: int, *, pause: 
         form.add_error("reason", error)
         return _card_page(request, project, membership, subject, form)
     name = subject.user.get_username()
-    if change.changed and pause:
+    if change.changed and pause and change.sitting_ended:
+        messages.success(
+            request,
+            f"{name} is paused: the sitting they had open has ended (its unanswered pairs went back to the "
+            "pool), and they cannot start another until resumed.",
+        )
+    elif change.changed and pause:
         messages.success(request, f"{name} is paused: they cannot start new sittings until resumed.")
     elif change.changed:
         messages.success(request, f"{name} can start sittings again.")

@@ -27,10 +27,12 @@ REASON_MAX_CHARS = AuditEvent._meta.get_field("reason").max_length
 
 @dataclass(frozen=True)
 class MembershipChange:
-    """The membership after the request, and the audit row written (None when nothing changed)."""
+    """The membership after the request, the audit row written (None when nothing changed), and
+    whether a pause ended a sitting the annotator had open."""
 
     membership: Membership
     event: AuditEvent | None
+    sitting_ended: bool = False
 
     @property
     def changed(self) -> bool:
@@ -80,8 +82,8 @@ def membership_pause(
         membership.paused_reason = cleaned
         membership.save(update_fields=["paused_at", "paused_reason"])
         event = AuditEvent.objects.create(project=project, actor=actor, subject=user, action=PAUSED, reason=cleaned)
-        _sitting_close_paused(sitting=sitting, now=now)
-    return MembershipChange(membership=membership, event=event)
+        ended = _sitting_close_paused(sitting=sitting, now=now)
+    return MembershipChange(membership=membership, event=event, sitting_ended=ended)
 
 
 def membership_resume(

@@ -109,6 +109,18 @@ def test_a_lead_pauses_an_annotator_who_then_cannot_start_a_sitting(client, proj
     assert refused.json()["code"] == "paused"
 
 
+def test_the_lead_is_told_when_the_pause_ended_a_sitting_the_annotator_had_open(
+    client, project, lead, annotator, pairs
+):
+    client.force_login(annotator)
+    assert start_sitting(client, project).status_code == 201
+    client.force_login(lead)
+    response = client.post(action_url(project, annotator.id, "pause"), {"reason": "Too fast on gold."})
+    page = client.get(response["Location"]).content.decode()
+    assert "annotator is paused: the sitting they had open has ended" in page
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "paused"
+
+
 def test_a_lead_resumes_a_paused_annotator_who_then_can_start_a_sitting(client, project, lead, annotator, pairs):
     membership_pause(project=project, user=annotator, actor=lead, reason="Checking.")
     client.force_login(lead)
@@ -194,7 +206,8 @@ def test_pausing_ends_the_open_sitting_and_its_pairs_go_to_other_annotators(proj
     shown, _ = assignment_next(project=project, annotator=annotator, now=t0)
     prefetched, _ = assignment_next(project=project, annotator=annotator, exclude=[shown.id], now=t0)
     paused_at = t0 + dt.timedelta(seconds=30)
-    membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.", now=paused_at)
+    change = membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.", now=paused_at)
+    assert change.sitting_ended
     sitting = AnnotationSession.objects.get(annotator=annotator)
     assert (sitting.end_reason, sitting.ended_at) == ("paused", paused_at)
     assert set(Assignment.objects.filter(annotator=annotator).values_list("state", flat=True)) == {"released"}
@@ -222,9 +235,10 @@ def test_pausing_after_a_sitting_went_idle_keeps_the_idle_timeout_as_its_end(pro
     sitting_start(project=project, annotator=annotator, now=t0)
     assignment_next(project=project, annotator=annotator, now=t0)
     idle_end = t0 + dt.timedelta(minutes=project.idle_timeout_minutes)
-    membership_pause(
+    change = membership_pause(
         project=project, user=annotator, actor=lead, reason="Away.", now=idle_end + dt.timedelta(minutes=1)
     )
+    assert not change.sitting_ended
     sitting = AnnotationSession.objects.get(annotator=annotator)
     assert (sitting.end_reason, sitting.ended_at) == ("idle", idle_end)
 

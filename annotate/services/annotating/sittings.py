@@ -146,18 +146,20 @@ def _sitting_open(
         return opened, False
 
 
-def _sitting_close_paused(*, sitting: AnnotationSession | None, now: dt.datetime) -> None:
+def _sitting_close_paused(*, sitting: AnnotationSession | None, now: dt.datetime) -> bool:
     """End `sitting` (the annotator's latest in the project, or None) if it is open, because they
     were just paused: no more pairs from it, its unanswered leases back to the pool. A limit that
-    already passed is its true end.
+    already passed is its true end. Whether the pause ended it.
 
     Precondition: inside a transaction holding the sitting's row lock, taken before the annotator's
     membership (the order an answer that trips the gold rule takes them in)."""
     if sitting is None or not sitting.is_open:
-        return
+        return False
     _sitting_enforce_limits(sitting=sitting, now=now)
-    if sitting.is_open:
-        _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
+    if not sitting.is_open:
+        return False
+    _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
+    return True
 
 
 def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:
