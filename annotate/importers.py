@@ -25,6 +25,12 @@ read a bounded piece at a time, and of a cell longer than that only its length i
 `csv_records`), so an oversized cell is an ordinary row error and costs no memory. A JSONL line
 longer than any valid row can be (`jsonl_line_limit`: 7.2 MB + 1 MiB at the default limit) is a row
 error too, and is skipped without being held in memory.
+
+Of a gzip file, at most ``max_gzip_bytes`` bytes are read once decompressed
+(``settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB``, 4 GiB by default): gzip packs blank lines or
+repeated bad rows a thousand to one, so a file within the upload limit could keep a worker reading
+until its time limit, hours later, where a plain file costs no more to read than its size. Past the
+limit the whole file is refused (see `file_rows`), like a truncated one.
 """
 
 from __future__ import annotations
@@ -93,6 +99,14 @@ class RowError:
 
 class ImportSourceError(Exception):
     """The source as a whole cannot be read (missing file, unknown format, no rows, empty dataset)."""
+
+
+class DecompressedTooLargeError(Exception):
+    """A gzip file holds more than `limit` bytes once decompressed (see `_GzipBounded`)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"more than {limit:,} bytes once decompressed")
 
 
 class ImportValidationError(Exception):
@@ -266,8 +280,48 @@ def _is_gzip(path: Path) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
-def _open_binary(path: Path) -> BinaryIO:
-    return gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")  # type: ignore[return-value]
+class _GzipBounded(io.RawIOBase):
+    """The decompressed bytes of an open gzip file, as a raw stream that raises
+    DecompressedTooLargeError once more than `limit` of them have been read. Read through an
+    io.BufferedReader (see _GZIP_PIECE_BYTES), which serves lines and pieces from its buffer in C."""
+
+    def __init__(self, gzip_file: gzip.GzipFile, *, limit: int) -> None:
+        super().__init__()
+        self._gzip_file = gzip_file
+        self._limit = limit
+        self._count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._gzip_file.readinto(buffer)
+        self._count += n
+        if self._count > self._limit:
+            raise DecompressedTooLargeError(self._limit)
+        return n
+
+    def close(self) -> None:
+        try:
+            self._gzip_file.close()
+        finally:
+            super().close()
+
+
+# The most a bounded gzip file decompresses at a time: its count costs one Python call per piece, and a
+# read past the limit decompresses at most one piece more.
+_GZIP_PIECE_BYTES = 1 << 17
+
+
+def _open_binary(path: Path, *, max_gzip_bytes: int | None = None) -> BinaryIO:
+    """`path` opened for reading bytes, decompressed if it is gzip; of a gzip file, reading more than
+    `max_gzip_bytes` bytes (None: no limit) raises DecompressedTooLargeError."""
+    if not _is_gzip(path):
+        return path.open("rb")
+    if max_gzip_bytes is None:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    bounded = _GzipBounded(gzip.GzipFile(path, "rb"), limit=max_gzip_bytes)
+    return io.BufferedReader(bounded, buffer_size=_GZIP_PIECE_BYTES)
 
 
 FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".gz")
@@ -311,13 +365,14 @@ def jsonl_line_limit(max_chars: int) -> int:
 _SKIP_BYTES = 1 << 20
 
 
-def jsonl_rows(path: Path, *, max_chars: int) -> Iterator[SourceRow]:
+def jsonl_rows(path: Path, *, max_chars: int, max_gzip_bytes: int | None = None) -> Iterator[SourceRow]:
     """Rows of a JSONL file (plain or gzip). Blank lines are skipped; line numbers stay physical. A
-    line longer than `jsonl_line_limit(max_chars)` bytes is an error of its own, read no further."""
+    line longer than `jsonl_line_limit(max_chars)` bytes is an error of its own, read no further. Of
+    a gzip file, reading more than `max_gzip_bytes` bytes raises DecompressedTooLargeError."""
     limit = jsonl_line_limit(max_chars)
     index = 0
     line_number = 0
-    with _open_binary(path) as f:
+    with _open_binary(path, max_gzip_bytes=max_gzip_bytes) as f:
         read = f.readline
         # One byte past the limit tells a line of exactly `limit` bytes (and its "\n") from a longer one.
         while line := read(limit + 1):
@@ -516,7 +571,9 @@ def csv_records(text: TextIO, *, limits: CsvLimits, piece_chars: int = CSV_PIECE
         yield CsvRecord(start, cells, count)
 
 
-def csv_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator[SourceRow]:
+def csv_rows(
+    path: Path, *, max_chars: int, name: str | None = None, max_gzip_bytes: int | None = None
+) -> Iterator[SourceRow]:
     """Rows of a CSV file (plain or gzip) with a header line. A record whose cells do not match the
     header's in number is an error of field "csv": its cells cannot be trusted to be in their columns.
     Only the fields a short record lacks are reported when the format needs any of them.
@@ -524,13 +581,14 @@ def csv_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator
     Memory is bounded whatever the file holds: of the cells in the columns a format reads
     (TEXT_COLUMNS), at most `max_chars` characters each are kept (a longer cell is reported "too
     long" with its length); of the other columns, only their cells' lengths. `name` is the file's
-    name in errors (default: its own)."""
+    name in errors (default: its own). Of a gzip file, reading more than `max_gzip_bytes` bytes
+    raises DecompressedTooLargeError."""
     name = name or path.name
     # The wrapper decodes ahead in chunks, so a strict decoder would blame a bad byte on whatever
     # record is being read when its chunk is decoded (the header, for a small file). Escaped, the
     # byte stays in its own cell as a lone surrogate, which pair_parse reports for that row and field.
     with (
-        _open_binary(path) as raw,
+        _open_binary(path, max_gzip_bytes=max_gzip_bytes) as raw,
         io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text,
     ):
         limits = CsvLimits(cell_chars=CSV_HEADER_NAME_CHARS, cells=CSV_HEADER_COLUMNS)
@@ -569,18 +627,33 @@ def csv_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator
             index += 1
 
 
-def file_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterator[SourceRow]:
+def file_rows(
+    path: Path, *, max_chars: int, name: str | None = None, max_gzip_bytes: int | None = None
+) -> Iterator[SourceRow]:
     """Rows of a JSONL or CSV file, chosen by the file name (".csv" or ".csv.gz" is CSV). A file that
-    cannot be read to its end (a truncated or corrupt gzip stream, a failing disk) raises
-    ImportSourceError naming the last row read. `name` is the file's name in errors (default: its
-    own; an uploaded file's is a random one)."""
+    cannot be read to its end (a truncated or corrupt gzip stream, a failing disk, a gzip file of more
+    than `max_gzip_bytes` bytes once decompressed; None: no limit) raises ImportSourceError naming
+    the last row read. `name` is the file's name in errors (default: its own; an uploaded file's is a
+    random one)."""
     name = name or path.name
-    rows = csv_rows(path, max_chars=max_chars, name=name) if _is_csv(path) else jsonl_rows(path, max_chars=max_chars)
+    if _is_csv(path):
+        rows = csv_rows(path, max_chars=max_chars, name=name, max_gzip_bytes=max_gzip_bytes)
+    else:
+        rows = jsonl_rows(path, max_chars=max_chars, max_gzip_bytes=max_gzip_bytes)
     last = 0
     try:
         for source_row in rows:
             last = source_row.row
             yield source_row
+    except DecompressedTooLargeError as exc:
+        # Refused whole, as a truncated file is: the rows read so far are not the file.
+        where = f"after row {last}" if last else "before the first row"
+        mib, part = divmod(exc.limit, 1 << 20)
+        limit = f"{exc.limit:,} bytes" if part else f"{mib:,} MiB"
+        raise ImportSourceError(
+            f"{name}: more than {limit} once decompressed, the most an import reads of a gzip file "
+            f"(PAIRWISE_MAX_GZIP_DECOMPRESSED_MB); stopped {where}, nothing imported"
+        ) from exc
     # gzip raises EOFError for a stream cut short, zlib.error for damaged deflate data, BadGzipFile
     # (an OSError) for a bad header or checksum; any of them may come at any row.
     except (EOFError, zlib.error, OSError) as exc:
@@ -592,10 +665,13 @@ def file_rows(path: Path, *, max_chars: int, name: str | None = None) -> Iterato
         raise ImportSourceError(f"{name}: {what} {where}: {exc}") from exc
 
 
-def file_format_detect(path: Path, *, max_chars: int, name: str | None = None) -> str:
-    """The row format of a file, from the keys of its first readable row."""
+def file_format_detect(
+    path: Path, *, max_chars: int, name: str | None = None, max_gzip_bytes: int | None = None
+) -> str:
+    """The row format of a file, from the keys of its first readable row (see file_rows for
+    `max_gzip_bytes`)."""
     first_error: RowError | None = None
-    for source_row in file_rows(path, max_chars=max_chars, name=name):
+    for source_row in file_rows(path, max_chars=max_chars, name=name, max_gzip_bytes=max_gzip_bytes):
         first_error = first_error or source_row.error
         if source_row.values is not None and source_row.error is None:
             shape = shape_detect(source_row.values.keys())

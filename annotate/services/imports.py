@@ -75,7 +75,8 @@ def _source_open(
 ) -> tuple[str, Iterator[SourceRow]]:
     """(row format, rows) of a file path or a dataset; `fmt` None means detect it. With `hub_only`, a
     dataset must be a Hugging Face Hub id, not a directory on this machine. `name` names a file in
-    errors (an uploaded file's own name is a random one)."""
+    errors (an uploaded file's own name is a random one). Of a gzip file, each reading (the format's
+    detection, the import) stops with ImportSourceError past PAIRWISE_MAX_GZIP_DECOMPRESSED_MB."""
     if fmt is not None and fmt not in FORMATS:
         raise ImportSourceError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     path = Path(source)
@@ -110,8 +111,9 @@ def _source_open(
         return shape, dataset_rows(dataset)
     if not path.is_file():
         raise ImportSourceError(f"no such file: {source}")
-    shape = fmt or file_format_detect(path, max_chars=max_chars, name=name)
-    return shape, file_rows(path, max_chars=max_chars, name=name)
+    max_gzip_bytes = settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB * (1 << 20)
+    shape = fmt or file_format_detect(path, max_chars=max_chars, name=name, max_gzip_bytes=max_gzip_bytes)
+    return shape, file_rows(path, max_chars=max_chars, name=name, max_gzip_bytes=max_gzip_bytes)
 
 
 def _valid_pairs(
@@ -317,7 +319,9 @@ def pairs_import(
     the result. Either way the first ERRORS_KEPT row errors are kept. Pairs whose content hash is
     already in the project, or earlier in the source, are skipped and counted. `source_name`
     defaults to the file name or the dataset name; `progress` is called with the number of rows read
-    so far. Raises ImportSourceError when the source cannot be read at all or has no rows. With
+    so far. Raises ImportSourceError when the source cannot be read at all or to its end (a gzip file
+    of more than PAIRWISE_MAX_GZIP_DECOMPRESSED_MB MiB once decompressed among them), or has no rows,
+    and then nothing is written, `skip_invalid` or not. With
     `gold_from_source`, the pairs this import creates that have a source preference are gold pairs
     with that answer (pairs already in the project, duplicates included, are left as they are). After
     the commit, a worker computes the new pairs' similarities and word counts. With `hub_only`

@@ -39,7 +39,10 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text += f" At most {settings.PAIRWISE_MAX_UPLOAD_MB:,} MiB."
+        self.fields["file"].help_text += (
+            f" At most {settings.PAIRWISE_MAX_UPLOAD_MB:,} MiB; a .gz file at most"
+            f" {settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB:,} MiB once decompressed."
+        )
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
 from pathlib import Path
 
@@ -66,6 +67,26 @@ def gzip_damaged(data: bytes, damage: str) -> bytes:
     if damage == "corrupt":
         return packed[:2000] + bytes(b ^ 0x55 for b in packed[2000:2100]) + packed[2100:]
     return packed[:-8] + bytes(4) + packed[-4:]
+
+
+MiB = 1 << 20
+
+
+def pairs_data(size: int, *, csv: bool = False) -> bytes:
+    """Valid `pairs` rows of exactly `size` bytes, as JSONL or as CSV with a header: as many rows as
+    fit, the last one padded (with spaces before its closing brace, or in its last cell)."""
+    lines = ["prompt,response_a,response_b"] if csv else []
+    used = sum(len(line) + 1 for line in lines)
+    for i in itertools.count():
+        row = pairs_row(i)
+        line = ",".join(row.values()) if csv else json.dumps(row)
+        if used + len(line) + 1 > size:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    pad = size - used
+    lines[-1] = lines[-1] + "x" * pad if csv else lines[-1][:-1] + " " * pad + "}"
+    return ("\n".join(lines) + "\n").encode()
 
 
 def pair_rows(project) -> set[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from io import StringIO
@@ -13,7 +14,7 @@ from django.core.management import CommandError, ManagementUtility, call_command
 from annotate.models import Pair
 from tests.conftest import HH_RLHF_TEST
 
-from .conftest import gzip_damaged, pair_rows, pairs_row, write_jsonl, write_lines
+from .conftest import MiB, gzip_damaged, pair_rows, pairs_data, pairs_row, write_jsonl, write_lines
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -68,6 +69,19 @@ def test_a_truncated_gzip_file_fails_with_a_message_not_a_traceback(project, tmp
     err = capsys.readouterr().err
     assert "CommandError: pairs.jsonl.gz: corrupt or truncated gzip data after row" in err
     assert "Traceback" not in err
+
+
+def test_a_gzip_file_past_the_decompressed_limit_fails_naming_the_setting_and_writes_nothing(
+    project, tmp_path, settings
+) -> None:
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    path = tmp_path / "pairs.jsonl.gz"
+    path.write_bytes(gzip.compress(pairs_data(3 * MiB)))
+    with pytest.raises(CommandError) as raised:
+        run("--project", "helpful", "--skip-invalid", str(path))
+    assert str(raised.value).startswith("pairs.jsonl.gz: more than 1 MiB once decompressed")
+    assert "(PAIRWISE_MAX_GZIP_DECOMPRESSED_MB); stopped after row" in str(raised.value)
+    assert not Pair.objects.filter(project=project).exists()
 
 
 def test_skip_invalid_imports_the_good_rows_and_reports_each_bad_one(project, tmp_path) -> None:

@@ -64,9 +64,10 @@ def test_posting_a_file_creates_a_job_and_comes_back_refreshing(lead, project, u
 
 def test_a_file_over_the_upload_limit_comes_back_with_a_form_error(lead, project, settings, upload_dir) -> None:
     settings.PAIRWISE_MAX_UPLOAD_MB = 2
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 3
     client = Client()
     client.force_login(lead)
-    assert "At most 2 MiB." in client.get(page_url()).content.decode()
+    assert "At most 2 MiB; a .gz file at most 3 MiB once decompressed." in client.get(page_url()).content.decode()
     response = client.post(page_url(), {"file": SimpleUploadedFile("hh.jsonl", b"x" * (3 * 1024 * 1024))})
     assert response.status_code == 200
     assert response.context["form"].errors == {"file": ["The file is over 2 MB, the most an upload may be."]}

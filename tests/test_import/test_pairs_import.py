@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 
 import pytest
 
@@ -20,9 +21,11 @@ from annotate.services.imports import ERRORS_KEPT, pairs_import
 from tests.conftest import HH_RLHF_TEST
 
 from .conftest import (
+    MiB,
     gzip_damaged,
     hh_row,
     pair_rows,
+    pairs_data,
     pairs_row,
     preference_row,
     write_csv,
@@ -476,6 +479,81 @@ def test_a_damaged_gzip_file_is_a_source_error_and_writes_nothing(project, tmp_p
     ):
         pairs_import(project=project, source=path, skip_invalid=True)
     assert not Pair.objects.filter(project=project).exists()
+
+
+def _past_the_gzip_limit(name: str, *, mib: int = 1, where: str = r"after row \d+") -> str:
+    return (
+        rf"^{re.escape(name)}: more than {mib} MiB once decompressed, the most an import reads of a gzip "
+        rf"file \(PAIRWISE_MAX_GZIP_DECOMPRESSED_MB\); stopped {where}, nothing imported$"
+    )
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".csv.gz"])
+def test_a_gzip_file_that_decompresses_past_the_limit_is_a_source_error_and_writes_nothing(
+    project, tmp_path, settings, suffix, skip_invalid
+) -> None:
+    # Every row is good, and the first MiB of them are written (COPY) before the limit is met.
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    path = tmp_path / f"pairs{suffix}"
+    path.write_bytes(gzip.compress(pairs_data(3 * MiB, csv=suffix == ".csv.gz")))
+    assert path.stat().st_size < MiB
+
+    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name)):
+        pairs_import(project=project, source=path, skip_invalid=skip_invalid)
+
+    assert not Pair.objects.filter(project=project).exists()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".csv.gz"])
+def test_a_gzip_file_of_exactly_the_limit_imports_every_row_and_one_byte_more_is_refused(
+    project, tmp_path, settings, suffix
+) -> None:
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    csv = suffix == ".csv.gz"
+    path = tmp_path / f"pairs{suffix}"
+    path.write_bytes(gzip.compress(pairs_data(MiB + 1, csv=csv)))
+    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name)):
+        pairs_import(project=project, source=path)
+
+    data = pairs_data(MiB, csv=csv)
+    path.write_bytes(gzip.compress(data))
+    result = pairs_import(project=project, source=path)
+
+    rows = data.count(b"\n") - csv  # a CSV file's header is not a row
+    assert (result.rows_read, result.pairs_created) == (rows, rows)
+
+
+def test_the_gzip_limit_counts_every_member_of_a_file_of_several(project, tmp_path, settings) -> None:
+    # gzip reads concatenated members as one stream; each of these is under the limit, both are not.
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    path = tmp_path / "pairs.jsonl.gz"
+    path.write_bytes(gzip.compress(pairs_data(MiB // 2 + 1)) + gzip.compress(pairs_data(MiB // 2)))
+    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name)):
+        pairs_import(project=project, source=path)
+    assert not Pair.objects.filter(project=project).exists()
+
+
+def test_a_gzip_file_past_the_limit_before_any_readable_row_is_refused_while_its_format_is_detected(
+    project, tmp_path, settings
+) -> None:
+    # Blank lines are the cheapest to pack and the slowest to read: 2 MiB of them are 2 kB of gzip.
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    path = tmp_path / "blank.jsonl.gz"
+    path.write_bytes(gzip.compress(b"\n" * (2 * MiB) + json.dumps(pairs_row(0)).encode() + b"\n"))
+    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name, where="before the first row")):
+        pairs_import(project=project, source=path)
+    assert not Pair.objects.filter(project=project).exists()
+
+
+def test_a_plain_file_is_not_held_to_the_gzip_limit(project, tmp_path, settings) -> None:
+    # Reading a plain file costs no more than its size, which the upload limit bounds.
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    data = pairs_data(3 * MiB)
+    path = tmp_path / "pairs.jsonl"
+    path.write_bytes(data)
+    result = pairs_import(project=project, source=path)
+    assert result.pairs_created == data.count(b"\n")
 
 
 def test_a_missing_file_is_a_source_error(project, tmp_path) -> None:

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from annotate.models import ImportJob, JobState, Pair
 from annotate.services.imports import ERRORS_KEPT, import_job_run
 
-from .conftest import gzip_damaged, hh_row
+from .conftest import MiB, gzip_damaged, hh_row, pairs_data
 
 pytestmark = pytest.mark.worker
 
@@ -135,3 +135,22 @@ def test_a_job_of_many_bad_rows_counts_them_all_and_keeps_the_first_errors(trans
     assert (job.state, job.rows_read, job.invalid_rows) == (JobState.FAILED, ERRORS_KEPT * 3, ERRORS_KEPT * 3)
     assert len(job.errors) == ERRORS_KEPT
     assert job.error.startswith(f"{ERRORS_KEPT * 3} invalid row(s), nothing imported")
+
+
+def test_a_job_whose_gzip_file_decompresses_past_the_limit_ends_failed_with_the_reason(
+    transactional_db, project, upload_dir, settings
+) -> None:
+    settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
+    upload_dir.mkdir()
+    source = upload_dir / "f3a1.jsonl.gz"
+    source.write_bytes(gzip.compress(pairs_data(3 * MiB)))
+    job = ImportJob.objects.create(project=project, source=str(source), original_name="pairs.jsonl.gz")
+
+    import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.error.startswith("pairs.jsonl.gz: more than 1 MiB once decompressed, the most an import reads")
+    assert "(PAIRWISE_MAX_GZIP_DECOMPRESSED_MB); stopped after row" in job.error
+    assert not Pair.objects.filter(project=project).exists()
+    assert not source.exists()  # the upload is deleted, as after any finished job

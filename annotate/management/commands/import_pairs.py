@@ -18,7 +18,9 @@ class Command(BaseCommand):
         "dataset. Formats: hh-rlhf (chosen/rejected transcripts), preference (prompt/chosen/rejected), "
         "pairs (prompt/response_a/response_b), hf (a dataset name or local directory). Without --format it "
         "is detected from the file name and the first row's fields. Each text value (transcript, prompt, "
-        "response) may hold at most settings.PAIRWISE_MAX_TEXT_CHARS characters (100,000 by default)."
+        "response) may hold at most settings.PAIRWISE_MAX_TEXT_CHARS characters (100,000 by default); of a "
+        "gzip file at most settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB MiB are read once decompressed "
+        "(4,096 by default), past which the import fails and writes nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
