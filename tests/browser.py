@@ -57,13 +57,14 @@ def new_page(browser: Browser, live_server, viewport: dict[str, int]) -> Iterato
     assert errors == [], f"script errors on the page: {errors}"
 
 
-def log_in(page: Page, username: str, *, then: str) -> None:
-    """Log in through the login form as a user of tests.conftest.make_user, landing on `then`."""
+def log_in(page: Page, username: str, *, then: str, password: str | None = None) -> None:
+    """Log in through the login form, landing on `then`: as a user of tests.conftest.make_user, or
+    with `password` (the demo's users)."""
     from django.urls import reverse
 
     page.goto(f"{reverse('login')}?next={then}")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
+    page.get_by_label("Password").fill(password or "pw-" + username)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"**{then}")
 
