@@ -70,15 +70,18 @@ def log_in(page: Page, username: str, *, then: str, password: str | None = None)
 
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+README = SCREENSHOTS.parent.parent / "README.md"
 
 
 def screenshot(page: Page, name: str, **options) -> Path:
-    """Save a screenshot of the page. Into docs/screenshots (the README's) when PAIRWISE_SCREENSHOTS
-    is set (`make screenshots`), else into a temporary folder, so that a test run leaves the
-    checkout as it was."""
+    """Save a screenshot of the page. Into docs/screenshots when PAIRWISE_SCREENSHOTS is set (`make
+    screenshots`) and the README shows it, else into a temporary folder, so that a test run leaves
+    the checkout as it was and `make screenshots` adds no file the README does not show."""
     import tempfile
 
-    folder = SCREENSHOTS if os.environ.get("PAIRWISE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "pairwise-shots"
+    shown = f"docs/screenshots/{name}" in README.read_text(encoding="utf-8")
+    keep = os.environ.get("PAIRWISE_SCREENSHOTS") and shown
+    folder = SCREENSHOTS if keep else Path(tempfile.gettempdir()) / "pairwise-shots"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     page.screenshot(path=str(target), **options)
