@@ -520,3 +520,17 @@ def test_the_answer_that_trips_the_gold_rule_ends_the_sitting_on_the_paused_page
     expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
     expect(page.locator("#status")).to_contain_text("Sitting over: 1 pair answered")
     assert Judgment.objects.get(annotator=annotator).gold_correct is False
+
+
+def test_responses_show_without_the_white_space_around_them_as_the_turns_do(page, project, annotator):
+    Pair.objects.create(
+        project=project,
+        context="\n\nHuman: Is tea a drink?",
+        response_a=" Yes, tea is a drink.\n",
+        response_b="\n No.  ",
+        content_hash="white-space".ljust(64, "0"),
+    )
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    shown = {page.locator("#left-text").text_content(), page.locator("#right-text").text_content()}
+    assert shown == {"Yes, tea is a drink.", "No."}

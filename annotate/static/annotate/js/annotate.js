@@ -173,8 +173,10 @@
     state.current = assignment;
     state.shownAt = performance.now();
     renderTurns(assignment.context || []);
-    el("left-text").textContent = assignment.left;
-    el("right-text").textContent = assignment.right;
+    // Trimmed as the conversation's turns are: HH-RLHF responses start with the space after
+    // "Assistant:", which the page's kept white space showed as an indent.
+    el("left-text").textContent = assignment.left.trim();
+    el("right-text").textContent = assignment.right.trim();
     resetAnswer();
     show("work");
     setBusy(false);
