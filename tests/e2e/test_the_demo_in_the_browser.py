@@ -92,6 +92,11 @@ def test_make_runs_demo_shows_what_the_readme_screenshots_show(page, live_server
     an_annotator_starts_a_sitting_and_sees_a_pair(page)
 
 
+def name_lines(table: Locator) -> list[int]:
+    """The lines each row's name takes (a name wrapped at its hyphens is drawn in several boxes)."""
+    return table.locator("tbody th a").evaluate_all("links => links.map(a => a.getClientRects().length)")
+
+
 def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     """The simulated project's dashboard, then its scorecards (demo-dashboard.png, demo-scorecards.png)."""
     demo_log_in(page, "lead")
@@ -110,6 +115,7 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     # One flag in the table: the left-biased annotator's position bias.
     expect(annotators.locator(".flag")).to_have_count(1)
     assert column(annotators, "Position bias") == only_the_left_biased("flagged", "no")
+    assert name_lines(annotators) == [1] * len(SIMULATED_ANNOTATORS)
     # The position chart, in the screenshot under the table, is drawn (without animation).
     expect(page.locator("canvas")).to_have_count(CHARTS)
     page.wait_for_function(f"Object.keys(Chart.instances).length === {CHARTS}")
@@ -131,6 +137,7 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     ]
     assert column(scorecards, "Status") == ["active"] * len(SIMULATED_ANNOTATORS)
     assert column(scorecards, "Position flag (report)") == only_the_left_biased("flagged", "no")
+    assert name_lines(scorecards) == [1] * len(SIMULATED_ANNOTATORS)
     screenshot(page, "demo-scorecards.png")
 
 
@@ -152,7 +159,7 @@ def an_annotator_starts_a_sitting_and_sees_a_pair(page: Page) -> None:
     expect(page.locator("#timer")).to_have_text(re.compile(r"^(20:00|19:[0-5]\d)$"))
     expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_enabled()
     shown = (page.locator("#left-text").text_content(), page.locator("#right-text").text_content())
-    # The pair on screen is one of the demo's pairs, leased to ann1 with its sides as shown.
+    # The pair on screen is one of the demo's pairs, leased to ann1 with its sides as shown (trimmed).
     leased = Assignment.objects.filter(
         project__slug=DEMO_SLUG, annotator__username="ann1", state=AssignmentState.LEASED
     ).select_related("pair")
@@ -161,8 +168,8 @@ def an_annotator_starts_a_sitting_and_sees_a_pair(page: Page) -> None:
         for assignment in leased
         if shown
         == (
-            assignment.pair.response(assignment.left_response),
-            assignment.pair.response("b" if assignment.left_response == "a" else "a"),
+            assignment.pair.response(assignment.left_response).strip(),
+            assignment.pair.response("b" if assignment.left_response == "a" else "a").strip(),
         )
     ]
     assert len(on_screen) == 1
