@@ -171,7 +171,10 @@ def test_focus_stays_on_the_choice_a_keyboard_user_pressed_and_the_pair_is_annou
     page.keyboard.press("Enter")
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     expect(left).to_be_focused()
-    expect(page.locator("#status")).to_have_text(f"Pair 2 of {project.sitting_items}.")
+    # Told to screen readers, not shown a second time under the progress that says it.
+    expect(page.locator("#announce")).to_have_text(f"Pair 2 of {project.sitting_items}.")
+    expect(page.locator("#announce")).to_have_role("status")
+    expect(page.locator("#status")).to_have_text("")
 
 
 def test_the_second_click_of_a_slow_double_click_does_not_answer_the_next_pair(page, project, annotator):
@@ -344,7 +347,7 @@ def test_an_answer_to_a_pair_already_answered_in_another_tab_says_the_first_answ
     start_first_sitting(page, project)
     page.wait_for_timeout(300)  # the prefetch lands
     on_screen = live_leases(annotator)[0]
-    assert page.locator("#left-text").text_content() == on_screen.pair.response(on_screen.left_response)
+    assert page.locator("#left-text").text_content() == on_screen.pair.response(on_screen.left_response).strip()
     # A second tab showed the same pair (the oldest live lease) and answered it first.
     judgment_submit(assignment_id=on_screen.id, annotator=annotator, side="right")
     page.keyboard.press("1")
@@ -518,7 +521,7 @@ def test_the_answer_that_trips_the_gold_rule_ends_the_sitting_on_the_paused_page
     page.wait_for_timeout(300)
     page.keyboard.press(wrong)
     expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
-    expect(page.locator("#status")).to_contain_text("Sitting over: 1 pair answered")
+    expect(page.locator("#announce")).to_have_text("Sitting over: 1 pair answered (skips included).")
     assert Judgment.objects.get(annotator=annotator).gold_correct is False
 
 

@@ -81,7 +81,7 @@ def test_an_annotator_labels_five_pairs_with_the_keyboard(page, project, annotat
     assert [j.index_in_sitting for j in judgments] == [1, 2, 3, 4, 5]
     assert [j.side for j in judgments] == ["left", "right", "left", "right", "left"]
     for judgment, left_text in zip(judgments, shown_left, strict=True):
-        assert judgment.pair.response(judgment.left_response) == left_text
+        assert judgment.pair.response(judgment.left_response).strip() == left_text
         right_response = "b" if judgment.left_response == "a" else "a"
         assert judgment.chosen_response == (judgment.left_response if judgment.side == "left" else right_response)
         assert judgment.dwell_ms > 0

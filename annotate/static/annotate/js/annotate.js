@@ -126,6 +126,11 @@
     el("status").textContent = message || "";
   }
 
+  // Told to screen readers only: what the page already shows in its own words.
+  function announce(message) {
+    el("announce").textContent = message || "";
+  }
+
   function clock(seconds) {
     const s = Math.max(0, Math.ceil(seconds));
     const h = Math.floor(s / 3600);
@@ -185,7 +190,7 @@
     // unless a message is showing.
     if (focused && focused.isConnected && document.activeElement === document.body) focused.focus();
     if (!el("status").textContent && state.sitting) {
-      say(`Pair ${state.sitting.items_done + 1} of ${state.sitting.item_limit}.`);
+      announce(`Pair ${state.sitting.items_done + 1} of ${state.sitting.item_limit}.`);
     }
     startDwell();
   }
@@ -456,12 +461,14 @@
     }
     state.sitting = sitting;
     const items = sitting.items_done;
-    const over = `${note ? `${note} ` : ""}Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`;
+    // The summary card shows the count; the status line keeps only a note the card does not give.
+    const over = `Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`;
     if (sitting.end_reason === "paused") {
       // Paused (by the lead, or by the gold rule on the answer just given): no break to wait out,
       // since no next sitting will start.
       showNoSitting("paused");
-      say(over);
+      say(note);
+      announce(over);
       return;
     }
     el("summary-items").textContent = String(items);
@@ -469,7 +476,8 @@
     el("summary-reason").textContent = END_REASONS[sitting.end_reason] || "";
     show("summary", "break");
     showBreak(sitting.break_seconds_left);
-    say(over);
+    say(note);
+    announce(over);
     el("summary-heading").focus();
   }
 
