@@ -49,6 +49,12 @@ LENGTH_TERMS = {
 }
 
 
+def by_name(per_annotator: dict[int, dict], names: dict[int, str]) -> list[int]:
+    """The annotators' ids in the order every table and chart of the dashboard lists them: by name
+    (case aside), then by id."""
+    return sorted(per_annotator, key=lambda annotator_id: (names.get(annotator_id, "").lower(), annotator_id))
+
+
 def annotator_table(project: Project, per_annotator: dict[int, dict], names: dict[int, str]) -> Table:
     table = Table(
         "Annotators: judgments, position and fatigue flags, speed, agreement",
@@ -65,7 +71,8 @@ def annotator_table(project: Project, per_annotator: dict[int, dict], names: dic
             "Agrees with source",
         ],
     )
-    for annotator_id, rows in sorted(per_annotator.items(), key=lambda item: names.get(item[0], "").lower()):
+    for annotator_id in by_name(per_annotator, names):
+        rows = per_annotator[annotator_id]
         position, fatigue = rows.get("position", {}), rows.get("fatigue", {})
         agreement, speeding = rows.get("agreement", {}), rows.get("speeding", {})
         responses = rows.get("length", {}).get("responses", {})
@@ -94,8 +101,8 @@ def position_table(per_annotator: dict[int, dict], names: dict[int, str], overal
         "against 50%, Benjamini-Hochberg adjusted",
         ["Annotator", "Left / decisive", "Left rate", "95% interval", "p", "Adjusted p", "Flag", "Ties", "Skips"],
     )
-    for annotator_id, rows in sorted(per_annotator.items()):
-        row = rows.get("position")
+    for annotator_id in by_name(per_annotator, names):
+        row = per_annotator[annotator_id].get("position")
         if row:
             table.add(
                 names.get(annotator_id, f"user {annotator_id}"),
@@ -161,8 +168,8 @@ def length_tables(
             "Responses: verdict",
         ],
     )
-    for annotator_id, rows in sorted(per_annotator.items()):
-        row = rows.get("length")
+    for annotator_id in by_name(per_annotator, names):
+        row = per_annotator[annotator_id].get("length")
         if not row:
             continue
         cells = []
@@ -299,8 +306,8 @@ def agreement_tables(agreement: dict, per_annotator: dict[int, dict], names: dic
         "Agreement per annotator, with Wilson 95% intervals",
         ["Annotator", "With the others' majority", "95% interval", "With the source", "95% interval"],
     )
-    for annotator_id, rows in sorted(per_annotator.items()):
-        row = rows.get("agreement")
+    for annotator_id in by_name(per_annotator, names):
+        row = per_annotator[annotator_id].get("agreement")
         if row:
             by_annotator.add(
                 names.get(annotator_id, f"user {annotator_id}"),
@@ -345,7 +352,7 @@ def coverage_tables(coverage: dict, throughput: list[dict]) -> list[Table]:
 
 def charts(payload: dict, per_annotator: dict[int, dict], names: dict[int, str], throughput: list[dict]) -> dict:
     """The numbers each chart draws, for `json_script` (names are user data: never marked safe)."""
-    ids = sorted(per_annotator)
+    ids = by_name(per_annotator, names)
     position = [per_annotator[i].get("position", {}) for i in ids]
     length = [per_annotator[i].get("length", {}).get("responses", {}) for i in ids]
     similarity = payload.get("similarity", {})

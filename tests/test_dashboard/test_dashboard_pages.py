@@ -130,7 +130,7 @@ def test_user_names_reach_the_chart_data_escaped_and_intact(client, lead, report
     page = response.content.decode()
     assert hostile not in page
     assert html.escape(hostile) in page  # in the tables
-    assert chart_data(response)["position"]["labels"][2] == hostile
+    assert hostile in chart_data(response)["position"]["labels"]
 
 
 def test_a_failed_computation_is_reported_with_its_error(client, lead, report):
@@ -194,3 +194,24 @@ def test_swapped_repeats_are_said_to_be_counted_apart_where_judgments_are_counte
     n = report.judgments_seen
     assert f"over {n} judgments (and 40 swapped repeats, counted apart)." in page
     assert f"{n} judgments and 40 swapped repeats (counted apart: they measure annotators" in page
+
+
+def test_every_table_and_chart_lists_the_annotators_in_the_same_order_by_name(client, lead, report, annotator):
+    # The left-leaning annotator, first by id, renamed to come last by name.
+    get_user_model().objects.filter(pk=annotator.pk).update(username="zoe")
+    client.force_login(lead)
+    response = client.get(dashboard_url(report.project))
+    names = ["annotator2", "annotator3", "zoe"]
+    data = chart_data(response)
+    assert data["position"]["labels"] == data["length"]["labels"] == names
+    assert data["position"]["flagged"] == [False, False, True]
+    page = response.content.decode()
+    for caption in (
+        "Annotators: judgments, position and fatigue flags, speed, agreement",
+        "Left-choice rate per annotator",
+        "Length figures per annotator",
+        "Agreement per annotator",
+    ):
+        table = re.search(rf"<caption>{re.escape(caption)}.*?</table>", page, re.S).group(0)
+        rows = re.findall(r'<th scope="row">\s*(?:<a [^>]*>)?([^<]+?)\s*<', table)
+        assert [row for row in rows if row != "All annotators"] == names, caption
