@@ -481,6 +481,8 @@ def _membership_action(request: HttpRequest, slug: str, user_id: int, *, pause: 
         messages.success(request, f"{name} is paused: they cannot start new sittings until resumed.")
     elif change.changed:
         messages.success(request, f"{name} can start sittings again.")
+    elif change.sitting_ended:
+        messages.info(request, f"{name} was already paused; the sitting they still had open has now ended.")
     else:
         messages.info(request, f"{name} was already {'paused' if pause else 'active'}; nothing changed.")
     return redirect("analytics:scorecard", slug=project.slug, user_id=subject.user_id)

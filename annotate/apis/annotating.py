@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from annotate.models import AnnotationSession, Assignment, Judgment, Pair, Role, Safety, Side
+from annotate.models import AnnotationSession, Assignment, EndReason, Judgment, Pair, Role, Safety, Side
 from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user
 from annotate.services.annotating import (
     AnnotationError,
@@ -51,7 +51,12 @@ class SittingSerializer(serializers.Serializer):
     )
     is_open = serializers.BooleanField()
     ended_at = serializers.DateTimeField(allow_null=True)
-    end_reason = serializers.CharField(allow_blank=True)
+    end_reason = serializers.CharField(
+        allow_blank=True,
+        help_text="Empty while open; else "
+        + ", ".join(f"{value} ({label.lower()})" for value, label in EndReason.choices)
+        + ".",
+    )
     break_until = serializers.DateTimeField(allow_null=True)
     break_seconds_left = serializers.IntegerField(help_text="0 when no break is running.")
 

@@ -68,8 +68,9 @@ def membership_pause(
 
     `reason` is required (stripped, non-empty, at most REASON_MAX_CHARS): it is stored on the
     membership and in the audit row. Idempotent: pausing a paused annotator changes nothing and
-    writes no audit row (its `event` is None). Raises ValidationError for a bad reason and
-    Membership.DoesNotExist when `user` is not an annotator of `project`."""
+    writes no audit row (its `event` is None), but still ends a sitting of theirs left open. Raises
+    ValidationError for a bad reason and Membership.DoesNotExist when `user` is not an annotator of
+    `project`."""
     cleaned = _reason_clean(reason)
     now = now or timezone.now()
     with transaction.atomic():
@@ -77,7 +78,10 @@ def membership_pause(
         sitting = _sitting_lock_latest(project=project, annotator=user)
         membership = _annotator_lock(project=project, user=user)
         if membership.paused_at is not None:
-            return MembershipChange(membership=membership, event=None)
+            # Already paused, but a sitting may still be open (paused in the admin, or before pauses
+            # ended sittings): it ends now all the same.
+            ended = _sitting_close_paused(sitting=sitting, now=now)
+            return MembershipChange(membership=membership, event=None, sitting_ended=ended)
         membership.paused_at = now
         membership.paused_reason = cleaned
         membership.save(update_fields=["paused_at", "paused_reason"])

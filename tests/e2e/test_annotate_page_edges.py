@@ -521,7 +521,8 @@ def test_the_answer_that_trips_the_gold_rule_ends_the_sitting_on_the_paused_page
     page.wait_for_timeout(300)
     page.keyboard.press(wrong)
     expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
-    expect(page.locator("#announce")).to_have_text("Sitting over: 1 pair answered (skips included).")
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_focused()
+    expect(page.locator("#announce")).to_have_text("")  # no stale "Pair 1 of …" left to find
     assert Judgment.objects.get(annotator=annotator).gold_correct is False
 
 
@@ -537,3 +538,21 @@ def test_responses_show_without_the_white_space_around_them_as_the_turns_do(page
     start_first_sitting(page, project)
     shown = {page.locator("#left-text").text_content(), page.locator("#right-text").text_content()}
     assert shown == {"Yes, tea is a drink.", "No."}
+
+
+def test_a_reader_paused_by_the_lead_is_shown_the_paused_page_at_the_pages_next_word_of_activity(
+    page, project, annotator, lead
+):
+    project.ask_rationale = True
+    project.save()
+    make_pairs(project, 10)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking the gold answers.")
+    # Still writing why, half a minute on: the page's word of activity finds the sitting ended.
+    page.clock.fast_forward("00:31")
+    page.get_by_label("Why?").press_sequentially("The right one")
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
+    expect(page.locator("#panel-work")).to_be_hidden()

@@ -9,12 +9,14 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from annotate.models import AnnotationSession, Assignment, AuditEvent, Judgment, Membership, Pair, Side
 from annotate.services import members as members_module
-from annotate.services.annotating import AnnotationError, assignment_next, judgment_submit, sitting_start
+from annotate.services.annotating import AnnotationError, assignment_next, judgment_submit, sitting_end, sitting_start
+from annotate.services.annotating import sittings as sittings_module
 from annotate.services.members import membership_pause, membership_resume
 from tests.conftest import make_pairs
 from tests.test_annotating.test_races import in_thread
@@ -243,6 +245,20 @@ def test_pausing_after_a_sitting_went_idle_keeps_the_idle_timeout_as_its_end(pro
     assert (sitting.end_reason, sitting.ended_at) == ("idle", idle_end)
 
 
+def a_query_waits_for_a_lock(timeout: float = 10.0) -> bool:
+    """Whether, within `timeout` seconds, a statement of this database waits for a row lock."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
 def test_a_lead_pausing_while_an_answer_is_on_its_way_refuses_the_answer_and_nothing_deadlocks(
     transactional_db, project, lead, annotator, monkeypatch
 ):
@@ -278,7 +294,7 @@ def test_a_lead_pausing_while_an_answer_is_on_its_way_refuses_the_answer_and_not
             refusals.append(refusal.code)
 
     answer = in_thread(answer_wrong, errors)
-    time.sleep(0.5)  # the answer reaches the sitting's lock
+    assert a_query_waits_for_a_lock(), "the answer never reached the sitting's lock"
     go.set()
     pause.join()
     answer.join()
@@ -287,6 +303,71 @@ def test_a_lead_pausing_while_an_answer_is_on_its_way_refuses_the_answer_and_not
     assert not Judgment.objects.exists()
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "paused"
     assert list(AuditEvent.objects.values_list("action", "actor")) == [("paused", lead.id)]
+
+
+def test_pausing_an_annotator_already_paused_in_the_admin_still_ends_the_sitting_they_have_open(
+    project, lead, annotator
+):
+    make_pairs(project, 3)
+    t0 = nine_am(0)
+    sitting_start(project=project, annotator=annotator, now=t0)
+    assignment_next(project=project, annotator=annotator, now=t0)
+    Membership.objects.filter(user=annotator).update(paused_at=t0, paused_reason="Set in the admin.")
+    change = membership_pause(
+        project=project, user=annotator, actor=lead, reason="Again.", now=t0 + dt.timedelta(seconds=5)
+    )
+    assert not change.changed and change.sitting_ended
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "paused"
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        lambda project, user, at: assignment_next(project=project, annotator=user, now=at),
+        lambda project, user, at: sitting_start(project=project, annotator=user, now=at),
+    ],
+    ids=["next pair", "start"],
+)
+def test_a_sitting_left_open_by_a_pause_set_another_way_ends_at_its_next_request(project, annotator, request_):
+    make_pairs(project, 3)
+    t0 = nine_am(0)
+    sitting_start(project=project, annotator=annotator, now=t0)
+    shown, _ = assignment_next(project=project, annotator=annotator, now=t0)
+    # Paused in the admin (or before a pause ended sittings): nothing closed the sitting then.
+    Membership.objects.filter(user=annotator).update(paused_at=t0, paused_reason="Set in the admin.")
+    later = t0 + dt.timedelta(seconds=20)
+    with pytest.raises(AnnotationError) as refused:
+        request_(project, annotator, later)
+    assert refused.value.code in {"sitting_ended", "paused"}
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    assert (sitting.end_reason, sitting.ended_at) == ("paused", later)
+    assert Assignment.objects.get(pk=shown.pk).state == "released"
+    with pytest.raises(AnnotationError) as answer:
+        judgment_submit(assignment_id=shown.id, annotator=annotator, side=Side.LEFT, dwell_ms=10_000, now=later)
+    assert answer.value.code == "sitting_ended"
+
+
+def test_a_pause_that_lands_between_a_starts_check_and_its_lock_refuses_the_start(
+    transactional_db, project, lead, annotator, monkeypatch
+):
+    make_pairs(project, 3)
+    t0 = nine_am(0)
+    sitting_start(project=project, annotator=annotator, now=t0)
+    sitting_end(project=project, annotator=annotator, now=t0 + dt.timedelta(minutes=1))
+    original = sittings_module._sitting_lock_latest
+
+    def paused_meanwhile(**kwargs):
+        if kwargs.get("annotator") == annotator and not AuditEvent.objects.exists():
+            membership_pause(project=project, user=annotator, actor=lead, reason="Meanwhile.")
+        return original(**kwargs)
+
+    monkeypatch.setattr(sittings_module, "_sitting_lock_latest", paused_meanwhile)
+    after_the_break = t0 + dt.timedelta(minutes=1 + project.break_minutes + 1)
+    with pytest.raises(AnnotationError) as refused:
+        sitting_start(project=project, annotator=annotator, now=after_the_break)
+    assert refused.value.code == "paused"
+    assert AnnotationSession.objects.filter(annotator=annotator).count() == 1
 
 
 # The automatic pause, seen on the card. ------------------------------------------------------------
@@ -359,3 +440,18 @@ def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_pr
         now=later + dt.timedelta(seconds=40),
     )
     assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None
+
+
+def test_a_gold_answer_that_pauses_on_the_sittings_last_item_ends_it_as_paused_not_as_full(gold_project, annotator):
+    judge(
+        gold_project,
+        annotator,
+        start=nine_am(1),
+        step=dt.timedelta(seconds=30),
+        dwell=lambda i: 20_000,
+        choose=wrong_on_gold,
+        item_limit=8,
+        phases=(("ordinary", 6), ("gold", 2)),  # the second wrong gold answer is the sitting's last
+    )
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    assert (sitting.items_done, sitting.end_reason) == (8, "paused")

@@ -33,7 +33,7 @@ from annotate.services.annotating.common import (
     _pairs_lock,
     _status_after,
 )
-from annotate.services.annotating.sittings import _sitting_close, _sitting_close_paused, _sitting_enforce_limits
+from annotate.services.annotating.sittings import _paused_flag, _sitting_close, _sitting_enforce_limits
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,7 @@ def judgment_submit(
             AnnotationSession.objects.select_for_update(of=("self",))
             .select_related("project")
             .filter(Exists(annotating), assignments__id=assignment_id, assignments__annotator=annotator)
+            .annotate(annotator_paused=_paused_flag())
             .first()
         )
         if sitting is None:
@@ -275,7 +276,15 @@ def _judgment_record(
     # This pair is locked before its counters move (the update reads k): by the close, in id order
     # with the pairs it releases, when this answer ends the sitting.
     answered = [assignment.pair_id] if in_queue else []
-    if sitting.items_done >= sitting.item_limit:
+    # A gold answer may pause its annotator (never an answer in the queue: `answered` is then empty).
+    paused = judgment.gold_correct is not None and _gold_pause_check(
+        project=project, annotator_id=assignment.annotator_id, now=now
+    )
+    if paused:
+        # Paused by this answer, their sitting's last or not: it ends as paused, as a lead's pause ends
+        # it, so that the page says so rather than count down a break to a sitting that would be refused.
+        _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
+    elif sitting.items_done >= sitting.item_limit:
         _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now, lock_pair_ids=answered)
     else:
         _pairs_lock(pair_ids=answered)
@@ -286,9 +295,4 @@ def _judgment_record(
             judgment_count=F("judgment_count") + counted,
             status=_status_after(judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=_k_now()),
         )
-    elif judgment.gold_correct is not None and _gold_pause_check(
-        project=project, annotator_id=assignment.annotator_id, now=now
-    ):
-        # Paused by this answer: the sitting gives them no more pairs (as a lead's pause ends it).
-        _sitting_close_paused(sitting=sitting, now=now)
     return judgment

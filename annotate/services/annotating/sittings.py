@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from annotate.models import (
@@ -56,8 +56,21 @@ def _sitting_close(
         _pairs_release_leases(pair_ids=release)
 
 
+def _paused_flag() -> Exists:
+    """Whether a sitting's annotator is paused in its project, for `.annotate(annotator_paused=...)`
+    on the query that locks the sitting: read in the same statement, after no other lock."""
+    return Exists(
+        Membership.objects.filter(
+            project=OuterRef("project_id"), user=OuterRef("annotator_id"), paused_at__isnull=False
+        )
+    )
+
+
 def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> None:
-    """Close the sitting if the server's clock says its time or idle limit has passed.
+    """Close the sitting if the server's clock says its time or idle limit has passed, or, read with
+    its lock (`annotator_paused`, see `_paused_flag`), its annotator is paused: a pause that did not
+    end it itself (one set in the admin, one from before pauses ended sittings, one that raced a
+    start) ends it at its next request.
 
     Precondition: inside a transaction holding the sitting's row lock."""
     if not sitting.is_open:
@@ -67,6 +80,8 @@ def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> 
         _sitting_close(sitting=sitting, reason=EndReason.TIME, ended_at=sitting.deadline)
     elif now >= idle_end:
         _sitting_close(sitting=sitting, reason=EndReason.IDLE, ended_at=idle_end)
+    elif getattr(sitting, "annotator_paused", False):
+        _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
 
 
 def _sitting_lock_latest(*, project: Project, annotator: AbstractBaseUser) -> AnnotationSession | None:
@@ -74,6 +89,7 @@ def _sitting_lock_latest(*, project: Project, annotator: AbstractBaseUser) -> An
         AnnotationSession.objects.select_for_update(of=("self",))
         .select_related("project")
         .filter(project=project, annotator=annotator)
+        .annotate(annotator_paused=_paused_flag())
         .order_by("-started_at", "-id")
         .first()
     )
@@ -89,23 +105,28 @@ def sitting_start(
         # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
         # (a pause, unlike this, ends it at once).
         raise AnnotationError("This project is closed for annotation.", code="closed")
-    paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).first()
-    if paused is not None:
-        raise AnnotationError(
-            "Your annotation in this project is paused for now; the project lead will be in touch. "
-            "Thank you for your work so far.",
-            code="paused",
-        )
+    paused_refusal = AnnotationError(
+        "Your annotation in this project is paused for now; the project lead will be in touch. "
+        "Thank you for your work so far.",
+        code="paused",
+    )
     # Refusals are raised after the block, so that a sitting closed on the way stays closed.
     with transaction.atomic():
         latest = _sitting_lock_latest(project=project, annotator=annotator)
-        if latest is not None:
+        if latest is None:
+            paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).exists()
+        else:
+            # Read with the lock, so a pause that came meanwhile counts; it also ends a sitting that a
+            # pause set another way left open.
+            paused = latest.annotator_paused
             _sitting_enforce_limits(sitting=latest, now=now)
             if latest.is_open:
                 return latest, False
             on_break = latest.break_until is not None and latest.break_until > now
-        if latest is None or not on_break:
+        if not paused and (latest is None or not on_break):
             return _sitting_open(project=project, annotator=annotator, latest=latest, now=now)
+    if paused:
+        raise paused_refusal
     raise AnnotationError(
         "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=latest
     )
@@ -156,10 +177,9 @@ def _sitting_close_paused(*, sitting: AnnotationSession | None, now: dt.datetime
     if sitting is None or not sitting.is_open:
         return False
     _sitting_enforce_limits(sitting=sitting, now=now)
-    if not sitting.is_open:
-        return False
-    _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
-    return True
+    if sitting.is_open:
+        _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
+    return sitting.end_reason == EndReason.PAUSED
 
 
 def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:

@@ -385,9 +385,11 @@
     if (state.inputAt <= state.activityToldAt || now - state.activityToldAt < ACTIVITY_EVERY_MS) return;
     state.activityToldAt = now;
     api("POST", config.urls.activity, { assignment: state.current.id }).then(({ status, data }) => {
-      if (status !== 200 || !data.sitting) return;
-      if (data.sitting.is_open) state.idleDeadline = Date.now() + data.sitting.idle_seconds_left * 1000;
-      else checkSittingEnded();
+      const sitting = data && data.sitting;
+      if (!sitting) return;
+      if (status === 200 && sitting.is_open) state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
+      // Ended under the reader, by a limit (200) or before this word came (404: a lead's pause, say).
+      else if (!sitting.is_open) checkSittingEnded();
     });
   }
 
@@ -461,16 +463,15 @@
     }
     state.sitting = sitting;
     const items = sitting.items_done;
-    // The summary card shows the count; the status line keeps only a note the card does not give.
-    const over = `Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`;
     if (sitting.end_reason === "paused") {
       // Paused (by the lead, or by the gold rule on the answer just given): no break to wait out,
-      // since no next sitting will start.
+      // since no next sitting will start. Its focused heading says so to screen readers too.
       showNoSitting("paused");
       say(note);
-      announce(over);
       return;
     }
+    // The summary card shows the count; the status line keeps only a note the card does not give.
+    const over = `Sitting over: ${items} pair${items === 1 ? "" : "s"} answered${config.allowSkip ? " (skips included)" : ""}.`;
     el("summary-items").textContent = String(items);
     el("summary-plural").textContent = items === 1 ? "" : "s";
     el("summary-reason").textContent = END_REASONS[sitting.end_reason] || "";
@@ -489,6 +490,7 @@
     state.dwell.visibleSince = null;
     show(panel);
     say("");
+    announce("");
     el(`${panel}-heading`).focus();
   }
   const showPaused = () => showNoSitting("paused");
