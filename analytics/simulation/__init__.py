@@ -27,7 +27,8 @@ Behaviours (what the annotator picks; ties and skips first, with `tie_rate` and 
 the project allows them):
 - honest: the reference response with probability 1 - noise, else the other one. The reference is
   the pair's `source_preference`, or, for a pair without one, a hidden quality coin that is a
-  deterministic function of the pair id (`hidden_preference`), so all honest annotators share it.
+  deterministic function of the pair's texts (`hidden_preference`), so all honest annotators share
+  it, and the same pairs get the same coins in any database, whatever their ids.
 - left: the left side with probability `left_rate`, whatever the content.
 - length: the response with more words with probability `length_rate` (a coin on equal lengths).
 - fatigued: honest, with error rate `noise` until `fatigue_after_minutes` into each sitting and
@@ -45,7 +46,11 @@ server's knowledge, fine for a simulator and never what a client sees.
 
 Reproducibility: the annotators' draws come from `random.Random` seeded by (seed, username); the
 assignment service draws from the `random` module (counterbalancing ties, gold and probe picks),
-which the driver seeds for the run and restores afterwards. Same database contents and seed, same judgments.
+which the driver seeds for the run and restores afterwards. Nothing the annotators do depends on a
+row's id or on the time of day: all times are offsets from `end`. So the same pairs (texts, gold
+answers and queue positions `sort_key`) on an empty project, the same specs and the same seed give
+the same judgments, whenever and in whatever database they run; only the absolute times (and with
+them each sitting's `ordinal_today`, counted from midnight) follow `end`.
 """
 
 from analytics.simulation.behaviours import (

@@ -101,10 +101,13 @@ def annotator_specs_parse(mix: str = DEFAULT_MIX, *, prefix: str = "sim", **rate
     return specs
 
 
-def hidden_preference(pair_id: int) -> str:
+def hidden_preference(*, context: str, response_a: str, response_b: str) -> str:
     """The hidden quality coin of a pair without a source preference: "a" or "b", a fixed function
-    of the pair id (the first byte of sha256 of the decimal id, even → "a")."""
-    return Response.A if hashlib.sha256(str(pair_id).encode()).digest()[0] % 2 == 0 else Response.B
+    of the pair's texts (the first byte of sha256 of `context + "\\x00" + response_a + "\\x00" +
+    response_b`, even → "a"). Not of its id: ids depend on what the database held before, and the
+    same pairs must get the same coins in any database."""
+    texts = "\x00".join((context, response_a, response_b))
+    return Response.A if hashlib.sha256(texts.encode("utf-8")).digest()[0] % 2 == 0 else Response.B
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,9 @@ class PairFacts:
         words = len(pair.context.split()) + words_a + words_b
         return cls(
             pair_id=pair.pk,
-            reference=pair.gold_answer or pair.source_preference or hidden_preference(pair.pk),
+            reference=pair.gold_answer
+            or pair.source_preference
+            or hidden_preference(context=pair.context, response_a=pair.response_a, response_b=pair.response_b),
             words_a=words_a,
             words_b=words_b,
             reading_ms=words / READING_WPM * 60_000,

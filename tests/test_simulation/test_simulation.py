@@ -151,7 +151,13 @@ def test_honest_annotators_follow_the_source_preference_at_one_minus_noise(proje
     follow = sum(r["chosen_response"] == r["pair__source_preference"] for r in labelled) / len(labelled)
     assert abs(follow - 0.9) < 0.08
     # Without a source label both follow the same hidden coin, so they agree with each other too.
-    hidden = sum(r["chosen_response"] == hidden_preference(r["pair_id"]) for r in unlabelled) / len(unlabelled)
+    hidden = sum(
+        r["chosen_response"]
+        == hidden_preference(
+            context=r["pair__context"], response_a=r["pair__response_a"], response_b=r["pair__response_b"]
+        )
+        for r in unlabelled
+    ) / len(unlabelled)
     assert hidden > 0.75
     left, decisive = left_rate(rows)
     assert abs(left / decisive - 0.5) < 0.1
@@ -274,6 +280,26 @@ def test_a_seed_repeats_the_same_judgments_on_the_same_pairs(varied_pairs):
         )
 
     first, second = run("seeded-one"), run("seeded-two")
+    assert len(first) >= 20
+    assert first == second
+
+
+def test_a_seed_repeats_the_same_judgments_on_unlabelled_pairs_whatever_their_ids_and_the_time_of_day(varied_pairs):
+    # The second project's pairs have other ids than the first's (as the demo's pairs do in a database
+    # that held other pairs before), and its clock ends at another time of day.
+    def run(slug: str, end: dt.datetime) -> list[tuple]:
+        project = Project.objects.create(slug=slug, name=slug, judgments_per_pair=2)
+        varied_pairs(project, 12, unlabelled_share=1.0)
+        specs = annotator_specs_parse("honest:1,fatigued:1", tie_rate=0.0, skip_rate=0.0)
+        annotators_simulate(project=project, specs=specs, seed=21, days=2, end=end)
+        return list(
+            Judgment.objects.filter(project=project)
+            .order_by("annotator__username", "index_in_sitting", "answered_at")
+            .values_list("annotator__username", "pair__source_row", "left_response", "side", "dwell_ms")
+        )
+
+    first = run("unlabelled-one", dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC))
+    second = run("unlabelled-two", dt.datetime(2026, 3, 9, 0, 30, 0, 123456, tzinfo=dt.UTC))
     assert len(first) >= 20
     assert first == second
 

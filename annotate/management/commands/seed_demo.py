@@ -177,7 +177,9 @@ class Command(BaseCommand):
                     user=user_model.objects.get(username=demo.username), project=project, defaults={"role": demo.role}
                 )
         # The pairs' random queue positions come from a seeded draw too, so that with the simulator's
-        # own seed the demo dashboard is the same on every machine (the same flags, the same figures).
+        # own seed the demo's judgments and its report's figures (the same flags, the same rates) are
+        # the same on every machine, whatever ids the database gives the rows; the dates follow the
+        # clock (the simulated days end when the command runs), and so do the judgments per day.
         with global_random_seeded(SIMULATION_SEED):
             self._seed_pairs(project=project)
         if project.judgments.exists():
