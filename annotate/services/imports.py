@@ -383,7 +383,7 @@ def upload_size_check(*, upload: UploadedFile) -> None:
     worker reading it. A proxy in front may refuse such bodies sooner."""
     limit_mb: int = settings.PAIRWISE_MAX_UPLOAD_MB
     if upload.size is not None and upload.size > limit_mb * 1024 * 1024:
-        raise ValidationError(f"The file is over {limit_mb:,} MB, the most an upload may be.", code="upload_too_large")
+        raise ValidationError(f"The file is over {limit_mb:,} MiB, the most an upload may be.", code="upload_too_large")
 
 
 def _upload_save(upload: UploadedFile) -> Path:

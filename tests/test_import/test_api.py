@@ -86,7 +86,7 @@ def test_a_file_over_the_upload_limit_is_refused_with_400_and_nothing_stored(lea
     too_big = SimpleUploadedFile("big.jsonl", b"x" * (1024 * 1024 + 1))
     response = client_for(lead).post(URL, {"file": too_big}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"] == ["The file is over 1 MB, the most an upload may be."]
+    assert response.json()["file"] == ["The file is over 1 MiB, the most an upload may be."]
     assert not ImportJob.objects.exists()
     assert not upload_dir.exists()
 

@@ -70,7 +70,7 @@ def test_a_file_over_the_upload_limit_comes_back_with_a_form_error(lead, project
     assert "At most 2 MiB; a .gz file at most 3 MiB once decompressed." in client.get(page_url()).content.decode()
     response = client.post(page_url(), {"file": SimpleUploadedFile("hh.jsonl", b"x" * (3 * 1024 * 1024))})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"file": ["The file is over 2 MB, the most an upload may be."]}
+    assert response.context["form"].errors == {"file": ["The file is over 2 MiB, the most an upload may be."]}
     assert not ImportJob.objects.exists()
     assert not upload_dir.exists()
 
