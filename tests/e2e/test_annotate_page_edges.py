@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
-from annotate.services.members import membership_pause
+from annotate.services.members import membership_pause, membership_resume
 from tests.conftest import make_pairs
 from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
 
@@ -505,6 +505,12 @@ def test_a_pause_by_the_lead_mid_sitting_shows_the_paused_page_at_the_next_answe
     assert not Judgment.objects.filter(annotator=annotator).exists()
     page.reload()
     expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
+    # Resumed: the page, loaded again, shows the break of the sitting the pause ended, not the pause.
+    membership_resume(project=project, user=annotator, actor=lead, reason="Checked: all fine.")
+    page.reload()
+    expect(page.locator("#panel-summary")).to_contain_text("has since been resumed")
+    expect(page.locator("#panel-break")).to_be_visible()
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_hidden()
 
 
 def test_the_answer_that_trips_the_gold_rule_ends_the_sitting_on_the_paused_page(page, project, annotator):

@@ -37,6 +37,7 @@
     items: "You reached this sitting's number of pairs.",
     idle: "The sitting ended after a while without activity.",
     manual: "You ended the sitting.",
+    paused: "Your annotation was paused, and has since been resumed: the next sitting can start after the break.",
   };
 
   const state = {
@@ -451,7 +452,9 @@
     tick();
   }
 
-  function endOfSitting(sitting, note) {
+  // `paused`: whether a sitting that a pause ended means the annotator is paused now; false when
+  // the page loaded after a resume, which leaves only the break of that sitting to run.
+  function endOfSitting(sitting, note, paused = true) {
     state.current = null;
     state.prefetched = null;
     state.prefetching = null;
@@ -463,7 +466,7 @@
     }
     state.sitting = sitting;
     const items = sitting.items_done;
-    if (sitting.end_reason === "paused") {
+    if (sitting.end_reason === "paused" && paused) {
       // Paused (by the lead, or by the gold rule on the answer just given): no break to wait out,
       // since no next sitting will start. Its focused heading says so to screen readers too.
       showNoSitting("paused");
@@ -659,7 +662,7 @@
     } else if (config.closed) {
       showNoSitting("closed");
     } else if (data.on_break) {
-      if (data.sitting) endOfSitting(data.sitting);
+      if (data.sitting) endOfSitting(data.sitting, "", false); // not paused: config.paused is checked above
       else show("break");
       showBreak(data.break_seconds_left);
     } else if (config.autostart) {
