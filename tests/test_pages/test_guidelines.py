@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from annotate.models import Project
+from annotate.models import Membership, Project
 
 
 def url(project: Project) -> str:
@@ -38,6 +39,15 @@ def test_it_offers_only_annotators_a_start_button(client, project, annotator, le
     assert "Start a sitting" in client.get(url(project)).content.decode()
     client.force_login(lead)
     assert "Start a sitting" not in client.get(url(project)).content.decode()
+
+
+def test_a_paused_annotator_is_told_so_instead_of_offered_a_start(client, project, annotator):
+    Membership.objects.filter(user=annotator).update(paused_at=timezone.now(), paused_reason="Checking gold.")
+    client.force_login(annotator)
+    page = client.get(url(project)).content.decode()
+    assert "Annotation is paused" in page
+    assert "Start a sitting" not in page
+    assert "Checking gold." not in page  # the reason is the lead's, for the audit log
 
 
 def test_it_renders_markdown_but_never_raw_html_or_script_links(client, project, annotator):

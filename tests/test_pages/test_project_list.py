@@ -164,8 +164,10 @@ def test_every_page_names_its_icon_so_browsers_do_not_ask_for_a_missing_favicon(
     assert finders.find("annotate/favicon.svg") is not None
 
 
-def test_a_paused_annotator_is_offered_why_not_a_start(client, project, annotator):
+def test_a_paused_annotator_is_told_so_not_offered_a_start(client, project, annotator):
     Membership.objects.filter(user=annotator, project=project).update(paused_at=timezone.now(), paused_reason="x")
     client.force_login(annotator)
     page = client.get(reverse("annotate:project_list")).content.decode()
     assert "Annotation paused" in page and "Start annotating" not in page
+    # Its page says what happens next, not why: the reason is the lead's, for the audit log.
+    assert "what now?" in page and "why?" not in page

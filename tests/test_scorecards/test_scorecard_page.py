@@ -106,3 +106,17 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, annotator, project):
     response = client.get(card_url(project, annotator.id))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def test_without_a_report_the_card_offers_no_link_to_the_annotator_in_a_report(client, lead, annotator, project):
+    client.force_login(lead)
+    html = client.get(card_url(project, annotator.id)).content.decode()
+    assert "no bias report has been computed yet" in html
+    assert "in the latest report" not in html
+
+
+def test_with_a_report_the_card_links_to_the_annotator_in_it(client, lead, annotator, report):
+    client.force_login(lead)
+    html = client.get(card_url(report.project, annotator.id)).content.decode()
+    annotator_page = reverse("analytics:annotator", kwargs={"slug": report.project.slug, "annotator_id": annotator.id})
+    assert f'<a href="{annotator_page}">This annotator in the latest report</a>' in html
