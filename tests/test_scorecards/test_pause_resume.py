@@ -378,6 +378,21 @@ def wrong_on_gold(assignment) -> str:
     return Side.LEFT if assignment.left_response == "b" else Side.RIGHT
 
 
+def wrong_on_two_gold_pairs(project, annotator, *, days_ago: int, item_limit: int) -> None:
+    """One sitting `days_ago` days back: six ordinary pairs, then two gold pairs answered wrongly, the
+    second of which pauses the annotator (and ends the sitting) under `gold_project`'s rule."""
+    judge(
+        project,
+        annotator,
+        start=nine_am(days_ago),
+        step=dt.timedelta(seconds=30),
+        dwell=lambda i: 20_000,
+        choose=wrong_on_gold,
+        item_limit=item_limit,
+        phases=(("ordinary", 6), ("gold", 2)),
+    )
+
+
 @pytest.fixture
 def gold_project(project):
     project.gold_recent = 2
@@ -392,16 +407,7 @@ def gold_project(project):
 
 
 def test_the_gold_rule_pause_shows_on_the_card_as_automatic(client, gold_project, lead, annotator):
-    judge(
-        gold_project,
-        annotator,
-        start=nine_am(1),
-        step=dt.timedelta(seconds=30),
-        dwell=lambda i: 20_000,
-        choose=wrong_on_gold,
-        item_limit=13,
-        phases=(("ordinary", 6), ("gold", 2)),  # the second wrong gold answer pauses, and ends the sitting
-    )
+    wrong_on_two_gold_pairs(gold_project, annotator, days_ago=1, item_limit=13)
     membership = Membership.objects.get(user=annotator, project=gold_project)
     assert membership.paused_at is not None
     client.force_login(lead)
@@ -412,16 +418,7 @@ def test_the_gold_rule_pause_shows_on_the_card_as_automatic(client, gold_project
 
 
 def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_project, lead, annotator):
-    judge(
-        gold_project,
-        annotator,
-        start=nine_am(2),
-        step=dt.timedelta(seconds=30),
-        dwell=lambda i: 20_000,
-        choose=wrong_on_gold,
-        item_limit=13,
-        phases=(("ordinary", 6), ("gold", 2)),  # the second wrong gold answer pauses, and ends the sitting
-    )
+    wrong_on_two_gold_pairs(gold_project, annotator, days_ago=2, item_limit=13)
     later = nine_am(1)
     membership_resume(
         project=gold_project, user=annotator, actor=lead, reason="Retrained on the guidelines.", now=later
@@ -443,15 +440,7 @@ def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_pr
 
 
 def test_a_gold_answer_that_pauses_on_the_sittings_last_item_ends_it_as_paused_not_as_full(gold_project, annotator):
-    judge(
-        gold_project,
-        annotator,
-        start=nine_am(1),
-        step=dt.timedelta(seconds=30),
-        dwell=lambda i: 20_000,
-        choose=wrong_on_gold,
-        item_limit=8,
-        phases=(("ordinary", 6), ("gold", 2)),  # the second wrong gold answer is the sitting's last
-    )
+    # Eight items: the second wrong gold answer, which pauses, is also the sitting's last.
+    wrong_on_two_gold_pairs(gold_project, annotator, days_ago=1, item_limit=8)
     sitting = AnnotationSession.objects.get(annotator=annotator)
     assert (sitting.items_done, sitting.end_reason) == (8, "paused")
