@@ -176,9 +176,8 @@ def _sitting_close_paused(*, sitting: AnnotationSession | None, now: dt.datetime
     membership (the order an answer that trips the gold rule takes them in)."""
     if sitting is None or not sitting.is_open:
         return False
+    sitting.annotator_paused = True  # as its next request would read it
     _sitting_enforce_limits(sitting=sitting, now=now)
-    if sitting.is_open:
-        _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
     return sitting.end_reason == EndReason.PAUSED
 
 
