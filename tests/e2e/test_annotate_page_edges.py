@@ -49,6 +49,20 @@ def long_conversations(project, n: int = 5) -> None:
     )
 
 
+def on_pair_one_of_a_project_asking_why(page, project, **settings) -> None:
+    """The annotator logged in and at pair 1 of a sitting in `project`, which asks for a rationale
+    (and takes `settings`), with the page's clock installed to be moved by hand."""
+    project.ask_rationale = True
+    for name, value in settings.items():
+        setattr(project, name, value)
+    project.save()
+    make_pairs(project, 10)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+
+
 def live_leases(annotator) -> list[Assignment]:
     leased = Assignment.objects.filter(annotator=annotator, state=AssignmentState.LEASED)
     return list(leased.order_by("served_at", "id"))
@@ -377,14 +391,7 @@ def test_guidelines_with_a_long_address_a_long_code_line_and_a_table_fit_a_narro
 def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sitting_and_the_answer(
     page, project, annotator
 ):
-    project.ask_rationale = True
-    project.idle_timeout_minutes = 1
-    project.save()
-    make_pairs(project, 10)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    on_pair_one_of_a_project_asking_why(page, project, idle_timeout_minutes=1)
     # The annotator has read pair 1 for 55 of the 60 idle seconds, and now starts writing why.
     sittings = AnnotationSession.objects.filter(annotator=annotator)
     fifty_five_seconds_ago = timezone.now() - timedelta(seconds=55)
@@ -549,13 +556,7 @@ def test_responses_show_without_the_white_space_around_them_as_the_turns_do(page
 def test_a_reader_paused_by_the_lead_is_shown_the_paused_page_at_the_pages_next_word_of_activity(
     page, project, annotator, lead
 ):
-    project.ask_rationale = True
-    project.save()
-    make_pairs(project, 10)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    on_pair_one_of_a_project_asking_why(page, project)
     membership_pause(project=project, user=annotator, actor=lead, reason="Checking the gold answers.")
     # Still writing why, half a minute on: the page's word of activity finds the sitting ended.
     page.clock.fast_forward("00:31")

@@ -16,7 +16,6 @@ from django.utils import timezone
 from annotate.models import AnnotationSession, Assignment, AuditEvent, Judgment, Membership, Pair, Side
 from annotate.services import members as members_module
 from annotate.services.annotating import AnnotationError, assignment_next, judgment_submit, sitting_end, sitting_start
-from annotate.services.annotating import sittings as sittings_module
 from annotate.services.members import membership_pause, membership_resume
 from tests.conftest import make_pairs
 from tests.test_annotating.test_races import in_thread
@@ -348,21 +347,15 @@ def test_a_sitting_left_open_by_a_pause_set_another_way_ends_at_its_next_request
     assert answer.value.code == "sitting_ended"
 
 
-def test_a_pause_that_lands_between_a_starts_check_and_its_lock_refuses_the_start(
-    transactional_db, project, lead, annotator, monkeypatch
-):
+def test_a_paused_annotator_with_an_ended_sitting_behind_them_cannot_start_another(project, lead, annotator):
+    """The refusal read with the lock on their latest sitting (a first sitting has none to lock)."""
     make_pairs(project, 3)
     t0 = nine_am(0)
     sitting_start(project=project, annotator=annotator, now=t0)
     sitting_end(project=project, annotator=annotator, now=t0 + dt.timedelta(minutes=1))
-    original = sittings_module._sitting_lock_latest
-
-    def paused_meanwhile(**kwargs):
-        if kwargs.get("annotator") == annotator and not AuditEvent.objects.exists():
-            membership_pause(project=project, user=annotator, actor=lead, reason="Meanwhile.")
-        return original(**kwargs)
-
-    monkeypatch.setattr(sittings_module, "_sitting_lock_latest", paused_meanwhile)
+    membership_pause(
+        project=project, user=annotator, actor=lead, reason="Checking gold.", now=t0 + dt.timedelta(minutes=2)
+    )
     after_the_break = t0 + dt.timedelta(minutes=1 + project.break_minutes + 1)
     with pytest.raises(AnnotationError) as refused:
         sitting_start(project=project, annotator=annotator, now=after_the_break)
