@@ -231,8 +231,9 @@ PAIRWISE_UPLOAD_DIR = env.path("PAIRWISE_UPLOAD_DIR", default=VAR_DIR / "uploads
 # Largest file a lead may upload for import, in MiB: the whole Anthropic/hh-rlhf train split fits.
 PAIRWISE_MAX_UPLOAD_MB = env.int("PAIRWISE_MAX_UPLOAD_MB", default=512)
 # Most an import reads of a gzip file once decompressed, in MiB, uploaded or on the command line: 8
-# times the default upload limit (HH-RLHF gzips 4.4 to 1), where 512 MiB of gzip can hold 512 GiB of
-# blank lines, which an import reads at a few MiB a second. A plain file costs no more than its size.
+# times the default upload limit, where HH-RLHF gzips 4.4 to 1 (`gzip -l` of the shared test split:
+# 742,801 bytes, 3,280,164 decompressed), while deflate packs repeated lines about 1,000 to 1, so
+# 512 MiB of gzip can hold 512 GiB. A plain file costs no more to read than its size.
 PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = env.int("PAIRWISE_MAX_GZIP_DECOMPRESSED_MB", default=4096)
 
 LOGGING = {
