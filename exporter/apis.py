@@ -57,6 +57,9 @@ class ExportOptionsSerializer(serializers.Serializer):
     max_similarity = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
     max_response_similarity = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
     exclude_flagged = serializers.BooleanField(default=False)
+    exclude_paused = serializers.BooleanField(
+        default=False, help_text="Leave out the judgments of annotators paused in the project when the export runs."
+    )
     max_sitting_minutes = serializers.FloatField(required=False, allow_null=True, min_value=0)
     max_index_in_sitting = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     since = serializers.DateTimeField(required=False, allow_null=True)

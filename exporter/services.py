@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
 from annotate.hub import HubIdError, hub_id_check
-from annotate.models import JobState, Judgment, Pair, Project
+from annotate.models import JobState, Judgment, Membership, Pair, Project
 from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check
 from exporter import aggregation, records
 from exporter.models import ExportJob
@@ -82,7 +82,7 @@ MAX_LENGTH_RANGE = (8, 8192)
 
 @dataclass(frozen=True)
 class ExportOptions:
-    """What to export and how. Every filter is off when None (False for `exclude_flagged`)."""
+    """What to export and how. Every filter is off when None (False for the `exclude_*` ones)."""
 
     format: str = records.FORMAT_HH_RLHF
     writer: str = "jsonl"
@@ -96,6 +96,7 @@ class ExportOptions:
     max_similarity: float | None = None
     max_response_similarity: float | None = None
     exclude_flagged: bool = False
+    exclude_paused: bool = False
     max_sitting_minutes: float | None = None
     max_index_in_sitting: int | None = None
     since: dt.datetime | None = None
@@ -179,6 +180,12 @@ def flagged_annotators(*, project: Project) -> set[int]:
     return flagged
 
 
+def paused_annotators(*, project: Project) -> set[int]:
+    """Annotators paused in `project` now (by its lead or by the gold rule): their judgments, those
+    made before the pause included, are what a lead who paused them for bad work does not trust."""
+    return set(Membership.objects.filter(project=project, paused_at__isnull=False).values_list("user_id", flat=True))
+
+
 def _keep(rows: list, predicate, name: str, effects: dict[str, int], active: bool) -> list:
     """Apply one filter, recording how many rows it removed (filters that are off are not listed)."""
     if not active:
@@ -189,7 +196,7 @@ def _keep(rows: list, predicate, name: str, effects: dict[str, int], active: boo
 
 
 def _judgments_filtered(
-    *, project: Project, options: ExportOptions, flagged: set[int], effects: dict[str, int]
+    *, project: Project, options: ExportOptions, flagged: set[int], paused: set[int], effects: dict[str, int]
 ) -> list[dict]:
     rows = list(Judgment.objects.filter(project=project).order_by("id").values(*JUDGMENT_FIELDS))
     for row in rows:
@@ -198,6 +205,7 @@ def _judgments_filtered(
     rows = _keep(rows, lambda r: not r["is_gold"], "gold_excluded", effects, not options.include_gold)
     rows = _keep(rows, lambda r: r["probe_of_id"] is None, "probes_excluded", effects, not options.include_probes)
     rows = _keep(rows, lambda r: r["annotator_id"] not in flagged, "exclude_flagged", effects, options.exclude_flagged)
+    rows = _keep(rows, lambda r: r["annotator_id"] not in paused, "exclude_paused", effects, options.exclude_paused)
     limit_ms = (options.max_sitting_minutes or 0) * 60_000
     rows = _keep(
         rows,
@@ -413,7 +421,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
 
         pair_measures_fill(project_id=project.id)
     effects: dict[str, int] = {}
-    judgments = _judgments_filtered(project=project, options=options, flagged=flagged, effects=effects)
+    paused = paused_annotators(project=project) if options.exclude_paused else set()
+    judgments = _judgments_filtered(project=project, options=options, flagged=flagged, paused=paused, effects=effects)
     pairs = _pairs_filtered(pair_ids=(row["pair_id"] for row in judgments), options=options, effects=effects)
     built, keys, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
     _data_write(options=options, built=built, keys=keys, out_dir=out_dir, counts=counts)

@@ -60,6 +60,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 max_similarity=_number(form.get("max_similarity"), float),
                 max_response_similarity=_number(form.get("max_response_similarity"), float),
                 exclude_flagged=form.get("exclude_flagged") == "on",
+                exclude_paused=form.get("exclude_paused") == "on",
                 max_sitting_minutes=_number(form.get("max_sitting_minutes"), float),
                 max_index_in_sitting=_number(form.get("max_index_in_sitting"), int),
                 tokenizer=hub_id_check(form.get("tokenizer") or "gpt2", what="The tokenizer"),

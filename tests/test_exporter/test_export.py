@@ -14,6 +14,7 @@ from django.core.management import call_command
 from annotate.models import Judgment, Membership, Pair, Project, Role, Side
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from annotate.services.imports import pairs_import
+from annotate.services.members import membership_pause, membership_resume
 from exporter.services import ExportError, ExportOptions, export_write
 from exporter.torch_dataset import TokenizedPreferenceDataset
 from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST, make_pairs, make_user
@@ -354,6 +355,34 @@ def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters
     similar, manifest = export_lines(project, tmp_path, "sim", max_similarity=0.99)
     assert [line["pair_id"] for line in similar] == [p.id for p in pairs[:3]]
     assert manifest["filter_effects"] == DEFAULTS | {"max_similarity": 1}
+
+
+def test_exclude_paused_leaves_out_every_judgment_of_annotators_paused_in_the_project_now(
+    project, voters, lead, tmp_path
+):
+    pairs = make_pairs(project, 3)
+    for person in voters[:2]:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    judgments_bulk(project, voters[2], choose=lambda pair_id, _p: "b")
+    # voters[0] paused in another project only: not paused here, their judgments stay.
+    elsewhere = Project.objects.create(slug="elsewhere", name="Elsewhere")
+    Membership.objects.create(user=voters[0], project=elsewhere, role=Role.ANNOTATOR)
+    membership_pause(project=elsewhere, user=voters[0], actor=lead, reason="gold misses elsewhere")
+    # voters[2] paused here: the judgments made before the pause go too.
+    membership_pause(project=project, user=voters[2], actor=lead, reason="always b")
+    kept, manifest = export_lines(project, tmp_path, "paused", exclude_paused=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_paused": 3}
+    assert manifest["options"]["exclude_paused"] is True
+    assert sorted(line["pair_id"] for line in kept) == [p.id for p in pairs]
+    assert all(line["n_judgments"] == 2 and line["agreement"] == 1.0 for line in kept)
+    # Without the option, and once resumed, the three judgments are back.
+    everything, manifest = export_lines(project, tmp_path, "all")
+    assert "exclude_paused" not in manifest["filter_effects"]
+    assert all(line["n_judgments"] == 3 for line in everything)
+    membership_resume(project=project, user=voters[2], actor=lead, reason="talked it through")
+    resumed, manifest = export_lines(project, tmp_path, "resumed", exclude_paused=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_paused": 0}
+    assert all(line["n_judgments"] == 3 for line in resumed)
 
 
 def test_per_judgment_records_carry_the_richer_answers(project, voters, tmp_path):

@@ -67,3 +67,18 @@ def test_the_summary_counts_the_pairs_each_mode_could_not_decide(project, tmp_pa
     judgments_bulk(project, voters[1], choose=lambda pair_id, _p: "a" if pair_id == agreed.id else "b")
     export(project, tmp_path / "out", *args)
     assert said.replace("OUT", str(tmp_path / "out")) in capsys.readouterr().out
+
+
+def test_exclude_paused_drops_the_paused_annotators_judgments_and_says_how_many(project, lead, tmp_path, capsys):
+    from annotate.services.members import membership_pause
+
+    voters = [make_user(f"v{i}") for i in range(2)]
+    for person in voters:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    make_pairs(project, 4)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    membership_pause(project=project, user=voters[1], actor=lead, reason="random clicks")
+    export(project, tmp_path / "out", "--exclude-paused")
+    said = capsys.readouterr().out
+    assert "Exported 4 records (hh-rlhf)" in said and "exclude_paused -4." in said

@@ -93,6 +93,14 @@ def test_annotators_cannot_start_exports_and_bad_options_are_refused(project, le
 
 
 @pytest.mark.django_db
+def test_exclude_paused_is_kept_with_the_job_for_the_worker(project, lead):
+    response = client_for(lead).post("/api/projects/helpful/exports/", {"exclude_paused": True}, format="json")
+    assert response.status_code == 202
+    assert ExportJob.objects.get(pk=response.json()["id"]).options["exclude_paused"] is True
+    assert ExportOptions.from_json(ExportJob.objects.get().options).exclude_paused is True
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("tokenizer", ["..", "../private-tok", ".hidden/tok", "owner/../tok", "var/uploads", "tok"])
 def test_a_tokenizer_that_could_name_a_server_path_is_refused(project, lead, tokenizer, tmp_path, monkeypatch):
     # "var/uploads" and "tok" exist relative to the server's working directory.
@@ -216,6 +224,7 @@ def test_a_refused_export_comes_back_with_the_options_as_they_were_typed(client,
         "max_similarity": "0.9",
         "max_sitting_minutes": "30",
         "exclude_flagged": "on",
+        "exclude_paused": "on",
     }
     response = client.post("/projects/helpful/exports/", typed)
     assert response.status_code == 200
@@ -225,7 +234,7 @@ def test_a_refused_export_comes_back_with_the_options_as_they_were_typed(client,
     assert '<option value="preference" selected>' in html
     assert '<option value="parquet" selected>' in html
     assert '<option value="dawid-skene" selected>' in html
-    for name in ("include_probes", "include_gold", "exclude_flagged"):
+    for name in ("include_probes", "include_gold", "exclude_flagged", "exclude_paused"):
         assert f'name="{name}" checked' in html, name
     assert 'name="per_judgment" checked' not in html and 'name="with_metadata" checked' not in html
     for name in ("tokenizer", "max_length", "min_judgments", "min_agreement", "max_similarity", "max_sitting_minutes"):

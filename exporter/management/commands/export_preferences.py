@@ -35,6 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exclude-flagged", action="store_true", help="drop annotators flagged by the latest report"
         )
+        parser.add_argument("--exclude-paused", action="store_true", help="drop annotators paused in the project now")
         parser.add_argument("--max-sitting-minutes", type=float, help="drop judgments later in a sitting than this")
         parser.add_argument("--max-index-in-sitting", type=int, help="drop judgments past this index in a sitting")
         parser.add_argument("--since", type=_datetime, help="answered at or after (ISO 8601)")
@@ -62,6 +63,7 @@ class Command(BaseCommand):
             max_similarity=opts["max_similarity"],
             max_response_similarity=opts["max_response_similarity"],
             exclude_flagged=opts["exclude_flagged"],
+            exclude_paused=opts["exclude_paused"],
             max_sitting_minutes=opts["max_sitting_minutes"],
             max_index_in_sitting=opts["max_index_in_sitting"],
             since=opts["since"],
