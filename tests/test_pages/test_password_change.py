@@ -1,0 +1,59 @@
+"""Everyone changes their own password from the header, with the old one, and stays logged in."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+URL = reverse("password_change")
+NEW = "a-new-long-passphrase-7"
+
+
+def change(client: Client, *, old: str, new: str = NEW, again: str = NEW):
+    return client.post(URL, {"old_password": old, "new_password1": new, "new_password2": again}, follow=True)
+
+
+@pytest.mark.django_db
+def test_an_annotator_changes_their_password_and_only_the_new_one_logs_in(annotator):
+    client = Client(enforce_csrf_checks=False)
+    assert client.login(username="annotator", password="pw-annotator")
+    page = client.get(reverse("annotate:project_list")).content.decode()
+    assert f'href="{URL}"' in page
+    done = change(client, old="pw-annotator")
+    assert done.redirect_chain == [(reverse("annotate:project_list"), 302)]
+    assert "Your password was changed." in done.content.decode()
+    # Still logged in on this browser; the next login needs the new password.
+    assert client.get(reverse("annotate:project_list")).status_code == 200
+    assert not Client().login(username="annotator", password="pw-annotator")
+    assert Client().login(username="annotator", password=NEW)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("old", "new", "again", "said"),
+    [
+        ("wrong", NEW, NEW, "Your old password was entered incorrectly"),
+        ("pw-annotator", NEW, NEW + "x", "The two password fields didn’t match"),
+        ("pw-annotator", "short", "short", "This password is too short"),
+    ],
+)
+def test_a_change_that_cannot_be_made_says_why_and_changes_nothing(annotator, old, new, again, said):
+    client = Client()
+    client.force_login(annotator)
+    refused = change(client, old=old, new=new, again=again)
+    assert refused.status_code == 200 and refused.redirect_chain == []
+    html = refused.content.decode()
+    assert said in html and 'aria-invalid="true"' in html
+    assert get_user_model().objects.get(pk=annotator.pk).check_password("pw-annotator")
+
+
+@pytest.mark.django_db
+def test_the_page_needs_a_login_and_a_csrf_token(annotator):
+    anonymous = Client().get(URL)
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("login"))
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(annotator)
+    assert change(strict, old="pw-annotator").status_code == 403
+    assert get_user_model().objects.get(pk=annotator.pk).check_password("pw-annotator")
