@@ -194,3 +194,47 @@ def test_sittings_are_read_only_in_the_admin(client, project, annotator, annotat
     assert client.get(reverse("admin:annotate_annotationsession_add")).status_code == 403
     # It can still be looked at.
     assert client.get(reverse("admin:annotate_annotationsession_change", args=[sitting.id])).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_staff_user_sets_up_a_project_of_their_own_in_the_admin_as_the_readme_says(client):
+    """README "Your own project": people in Users, then a project with its members in Projects."""
+    from annotate.models import Membership, Project, Role
+
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    password = "a-long-pass-1"
+    people = {"maria": Role.LEAD, "sam": Role.ENGINEER, "ana": Role.ANNOTATOR}
+    for username in people:
+        added = client.post(
+            reverse("admin:auth_user_add"),
+            {"username": username, "usable_password": "true", "password1": password, "password2": password},
+        )
+        assert added.status_code == 302, added.content.decode()[:2000]
+    users = {user.username: user for user in get_user_model().objects.exclude(username="root")}
+    form = {
+        field.name: field.get_default()
+        for field in Project._meta.fields
+        if field.editable and not field.primary_key and field.has_default()
+    }
+    form = {name: value for name, value in form.items() if value is not False}  # unticked boxes are not sent
+    form |= {"slug": "support-chats", "name": "Support chats", "guidelines": "Prefer the reply that solves it."}
+    form["criteria"] = "[]"
+    form |= {
+        "memberships-TOTAL_FORMS": str(len(people)),
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+    }
+    for i, (username, role) in enumerate(people.items()):
+        form |= {f"memberships-{i}-user": users[username].id, f"memberships-{i}-role": role}
+    created = client.post(reverse("admin:annotate_project_add"), form)
+    assert created.status_code == 302, created.content.decode()[:3000]
+    project = Project.objects.get(slug="support-chats")
+    assert dict(Membership.objects.filter(project=project).values_list("user__username", "role")) == people
+    # Each can now log in and reach what their role opens.
+    client.logout()
+    assert client.login(username="ana", password=password)
+    assert client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug})).status_code == 200
+    assert client.get(reverse("annotate:imports", kwargs={"slug": project.slug})).status_code == 404
+    assert client.login(username="maria", password=password)
+    assert client.get(reverse("annotate:imports", kwargs={"slug": project.slug})).status_code == 200
