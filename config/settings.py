@@ -39,7 +39,8 @@ if not SECRET_KEY:
         VAR_DIR.mkdir(exist_ok=True)
         demo_key_file.write_text(secrets.token_urlsafe(50))
     SECRET_KEY = demo_key_file.read_text().strip()
-elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5):
+elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    # Django's own test of a weak key (security.W009), prefix of startproject's development keys included.
     raise ImproperlyConfigured("SECRET_KEY is too weak: use at least 50 random characters.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])

@@ -38,6 +38,14 @@ def test_production_settings_refuse_a_weak_secret_key():
     assert "SECRET_KEY is too weak" in result.stderr
 
 
+def test_production_settings_refuse_a_key_django_generated_for_development():
+    # startproject's key: long and varied enough, but its prefix says it was never meant to be kept
+    # secret, and `check --deploy` flags it (security.W009); the settings started on it all the same.
+    result = manage("check", SECRET_KEY="django-insecure-" + STRONG_KEY)
+    assert result.returncode != 0
+    assert "SECRET_KEY is too weak" in result.stderr
+
+
 def test_check_deploy_is_clean_with_a_real_key():
     result = manage(
         "check", "--deploy", "--fail-level", "WARNING", SECRET_KEY=STRONG_KEY, ALLOWED_HOSTS="pairwise.example.org"
