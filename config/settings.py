@@ -136,6 +136,12 @@ STORAGES = {
     },
 }
 
+# Password guessing (config.auth): after this many failed logins for one username from one address,
+# its logins from there are refused, the right password too, until this many seconds after the first.
+AUTHENTICATION_BACKENDS = ["config.auth.ThrottledModelBackend"]
+LOGIN_FAILURES_MAX = 10
+LOGIN_FAILURES_WINDOW = 15 * 60
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotate:project_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -185,6 +191,19 @@ SPECTACULAR_SETTINGS = {
 # var/celery, so the demo runs a real worker with no Redis. Jobs keep their state in Postgres rows,
 # so no result backend is needed.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds the login failure counts (config.auth): in Redis when there is one, so that every
+# web process reads the same counts; else in each process's memory (the demo's single process).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "pairwise",
+        # A Redis that does not answer slows a login by a second at most (config.auth then lets it through).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 # An empty CELERY_BROKER_URL (as in .env.example) means "not set": fall back to REDIS_URL.
 # The host part names nothing for the filesystem transport; without one, kombu warns "No hostname was
 # supplied" at every command that queues a task.

@@ -6,6 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, reverse_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.auth import ThrottledAuthenticationForm
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness for the load balancer and docker-compose: the app answers and the database too."""
@@ -30,7 +32,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,99 @@
+"""Password guessing: after LOGIN_FAILURES_MAX failed logins for one username from one address, every
+login for it from there is refused, the right password too, until LOGIN_FAILURES_WINDOW seconds after
+the first of them. A login that succeeds starts the count again.
+
+Checked by the authentication backend, so that it holds for every password login (the login page and
+the admin's); the API's session and token authentication take no password. The counts live in the
+default cache, which is Redis when REDIS_URL is set, so that all web processes share them. Behind a
+proxy every request comes from the proxy's address: the count is then per username, and a stranger
+who fails often enough locks its owner out for the window too (but guesses no password).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+def _failures_key(*, request: HttpRequest | None, username: str) -> str:
+    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    digest = hashlib.sha256(f"{username.casefold()}\x00{address}".encode()).hexdigest()
+    return f"pairwise:login-failures:{digest}"
+
+
+def login_locked(*, request: HttpRequest | None, username: str) -> bool:
+    try:
+        failures = cache.get(_failures_key(request=request, username=username), 0)
+    except Exception:  # the cache (Redis) is down: logins go on, unthrottled, rather than all failing
+        logger.warning("login failure counts unreadable; login not throttled", exc_info=True)
+        return False
+    return failures >= settings.LOGIN_FAILURES_MAX
+
+
+def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
+    key = _failures_key(request=request, username=username)
+    try:
+        # add() starts the window with the first failure; incr() keeps its expiry.
+        cache.add(key, 0, timeout=settings.LOGIN_FAILURES_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between the two calls
+            cache.set(key, 1, timeout=settings.LOGIN_FAILURES_WINDOW)
+    except Exception:
+        logger.warning("login failure not counted", exc_info=True)
+
+
+def login_failures_clear(*, request: HttpRequest | None, username: str) -> None:
+    try:
+        cache.delete(_failures_key(request=request, username=username))
+    except Exception:
+        logger.warning("login failure count not cleared", exc_info=True)
+
+
+def _username(username: str | None, credentials: dict) -> str | None:
+    return username if username is not None else credentials.get(get_user_model().USERNAME_FIELD)
+
+
+class ThrottledModelBackend(ModelBackend):
+    """Django's backend, refusing a username whose failures from this address reached the limit
+    before any password is checked (PermissionDenied stops `authenticate` at once)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        name = _username(username, kwargs)
+        if name is not None and login_locked(request=request, username=name):
+            raise PermissionDenied("Too many failed logins.")
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """The login page's form, which says why a locked username is refused."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if username is not None and login_locked(request=self.request, username=username):
+            minutes = max(1, settings.LOGIN_FAILURES_WINDOW // 60)
+            raise ValidationError(
+                f"Too many failed logins for this account: try again in up to {minutes} minutes.",
+                code="throttled",
+            )
+        return super().clean()
+
+
+def on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
+    name = _username(credentials.get("username"), credentials)
+    if name is not None:
+        login_failure_record(request=request, username=name)
+
+
+def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    login_failures_clear(request=request, username=user.get_username())
