@@ -1,4 +1,6 @@
-"""Password guessing: after LOGIN_FAILURES_MAX failed logins for one username from one address, every
+"""Logins and passwords.
+
+Password guessing: after LOGIN_FAILURES_MAX failed logins for one username from one address, every
 login for it from there is refused, the right password too, until LOGIN_FAILURES_WINDOW seconds after
 the first of them. A login that succeeds starts the count again.
 
@@ -15,12 +17,17 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse_lazy
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +41,7 @@ def _failures_key(*, request: HttpRequest | None, username: str) -> str:
 def login_locked(*, request: HttpRequest | None, username: str) -> bool:
     try:
         failures = cache.get(_failures_key(request=request, username=username), 0)
-    except Exception:  # the cache (Redis) is down: logins go on, unthrottled, rather than all failing
+    except RedisError:  # the cache (Redis) is down: logins go on, unthrottled, rather than all failing
         logger.warning("login failure counts unreadable; login not throttled", exc_info=True)
         return False
     return failures >= settings.LOGIN_FAILURES_MAX
@@ -49,14 +56,14 @@ def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
             cache.incr(key)
         except ValueError:  # expired between the two calls
             cache.set(key, 1, timeout=settings.LOGIN_FAILURES_WINDOW)
-    except Exception:
+    except RedisError:
         logger.warning("login failure not counted", exc_info=True)
 
 
 def login_failures_clear(*, request: HttpRequest | None, username: str) -> None:
     try:
         cache.delete(_failures_key(request=request, username=username))
-    except Exception:
+    except RedisError:
         logger.warning("login failure count not cleared", exc_info=True)
 
 
@@ -97,3 +104,16 @@ def on_login_failed(sender, credentials: dict, request: HttpRequest | None = Non
 
 def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
     login_failures_clear(request=request, username=user.get_username())
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Everyone changes their own password (the admin only sets a first one): back to My projects
+    with a word that it worked. This session stays logged in; the user's other sessions end."""
+
+    template_name = "registration/own_password_change.html"
+    success_url = reverse_lazy("annotate:project_list")
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password was changed.")
+        return response

@@ -41,7 +41,9 @@ if not SECRET_KEY:
     SECRET_KEY = demo_key_file.read_text().strip()
 elif not DEBUG and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
     # Django's own test of a weak key (security.W009), prefix of startproject's development keys included.
-    raise ImproperlyConfigured("SECRET_KEY is too weak: use at least 50 random characters.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: use at least 50 random characters, not a key Django generated for development."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -1,12 +1,11 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.urls import include, path, reverse_lazy
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.auth import ThrottledAuthenticationForm
+from config.auth import PasswordChangeView, ThrottledAuthenticationForm
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -14,19 +13,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
-
-
-class PasswordChangeView(auth_views.PasswordChangeView):
-    """Everyone changes their own password (the admin only sets a first one): back to My projects
-    with a word that it worked. The session stays logged in; others of the same user end."""
-
-    template_name = "registration/own_password_change.html"
-    success_url = reverse_lazy("annotate:project_list")
-
-    def form_valid(self, form: Form) -> HttpResponse:
-        response = super().form_valid(form)
-        messages.success(self.request, "Your password was changed.")
-        return response
 
 
 urlpatterns = [

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.test import Client
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.test import Client, RequestFactory
+
+from config.auth import _failures_key
 
 pytestmark = pytest.mark.django_db
 
 GUESSES = 20  # more than any sane limit allows
 
 
+def _locmem_clear() -> None:
+    # The tests' in-process cache only: on Redis, clear() would flush the broker's queues too.
+    if isinstance(caches["default"], LocMemCache):
+        cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def fresh_counts():
-    cache.clear()
+    _locmem_clear()
     yield
-    cache.clear()
+    _locmem_clear()
 
 
 def log_in(client: Client, username: str, password: str, url: str = "/accounts/login/"):
@@ -46,13 +58,15 @@ def test_the_admin_login_counts_the_same_failures(lead):
     assert not logged_in(client)
 
 
-def test_a_few_typos_do_not_lock_anyone_out_and_a_login_starts_the_count_again(lead, engineer):
+def test_a_few_typos_do_not_lock_anyone_out_and_a_login_starts_the_count_again(lead, engineer, settings):
+    # Twice limit - 1 typos in all: without the reset at the login between them, the second login is refused.
+    typos = settings.LOGIN_FAILURES_MAX - 1
     client = Client()
-    for _ in range(3):
+    for _ in range(typos):
         log_in(client, "lead", "typo")
     assert log_in(client, "lead", "pw-lead").status_code == 302 and logged_in(client)
     client.post("/accounts/logout/")
-    for _ in range(3):
+    for _ in range(typos):
         log_in(client, "lead", "typo")
     assert log_in(client, "lead", "pw-lead").status_code == 302 and logged_in(client)
 
@@ -71,3 +85,39 @@ def test_the_count_is_per_username_whatever_its_case(lead):
         log_in(client, "lead" if i % 2 else "LEAD", "not-the-password")
     log_in(client, "lead", "pw-lead")
     assert not logged_in(client)
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "pairwise-test-login",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+def test_in_redis_the_counts_are_shared_by_every_web_process(lead, settings):
+    # Production's cache: each web process has its own connection; the guesser's failures, counted
+    # by one, lock the username in all of them.
+    settings.CACHES = redis_cache(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    # Only this test's key: clear() would flush the whole Redis database, the broker's queues with it.
+    key = _failures_key(request=RequestFactory().get("/"), username="lead")
+    assert isinstance(caches["default"], RedisCache)
+    cache.delete(key)
+    for _ in range(GUESSES):
+        log_in(Client(), "lead", "not-the-password")
+    caches["default"].close()  # the next request opens a new connection, as another process would
+    client = Client()
+    response = log_in(client, "lead", "pw-lead")
+    assert not logged_in(client) and b"Too many failed logins" in response.content
+    cache.delete(key)
+
+
+def test_when_redis_is_down_logins_go_on_unthrottled(lead, settings, caplog):
+    settings.CACHES = redis_cache("redis://127.0.0.1:1/0")  # nothing listens there
+    client = Client()
+    assert log_in(client, "lead", "typo").status_code == 200
+    assert log_in(client, "lead", "pw-lead").status_code == 302 and logged_in(client)
+    assert "login not throttled" in caplog.text
