@@ -683,7 +683,8 @@ def file_format_detect(
                 )
             return shape
     if first_error is None:
-        raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from; pass a format")
+        # Nothing but blank lines (or a CSV header): the same "no rows" as with a format, which would not help.
+        raise ImportSourceError(f"{name or path.name}: no rows")
     # Rows that all fail are most often a CSV file the name did not say was one: a format won't help.
     read_as = "" if _is_csv(path) else " (read as JSONL: only a name ending in .csv or .csv.gz is read as CSV)"
     raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from: {first_error}{read_as}")

@@ -158,12 +158,24 @@ def test_a_dataset_with_unknown_columns_is_refused(project, tmp_path) -> None:
     [("pref.csv", b"prompt,chosen,rejected\r\n\r\n", "preference"), ("pairs.jsonl", b"\n  \n", "pairs")],
 )
 def test_a_file_with_no_rows_is_a_source_error_even_with_a_format(project, tmp_path, name, body, fmt) -> None:
-    # Without a format it already was ("no readable rows to tell the format from"); with one, the
-    # import "succeeded" with nothing read.
+    # With a format, the import "succeeded" with nothing read.
     path = tmp_path / name
     path.write_bytes(body)
     with pytest.raises(ImportSourceError, match=f"{name}: no rows"):
         pairs_import(project=project, source=path, fmt=fmt)
+
+
+@pytest.mark.parametrize(
+    ("name", "body"), [("pref.csv", b"prompt,chosen,rejected\r\n\r\n"), ("pairs.jsonl", b"\n  \n")]
+)
+def test_a_file_with_no_rows_says_so_without_a_format(project, tmp_path, name, body) -> None:
+    # It used to say "no readable rows to tell the format from; pass a format", and with the format
+    # passed the same file then failed with "no rows": the file's fault, which no format helps.
+    path = tmp_path / name
+    path.write_bytes(body)
+    with pytest.raises(ImportSourceError) as raised:
+        pairs_import(project=project, source=path)
+    assert str(raised.value) == f"{name}: no rows"
 
 
 @pytest.mark.parametrize("name", ["pref.gz", "pref.txt", "pref.tsv"])
