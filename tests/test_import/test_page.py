@@ -46,6 +46,23 @@ def test_the_page_shows_the_form_and_the_projects_jobs(lead, project) -> None:
     assert "<td>not yet</td>" in client.get(page_url()).content.decode()
 
 
+def test_a_failed_jobs_error_is_shown_whole(lead, project) -> None:
+    # It was cut at 200 characters, and with it the advice at the end of the importer's messages.
+    error = (
+        "notes-from-the-vendor.txt: no readable rows to tell the format from: row 1, field 'json': invalid JSON: "
+        "Expecting value: line 1 column 1 (char 0) (read as JSONL: only a name ending in .csv or .csv.gz "
+        "is read as CSV)"
+    )
+    assert len(error) > 200
+    ImportJob.objects.create(
+        project=project, source="x", original_name="notes-from-the-vendor.txt", state=JobState.FAILED, error=error
+    )
+    client = Client()
+    client.force_login(lead)
+    html = client.get(page_url()).content.decode()
+    assert error.replace("'", "&#x27;") in html
+
+
 def test_posting_a_file_creates_a_job_and_comes_back_refreshing(lead, project, upload_dir) -> None:
     client = Client()
     client.force_login(lead)
