@@ -116,6 +116,12 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     expect(annotators.locator(".flag")).to_have_count(1)
     assert column(annotators, "Position bias") == only_the_left_biased("flagged", "no")
     assert name_lines(annotators) == [1] * len(SIMULATED_ANNOTATORS)
+    # The narrow tables side by side (progress, sources, bins) fit their column: a long row label kept
+    # on one line hid the progress table's values behind a sideways scroll.
+    overflowing = page.locator(".table-grid .table-wrap").evaluate_all(
+        "wraps => wraps.filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('caption').textContent)"
+    )
+    assert overflowing == []
     # The position chart, in the screenshot under the table, is drawn (without animation).
     expect(page.locator("canvas")).to_have_count(CHARTS)
     page.wait_for_function(f"Object.keys(Chart.instances).length === {CHARTS}")
