@@ -121,8 +121,15 @@ class ExportOptions:
                 "include_probes needs per_judgment: a swapped repeat is the same annotator's judgment "
                 "of the same pair again, not another vote to aggregate."
             )
-        if self.format == records.FORMAT_HH_RLHF and self.writer in {"parquet", "hf"} and self.with_metadata:
-            raise ExportError("hh-rlhf records carry no metadata columns; use preference or conversational.")
+        # Options a format would ignore are refused, so that the manifest never records one as applied.
+        if self.with_metadata and self.format in {records.FORMAT_HH_RLHF, "tokenized"}:
+            raise ExportError(
+                f"{self.format} records carry no metadata columns; with_metadata needs preference or conversational."
+            )
+        if self.format == "tokenized" and self.writer != "jsonl":
+            raise ExportError(
+                f"The tokenized format writes its own files (a torch Dataset); writer {self.writer!r} does not apply."
+            )
         # NaN passes no comparison, so a range check alone lets it through (max_sitting_minutes had
         # none at all), and the job's options are stored as JSON, which has no NaN or infinity.
         for item in dataclasses.fields(self):
@@ -135,6 +142,11 @@ class ExportOptions:
                 raise ExportError(f"{name} must be between 0 and 1.")
         if self.max_sitting_minutes is not None and self.max_sitting_minutes < 0:
             raise ExportError("max_sitting_minutes must be at least 0.")
+        for name in ("min_judgments", "max_index_in_sitting"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ExportError(f"{name} must be at least 1.")
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise ExportError("since must be before until (answered at or after since, and before until).")
         if not 0 <= self.test_size <= 1:
             raise ExportError("test_size must be between 0 and 1.")
         if self.max_length < 1:

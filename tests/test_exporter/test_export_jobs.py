@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import math
@@ -184,6 +185,33 @@ def test_export_options_refuse_every_float_that_is_not_finite(name, value):
     # The CLI and the export page reach check() with no serializer in front of it.
     with pytest.raises(ExportError, match=f"{name} must be a finite number"):
         ExportOptions(**{name: value}).check()
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        ({"format": "hh-rlhf", "with_metadata": True}, "hh-rlhf records carry no metadata columns"),
+        ({"format": "tokenized", "with_metadata": True}, "tokenized records carry no metadata columns"),
+        ({"format": "tokenized", "writer": "parquet"}, "writer 'parquet' does not apply"),
+        ({"format": "tokenized", "writer": "hf"}, "writer 'hf' does not apply"),
+        ({"min_judgments": 0}, "min_judgments must be at least 1"),
+        ({"min_judgments": -1}, "min_judgments must be at least 1"),
+        ({"max_index_in_sitting": 0}, "max_index_in_sitting must be at least 1"),
+        (
+            {"since": dt.datetime(2026, 11, 2, tzinfo=dt.UTC), "until": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)},
+            "since must be before until",
+        ),
+        (
+            {"since": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "until": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)},
+            "since must be before until",
+        ),
+    ],
+)
+def test_export_options_that_would_be_ignored_or_keep_nothing_are_refused(options, said):
+    # Each was taken and exported as if it were not there (the manifest even recorded it), or with
+    # nothing in it; the CLI and the export page reach check() with no serializer in front of it.
+    with pytest.raises(ExportError, match=said):
+        ExportOptions(**options).check()
 
 
 def test_the_export_page_takes_a_tokenizer_hub_id_and_a_max_length(client, project, engineer, tmp_path, monkeypatch):
