@@ -41,4 +41,4 @@ def test_the_demo_migrates_and_seeds_on_sqlite(tmp_path):
         database=database,
     )
     assert imported.returncode == 0, imported.stderr
-    assert "2312 pairs created" in imported.stdout
+    assert "2,312 pairs created" in imported.stdout

@@ -22,6 +22,7 @@ from annotate.hub import HubIdError, hub_id_check
 from annotate.importers import (
     FORMATS,
     HF,
+    PAIRS,
     ImportSourceError,
     ImportValidationError,
     ParsedPair,
@@ -64,10 +65,15 @@ class ImportResult:
 
     def summary(self) -> str:
         return (
-            f"{self.rows_read} rows read ({self.source_format}): {self.pairs_created} pairs created, "
-            f"{self.duplicates_skipped} duplicates skipped, {self.invalid_rows} invalid rows"
-            + (f", {self.gold_marked} pairs marked gold" if self.gold_marked else "")
+            f"{_count(self.rows_read, 'row')} read ({self.source_format}): {_count(self.pairs_created, 'pair')} "
+            f"created, {_count(self.duplicates_skipped, 'duplicate')} skipped, "
+            f"{_count(self.invalid_rows, 'invalid row')}"
+            + (f", {_count(self.gold_marked, 'pair')} marked gold" if self.gold_marked else "")
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def _source_open(
@@ -111,6 +117,9 @@ def _source_open(
         return shape, dataset_rows(dataset)
     if not path.is_file():
         raise ImportSourceError(f"no such file: {source}")
+    if split:
+        # A file has no splits: the split would be ignored, and the whole file imported.
+        raise ImportSourceError(f"{name}: a split ({split!r}) belongs to a dataset (format hf), not to a file")
     max_gzip_bytes = settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB * (1 << 20)
     shape = fmt or file_format_detect(path, max_chars=max_chars, name=name, max_gzip_bytes=max_gzip_bytes)
     return shape, file_rows(path, max_chars=max_chars, name=name, max_gzip_bytes=max_gzip_bytes)
@@ -338,6 +347,12 @@ def pairs_import(
     shape, rows = _source_open(
         source=source, fmt=fmt, split=split, max_chars=max_chars, hub_only=hub_only, name=source_name
     )
+    if gold_from_source and shape == PAIRS:
+        # Checked before anything is read: the import would run and mark nothing.
+        raise ImportSourceError(
+            f"{source_name}: gold from the source needs the source's preference, and pairs "
+            "(prompt/response_a/response_b) have none; mark gold pairs on the project's Gold pairs page"
+        )
     result = ImportResult(source_format=shape)
     errors: list[RowError] = []
     pairs = _valid_pairs(

@@ -26,7 +26,7 @@ def run(*args: str) -> tuple[str, str]:
 def test_it_imports_the_shared_file_and_ends_with_one_summary_line(project) -> None:
     out, err = run("--project", "helpful", str(HH_RLHF_TEST))
     assert out.strip().splitlines() == [
-        "Imported into helpful: 2312 rows read (hh-rlhf): 2312 pairs created, 0 duplicates skipped, 0 invalid rows"
+        "Imported into helpful: 2,312 rows read (hh-rlhf): 2,312 pairs created, 0 duplicates skipped, 0 invalid rows"
     ]
     assert "2312" in err  # the progress bar's final count
     assert Pair.objects.filter(project=project).count() == 2312
@@ -130,8 +130,35 @@ def test_gold_from_source_marks_the_pairs_with_the_source_preference(db, project
         stdout=out,
         stderr=StringIO(),
     )
-    assert "2312 pairs marked gold" in out.getvalue()
+    assert "2,312 pairs marked gold" in out.getvalue()
     assert Pair.objects.filter(project=project, gold_answer="a").count() == 2312
+
+
+@pytest.mark.parametrize("fmt", [[], ["--format", "pairs"]])
+def test_gold_from_source_with_pairs_that_have_no_preference_is_refused(project, tmp_path, fmt) -> None:
+    # The import ran and marked nothing, and said nothing about it.
+    path = tmp_path / "pairs.jsonl"
+    write_jsonl(path, [pairs_row(i) for i in range(3)])
+    with pytest.raises(CommandError, match=r"pairs.jsonl: gold from the source needs the source's preference"):
+        run("--project", "helpful", "--gold-from-source", *fmt, str(path))
+    assert not Pair.objects.exists()
+
+
+def test_a_split_for_a_file_is_refused_rather_than_ignored(project, tmp_path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    write_jsonl(path, [pairs_row(i) for i in range(3)])
+    with pytest.raises(CommandError, match=r"pairs.jsonl: a split \('test'\) belongs to a dataset"):
+        run("--project", "helpful", "--split", "test", str(path))
+    assert not Pair.objects.exists()
+
+
+def test_the_summary_says_one_row_not_one_rows(project, tmp_path) -> None:
+    path = tmp_path / "pairs.jsonl"
+    write_jsonl(path, [pairs_row(0)])
+    out, _ = run("--project", "helpful", str(path))
+    assert out.strip() == (
+        "Imported into helpful: 1 row read (pairs): 1 pair created, 0 duplicates skipped, 0 invalid rows"
+    )
 
 
 @pytest.mark.parametrize("name", ["pairs.jsonl", "pairs.csv", "pairs.jsonl.gz"])
@@ -165,5 +192,5 @@ def test_a_file_whose_name_is_not_utf8_imports_under_a_readable_name(project, tm
     path = os.fsdecode(os.path.join(os.fsencode(tmp_path), b"caf\xe9.jsonl"))
     write_jsonl(Path(path), [pairs_row(0)])
     out, _ = run("--project", "helpful", path)
-    assert "1 pairs created" in out
+    assert "1 pair created" in out
     assert list(Pair.objects.filter(project=project).values_list("source_name", flat=True)) == ["caf\ufffd.jsonl"]

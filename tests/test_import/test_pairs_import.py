@@ -595,11 +595,12 @@ def test_gold_from_source_marks_only_the_pairs_this_import_created(project, tmp_
     assert Pair.objects.filter(project=project, gold_answer="").count() == 3
 
 
-def test_gold_from_source_leaves_pairs_without_a_source_preference_alone(project, tmp_path) -> None:
+def test_gold_from_source_of_pairs_without_a_source_preference_is_refused(project, tmp_path) -> None:
+    # It imported them and marked none, which a lead who asked for gold learnt only on the gold page.
     path = write_jsonl(tmp_path / "pairs.jsonl", [pairs_row(i) for i in range(2)])
-    result = pairs_import(project=project, source=path, gold_from_source=True)
-    assert (result.pairs_created, result.gold_marked) == (2, 0)
-    assert not Pair.objects.filter(project=project).exclude(gold_answer="").exists()
+    with pytest.raises(ImportSourceError, match="gold from the source needs the source's preference"):
+        pairs_import(project=project, source=path, gold_from_source=True)
+    assert not Pair.objects.filter(project=project).exists()
 
 
 def test_the_batched_insert_used_on_sqlite_writes_and_skips_like_copy(project, tmp_path) -> None:
