@@ -337,7 +337,8 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
     table.add("95% interval of gold accuracy", interval(accuracy))
     table.add(f"Recent gold accuracy (last {max(project.gold_recent, 1)} gold answers)", rate(recent))
     table.add(
-        f"Pause threshold of recent gold accuracy (over {project.gold_recent} gold answers)",
+        f"Pause threshold of recent gold accuracy (over the last {project.gold_recent} gold answers; "
+        "the rule waits until there are that many since the last resume)",
         pct(project.gold_min_accuracy),
     )
     table.add("Probe consistency (same response chosen both times)", rate(probes.get("consistency")))

@@ -113,7 +113,7 @@ def test_the_summary_shows_the_projects_gold_settings(lead_client, project):
     html = lead_client.get(gold_url(project)).content.decode()
     assert "5.0%" in html
     assert "80.0%" in html
-    assert "over 12 recent" in html
+    assert "over the last 12 gold answers, once an annotator has that many" in html
 
 
 def test_it_links_the_settings_in_the_admin_for_staff_only(lead, lead_client, project):
