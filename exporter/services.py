@@ -177,8 +177,9 @@ def _flagging_report(*, project: Project):
     report = bias_report_latest(project=project)
     if report is None or not report.payload:
         raise ExportError(
-            "exclude_flagged needs a bias report, and this project has none yet: compute one (Recompute "
-            "on the dashboard) and export again."
+            "exclude_flagged needs a bias report, and this project has none yet: the worker computes one "
+            "within minutes of the first judgments of an active project, and a lead can ask for one now "
+            "(Recompute on the dashboard); export again once it is there."
         )
     return report
 

@@ -48,7 +48,12 @@ def tokenizer_load(tokenizer: Any = "gpt2") -> Any:
     from transformers import AutoTokenizer
 
     if isinstance(tokenizer, str | Path):
-        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer), use_fast=True)
+        name = str(tokenizer)
+        if name.startswith(("/", "./", "../")) and not Path(name).is_dir():
+            # No Hub id looks like this: transformers took it for one and said "Repo id must use
+            # alphanumeric chars", about a directory that is not there.
+            raise OSError(f"no such directory: {name}")
+        tokenizer = AutoTokenizer.from_pretrained(name, use_fast=True)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("a fast (Rust) tokenizer is needed to tokenize in batches")
     if tokenizer.pad_token is None:
