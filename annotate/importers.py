@@ -344,7 +344,13 @@ def _json_loads(line: bytes) -> Any:
         return orjson.loads(line)
     except orjson.JSONDecodeError:
         try:
-            return json.loads(line)
+            # Decoded here: given bytes, json guesses UTF-16 or UTF-32 from NUL bytes and blames a codec
+            # ("'utf-32-be' codec can't decode...") for what is a file that is not UTF-8 text.
+            text = line.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"not UTF-8 text ({error.reason} at byte {error.start + 1} of the line)") from error
+        try:
+            return json.loads(text)
         except RecursionError as error:
             # "[[[[..." deeper than the stack: a bad line like any other, not the end of the import.
             raise ValueError("nested too deeply") from error

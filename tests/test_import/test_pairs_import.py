@@ -450,6 +450,24 @@ def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
     with pytest.raises(ImportValidationError) as raised:
         pairs_import(project=project, source=path, fmt="pairs")
     assert [(e.row, e.field) for e in raised.value.errors] == [(2, "json")]
+    assert raised.value.errors[0].message == "invalid JSON: not UTF-8 text (invalid start byte at byte 13 of the line)"
+
+
+def test_a_line_led_by_nul_bytes_is_invalid_json_not_a_utf32_codec_error(project, tmp_path) -> None:
+    # Given bytes, json took the NULs for UTF-32 and said "'utf-32-be' codec can't decode bytes".
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(json.dumps(pairs_row(0)).encode() + b'\n\x00\x00\x00{"prompt": "p"}\n')
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
+        (2, "json", "invalid JSON: Expecting value: line 1 column 1 (char 0)")
+    ]
+
+
+def test_a_byte_order_mark_before_a_line_is_read_past(project, tmp_path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(pairs_row(0)).encode() + b"\n")
+    assert pairs_import(project=project, source=path, fmt="pairs").pairs_created == 1
 
 
 def test_a_line_nested_too_deeply_is_a_json_error_on_its_line(project, tmp_path) -> None:
