@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from annotate.models import Project
+
+
+def report(project: Project, *args: str) -> str:
+    out = StringIO()
+    call_command("bias_report", *args, project=project.slug, stdout=out)
+    return out.getvalue()
+
 
 def test_it_names_each_annotator_by_user_name_and_flags_the_left_leaning_one(judged_project, annotator):
-    out = StringIO()
-    call_command("bias_report", project=judged_project.slug, stdout=out)
-    lines = {line.split(":")[0].strip(): line for line in out.getvalue().splitlines() if "(id " in line}
+    text = report(judged_project)
+    lines = {line.split(":")[0].strip(): line for line in text.splitlines() if "(id " in line}
     users = get_user_model().objects.filter(username__in=["annotator", "annotator2", "annotator3"])
     assert set(lines) == {f"{user.username} (id {user.pk})" for user in users}
-    assert lines[f"annotator (id {annotator.pk})"].endswith("FLAGGED")  # nine lefts in ten
+    assert lines[f"annotator (id {annotator.pk})"].endswith("FLAGGED (position)")  # nine lefts in ten
+    assert "Flagged: annotator (position)" in text.splitlines()
+
+
+def test_the_summary_is_read_by_a_person_and_the_json_holds_every_figure(judged_project, annotator):
+    text = report(judged_project)
+    payload = json.loads(report(judged_project, "--json"))
+    # Formatted figures, not JSON dumps of whole sections.
+    assert "{" not in text and '"' not in text
+    position = {row["annotator"]: row for row in payload["position"]["per_annotator"]}[annotator.pk]
+    assert f"left={100 * position['rate']:.1f}% [{100 * position['ci_low']:.1f}%, " in text
+    kappa = payload["agreement"]["fleiss_kappa"]
+    assert f"Fleiss' kappa {kappa['value']:.3f} ({kappa['pairs']} pairs)" in text
+    transcripts = payload["length"]["overall"]["transcripts"]
+    assert f"chosen mean {transcripts['chosen_mean']:.1f}" in text
+    assert "None" not in text
+
+
+def test_a_project_without_judgments_gets_dashes_not_an_error(project):
+    text = report(project)
+    assert "0 judgments by 0 annotators" in text
+    assert "Flagged: nobody" in text and "Length: no decisive judgments yet." in text

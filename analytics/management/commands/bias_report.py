@@ -36,29 +36,120 @@ def _pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def _p(value) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
+def _rate(section: dict | None) -> str:
+    """A rate with its 95% interval, or a dash when there is none."""
+    if not section or section.get("rate") is None:
+        return "—"
+    return f"{_pct(section['rate'])} [{_pct(section.get('ci_low'))}, {_pct(section.get('ci_high'))}]"
+
+
+def _flagged(rows: dict[int, dict], annotator: int) -> bool:
+    return bool(rows.get(annotator, {}).get("flagged"))
+
+
+def _by_annotator(rows: list[dict] | None) -> dict[int, dict]:
+    return {int(row["annotator"]): row for row in rows or []}
+
+
 def _summary(project: Project, payload: dict) -> str:
+    """The report as a person reads it: who is flagged and why, one line per annotator, then the
+    project's length, near-duplicate and agreement figures. `--json` prints every figure."""
+    position = payload["position"]
+    positions = _by_annotator(position.get("per_annotator"))
+    fatigue = _by_annotator(payload.get("fatigue", {}).get("per_annotator"))
+    agreement = payload.get("agreement", {})
+    agreements = _by_annotator(agreement.get("per_annotator"))
+    speeding = payload.get("speeding", {})
+    fast = _by_annotator(speeding.get("per_annotator"))
+    ids = sorted(set(positions) | set(fatigue) | set(agreements) | set(fast))
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
+    progress = payload.get("coverage", {}).get("progress") or {}
     lines = [
         f"Bias report for {project.name} ({project.slug}): {payload['n_judgments']} judgments by "
-        f"{payload['n_annotators']} annotators on {payload['n_pairs']} pairs",
+        f"{payload['n_annotators']} annotators on {payload['n_pairs']} pairs"
+        + (
+            f"; {progress['collected']} of the {progress['wanted']} judgments k = {progress['k']} asks for"
+            if progress.get("wanted")
+            else ""
+        ),
         "",
-        "Position (left-choice rate, ties and skips excluded):",
     ]
-    overall = payload["position"]["overall"]
-    lines.append(f"  overall  n={overall['n']}  left={_pct(overall['rate'])}  p={overall.get('p_value')}")
-    ids = [row["annotator"] for row in payload["position"]["per_annotator"]]
-    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
-    for row in payload["position"]["per_annotator"]:
-        flag = "  FLAGGED" if row.get("flagged") else ""
+    reasons = {
+        annotator: [name for name, rows in (("position", positions), ("fatigue", fatigue)) if _flagged(rows, annotator)]
+        for annotator in ids
+    }
+    flagged = [f"{names.get(a, a)} ({', '.join(why)})" for a, why in reasons.items() if why]
+    lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nobody'}")
+    lines += [
+        "",
+        "Per annotator: left-choice rate (ties and skips left out) and its 95% interval, its p adjusted "
+        "across annotators; quality decline late in sittings (p adjusted); agreement with the others' "
+        "majority; answers faster than reading:",
+    ]
+    for annotator in ids:
+        pos, tired = positions.get(annotator, {}), fatigue.get(annotator, {})
         lines.append(
-            f"  {names.get(row['annotator'], row['annotator'])} (id {row['annotator']}): "
-            f"n={row['n']} left={_pct(row['rate'])} "
-            f"[{_pct(row['ci_low'])}, {_pct(row['ci_high'])}] p_adj={row.get('p_adjusted')}{flag}"
+            f"  {names.get(annotator, annotator)} (id {annotator}): n={pos.get('n', 0)} left={_rate(pos)} "
+            f"p_adj={_p(pos.get('p_adjusted'))}; decline p_adj={_p(tired.get('p_adjusted'))}; "
+            f"majority={_pct((agreements.get(annotator, {}).get('loo_majority') or {}).get('rate'))}; "
+            f"fast={_pct(fast.get(annotator, {}).get('share'))}"
+            + (f"  FLAGGED ({', '.join(reasons[annotator])})" if reasons[annotator] else "")
         )
-    length = payload["length"]
-    lines += ["", "Length (full transcripts, as the notebook counts):"]
-    lines.append(f"  {_dumps(length.get('overall', {}).get('transcripts', length.get('overall')))}")
-    lines += ["", "Near-duplicates (transcript similarity buckets):"]
-    lines.append(f"  {_dumps(payload['similarity']['all_pairs'])}")
-    agreement = payload["agreement"]
-    lines += ["", f"Agreement: {_dumps({k: v for k, v in agreement.items() if k != 'per_annotator'})}"]
+    overall = position.get("overall", {})
+    lines.append(f"  all: n={overall.get('n', 0)} left={_rate(overall)} p={_p(overall.get('p_value'))}")
+    lines += ["", *_length_lines(payload.get("length", {})), "", *_similarity_lines(payload.get("similarity", {}))]
+    lines += ["", *_agreement_lines(agreement)]
     return "\n".join(lines)
+
+
+def _length_lines(length: dict) -> list[str]:
+    overall = (length.get("overall") or {}).get("transcripts") or {}
+    if not overall.get("n"):
+        return ["Length: no decisive judgments yet."]
+    lines = [
+        f"Length (words of the full transcripts, as the notebook counts; {overall['n']} decisive judgments): "
+        f"chosen mean {overall['chosen_mean']:.1f}, median {overall['chosen_median']:g}; rejected mean "
+        f"{overall['rejected_mean']:.1f}, median {overall['rejected_median']:g}; chosen longer "
+        f"{_pct(overall['chosen_longer_share'])}, shorter {_pct(overall['chosen_shorter_share'])}, same "
+        f"{_pct(overall['same_share'])}" + (f": {overall['verdict']}" if overall.get("verdict") else "")
+    ]
+    coefficients = (length.get("length_controlled") or {}).get("coefficients") or {}
+    effect, side = coefficients.get("length_difference"), coefficients.get("a_on_left")
+    if effect and side:
+        lines.append(
+            f"  with position held apart (logistic regression): length {effect['estimate']:+.2f} "
+            f"(p={_p(effect['p_value'])}), position {side['estimate']:+.2f} (p={_p(side['p_value'])})"
+        )
+    return lines
+
+
+def _similarity_lines(similarity: dict) -> list[str]:
+    pairs = similarity.get("all_pairs") or {}
+    if not pairs.get("n"):
+        return ["Near-duplicates: no pair measured yet."]
+    bounds = pairs.get("boundaries", {})
+    return [
+        f"Near-duplicates (transcript similarity of {pairs['n']} pairs, mean {pairs['mean']:.3f}): "
+        f"{pairs['high']} above {bounds.get('high_above')} ({_pct(pairs['high_share'])}), {pairs['medium']} "
+        f"between ({_pct(pairs['medium_share'])}), {pairs['low']} at most {bounds.get('low_at_most')} "
+        f"({_pct(pairs['low_share'])})"
+    ]
+
+
+def _agreement_lines(agreement: dict) -> list[str]:
+    def value(name: str, key: str) -> str:
+        section = agreement.get(name) or {}
+        figure = section.get(key)
+        return "—" if figure is None else f"{figure:.3f} ({section.get('pairs', 0)} pairs)"
+
+    return [
+        "Agreement: "
+        f"raw {value('raw_agreement', 'agreement')}, decisive {value('decisive_agreement', 'agreement')}, "
+        f"Fleiss' kappa {value('fleiss_kappa', 'value')}, Krippendorff's alpha {value('krippendorff_alpha', 'value')}; "
+        f"with the others' majority {_rate(agreement.get('loo_majority'))}, "
+        f"with the source's preference {_rate(agreement.get('source'))}"
+    ]
