@@ -39,6 +39,8 @@ def test_it_shows_the_whole_conversation_and_both_responses_labelled(lead_client
     assert "About nine minutes for a hard yolk." in response_a
     assert "Until it is done." in html[html.index('id="response-b-heading"') :]
     assert escape("kitchen.jsonl") in html
+    # The index among the source's rows, from 0 as datasets counts ("row 4" read as a file's line 4).
+    assert ">index 4</span>" in html and "as datasets indexes them" in html
 
 
 def test_it_marks_the_gold_answer_and_offers_the_form(lead, lead_client, project, conversation):
