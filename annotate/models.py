@@ -186,6 +186,7 @@ class EndReason(models.TextChoices):
     IDLE = "idle", "Idle timeout"
     MANUAL = "manual", "Ended by the annotator"
     PAUSED = "paused", "Annotator paused"
+    REMOVED = "removed", "Annotator left the project"
 
 
 class AnnotationSession(models.Model):

@@ -1,6 +1,9 @@
 """Writes on memberships by a project's lead: pausing and resuming an annotator, each kept in the
 audit log (`AuditEvent`) with who did it and why.
 
+An annotator who leaves a project (their membership deleted, or its role changed, in the admin)
+has their open sitting there ended at once too (end reason "removed"), by `membership_left`.
+
 A pause ends the annotator's open sitting in the project at once (end reason "paused", its
 unanswered leases back to the pool), and a paused annotator cannot start sittings
 (`annotating.sitting_start` refuses with code "paused"). The gold rule in `annotating._gold_pause_check` pauses
@@ -17,8 +20,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from annotate.models import AuditEvent, Membership, Project, Role
-from annotate.services.annotating.sittings import _sitting_close_paused, _sitting_lock_latest
+from annotate.models import AnnotationSession, AuditEvent, EndReason, Membership, Project, Role
+from annotate.services.annotating.sittings import (
+    _sitting_close,
+    _sitting_close_paused,
+    _sitting_enforce_limits,
+    _sitting_lock_latest,
+)
 
 PAUSED = "paused"
 RESUMED = "resumed"
@@ -115,3 +123,29 @@ def membership_resume(
         membership.save(update_fields=["paused_at", "paused_reason", "resumed_at"])
         event = AuditEvent.objects.create(project=project, actor=actor, subject=user, action=RESUMED, reason=cleaned)
     return MembershipChange(membership=membership, event=event)
+
+
+def membership_left(*, project_id: int, user_id: int, now: dt.datetime | None = None) -> bool:
+    """End the open sitting in the project of a user who is no longer one of its annotators (their
+    membership deleted, or its role changed): its unanswered pairs go back to the pool now, not at
+    the idle sweep, and the sitting says why it ended. A limit that already passed is its true end.
+    Nothing happens while the user is an annotator there (re-added since). Whether a sitting ended.
+
+    Call after the change has committed (`annotate.signals` does, on commit): this takes the
+    sitting's lock in a transaction of its own, never after a membership's."""
+    if Membership.objects.filter(project_id=project_id, user_id=user_id, role=Role.ANNOTATOR).exists():
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        sitting = (
+            AnnotationSession.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(project_id=project_id, annotator_id=user_id, ended_at__isnull=True)
+            .first()
+        )
+        if sitting is None:
+            return False
+        _sitting_enforce_limits(sitting=sitting, now=now)
+        if sitting.is_open:
+            _sitting_close(sitting=sitting, reason=EndReason.REMOVED, ended_at=now)
+    return True

@@ -38,6 +38,7 @@
     idle: "The sitting ended after a while without activity.",
     manual: "You ended the sitting.",
     paused: "Your annotation was paused, and has since been resumed: the next sitting can start after the break.",
+    removed: "You are no longer an annotator of this project.",
   };
 
   const state = {

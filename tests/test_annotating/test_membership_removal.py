@@ -1,0 +1,81 @@
+"""An annotator who leaves a project in the admin (membership deleted, or made lead or engineer) has
+their open sitting there ended at once, and the pairs it held go to others, not at the idle sweep."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from annotate.models import AnnotationSession, Assignment, Membership, Role
+from annotate.services.annotating import assignment_next, sitting_start
+from annotate.services.members import membership_left
+from tests.conftest import make_pairs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    return client
+
+
+@pytest.fixture
+def holding(project, annotator):
+    """The annotator mid-sitting, holding the only two pairs of a k = 1 project (one on screen, one
+    prefetched)."""
+    project.judgments_per_pair = 1
+    project.save()
+    make_pairs(project, 2)
+    sitting_start(project=project, annotator=annotator)
+    shown, _ = assignment_next(project=project, annotator=annotator)
+    prefetched, _ = assignment_next(project=project, annotator=annotator, exclude=[shown.id])
+    return {shown.pair_id, prefetched.pair_id}
+
+
+def others_get(project, annotator2) -> set[int]:
+    sitting_start(project=project, annotator=annotator2)
+    first, _ = assignment_next(project=project, annotator=annotator2)
+    second, _ = assignment_next(project=project, annotator=annotator2, exclude=[first.id] if first else [])
+    return {a.pair_id for a in (first, second) if a is not None}
+
+
+def test_deleting_the_membership_in_the_admin_ends_the_sitting_and_frees_its_pairs(
+    staff_client, django_capture_on_commit_callbacks, project, annotator, annotator2, holding
+):
+    membership = Membership.objects.get(project=project, user=annotator)
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = staff_client.post(reverse("admin:annotate_membership_delete", args=[membership.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    assert sitting.end_reason == "removed" and sitting.ended_at is not None
+    assert set(Assignment.objects.filter(annotator=annotator).values_list("state", flat=True)) == {"released"}
+    assert others_get(project, annotator2) == holding
+
+
+def test_making_the_annotator_a_lead_in_the_admin_ends_the_sitting_too(
+    staff_client, django_capture_on_commit_callbacks, project, annotator, annotator2, holding
+):
+    membership = Membership.objects.get(project=project, user=annotator)
+    form = {"user": annotator.pk, "project": project.pk, "role": Role.LEAD, "paused_reason": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = staff_client.post(reverse("admin:annotate_membership_change", args=[membership.pk]), form)
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    assert Membership.objects.get(pk=membership.pk).role == Role.LEAD
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "removed"
+    assert others_get(project, annotator2) == holding
+
+
+def test_an_annotator_who_stays_one_keeps_their_sitting(
+    django_capture_on_commit_callbacks, project, annotator, annotator2, holding
+):
+    membership = Membership.objects.get(project=project, user=annotator)
+    with django_capture_on_commit_callbacks(execute=True):
+        membership.paused_reason = ""
+        membership.save()
+    assert AnnotationSession.objects.get(annotator=annotator).is_open
+    # Removed and added back before the service ran: nothing to end.
+    assert membership_left(project_id=project.id, user_id=annotator.id) is False
+    assert AnnotationSession.objects.get(annotator=annotator).is_open
+    assert others_get(project, annotator2) == set()
