@@ -333,6 +333,28 @@ def test_a_new_pairs_conversation_starts_at_its_first_turn_however_far_the_last_
     expect(context.get_by_text(re.compile(r"^Opening question of talk"))).to_be_in_viewport()
 
 
+def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page, project, annotator):
+    long_conversations(project)  # taller than their box, which scrolls on its own
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    context = page.locator("#context")
+    page.locator("#end-sitting").focus()
+    page.keyboard.press("Tab")  # into the conversation's box, to read it with the keys
+    expect(context).to_be_focused()
+    page.wait_for_timeout(300)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.getElementById('context').scrollTop > 0")
+    page.keyboard.press("ArrowUp")  # back up to reread: it recorded "about the same"
+    page.wait_for_timeout(600)
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    expect(context).to_be_focused()
+    page.keyboard.press("0")  # the tie's other key still answers there
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.get(annotator=annotator).side == "tie"
+
+
 def test_ending_the_sitting_while_the_connection_is_down_keeps_the_pair_and_the_way_to_end_it(page, project, annotator):
     make_pairs(project, 10)
     log_in(page, "annotator")

@@ -791,8 +791,10 @@
     }
     const side = KEYS[key];
     if (!side || (side === "tie" && !config.allowTie) || (side === "skip" && !config.allowSkip)) return;
-    // In the strength and safety radios the arrows keep their usual meaning.
+    // In the strength and safety radios the arrows keep their usual meaning; so do they in the
+    // conversation's own scrolling box, where ↓ reads on and ↑ goes back up (not "about the same").
     if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
+    if (target && target.id === "context" && (event.key === "ArrowUp" || event.key === "ArrowDown")) return;
     event.preventDefault();
     const answersAtOnce = side === "skip" || !config.confirmWithEnter;
     if (answersAtOnce && performance.now() - state.shownAt < REACTION_MS) return;
