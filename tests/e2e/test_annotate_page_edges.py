@@ -233,6 +233,33 @@ def test_a_narrow_screen_with_every_extra_has_no_horizontal_scroll(page, project
     assert scroll_width <= inner_width
 
 
+def test_on_a_narrow_screen_what_receives_focus_is_not_hidden_under_the_sitting_bar(page, project, annotator):
+    project.ask_rationale = True
+    project.rationale_min_chars = 10
+    project.ask_strength = True
+    project.ask_safety = True
+    project.criteria = ["helpfulness", "harmlessness"]
+    project.save()
+    make_pairs(project, 10)
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    bar = page.locator("#sitting-bar")
+    assert bar.bounding_box()["height"] > 72  # two rows: taller than the stylesheet's 4.5rem of scroll padding
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.locator("#send-answer").focus()
+    seen = []
+    while not page.evaluate("document.activeElement.matches('#panel-work .choices button')"):
+        page.keyboard.press("Shift+Tab")  # back up through the answer's fields to the sides
+        focused = page.evaluate(
+            "(() => { const a = document.activeElement; return [a.name || a.id, a.getBoundingClientRect().top]; })()"
+        )
+        seen.append(focused[0])
+        assert focused[1] >= bar.bounding_box()["y"] + bar.bounding_box()["height"], focused
+        assert len(seen) < 20
+    assert {"rationale", "safety", "strength", "criterion-1"} <= set(seen)
+
+
 def test_a_second_key_pressed_hard_on_the_first_does_not_answer_the_next_pair(page, project, annotator):
     make_pairs(project, 10)
     log_in(page, "annotator")

@@ -807,6 +807,12 @@
     url.searchParams.delete("start");
     window.history.replaceState(null, "", url);
   }
+  // The sitting bar sticks to the top, and on a narrow or zoomed-in screen it wraps to two rows or
+  // more, taller than the stylesheet's scroll padding: whatever receives focus scrolls clear of it.
+  const bar = el("sitting-bar");
+  new ResizeObserver(() => {
+    document.documentElement.style.scrollPaddingTop = bar.offsetHeight ? `${bar.offsetHeight + 12}px` : "";
+  }).observe(bar);
   window.setInterval(tick, 500);
   init();
 })();
