@@ -360,6 +360,17 @@ def test_a_new_pairs_conversation_starts_at_its_first_turn_however_far_the_last_
     expect(context.get_by_text(re.compile(r"^Opening question of talk"))).to_be_in_viewport()
 
 
+def test_the_conversations_scrolling_box_is_a_named_tab_stop(page, project, annotator):
+    long_conversations(project)  # taller than their box, which scrolls on its own
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.locator("#end-sitting").focus()
+    page.keyboard.press("Tab")
+    # Focusable by its own tabindex (Chromium alone makes a scrolling box focusable), and read out by name.
+    expect(page.get_by_role("list", name="Conversation")).to_be_focused()
+    expect(page.locator("#context")).to_have_attribute("tabindex", "0")
+
+
 def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page, project, annotator):
     long_conversations(project)  # taller than their box, which scrolls on its own
     log_in(page, "annotator")
