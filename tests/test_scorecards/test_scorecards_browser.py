@@ -73,3 +73,26 @@ def test_a_lead_pauses_and_resumes_an_annotator_from_the_card(page, lead, annota
     expect(page.locator(".messages")).to_contain_text("annotator can start sittings again.")
     expect(log.locator("tbody tr")).to_have_count(2)
     assert Membership.objects.get(user=annotator, project=scored_project).paused_at is None
+
+
+def test_a_table_wider_than_the_screen_is_a_named_region_the_keyboard_can_scroll(page, lead, annotator, scored_project):
+    # axe: scrollable-region-focusable (serious) on the card's figures; a table that fits gains no tab stop.
+    url = reverse("analytics:scorecard", kwargs={"slug": scored_project.slug, "user_id": annotator.id})
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, "lead", then=url)
+    figures = page.locator(".table-wrap", has=page.locator("caption", has_text="Figures"))
+    expect(figures).to_have_attribute("tabindex", "0")
+    caption = figures.locator("caption").inner_text().strip()
+    expect(page.get_by_role("region", name=caption)).to_have_count(1)
+    page.get_by_role("region", name=caption).focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(box) => box.scrollLeft > 0", arg=figures.element_handle())
+    # On a wide screen, exactly the boxes that still scroll are regions; one that fits is no tab stop.
+    page.set_viewport_size({"width": 1600, "height": 900})
+    page.wait_for_timeout(300)  # the boxes' resize callbacks
+    boxes = page.locator(".table-wrap").evaluate_all(
+        "boxes => boxes.map(b => [b.scrollWidth > b.clientWidth + 1, b.getAttribute('tabindex'), "
+        "b.getAttribute('role')])"
+    )
+    assert all((tabindex, role) == (("0", "region") if scrolls else (None, None)) for scrolls, tabindex, role in boxes)
+    assert any(not scrolls for scrolls, _, _ in boxes)
