@@ -5,7 +5,8 @@ login for it from there is refused, the right password too, until LOGIN_FAILURES
 the first of them. A login that succeeds starts the count again.
 
 Checked by the authentication backend, so that it holds for every password login (the login page and
-the admin's); the API's session and token authentication take no password. The counts live in the
+the admin's), and by the password page, whose old password is a guess too; the API's session and token
+authentication take no password. The counts live in the
 default cache, which is Redis when REDIS_URL is set, so that all web processes share them. Behind a
 proxy every request comes from the proxy's address: the count is then per username, and a stranger
 who fails often enough locks its owner out for the window too (but guesses no password).
@@ -21,7 +22,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
@@ -82,18 +83,41 @@ class ThrottledModelBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
+def _locked_error() -> ValidationError:
+    minutes = max(1, settings.LOGIN_FAILURES_WINDOW // 60)
+    return ValidationError(
+        f"Too many failed logins for this account: try again in up to {minutes} minutes.", code="throttled"
+    )
+
+
 class ThrottledAuthenticationForm(AuthenticationForm):
     """The login page's form, which says why a locked username is refused."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
         if username is not None and login_locked(request=self.request, username=username):
-            minutes = max(1, settings.LOGIN_FAILURES_WINDOW // 60)
-            raise ValidationError(
-                f"Too many failed logins for this account: try again in up to {minutes} minutes.",
-                code="throttled",
-            )
+            raise _locked_error()
         return super().clean()
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The password page's form. Its old password is a guess like a login's (by whoever holds the
+    session, a browser left logged in): counted with the logins' failures and refused once they
+    reach the limit, or the page would check any number of guesses."""
+
+    def __init__(self, user, *args, request: HttpRequest | None = None, **kwargs) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        username = self.user.get_username()
+        if login_locked(request=self.request, username=username):
+            raise _locked_error()
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            login_failure_record(request=self.request, username=username)
+            raise
 
 
 def on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
@@ -112,6 +136,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "registration/own_password_change.html"
     success_url = reverse_lazy("annotate:project_list")
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict:
+        return super().get_form_kwargs() | {"request": self.request}
 
     def form_valid(self, form: Form) -> HttpResponse:
         response = super().form_valid(form)

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from django.urls import reverse
 
 URL = reverse("password_change")
 NEW = "a-new-long-passphrase-7"
+
+
+@pytest.fixture(autouse=True)
+def fresh_counts():
+    # The failure counts of config.auth, in the tests' in-process cache (never clear() a Redis).
+    if isinstance(caches["default"], LocMemCache):
+        cache.clear()
+    yield
+    if isinstance(caches["default"], LocMemCache):
+        cache.clear()
 
 
 def change(client: Client, *, old: str, new: str = NEW, again: str = NEW):
@@ -57,3 +69,18 @@ def test_the_page_needs_a_login_and_a_csrf_token(annotator):
     strict.force_login(annotator)
     assert change(strict, old="pw-annotator").status_code == 403
     assert get_user_model().objects.get(pk=annotator.pk).check_password("pw-annotator")
+
+
+@pytest.mark.django_db
+def test_the_old_password_cannot_be_guessed_without_end(annotator, settings):
+    # Whoever holds a session (a browser left logged in) could try old passwords on this page at will.
+    client = Client()
+    client.force_login(annotator)
+    for i in range(settings.LOGIN_FAILURES_MAX):
+        assert change(client, old=f"guess-{i}").redirect_chain == []
+    refused = change(client, old="pw-annotator")
+    assert refused.redirect_chain == [] and "Too many failed logins" in refused.content.decode()
+    assert get_user_model().objects.get(pk=annotator.pk).check_password("pw-annotator")
+    # The login page counts the same failures.
+    login = Client().post(reverse("login"), {"username": "annotator", "password": "pw-annotator"})
+    assert "Too many failed logins" in login.content.decode()
