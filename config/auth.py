@@ -19,6 +19,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
@@ -90,14 +91,23 @@ def _locked_error() -> ValidationError:
     )
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
-    """The login page's form, which says why a locked username is refused."""
+class _LockedSaysSo:
+    """A login form that says why a locked username is refused (the backend alone refuses it as a
+    wrong password, which sends its owner looking for a typo)."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
         if username is not None and login_locked(request=self.request, username=username):
             raise _locked_error()
         return super().clean()
+
+
+class ThrottledAuthenticationForm(_LockedSaysSo, AuthenticationForm):
+    """The login page's form."""
+
+
+class ThrottledAdminAuthenticationForm(_LockedSaysSo, AdminAuthenticationForm):
+    """The admin's login form."""
 
 
 class ThrottledPasswordChangeForm(PasswordChangeForm):

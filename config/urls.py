@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.auth import PasswordChangeView, ThrottledAuthenticationForm
+from config.auth import PasswordChangeView, ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -14,6 +14,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
 
+
+# The admin's login says why a locked username is refused, as the login page does.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -58,6 +58,18 @@ def test_the_admin_login_counts_the_same_failures(lead):
     assert not logged_in(client)
 
 
+def test_the_admin_login_says_why_a_locked_staff_user_is_refused(lead):
+    # It said "Please enter the correct username and password": a wrong password, with the right one.
+    get_user_model().objects.filter(pk=lead.pk).update(is_staff=True)
+    client = Client()
+    for _ in range(GUESSES):
+        log_in(client, "lead", "not-the-password")
+    response = log_in(client, "lead", "pw-lead", url="/admin/login/")
+    assert not logged_in(client)
+    html = response.content.decode()
+    assert "Too many failed logins" in html and "Please enter the correct username" not in html
+
+
 def test_a_few_typos_do_not_lock_anyone_out_and_a_login_starts_the_count_again(lead, engineer, settings):
     # Twice limit - 1 typos in all: without the reset at the login between them, the second login is refused.
     typos = settings.LOGIN_FAILURES_MAX - 1
