@@ -35,6 +35,7 @@ limit the whole file is refused (see `file_rows`), like a truncated one.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import io
@@ -348,7 +349,9 @@ def _json_loads(line: bytes) -> Any:
             # ("'utf-32-be' codec can't decode...") for what is a file that is not UTF-8 text.
             text = line.decode("utf-8-sig")
         except UnicodeDecodeError as error:
-            raise ValueError(f"not UTF-8 text ({error.reason} at byte {error.start + 1} of the line)") from error
+            # utf-8-sig counts from after a byte order mark; the message counts the line's bytes.
+            at = error.start + 1 + (len(codecs.BOM_UTF8) if line.startswith(codecs.BOM_UTF8) else 0)
+            raise ValueError(f"not UTF-8 text ({error.reason} at byte {at} of the line)") from error
         try:
             return json.loads(text)
         except RecursionError as error:

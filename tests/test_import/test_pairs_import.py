@@ -453,6 +453,15 @@ def test_invalid_utf8_is_a_json_error_on_its_line(project, tmp_path) -> None:
     assert raised.value.errors[0].message == "invalid JSON: not UTF-8 text (invalid start byte at byte 13 of the line)"
 
 
+def test_the_byte_named_in_a_line_after_a_byte_order_mark_is_counted_from_the_lines_start(project, tmp_path) -> None:
+    # The decoder counts from after the mark: it named byte 13 for the line's 16th (3 of them the mark's).
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"prompt": "\xff\xfe"}\n')
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert raised.value.errors[0].message == "invalid JSON: not UTF-8 text (invalid start byte at byte 16 of the line)"
+
+
 def test_a_line_led_by_nul_bytes_is_invalid_json_not_a_utf32_codec_error(project, tmp_path) -> None:
     # Given bytes, json took the NULs for UTF-32 and said "'utf-32-be' codec can't decode bytes".
     path = tmp_path / "bad.jsonl"
