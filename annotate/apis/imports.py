@@ -80,6 +80,9 @@ class ImportStartInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"format": 'An uploaded file has format "hh-rlhf", "preference" or "pairs".'}
             )
+        if upload is not None and attrs["split"]:
+            # Refused now, not as a failed job (the importer refuses it too).
+            raise serializers.ValidationError({"split": "A split belongs to a dataset (format hf), not to a file."})
         if upload is None:
             if not dataset:
                 raise serializers.ValidationError('Give a file, or format "hf" with a dataset.')

@@ -69,8 +69,10 @@ def test_a_lead_starts_a_dataset_import_with_json(lead, django_capture_on_commit
         ({"dataset": "Anthropic/hh-rlhf"}, "json"),
         ({"format": "csv-ish", "dataset": "x"}, "json"),
         ({"format": "hf"}, "file"),
+        # Accepted with 202, then the job failed: the importer refuses a split for a file.
+        ({"split": "test"}, "file"),
     ],
-    ids=["hf without dataset", "dataset without hf", "unknown format", "file with format hf"],
+    ids=["hf without dataset", "dataset without hf", "unknown format", "file with format hf", "file with a split"],
 )
 def test_an_incomplete_request_is_refused_with_400_and_no_job(lead, payload, kind, upload_dir) -> None:
     if kind == "file":
