@@ -7,14 +7,15 @@ class AnnotateConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in, user_login_failed
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_save
 
         from annotate.models import Membership
-        from annotate.signals import membership_deleted, membership_saved
+        from annotate.signals import membership_deleted, membership_saved, membership_saving
         from config.auth import on_logged_in, on_login_failed
 
         # An annotator who leaves a project (in the admin) has their open sitting there ended at once.
         post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="annotate.membership_deleted")
+        pre_save.connect(membership_saving, sender=Membership, dispatch_uid="annotate.membership_saving")
         post_save.connect(membership_saved, sender=Membership, dispatch_uid="annotate.membership_saved")
 
         # Password guessing is counted here and refused by config.auth.ThrottledModelBackend.

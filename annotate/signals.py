@@ -8,20 +8,40 @@ from django.db import transaction
 
 from annotate.models import Membership, Role
 
+# The fields whose change can take an annotator out of a project.
+_WHO_WHERE_AS = ("project", "user", "role")
 
-def _left_on_commit(membership: Membership) -> None:
+
+def _left_on_commit(*, project_id: int, user_id: int) -> None:
     from annotate.services.members import membership_left
 
-    project_id, user_id = membership.project_id, membership.user_id
     transaction.on_commit(lambda: membership_left(project_id=project_id, user_id=user_id))
 
 
 def membership_deleted(sender: type[Membership], instance: Membership, **kwargs: Any) -> None:
     if instance.role == Role.ANNOTATOR:
-        _left_on_commit(instance)
+        _left_on_commit(project_id=instance.project_id, user_id=instance.user_id)
+
+
+def membership_saving(
+    sender: type[Membership], instance: Membership, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
+    # What the row held before: the admin can change a membership's role, and its user or project too,
+    # and either takes the annotator it named out of the project. A save of other fields (a pause)
+    # changes none of them and costs no query.
+    instance._held_before = None
+    if instance.pk is not None and (update_fields is None or set(update_fields) & set(_WHO_WHERE_AS)):
+        instance._held_before = (
+            Membership.objects.filter(pk=instance.pk).values_list("project_id", "user_id", "role").first()
+        )
 
 
 def membership_saved(sender: type[Membership], instance: Membership, created: bool, **kwargs: Any) -> None:
-    if not created and instance.role != Role.ANNOTATOR:
-        # Possibly an annotator made lead or engineer: the service ends a sitting only if one is open.
-        _left_on_commit(instance)
+    before = getattr(instance, "_held_before", None)
+    if created or before is None:
+        return
+    project_id, user_id, role = before
+    if role == Role.ANNOTATOR and (instance.project_id, instance.user_id, instance.role) != before:
+        # An annotator made lead or engineer, or their membership given to someone else or moved to
+        # another project: the service ends their sitting there only if one is open.
+        _left_on_commit(project_id=project_id, user_id=user_id)

@@ -67,6 +67,21 @@ def test_making_the_annotator_a_lead_in_the_admin_ends_the_sitting_too(
     assert others_get(project, annotator2) == holding
 
 
+def test_giving_the_membership_to_another_user_in_the_admin_ends_the_first_ones_sitting(
+    staff_client, django_capture_on_commit_callbacks, project, annotator, annotator2, holding
+):
+    # Still an annotator's membership, but no longer theirs: they left the project all the same.
+    membership = Membership.objects.get(project=project, user=annotator)
+    Membership.objects.filter(project=project, user=annotator2).delete()
+    form = {"user": annotator2.pk, "project": project.pk, "role": Role.ANNOTATOR, "paused_reason": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = staff_client.post(reverse("admin:annotate_membership_change", args=[membership.pk]), form)
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "removed"
+    Membership.objects.create(project=project, user=get_user_model().objects.create_user("third"), role=Role.ANNOTATOR)
+    assert others_get(project, get_user_model().objects.get(username="third")) == holding
+
+
 def test_an_annotator_who_stays_one_keeps_their_sitting(
     django_capture_on_commit_callbacks, project, annotator, annotator2, holding
 ):
