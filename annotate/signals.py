@@ -15,7 +15,9 @@ _WHO_WHERE_AS = ("project", "user", "role")
 def _left_on_commit(*, project_id: int, user_id: int) -> None:
     from annotate.services.members import membership_left
 
-    transaction.on_commit(lambda: membership_left(project_id=project_id, user_id=user_id))
+    # robust: the change has committed by then; a failure here is logged (the sitting then ends at the
+    # idle sweep, as before) rather than turned into an error page for a change that was made.
+    transaction.on_commit(lambda: membership_left(project_id=project_id, user_id=user_id), robust=True)
 
 
 def membership_deleted(sender: type[Membership], instance: Membership, **kwargs: Any) -> None:

@@ -94,3 +94,23 @@ def test_an_annotator_who_stays_one_keeps_their_sitting(
     assert membership_left(project_id=project.id, user_id=annotator.id) is False
     assert AnnotationSession.objects.get(annotator=annotator).is_open
     assert others_get(project, annotator2) == set()
+
+
+def test_a_failure_to_end_the_sitting_is_logged_not_an_error_page_for_a_deletion_that_was_made(
+    staff_client, django_capture_on_commit_callbacks, monkeypatch, caplog, project, annotator, holding
+):
+    from django.db import OperationalError
+
+    from annotate.services import members
+
+    def failing(**kwargs):
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(members, "membership_left", failing)
+    membership = Membership.objects.get(project=project, user=annotator)
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = staff_client.post(reverse("admin:annotate_membership_delete", args=[membership.pk]), {"post": "yes"})
+    assert deleted.status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert "the database went away" in caplog.text
+    assert AnnotationSession.objects.get(annotator=annotator).is_open  # the idle sweep ends it, as before
