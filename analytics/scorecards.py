@@ -374,7 +374,9 @@ def trend_table(card: Scorecard) -> Table:
 
 
 def audit_table(*, project: Project, subject_id: int) -> Table:
-    table = Table("Audit log: pauses and resumptions, newest first", ["When", "Action", "By", "Reason"])
+    table = Table(
+        "Audit log: pauses, resumptions, additions and removals, newest first", ["When", "Action", "By", "Reason"]
+    )
     events = AuditEvent.objects.filter(project=project, subject_id=subject_id).select_related("actor")
     for event in events.order_by("-created_at", "-id"):
         by = event.actor.get_username() if event.actor is not None else "automatic (gold accuracy rule)"

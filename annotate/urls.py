@@ -1,5 +1,5 @@
-from annotate.views import annotating, gold, imports
+from annotate.views import annotating, gold, imports, members
 
 app_name = "annotate"
 
-urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns, *gold.urlpatterns]
+urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns, *gold.urlpatterns, *members.urlpatterns]

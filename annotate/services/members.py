@@ -30,6 +30,10 @@ from annotate.services.annotating.sittings import (
 
 PAUSED = "paused"
 RESUMED = "resumed"
+ADDED = "added"
+REMOVED = "removed"
+# The roles a lead gives and takes on the Members page; leads themselves are the admin's to name.
+ROLES_LEADS_MANAGE = (Role.ANNOTATOR, Role.ENGINEER)
 REASON_MAX_CHARS = AuditEvent._meta.get_field("reason").max_length
 
 
@@ -149,3 +153,43 @@ def membership_left(*, project_id: int, user_id: int, now: dt.datetime | None = 
         if sitting.is_open:
             _sitting_close(sitting=sitting, reason=EndReason.REMOVED, ended_at=now)
     return True
+
+
+def membership_add(*, project: Project, username: str, role: str, actor: AbstractBaseUser) -> Membership:
+    """Make an existing, active user an annotator or engineer of the project (kept in the audit log).
+    Raises ValidationError when the role is not one a lead gives, no active user has that username,
+    or the user is already a member (in any role)."""
+    from django.contrib.auth import get_user_model
+
+    if role not in ROLES_LEADS_MANAGE:
+        raise ValidationError("A lead adds annotators and engineers; leads are named in the admin.", code="role")
+    user = get_user_model().objects.filter(username=(username or "").strip(), is_active=True).first()
+    if user is None:
+        raise ValidationError(f"No active user is called {username.strip()!r}.", code="no_user")
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(project=project, user=user, defaults={"role": role})
+        if not created:
+            raise ValidationError(
+                f"{user.get_username()} is already a member of this project ({membership.get_role_display()}).",
+                code="member",
+            )
+        AuditEvent.objects.create(project=project, actor=actor, subject=user, action=ADDED, reason=f"as {role}")
+    return membership
+
+
+def membership_remove(*, project: Project, user_id: int, actor: AbstractBaseUser) -> Membership:
+    """Take an annotator or engineer out of the project (kept in the audit log); an annotator's open
+    sitting there ends once this commits (`membership_left`), and their judgments stay. Returns the
+    deleted membership. Raises Membership.DoesNotExist when the user is no annotator or engineer of
+    the project (leads are the admin's to remove)."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("user")
+            .get(project=project, user_id=user_id, role__in=ROLES_LEADS_MANAGE)
+        )
+        AuditEvent.objects.create(
+            project=project, actor=actor, subject=membership.user, action=REMOVED, reason=f"was {membership.role}"
+        )
+        membership.delete()
+    return membership

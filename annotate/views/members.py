@@ -1,0 +1,84 @@
+"""The Members page of a project, for its leads: who is in it and in what role, and the lead's hand
+on its annotators and engineers (add an existing user, remove one). Writes go through
+`annotate.services.members`; each is kept in the audit log.
+
+Who may see what: leads only. Engineers, annotators, outsiders and unknown projects are a 404
+(`project_get_for_user`), and so is removing someone who is no annotator or engineer of the project;
+anonymous users go to the login. Leads themselves are named and removed in the admin.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods, require_POST
+
+from annotate.models import Membership, Role
+from annotate.selectors import project_get_for_user
+from annotate.services.members import ROLES_LEADS_MANAGE, membership_add, membership_remove
+
+
+class AddMemberForm(forms.Form):
+    username = forms.CharField(max_length=150, strip=True, label="Username (an existing account)")
+    role = forms.ChoiceField(choices=[(role.value, role.label) for role in ROLES_LEADS_MANAGE], initial=Role.ANNOTATOR)
+
+
+def _page(request: HttpRequest, project, form: AddMemberForm, status: int = 200) -> HttpResponse:
+    members = Membership.objects.filter(project=project).select_related("user").order_by("role", "user__username")
+    return render(
+        request,
+        "annotate/members.html",
+        {"project": project, "members": members, "form": form, "removable": set(ROLES_LEADS_MANAGE)},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members_page(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    if request.method == "GET":
+        return _page(request, project, AddMemberForm())
+    form = AddMemberForm(request.POST)
+    if not form.is_valid():
+        return _page(request, project, form, status=400)
+    try:
+        added = membership_add(
+            project=project, username=form.cleaned_data["username"], role=form.cleaned_data["role"], actor=request.user
+        )
+    except ValidationError as error:
+        form.add_error("username", error)
+        return _page(request, project, form, status=400)
+    messages.success(request, f"{added.user.get_username()} is now {added.get_role_display().lower()} here.")
+    return redirect("annotate:members", slug=project.slug)
+
+
+@login_required
+@require_POST
+def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    try:
+        removed = membership_remove(project=project, user_id=user_id, actor=request.user)
+    except Membership.DoesNotExist as error:
+        raise Http404("No such annotator or engineer in this project.") from error
+    name = removed.user.get_username()
+    if removed.role == Role.ANNOTATOR:
+        messages.success(
+            request,
+            f"{name} is no longer an annotator here: a sitting they had open has ended, its unanswered pairs "
+            "back in the pool; their judgments stay.",
+        )
+    else:
+        messages.success(request, f"{name} is no longer an engineer here.")
+    return redirect("annotate:members", slug=project.slug)
+
+
+urlpatterns = [
+    path("projects/<slug:slug>/members/", members_page, name="members"),
+    path("projects/<slug:slug>/members/<int:user_id>/remove/", member_remove, name="member_remove"),
+]

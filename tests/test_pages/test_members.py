@@ -1,0 +1,138 @@
+"""The Members page: a project's leads add existing users as annotators or engineers and remove
+them; everyone else gets a 404; every change is in the audit log."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from annotate.models import AnnotationSession, Assignment, AuditEvent, Judgment, Membership, Role, Side
+from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from tests.conftest import make_pairs, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def page_url(project) -> str:
+    return reverse("annotate:members", kwargs={"slug": project.slug})
+
+
+def remove_url(project, user) -> str:
+    return reverse("annotate:member_remove", kwargs={"slug": project.slug, "user_id": user.pk})
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_lead_sees_every_member_with_role_and_state(project, lead, engineer, annotator, annotator2):
+    Membership.objects.filter(user=annotator2).update(paused_at="2026-11-01T09:00:00Z")
+    html = signed_in(lead).get(page_url(project)).content.decode()
+    assert "<caption>4 members</caption>" in html
+    for name in ("lead", "engineer", "annotator", "annotator2"):
+        assert f'<th scope="row">{name}</th>' in html
+    assert html.count(">Paused<") == 1 and html.count(">Active<") == 1
+    # Annotators and engineers can be removed here; leads (the lead themself among them) are the admin's.
+    assert remove_url(project, annotator) in html and remove_url(project, engineer) in html
+    assert remove_url(project, lead) not in html
+
+
+@pytest.mark.parametrize("who", ["engineer", "annotator", "outsider"])
+def test_anyone_but_the_projects_lead_gets_a_404(request, project, who, annotator):
+    client = signed_in(request.getfixturevalue(who))
+    assert client.get(page_url(project)).status_code == 404
+    assert client.post(page_url(project), {"username": "x", "role": "annotator"}).status_code == 404
+    assert client.post(remove_url(project, annotator)).status_code == 404
+    assert Membership.objects.filter(user=annotator, project=project).exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(project, annotator):
+    for response in (Client().get(page_url(project)), Client().post(remove_url(project, annotator))):
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_a_lead_adds_an_existing_user_as_annotator_and_it_is_audited(project, lead):
+    newcomer = make_user("newcomer")
+    response = signed_in(lead).post(page_url(project), {"username": " newcomer ", "role": "annotator"}, follow=True)
+    assert response.redirect_chain == [(page_url(project), 302)]
+    assert "newcomer is now annotator here." in response.content.decode()
+    assert Membership.objects.get(user=newcomer, project=project).role == Role.ANNOTATOR
+    event = AuditEvent.objects.get(subject=newcomer)
+    assert (event.project, event.actor, event.action, event.reason) == (project, lead, "added", "as annotator")
+    # They can start annotating at once.
+    assert signed_in(newcomer).get(reverse("annotate:guidelines", kwargs={"slug": project.slug})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "said"),
+    [
+        ({"username": "nobody", "role": "annotator"}, "No active user is called &#x27;nobody&#x27;."),
+        ({"username": "annotator", "role": "engineer"}, "annotator is already a member of this project (Annotator)."),
+        ({"username": "sleeper", "role": "annotator"}, "No active user is called &#x27;sleeper&#x27;."),
+        ({"username": "newcomer", "role": "lead"}, "Select a valid choice."),
+        ({"username": "", "role": "annotator"}, "This field is required."),
+    ],
+)
+def test_an_addition_that_cannot_be_made_says_why_and_changes_nothing(project, lead, annotator, form, said):
+    make_user("newcomer")
+    sleeper = make_user("sleeper")
+    sleeper.is_active = False
+    sleeper.save()
+    before = set(Membership.objects.values_list("user__username", "project_id", "role"))
+    response = signed_in(lead).post(page_url(project), form)
+    assert response.status_code == 400
+    assert said in response.content.decode()
+    assert set(Membership.objects.values_list("user__username", "project_id", "role")) == before
+    assert not AuditEvent.objects.exists()
+
+
+def test_removing_an_annotator_ends_their_sitting_keeps_their_judgments_and_is_audited(
+    django_capture_on_commit_callbacks, project, lead, annotator, annotator2
+):
+    project.judgments_per_pair = 1
+    project.save()
+    make_pairs(project, 3)
+    sitting_start(project=project, annotator=annotator)
+    answered, _ = assignment_next(project=project, annotator=annotator)
+    judgment_submit(assignment_id=answered.id, annotator=annotator, side=Side.LEFT, dwell_ms=1)
+    held, _ = assignment_next(project=project, annotator=annotator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(lead).post(remove_url(project, annotator), follow=True)
+    assert "annotator is no longer an annotator here" in response.content.decode()
+    assert not Membership.objects.filter(user=annotator, project=project).exists()
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "removed"
+    assert Assignment.objects.get(pk=held.pk).state == "released"
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    event = AuditEvent.objects.get(subject=annotator)
+    assert (event.actor, event.action, event.reason) == (lead, "removed", "was annotator")
+    # The pair they held goes to someone else; the project is now a 404 for them.
+    sitting_start(project=project, annotator=annotator2)
+    pairs = set()
+    while (assignment := assignment_next(project=project, annotator=annotator2)[0]) is not None:
+        pairs.add(assignment.pair_id)
+        judgment_submit(assignment_id=assignment.id, annotator=annotator2, side=Side.LEFT, dwell_ms=1)
+    assert held.pair_id in pairs and answered.pair_id not in pairs
+    assert signed_in(annotator).get(reverse("annotate:guidelines", kwargs={"slug": project.slug})).status_code == 404
+
+
+def test_a_lead_cannot_remove_a_lead_nor_a_member_of_another_project(project, other_project, lead, outsider):
+    second_lead = make_user("second-lead")
+    Membership.objects.create(user=second_lead, project=project, role=Role.LEAD)
+    client = signed_in(lead)
+    for user in (second_lead, lead, outsider):
+        assert client.post(remove_url(project, user)).status_code == 404
+    assert Membership.objects.filter(role=Role.LEAD).count() == 3
+    assert not AuditEvent.objects.exists()
+    assert get_user_model().objects.count() == 3
+
+
+def test_a_lead_removes_an_engineer_who_then_cannot_export(project, lead, engineer):
+    response = signed_in(lead).post(remove_url(project, engineer), follow=True)
+    assert "engineer is no longer an engineer here." in response.content.decode()
+    assert not Membership.objects.filter(user=engineer, project=project).exists()
+    assert AuditEvent.objects.get(subject=engineer).reason == "was engineer"
+    assert signed_in(engineer).get(reverse("exporter:exports", kwargs={"slug": project.slug})).status_code == 404
