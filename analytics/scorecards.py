@@ -473,6 +473,9 @@ def _membership_action(request: HttpRequest, slug: str, user_id: int, *, pause: 
     except ValidationError as error:
         form.add_error("reason", error)
         return _card_page(request, project, membership, subject, form)
+    except Membership.DoesNotExist as error:
+        # Removed (on the Members page, or in the admin) since the card was read above.
+        raise Http404("No such annotator in this project.") from error
     name = subject.user.get_username()
     if change.changed and pause and change.sitting_ended:
         messages.success(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -437,3 +438,20 @@ def test_a_gold_answer_that_pauses_on_the_sittings_last_item_ends_it_as_paused_n
     wrong_on_two_gold_pairs(gold_project, annotator, days_ago=1, item_limit=8)
     sitting = AnnotationSession.objects.get(annotator=annotator)
     assert (sitting.items_done, sitting.end_reason) == (8, "paused")
+
+
+@pytest.mark.parametrize("action", ["pause", "resume"])
+def test_a_pause_or_resume_that_meets_a_removal_is_a_404_not_an_error(client, project, lead, annotator, action):
+    # The other lead's removal on the Members page commits between the card's read of the annotator
+    # and the service's lock on their membership.
+    real = {"pause": membership_pause, "resume": membership_resume}[action]
+
+    def after_a_removal(**kwargs):
+        members_module.membership_remove(project=project, user_id=annotator.pk, actor=lead)
+        return real(**kwargs)
+
+    client.force_login(lead)
+    with mock.patch(f"analytics.scorecards.membership_{action}", after_a_removal):
+        response = client.post(action_url(project, annotator.pk, action), {"reason": "Checking."})
+    assert response.status_code == 404
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == ["removed"]
