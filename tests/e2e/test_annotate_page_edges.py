@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Pair
-from annotate.services.members import membership_pause, membership_resume
+from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Membership, Pair, Role
+from annotate.services.members import membership_pause, membership_remove, membership_resume
 from tests.conftest import make_pairs
 from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
 
@@ -656,3 +656,35 @@ def test_a_reader_paused_by_the_lead_is_shown_the_paused_page_at_the_pages_next_
     page.get_by_label("Why?").press_sequentially("The right one")
     expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
     expect(page.locator("#panel-work")).to_be_hidden()
+
+
+def test_an_annotator_removed_mid_sitting_is_told_so_at_the_next_answer_not_offered_a_retry(
+    page, project, annotator, lead
+):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_timeout(300)  # the prefetch lands
+    membership_remove(project=project, user_id=annotator.pk, actor=lead)  # the lead, on the Members page
+    page.keyboard.press("1")
+    heading = page.get_by_role("heading", name="No longer an annotator here")
+    expect(heading).to_be_visible()
+    expect(heading).to_be_focused()
+    expect(page.locator("#status")).to_have_text("The answer was not recorded.")
+    # Not "No such project." with a "Try again" that can never work, under a sitting bar still counting.
+    expect(page.get_by_role("button", name="Try again")).to_be_hidden()
+    expect(page.locator("#sitting-bar")).to_be_hidden()
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+
+
+def test_an_annotator_made_engineer_mid_sitting_is_told_they_no_longer_annotate(page, project, annotator):
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_timeout(300)
+    Membership.objects.filter(user=annotator, project=project).update(role=Role.ENGINEER)
+    page.keyboard.press("1")
+    expect(page.get_by_role("heading", name="No longer an annotator here")).to_be_visible()
+    expect(page.get_by_role("button", name="Try again")).to_be_hidden()

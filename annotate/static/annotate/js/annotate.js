@@ -5,7 +5,7 @@
 
   const config = JSON.parse(document.getElementById("annotate-config").textContent);
   const el = (id) => document.getElementById(id);
-  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed"];
+  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed", "removed"];
   const KEYS = {
     1: "left",
     ArrowLeft: "left",
@@ -498,6 +498,10 @@
     el(`${panel}-heading`).focus();
   }
   const showPaused = () => showNoSitting("paused");
+  // The project answers 404 (no longer a member) or 403 not_annotator (made lead or engineer): a lead
+  // took them off its annotators, and every request from this page would be refused from now on.
+  const noLongerAnnotator = (status, data) =>
+    (status === 404 && !(data && data.code)) || (status === 403 && data && data.code === "not_annotator");
 
   async function startSitting() {
     say("Starting a sitting…");
@@ -537,6 +541,8 @@
       showPaused();
     } else if (status === 409) {
       endOfSitting(data.sitting);
+    } else if (noLongerAnnotator(status, data)) {
+      showNoSitting("removed");
     } else {
       // Not the answered pair left on screen with its buttons off: the empty panel's "Try again".
       state.current = null;
@@ -626,6 +632,8 @@
       state.prefetched = null;
       state.prefetching = null;
       await loadNext();
+      // Taken off the project's annotators (the next pair was refused too, and loadNext said so).
+      if (!el("panel-removed").hidden) say("The answer was not recorded.");
     } else {
       // The server refused the answer (400): say why where the answer is given, and keep it.
       showError(detailOf(data, "Your answer could not be saved. Try again."));
