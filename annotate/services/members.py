@@ -163,7 +163,10 @@ def membership_add(*, project: Project, username: str, role: str, actor: Abstrac
 
     if role not in ROLES_LEADS_MANAGE:
         raise ValidationError("A lead adds annotators and engineers; leads are named in the admin.", code="role")
-    user = get_user_model().objects.filter(username=(username or "").strip(), is_active=True).first()
+    # Normalized (NFKC) as usernames are when saved and at the login form, so that a name typed in
+    # another Unicode form (a decomposed "ë") still finds the account its owner logs in with.
+    model = get_user_model()
+    user = model.objects.filter(username=model.normalize_username((username or "").strip()), is_active=True).first()
     if user is None:
         raise ValidationError(f"No active user is called {username.strip()!r}.", code="no_user")
     with transaction.atomic():

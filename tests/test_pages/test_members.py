@@ -136,3 +136,10 @@ def test_a_lead_removes_an_engineer_who_then_cannot_export(project, lead, engine
     assert not Membership.objects.filter(user=engineer, project=project).exists()
     assert AuditEvent.objects.get(subject=engineer).reason == "was engineer"
     assert signed_in(engineer).get(reverse("exporter:exports", kwargs={"slug": project.slug})).status_code == 404
+
+
+def test_a_username_typed_in_another_unicode_form_finds_the_account(project, lead):
+    zoe = make_user("Zo\u00eb")  # stored composed, as Django normalizes (NFKC) it
+    response = signed_in(lead).post(page_url(project), {"username": "Zoe\u0308", "role": "annotator"})
+    assert response.status_code == 302
+    assert Membership.objects.get(user=zoe, project=project).role == Role.ANNOTATOR
