@@ -170,7 +170,12 @@ def membership_add(*, project: Project, username: str, role: str, actor: Abstrac
     if user is None:
         raise ValidationError(f"No active user is called {username.strip()!r}.", code="no_user")
     with transaction.atomic():
-        membership, created = Membership.objects.get_or_create(project=project, user=user, defaults={"role": role})
+        # resumed_at: the gold rule reads only gold answers after it. One who was here before (and
+        # perhaps paused by the rule, a pause their removal lifted) starts a fresh window, as a resume
+        # does; else their old wrong answers paused them again at their first gold answer, right or not.
+        membership, created = Membership.objects.get_or_create(
+            project=project, user=user, defaults={"role": role, "resumed_at": timezone.now()}
+        )
         if not created:
             raise ValidationError(
                 f"{user.get_username()} is already a member of this project ({membership.get_role_display()}).",

@@ -433,6 +433,30 @@ def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_pr
     assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None
 
 
+def test_an_annotator_paused_by_the_gold_rule_removed_and_added_again_is_judged_on_new_gold_only(
+    gold_project, lead, annotator
+):
+    wrong_on_two_gold_pairs(gold_project, annotator, days_ago=2, item_limit=13)
+    # The lead takes them off the Members page and adds them again: the pause goes with the membership.
+    members_module.membership_remove(project=gold_project, user_id=annotator.pk, actor=lead)
+    members_module.membership_add(project=gold_project, username="annotator", role="annotator", actor=lead)
+    later = timezone.now()
+    sitting_start(project=gold_project, annotator=annotator, now=later)
+    gold_project.gold_rate = 1.0
+    gold_project.save(update_fields=["gold_rate"])
+    assignment, _ = assignment_next(project=gold_project, annotator=annotator, now=later + dt.timedelta(seconds=30))
+    side = Side.LEFT if assignment.left_response == "a" else Side.RIGHT
+    judgment_submit(
+        assignment_id=assignment.id,
+        annotator=annotator,
+        side=side,
+        dwell_ms=10_000,
+        now=later + dt.timedelta(seconds=40),
+    )
+    # A right answer, so not paused again on the strength of the wrong ones before the removal.
+    assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None
+
+
 def test_a_gold_answer_that_pauses_on_the_sittings_last_item_ends_it_as_paused_not_as_full(gold_project, annotator):
     # Eight items: the second wrong gold answer, which pauses, is also the sitting's last.
     wrong_on_two_gold_pairs(gold_project, annotator, days_ago=1, item_limit=8)
