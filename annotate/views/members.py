@@ -54,7 +54,8 @@ def members_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         form.add_error("username", error)
         return _page(request, project, form, status=400)
-    messages.success(request, f"{added.user.get_username()} is now {added.get_role_display().lower()} here.")
+    role = added.get_role_display().lower()
+    messages.success(request, f"{added.user.get_username()} is now {'an' if role[0] in 'aeiou' else 'a'} {role} here.")
     return redirect("annotate:members", slug=project.slug)
 
 
@@ -70,7 +71,7 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
     if removed.role == Role.ANNOTATOR:
         messages.success(
             request,
-            f"{name} is no longer an annotator here: a sitting they had open has ended, its unanswered pairs "
+            f"{name} is no longer an annotator here: any sitting they had open has ended, its unanswered pairs "
             "back in the pool; their judgments stay.",
         )
     else:
