@@ -4,7 +4,9 @@ on its annotators and engineers (add an existing user, remove one). Writes go th
 
 Who may see what: leads only. Engineers, annotators, outsiders and unknown projects are a 404
 (`project_get_for_user`), and so is removing someone who is no annotator or engineer of the project;
-anonymous users go to the login. Leads themselves are named and removed in the admin.
+anonymous users go to the login. Leads themselves are named and removed in the admin. A removal is
+confirmed on a page of its own first (it ends a sitting and lifts a pause). The page lists the last
+AUDIT_SHOWN changes to members: additions, removals, pauses and resumptions.
 """
 
 from __future__ import annotations
@@ -16,11 +18,24 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from annotate.models import Membership, Role
+from annotate.models import AuditEvent, Membership, Role
 from annotate.selectors import project_get_for_user
-from annotate.services.members import ROLES_LEADS_MANAGE, membership_add, membership_remove
+from annotate.services.members import (
+    ADDED,
+    PAUSED,
+    REMOVED,
+    RESUMED,
+    ROLES_LEADS_MANAGE,
+    membership_add,
+    membership_remove,
+)
+
+# The audit rows about members (the gold page keeps the ones about pairs), newest first.
+MEMBER_ACTIONS = (ADDED, REMOVED, PAUSED, RESUMED)
+AUDIT_SHOWN = 50
+AS_A = {Role.ANNOTATOR: "an annotator", Role.ENGINEER: "an ML engineer"}
 
 
 class AddMemberForm(forms.Form):
@@ -30,12 +45,20 @@ class AddMemberForm(forms.Form):
 
 def _page(request: HttpRequest, project, form: AddMemberForm, status: int = 200) -> HttpResponse:
     members = Membership.objects.filter(project=project).select_related("user").order_by("role", "user__username")
-    return render(
-        request,
-        "annotate/members.html",
-        {"project": project, "members": members, "form": form, "removable": set(ROLES_LEADS_MANAGE)},
-        status=status,
+    events = (
+        AuditEvent.objects.filter(project=project, action__in=MEMBER_ACTIONS)
+        .select_related("actor", "subject")
+        .order_by("-created_at", "-id")[:AUDIT_SHOWN]
     )
+    context = {
+        "project": project,
+        "members": members,
+        "form": form,
+        "removable": set(ROLES_LEADS_MANAGE),
+        "events": events,
+        "audit_shown": AUDIT_SHOWN,
+    }
+    return render(request, "annotate/members.html", context, status=status)
 
 
 @login_required
@@ -54,15 +77,26 @@ def members_page(request: HttpRequest, slug: str) -> HttpResponse:
     except ValidationError as error:
         form.add_error("username", error)
         return _page(request, project, form, status=400)
-    role = added.get_role_display().lower()
-    messages.success(request, f"{added.user.get_username()} is now {'an' if role[0] in 'aeiou' else 'a'} {role} here.")
+    messages.success(request, f"{added.user.get_username()} is now {AS_A[added.role]} here.")
     return redirect("annotate:members", slug=project.slug)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """GET asks the lead to confirm (a removal ends a sitting and lifts a pause); POST removes."""
     project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    if request.method == "GET":
+        member = (
+            Membership.objects.filter(project=project, user_id=user_id, role__in=ROLES_LEADS_MANAGE)
+            .select_related("user")
+            .first()
+        )
+        if member is None:
+            raise Http404("No such annotator or engineer in this project.")
+        return render(
+            request, "annotate/member_remove.html", {"project": project, "member": member, "as_a": AS_A[member.role]}
+        )
     try:
         removed = membership_remove(project=project, user_id=user_id, actor=request.user)
     except Membership.DoesNotExist as error:
@@ -75,7 +109,7 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
             "back in the pool; their judgments stay.",
         )
     else:
-        messages.success(request, f"{name} is no longer an engineer here.")
+        messages.success(request, f"{name} is no longer {AS_A[removed.role]} here.")
     return redirect("annotate:members", slug=project.slug)
 
 

@@ -132,7 +132,7 @@ def test_a_lead_cannot_remove_a_lead_nor_a_member_of_another_project(project, ot
 
 def test_a_lead_removes_an_engineer_who_then_cannot_export(project, lead, engineer):
     response = signed_in(lead).post(remove_url(project, engineer), follow=True)
-    assert "engineer is no longer an engineer here." in response.content.decode()
+    assert "engineer is no longer an ML engineer here." in response.content.decode()
     assert not Membership.objects.filter(user=engineer, project=project).exists()
     assert AuditEvent.objects.get(subject=engineer).reason == "was engineer"
     assert signed_in(engineer).get(reverse("exporter:exports", kwargs={"slug": project.slug})).status_code == 404
@@ -143,3 +143,31 @@ def test_a_username_typed_in_another_unicode_form_finds_the_account(project, lea
     response = signed_in(lead).post(page_url(project), {"username": "Zoe\u0308", "role": "annotator"})
     assert response.status_code == 302
     assert Membership.objects.get(user=zoe, project=project).role == Role.ANNOTATOR
+
+
+def test_a_removal_is_confirmed_on_a_page_that_says_what_it_does(project, lead, annotator, annotator2):
+    Membership.objects.filter(user=annotator2).update(paused_at="2026-11-01T09:00:00Z")
+    client = signed_in(lead)
+    page = client.get(remove_url(project, annotator2)).content.decode()
+    assert "Remove annotator2 from Helpful?" in page and "annotator2 is an annotator here, paused." in page
+    assert "A sitting they have open ends now" in page and "Their pause goes with them" in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    # Asking changes nothing; a lead, or someone of no project here, has no such page.
+    assert Membership.objects.filter(user=annotator2, project=project).exists()
+    assert "Their pause goes with them" not in client.get(remove_url(project, annotator)).content.decode()
+    assert client.get(remove_url(project, lead)).status_code == 404
+
+
+def test_the_page_lists_the_changes_to_members_newest_first(project, lead, annotator):
+    from annotate.services.members import membership_pause, membership_resume
+
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.")
+    membership_resume(project=project, user=annotator, actor=lead, reason="All good.")
+    newcomer = make_user("newcomer")
+    client = signed_in(lead)
+    client.post(page_url(project), {"username": "newcomer", "role": "engineer"})
+    client.post(remove_url(project, newcomer))
+    html = client.get(page_url(project)).content.decode()
+    log = html[html.index('id="log-heading"') :]
+    rows = [log.index(text) for text in ("was engineer", "as engineer", "All good.", "Checking gold.")]
+    assert rows == sorted(rows)
