@@ -15,18 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import AnnotationSession, AuditEvent, EndReason, Membership, Project, Role
-from annotate.services.annotating.sittings import (
-    _sitting_close,
-    _sitting_close_paused,
-    _sitting_enforce_limits,
-    _sitting_lock_latest,
-)
+from annotate.services.annotating.sittings import _sitting_end_now, _sitting_lock_latest
 
 PAUSED = "paused"
 RESUMED = "resumed"
@@ -92,13 +88,13 @@ def membership_pause(
         if membership.paused_at is not None:
             # Already paused, but a sitting may still be open (paused in the admin, or before pauses
             # ended sittings): it ends now all the same.
-            ended = _sitting_close_paused(sitting=sitting, now=now)
+            ended = _sitting_end_now(sitting=sitting, reason=EndReason.PAUSED, now=now)
             return MembershipChange(membership=membership, event=None, sitting_ended=ended)
         membership.paused_at = now
         membership.paused_reason = cleaned
         membership.save(update_fields=["paused_at", "paused_reason"])
         event = AuditEvent.objects.create(project=project, actor=actor, subject=user, action=PAUSED, reason=cleaned)
-        ended = _sitting_close_paused(sitting=sitting, now=now)
+        ended = _sitting_end_now(sitting=sitting, reason=EndReason.PAUSED, now=now)
     return MembershipChange(membership=membership, event=event, sitting_ended=ended)
 
 
@@ -133,7 +129,8 @@ def membership_left(*, project_id: int, user_id: int, now: dt.datetime | None = 
     """End the open sitting in the project of a user who is no longer one of its annotators (their
     membership deleted, or its role changed): its unanswered pairs go back to the pool now, not at
     the idle sweep, and the sitting says why it ended. A limit that already passed is its true end.
-    Nothing happens while the user is an annotator there (re-added since). Whether a sitting ended.
+    Nothing happens while the user is an annotator there (re-added since). Whether an open sitting
+    ended (for the removal, or for a limit that had passed).
 
     Call after the change has committed (`annotate.signals` does, on commit): this takes the
     sitting's lock in a transaction of its own, never after a membership's."""
@@ -149,9 +146,7 @@ def membership_left(*, project_id: int, user_id: int, now: dt.datetime | None = 
         )
         if sitting is None:
             return False
-        _sitting_enforce_limits(sitting=sitting, now=now)
-        if sitting.is_open:
-            _sitting_close(sitting=sitting, reason=EndReason.REMOVED, ended_at=now)
+        _sitting_end_now(sitting=sitting, reason=EndReason.REMOVED, now=now)
     return True
 
 
@@ -159,8 +154,6 @@ def membership_add(*, project: Project, username: str, role: str, actor: Abstrac
     """Make an existing, active user an annotator or engineer of the project (kept in the audit log).
     Raises ValidationError when the role is not one a lead gives, no active user has that username,
     or the user is already a member (in any role)."""
-    from django.contrib.auth import get_user_model
-
     if role not in ROLES_LEADS_MANAGE:
         raise ValidationError("A lead adds annotators and engineers; leads are named in the admin.", code="role")
     # Normalized (NFKC) as usernames are when saved and at the login form, so that a name typed in

@@ -105,11 +105,6 @@ def sitting_start(
         # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
         # (a pause, unlike this, ends it at once).
         raise AnnotationError("This project is closed for annotation.", code="closed")
-    paused_refusal = AnnotationError(
-        "Your annotation in this project is paused for now; the project lead will be in touch. "
-        "Thank you for your work so far.",
-        code="paused",
-    )
     # Refusals are raised after the block, so that a sitting closed on the way stays closed.
     with transaction.atomic():
         latest = _sitting_lock_latest(project=project, annotator=annotator)
@@ -126,7 +121,11 @@ def sitting_start(
         if not paused and (latest is None or not on_break):
             return _sitting_open(project=project, annotator=annotator, latest=latest, now=now)
     if paused:
-        raise paused_refusal
+        raise AnnotationError(
+            "Your annotation in this project is paused for now; the project lead will be in touch. "
+            "Thank you for your work so far.",
+            code="paused",
+        )
     raise AnnotationError(
         "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=latest
     )
@@ -167,18 +166,19 @@ def _sitting_open(
         return opened, False
 
 
-def _sitting_close_paused(*, sitting: AnnotationSession | None, now: dt.datetime) -> bool:
-    """End `sitting` (the annotator's latest in the project, or None) if it is open, because they
-    were just paused: no more pairs from it, its unanswered leases back to the pool. A limit that
-    already passed is its true end. Whether the pause ended it.
+def _sitting_end_now(*, sitting: AnnotationSession | None, reason: str, now: dt.datetime) -> bool:
+    """End `sitting` (the annotator's latest in the project, or None) now, for `reason`, if it is
+    open: no more pairs from it, its unanswered leases back to the pool. A limit that already passed
+    is its true end instead (`_sitting_enforce_limits`). Whether it ended for `reason`.
 
-    Precondition: inside a transaction holding the sitting's row lock, taken before the annotator's
-    membership (the order an answer that trips the gold rule takes them in)."""
+    Precondition: inside a transaction holding the sitting's row lock (for a pause, taken before the
+    annotator's membership: the order an answer that trips the gold rule takes them in)."""
     if sitting is None or not sitting.is_open:
         return False
-    sitting.annotator_paused = True  # as its next request would read it
     _sitting_enforce_limits(sitting=sitting, now=now)
-    return sitting.end_reason == EndReason.PAUSED
+    if sitting.is_open:
+        _sitting_close(sitting=sitting, reason=reason, ended_at=now)
+    return sitting.end_reason == reason
 
 
 def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:
@@ -188,9 +188,7 @@ def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.dateti
         sitting = _sitting_lock_latest(project=project, annotator=annotator)
         if sitting is None or not sitting.is_open:
             raise AnnotationError("There is no open sitting to end.", code="no_sitting", sitting=sitting)
-        _sitting_enforce_limits(sitting=sitting, now=now)  # a limit that passed is the true end
-        if sitting.is_open:
-            _sitting_close(sitting=sitting, reason=EndReason.MANUAL, ended_at=now)
+        _sitting_end_now(sitting=sitting, reason=EndReason.MANUAL, now=now)
         return sitting
 
 
