@@ -38,7 +38,6 @@
     idle: "The sitting ended after a while without activity.",
     manual: "You ended the sitting.",
     paused: "Your annotation was paused, and has since been resumed: the next sitting can start after the break.",
-    removed: "You are no longer an annotator of this project.",
   };
 
   const state = {
@@ -799,10 +798,10 @@
     }
     const side = KEYS[key];
     if (!side || (side === "tie" && !config.allowTie) || (side === "skip" && !config.allowSkip)) return;
-    // In the strength and safety radios the arrows keep their usual meaning; so do they in the
-    // conversation's own scrolling box, where ↓ reads on and ↑ goes back up (not "about the same").
+    // In the strength and safety radios the arrows keep their usual meaning; so does ↑ in the
+    // conversation's own scrolling box, where it goes back up (not "about the same").
     if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
-    if (target && target.id === "context" && (event.key === "ArrowUp" || event.key === "ArrowDown")) return;
+    if (target && target.id === "context" && event.key === "ArrowUp") return;
     event.preventDefault();
     const answersAtOnce = side === "skip" || !config.confirmWithEnter;
     if (answersAtOnce && performance.now() - state.shownAt < REACTION_MS) return;
