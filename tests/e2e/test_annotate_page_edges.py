@@ -49,6 +49,16 @@ def long_conversations(project, n: int = 5) -> None:
     )
 
 
+def on_pair_one(page, project) -> None:
+    """The annotator logged in, in a first sitting of ten pairs, with pair 1 on screen and pair 2
+    prefetched (the prefetch lands within the wait)."""
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.wait_for_timeout(300)
+
+
 def on_pair_one_of_a_project_asking_why(page, project, **settings) -> None:
     """The annotator logged in and at pair 1 of a sitting in `project`, which asks for a rationale
     (and takes `settings`), with the page's clock installed to be moved by hand."""
@@ -507,11 +517,7 @@ def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sittin
 
 
 def test_the_shortcuts_work_on_keyboards_that_type_other_characters_on_their_keys(page, project, annotator):
-    make_pairs(project, 10)
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
-    page.wait_for_timeout(300)
+    on_pair_one(page, project)
     # A Russian layout: the key marked S in the Keys box types "ы".
     page.evaluate(
         """document.body.dispatchEvent(
@@ -590,11 +596,7 @@ def test_a_closed_project_says_so_instead_of_loading_for_ever(page, project, ann
 
 
 def test_a_pause_by_the_lead_mid_sitting_shows_the_paused_page_at_the_next_answer(page, project, annotator, lead):
-    make_pairs(project, 10)
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
-    page.wait_for_timeout(300)  # the prefetch lands
+    on_pair_one(page, project)
     membership_pause(project=project, user=annotator, actor=lead, reason="Checking the gold answers.")
     page.keyboard.press("1")
     expect(page.get_by_role("heading", name="Annotation is paused")).to_be_visible()
@@ -661,11 +663,7 @@ def test_a_reader_paused_by_the_lead_is_shown_the_paused_page_at_the_pages_next_
 def test_an_annotator_removed_mid_sitting_is_told_so_at_the_next_answer_not_offered_a_retry(
     page, project, annotator, lead
 ):
-    make_pairs(project, 10)
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
-    page.wait_for_timeout(300)  # the prefetch lands
+    on_pair_one(page, project)
     membership_remove(project=project, user_id=annotator.pk, actor=lead)  # the lead, on the Members page
     page.keyboard.press("1")
     heading = page.get_by_role("heading", name="No longer an annotator here")
@@ -679,11 +677,7 @@ def test_an_annotator_removed_mid_sitting_is_told_so_at_the_next_answer_not_offe
 
 
 def test_an_annotator_made_engineer_mid_sitting_is_told_they_no_longer_annotate(page, project, annotator):
-    make_pairs(project, 10)
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
-    page.wait_for_timeout(300)
+    on_pair_one(page, project)
     Membership.objects.filter(user=annotator, project=project).update(role=Role.ENGINEER)
     page.keyboard.press("1")
     expect(page.get_by_role("heading", name="No longer an annotator here")).to_be_visible()

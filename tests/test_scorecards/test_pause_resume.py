@@ -411,6 +411,19 @@ def test_the_gold_rule_pause_shows_on_the_card_as_automatic(client, gold_project
     assert log[1][3].startswith("Gold accuracy 0% over the last 2 gold pairs")
 
 
+def one_right_gold_answer(project, annotator, *, at: dt.datetime) -> None:
+    """A sitting started at `at` in which the annotator answers one gold pair rightly."""
+    sitting_start(project=project, annotator=annotator, now=at)
+    project.gold_rate = 1.0
+    project.save(update_fields=["gold_rate"])
+    assignment, _ = assignment_next(project=project, annotator=annotator, now=at + dt.timedelta(seconds=30))
+    assert assignment.is_gold
+    side = Side.LEFT if assignment.left_response == "a" else Side.RIGHT
+    judgment_submit(
+        assignment_id=assignment.id, annotator=annotator, side=side, dwell_ms=10_000, now=at + dt.timedelta(seconds=40)
+    )
+
+
 def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_project, lead, annotator):
     wrong_on_two_gold_pairs(gold_project, annotator, days_ago=2, item_limit=13)
     later = nine_am(1)
@@ -418,18 +431,7 @@ def test_a_resumed_annotator_is_judged_on_gold_answered_after_the_resume(gold_pr
         project=gold_project, user=annotator, actor=lead, reason="Retrained on the guidelines.", now=later
     )
     # Now right on every gold pair: one correct answer after the resume must not pause again.
-    sitting_start(project=gold_project, annotator=annotator, now=later)
-    gold_project.gold_rate = 1.0
-    gold_project.save(update_fields=["gold_rate"])
-    assignment, _ = assignment_next(project=gold_project, annotator=annotator, now=later + dt.timedelta(seconds=30))
-    side = Side.LEFT if assignment.left_response == "a" else Side.RIGHT
-    judgment_submit(
-        assignment_id=assignment.id,
-        annotator=annotator,
-        side=side,
-        dwell_ms=10_000,
-        now=later + dt.timedelta(seconds=40),
-    )
+    one_right_gold_answer(gold_project, annotator, at=later)
     assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None
 
 
@@ -440,19 +442,7 @@ def test_an_annotator_paused_by_the_gold_rule_removed_and_added_again_is_judged_
     # The lead takes them off the Members page and adds them again: the pause goes with the membership.
     members_module.membership_remove(project=gold_project, user_id=annotator.pk, actor=lead)
     members_module.membership_add(project=gold_project, username="annotator", role="annotator", actor=lead)
-    later = timezone.now()
-    sitting_start(project=gold_project, annotator=annotator, now=later)
-    gold_project.gold_rate = 1.0
-    gold_project.save(update_fields=["gold_rate"])
-    assignment, _ = assignment_next(project=gold_project, annotator=annotator, now=later + dt.timedelta(seconds=30))
-    side = Side.LEFT if assignment.left_response == "a" else Side.RIGHT
-    judgment_submit(
-        assignment_id=assignment.id,
-        annotator=annotator,
-        side=side,
-        dwell_ms=10_000,
-        now=later + dt.timedelta(seconds=40),
-    )
+    one_right_gold_answer(gold_project, annotator, at=timezone.now())
     # A right answer, so not paused again on the strength of the wrong ones before the removal.
     assert Membership.objects.get(user=annotator, project=gold_project).paused_at is None
 
