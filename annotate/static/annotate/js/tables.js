@@ -32,6 +32,9 @@
     });
   }
 
+  // A page without a table box at load (the annotation page, whose DOM changes at every pair) never
+  // gains one: it is spared the watch on its changes.
+  if (!document.querySelector(SELECTOR)) return;
   watchAll();
   new MutationObserver(watchAll).observe(document.body, { childList: true, subtree: true });
 })();
