@@ -2,8 +2,8 @@
 project's dashboard and scorecards, an annotator's first pair of the demo project), checked, and
 taken into docs/screenshots by `make screenshots`.
 
-The demo is seeded as `make run` seeds it, simulation and bias report included (about half a
-minute), so the test seeds once and walks through both roles: the lead, then an annotator."""
+The demo is seeded as `make run` seeds it, simulation and bias report included (the longest part of
+the test), so the test seeds once and walks through both roles: the lead, then an annotator."""
 
 from __future__ import annotations
 

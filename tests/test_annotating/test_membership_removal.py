@@ -83,12 +83,19 @@ def test_giving_the_membership_to_another_user_in_the_admin_ends_the_first_ones_
 
 
 def test_an_annotator_who_stays_one_keeps_their_sitting(
-    django_capture_on_commit_callbacks, project, annotator, annotator2, holding
+    django_capture_on_commit_callbacks, monkeypatch, project, annotator, annotator2, holding
 ):
+    from annotate.services import members
+
+    called = []
+    monkeypatch.setattr(members, "membership_left", lambda **kwargs: called.append(kwargs))
     membership = Membership.objects.get(project=project, user=annotator)
     with django_capture_on_commit_callbacks(execute=True):
         membership.paused_reason = ""
         membership.save()
+    # The receivers saw no change of project, user or role: nothing is handed to the service.
+    assert called == []
+    monkeypatch.undo()
     assert AnnotationSession.objects.get(annotator=annotator).is_open
     # Removed and added back before the service ran: nothing to end.
     assert membership_left(project_id=project.id, user_id=annotator.id) is False
@@ -113,4 +120,3 @@ def test_a_failure_to_end_the_sitting_is_logged_not_an_error_page_for_a_deletion
     assert deleted.status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
     assert "the database went away" in caplog.text
-    assert AnnotationSession.objects.get(annotator=annotator).is_open  # the idle sweep ends it, as before

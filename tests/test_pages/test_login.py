@@ -5,30 +5,17 @@ from __future__ import annotations
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 
 from config.auth import _failures_key
 
-pytestmark = pytest.mark.django_db
-
 GUESSES = 20  # more than any sane limit allows
 
 
-def _locmem_clear() -> None:
-    # The tests' in-process cache only: on Redis, clear() would flush the broker's queues too.
-    if isinstance(caches["default"], LocMemCache):
-        cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def fresh_counts():
-    _locmem_clear()
-    yield
-    _locmem_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_login_counts")]
 
 
 def log_in(client: Client, username: str, password: str, url: str = "/accounts/login/"):
@@ -58,6 +45,15 @@ def test_the_admin_login_counts_the_same_failures(lead):
     assert not logged_in(client)
 
 
+def test_the_backend_refuses_a_locked_username_whatever_form_or_code_asks(lead):
+    # The forms say why first; this is the check behind every password login, forms or not.
+    for _ in range(GUESSES):
+        log_in(Client(), "lead", "not-the-password")
+    request = RequestFactory().post("/accounts/login/")  # the address the guesses came from
+    assert authenticate(request, username="lead", password="pw-lead") is None
+    assert authenticate(RequestFactory(REMOTE_ADDR="10.0.0.9").post("/"), username="lead", password="pw-lead") == lead
+
+
 def test_the_admin_login_says_why_a_locked_staff_user_is_refused(lead):
     # It said "Please enter the correct username and password": a wrong password, with the right one.
     get_user_model().objects.filter(pk=lead.pk).update(is_staff=True)
@@ -71,7 +67,7 @@ def test_the_admin_login_says_why_a_locked_staff_user_is_refused(lead):
 
 
 def test_a_few_typos_do_not_lock_anyone_out_and_a_login_starts_the_count_again(lead, engineer, settings):
-    # Twice limit - 1 typos in all: without the reset at the login between them, the second login is refused.
+    # 2 × (limit − 1) typos in all: without the reset at the login between them, the second login is refused.
     typos = settings.LOGIN_FAILURES_MAX - 1
     client = Client()
     for _ in range(typos):

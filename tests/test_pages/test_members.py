@@ -123,10 +123,15 @@ def test_removing_an_annotator_ends_their_sitting_keeps_their_judgments_and_is_a
 def test_a_lead_cannot_remove_a_lead_nor_a_member_of_another_project(project, other_project, lead, outsider):
     second_lead = make_user("second-lead")
     Membership.objects.create(user=second_lead, project=project, role=Role.LEAD)
+    # An annotator there, not here: a role a lead may remove, so only the project keeps them out of reach.
+    elsewhere = make_user("elsewhere")
+    Membership.objects.create(user=elsewhere, project=other_project, role=Role.ANNOTATOR)
     client = signed_in(lead)
-    for user in (second_lead, lead, outsider):
+    for user in (second_lead, lead, outsider, elsewhere):
+        assert client.get(remove_url(project, user)).status_code == 404
         assert client.post(remove_url(project, user)).status_code == 404
     assert Membership.objects.filter(role=Role.LEAD).count() == 3
+    assert Membership.objects.filter(user=elsewhere, project=other_project).exists()
     assert not AuditEvent.objects.exists()
 
 
@@ -169,5 +174,7 @@ def test_the_page_lists_the_changes_to_members_newest_first(project, lead, annot
     client.post(remove_url(project, newcomer))
     html = client.get(page_url(project)).content.decode()
     log = html[html.index('id="log-heading"') :]
-    rows = [log.index(text) for text in ("was engineer", "as engineer", "All good.", "Checking gold.")]
+    # Whole cells: "as engineer" is also part of "was engineer".
+    cells = ("<td>was engineer</td>", "<td>as engineer</td>", "<td>All good.</td>", "<td>Checking gold.</td>")
+    rows = [log.index(cell) for cell in cells]
     assert rows == sorted(rows)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from django.urls import reverse
 
@@ -13,14 +11,7 @@ URL = reverse("password_change")
 NEW = "a-new-long-passphrase-7"
 
 
-@pytest.fixture(autouse=True)
-def fresh_counts():
-    # The failure counts of config.auth, in the tests' in-process cache (never clear() a Redis).
-    if isinstance(caches["default"], LocMemCache):
-        cache.clear()
-    yield
-    if isinstance(caches["default"], LocMemCache):
-        cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_login_counts")
 
 
 def change(client: Client, *, old: str, new: str = NEW, again: str = NEW):
