@@ -41,6 +41,15 @@ def others_get(project, annotator2) -> set[int]:
     return {a.pair_id for a in (first, second) if a is not None}
 
 
+def admin_change(client, capture_on_commit, membership: Membership, *, user, role: str) -> None:
+    """Save `membership` through the admin's change form with `user` and `role`, running what waits
+    for the commit."""
+    form = {"user": user.pk, "project": membership.project_id, "role": role, "paused_reason": ""}
+    with capture_on_commit(execute=True):
+        changed = client.post(reverse("admin:annotate_membership_change", args=[membership.pk]), form)
+    assert changed.status_code == 302, changed.content.decode()[:2000]
+
+
 def test_deleting_the_membership_in_the_admin_ends_the_sitting_and_frees_its_pairs(
     staff_client, django_capture_on_commit_callbacks, project, annotator, annotator2, holding
 ):
@@ -58,10 +67,7 @@ def test_making_the_annotator_a_lead_in_the_admin_ends_the_sitting_too(
     staff_client, django_capture_on_commit_callbacks, project, annotator, annotator2, holding
 ):
     membership = Membership.objects.get(project=project, user=annotator)
-    form = {"user": annotator.pk, "project": project.pk, "role": Role.LEAD, "paused_reason": ""}
-    with django_capture_on_commit_callbacks(execute=True):
-        changed = staff_client.post(reverse("admin:annotate_membership_change", args=[membership.pk]), form)
-    assert changed.status_code == 302, changed.content.decode()[:2000]
+    admin_change(staff_client, django_capture_on_commit_callbacks, membership, user=annotator, role=Role.LEAD)
     assert Membership.objects.get(pk=membership.pk).role == Role.LEAD
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "removed"
     assert others_get(project, annotator2) == holding
@@ -73,10 +79,7 @@ def test_giving_the_membership_to_another_user_in_the_admin_ends_the_first_ones_
     # Still an annotator's membership, but no longer theirs: they left the project all the same.
     membership = Membership.objects.get(project=project, user=annotator)
     Membership.objects.filter(project=project, user=annotator2).delete()
-    form = {"user": annotator2.pk, "project": project.pk, "role": Role.ANNOTATOR, "paused_reason": ""}
-    with django_capture_on_commit_callbacks(execute=True):
-        changed = staff_client.post(reverse("admin:annotate_membership_change", args=[membership.pk]), form)
-    assert changed.status_code == 302, changed.content.decode()[:2000]
+    admin_change(staff_client, django_capture_on_commit_callbacks, membership, user=annotator2, role=Role.ANNOTATOR)
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "removed"
     Membership.objects.create(project=project, user=get_user_model().objects.create_user("third"), role=Role.ANNOTATOR)
     assert others_get(project, get_user_model().objects.get(username="third")) == holding

@@ -6,6 +6,7 @@ import csv
 import gzip
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,20 @@ def gzip_damaged(data: bytes, damage: str) -> bytes:
 
 
 MiB = 1 << 20
+
+
+def past_the_gzip_limit(name: str, *, mib: int = 1, where: str = r"after row \d+") -> str:
+    """The whole message (a regular expression) of an import refused past the gzip limit."""
+    return (
+        rf"^{re.escape(name)}: more than {mib} MiB once decompressed, the most an import reads of a gzip "
+        rf"file \(PAIRWISE_MAX_GZIP_DECOMPRESSED_MB\); stopped {where}, nothing imported$"
+    )
+
+
+def gzip_past_one_mib(path: Path) -> Path:
+    """A gzip file of valid `pairs` rows, 3 MiB of them once decompressed (about 2 kB of gzip)."""
+    path.write_bytes(gzip.compress(pairs_data(3 * MiB)))
+    return path
 
 
 def pairs_data(size: int, *, csv: bool = False) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 
 import pytest
 
@@ -27,6 +26,7 @@ from .conftest import (
     pair_rows,
     pairs_data,
     pairs_row,
+    past_the_gzip_limit,
     preference_row,
     write_csv,
     write_jsonl,
@@ -520,13 +520,6 @@ def test_a_damaged_gzip_file_is_a_source_error_and_writes_nothing(project, tmp_p
     assert not Pair.objects.filter(project=project).exists()
 
 
-def _past_the_gzip_limit(name: str, *, mib: int = 1, where: str = r"after row \d+") -> str:
-    return (
-        rf"^{re.escape(name)}: more than {mib} MiB once decompressed, the most an import reads of a gzip "
-        rf"file \(PAIRWISE_MAX_GZIP_DECOMPRESSED_MB\); stopped {where}, nothing imported$"
-    )
-
-
 @pytest.mark.parametrize("skip_invalid", [False, True])
 @pytest.mark.parametrize("suffix", [".jsonl.gz", ".csv.gz"])
 def test_a_gzip_file_that_decompresses_past_the_limit_is_a_source_error_and_writes_nothing(
@@ -538,7 +531,7 @@ def test_a_gzip_file_that_decompresses_past_the_limit_is_a_source_error_and_writ
     path.write_bytes(gzip.compress(pairs_data(3 * MiB, csv=suffix == ".csv.gz")))
     assert path.stat().st_size < MiB
 
-    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name)):
+    with pytest.raises(ImportSourceError, match=past_the_gzip_limit(path.name)):
         pairs_import(project=project, source=path, skip_invalid=skip_invalid)
 
     assert not Pair.objects.filter(project=project).exists()
@@ -552,7 +545,7 @@ def test_a_gzip_file_of_exactly_the_limit_imports_every_row_and_one_byte_more_is
     csv = suffix == ".csv.gz"
     path = tmp_path / f"pairs{suffix}"
     path.write_bytes(gzip.compress(pairs_data(MiB + 1, csv=csv)))
-    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name)):
+    with pytest.raises(ImportSourceError, match=past_the_gzip_limit(path.name)):
         pairs_import(project=project, source=path)
 
     data = pairs_data(MiB, csv=csv)
@@ -568,7 +561,7 @@ def test_the_gzip_limit_counts_every_member_of_a_file_of_several(project, tmp_pa
     settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
     path = tmp_path / "pairs.jsonl.gz"
     path.write_bytes(gzip.compress(pairs_data(MiB // 2 + 1)) + gzip.compress(pairs_data(MiB // 2)))
-    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name)):
+    with pytest.raises(ImportSourceError, match=past_the_gzip_limit(path.name)):
         pairs_import(project=project, source=path)
     assert not Pair.objects.filter(project=project).exists()
 
@@ -580,7 +573,7 @@ def test_a_gzip_file_past_the_limit_before_any_readable_row_is_refused_while_its
     settings.PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = 1
     path = tmp_path / "blank.jsonl.gz"
     path.write_bytes(gzip.compress(b"\n" * (2 * MiB) + json.dumps(pairs_row(0)).encode() + b"\n"))
-    with pytest.raises(ImportSourceError, match=_past_the_gzip_limit(path.name, where="before the first row")):
+    with pytest.raises(ImportSourceError, match=past_the_gzip_limit(path.name, where="before the first row")):
         pairs_import(project=project, source=path)
     assert not Pair.objects.filter(project=project).exists()
 
