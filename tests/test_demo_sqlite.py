@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 from tests.conftest import HH_RLHF_TEST
@@ -30,6 +32,15 @@ def test_the_demo_migrates_and_seeds_on_sqlite(tmp_path):
     database = tmp_path / "demo.sqlite3"
     migrated = manage("migrate", "--no-input", database=database)
     assert migrated.returncode == 0, migrated.stderr
+    # Migration 0005's trigger keeps judgments written once; on SQLite a later migration that
+    # rebuilds annotate_judgment would drop it silently, so every migration is checked against it.
+    with closing(sqlite3.connect(database)) as db:
+        triggers = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'annotate_judgment'"
+        )
+        assert [(name, "BEFORE UPDATE" in sql and "RAISE(ABORT" in sql) for name, sql in triggers] == [
+            ("judgment_written_once", True)
+        ]
     seeded = manage("seed_demo", database=database)
     assert seeded.returncode == 0, seeded.stderr
     assert "demo-lead-pass" in seeded.stdout and "70 pairs added" in seeded.stdout

@@ -4,7 +4,7 @@ refuses every UPDATE of a judgment row (an IntegrityError in Django). DELETE is 
 keys, which protect judgments already (Judgment.assignment is PROTECT).
 
 On SQLite, a later migration that makes Django rebuild annotate_judgment (it copies the table) drops
-the trigger: such a migration must create it again."""
+the trigger: such a migration must create it again (tests/test_demo_sqlite.py fails until it does)."""
 
 from django.db import migrations
 
