@@ -414,6 +414,23 @@ def test_the_conversations_scrolling_box_is_a_named_tab_stop(page, project, anno
     expect(page.locator("#context")).to_have_attribute("tabindex", "0")
 
 
+def test_a_conversation_that_fits_its_box_is_no_tab_stop_until_the_box_is_too_small_for_it(page, project, annotator):
+    make_pairs(project, 3)  # one short turn each
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    context = page.locator("#context")
+    assert context.evaluate("box => box.scrollHeight <= box.clientHeight")
+    page.locator("#end-sitting").focus()
+    page.keyboard.press("Tab")
+    expect(context).not_to_be_focused()
+    expect(context).not_to_have_attribute("tabindex", re.compile(".*"))
+    # A window too low for the same turns (the box is 40% of its height) makes the box scroll.
+    page.set_viewport_size({"width": 1280, "height": 120})
+    expect(context).to_have_attribute("tabindex", "0")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    expect(context).not_to_have_attribute("tabindex", re.compile(".*"))
+
+
 def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page, project, annotator):
     long_conversations(project)  # taller than their box, which scrolls on its own
     log_in(page, "annotator")

@@ -171,7 +171,17 @@
     // The box scrolls on its own: a new conversation starts at its first turn, not where the last
     // one was left.
     list.scrollTop = 0;
+    markScrolling(list);
   }
+
+  // The conversation's box is a tab stop only while it scrolls (its turns are taller than it), so
+  // that the keyboard can scroll it; a short conversation adds no stop on the way to the answers.
+  // Checked at each conversation and whenever the box changes size (a window resized or zoomed).
+  function markScrolling(list) {
+    if (list.scrollHeight > list.clientHeight + 1) list.tabIndex = 0;
+    else list.removeAttribute("tabindex");
+  }
+  new ResizeObserver(() => markScrolling(el("context"))).observe(el("context"));
 
   function showAssignment(assignment) {
     const focused = state.focusedChoice;
