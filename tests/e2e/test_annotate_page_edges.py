@@ -431,6 +431,36 @@ def test_a_conversation_that_fits_its_box_is_no_tab_stop_until_the_box_is_too_sm
     expect(context).not_to_have_attribute("tabindex", re.compile(".*"))
 
 
+def test_up_is_a_tie_on_a_page_that_fits_the_window(page, project, annotator):
+    make_pairs(project, 3)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    page.wait_for_timeout(300)
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.get(annotator=annotator).side == "tie"
+
+
+def test_up_scrolls_a_page_taller_than_the_window_back_up_and_records_nothing(page, project, annotator):
+    make_pairs(project, 3)
+    page.set_viewport_size({"width": 390, "height": 640})  # a phone: the responses stack
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    assert page.evaluate("document.documentElement.scrollHeight > window.innerHeight")
+    page.locator("#end-sitting").focus()  # the keys act on the page, not in a box of their own
+    page.mouse.wheel(0, 2000)  # down to the right response (as ↓ would)
+    page.wait_for_function("window.scrollY > 0")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.wait_for_timeout(600)
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.keyboard.press("0")  # the tie's own key
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.get(annotator=annotator).side == "tie"
+
+
 def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page, project, annotator):
     long_conversations(project)  # taller than their box, which scrolls on its own
     log_in(page, "annotator")

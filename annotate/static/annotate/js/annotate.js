@@ -761,6 +761,8 @@
     });
   }
 
+  const pageScrolls = () => document.documentElement.scrollHeight > window.innerHeight + 1;
+
   document.addEventListener("keydown", (event) => {
     if (el("panel-work").hidden || event.repeat) return;
     const target = event.target;
@@ -812,6 +814,9 @@
     // conversation's own scrolling box, where it goes back up (not "about the same").
     if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
     if (target && target.id === "context" && event.key === "ArrowUp") return;
+    // Nor is ↑ a tie on a page taller than the window (a long pair, a narrow screen): there it scrolls
+    // back up, as ↓ scrolled down, and 0 is the tie.
+    if (event.key === "ArrowUp" && pageScrolls()) return;
     event.preventDefault();
     const answersAtOnce = side === "skip" || !config.confirmWithEnter;
     if (answersAtOnce && performance.now() - state.shownAt < REACTION_MS) return;
