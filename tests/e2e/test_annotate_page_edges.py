@@ -461,6 +461,37 @@ def test_up_scrolls_a_page_taller_than_the_window_back_up_and_records_nothing(pa
     assert Judgment.objects.get(annotator=annotator).side == "tie"
 
 
+def test_single_key_shortcuts_turned_off_answer_nothing_and_stay_off_in_this_browser(page, project, annotator):
+    make_pairs(project, 5)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    switch = page.get_by_role("checkbox", name="Single-key shortcuts")
+    expect(switch).to_be_checked()
+    switch.uncheck()
+    page.locator("#end-sitting").focus()
+    page.wait_for_timeout(300)
+    for key in ("1", "2", "0", "s", "ArrowLeft", "ArrowRight", "ArrowUp"):
+        page.keyboard.press(key)
+    page.wait_for_timeout(600)
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    page.get_by_role("button", name=re.compile("Left is better")).click()  # the buttons still answer
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+
+    page.reload()
+    expect(switch).not_to_be_checked()
+    expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_visible()
+    page.wait_for_timeout(300)
+    page.keyboard.press("2")
+    page.wait_for_timeout(600)
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    switch.check()  # back on: the keys answer again
+    page.locator("#end-sitting").focus()
+    page.keyboard.press("2")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+    assert [j.side for j in Judgment.objects.filter(annotator=annotator).order_by("id")] == ["left", "right"]
+
+
 def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page, project, annotator):
     long_conversations(project)  # taller than their box, which scrolls on its own
     log_in(page, "annotator")

@@ -763,6 +763,25 @@
 
   const pageScrolls = () => document.documentElement.scrollHeight > window.innerHeight + 1;
 
+  // Single-key shortcuts can be turned off (WCAG 2.1.4): speech input types letters and digits as
+  // keys, and a stray key would answer. Off, only Enter (where it sends) and the buttons answer; a
+  // criterion's own keys still work while focus is in its row. Remembered in this browser.
+  const SINGLE_KEYS_OFF = "pairwise.single-keys-off";
+  const singleKeys = el("single-keys");
+  try {
+    singleKeys.checked = window.localStorage.getItem(SINGLE_KEYS_OFF) === null;
+  } catch (error) {
+    // Storage refused (a privacy setting): the switch still works for this page.
+  }
+  singleKeys.addEventListener("change", () => {
+    try {
+      if (singleKeys.checked) window.localStorage.removeItem(SINGLE_KEYS_OFF);
+      else window.localStorage.setItem(SINGLE_KEYS_OFF, "1");
+    } catch (error) {
+      // As above: not remembered, but in force on this page.
+    }
+  });
+
   document.addEventListener("keydown", (event) => {
     if (el("panel-work").hidden || event.repeat) return;
     const target = event.target;
@@ -781,6 +800,7 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.shiftKey && event.key.startsWith("Arrow")) return; // extends a text selection
     const key = shortcutKey(event);
+    if (!singleKeys.checked && key !== "Enter") return;
     if (key === "Enter") {
       // A focused button or link answers Enter itself, except the side already selected: focus rests
       // there after a click on it (or Enter on it), and pressing it again would only select it again.
