@@ -492,6 +492,56 @@ def test_single_key_shortcuts_turned_off_answer_nothing_and_stay_off_in_this_bro
     assert [j.side for j in Judgment.objects.filter(annotator=annotator).order_by("id")] == ["left", "right"]
 
 
+def test_the_page_warns_before_the_idle_timeout_and_im_still_here_keeps_the_sitting(page, project, annotator):
+    project.idle_timeout_minutes = 3  # warned a minute before
+    project.save()
+    make_pairs(project, 5)
+    told = []
+    page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    note = page.locator("#idle-note")
+    page.clock.fast_forward("01:50")  # 70 s left: no warning yet
+    page.wait_for_timeout(300)
+    expect(note).to_be_hidden()
+    page.clock.fast_forward("00:15")  # 55 s left
+    expect(page.get_by_role("alert").filter(has=note)).to_contain_text(
+        "Still there? Without an answer or any input on this pair, the sitting ends within a minute."
+    )
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    before = sitting.last_activity_at
+    page.get_by_role("button", name="I'm still here").click()
+    expect(note).to_be_hidden()
+    assert len(told) == 1
+    sitting.refresh_from_db()
+    assert sitting.last_activity_at > before and sitting.ended_at is None
+    page.clock.fast_forward("01:30")  # past the first deadline (3:00): the page goes on
+    page.wait_for_timeout(300)
+    expect(note).to_be_hidden()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_visible()
+
+
+def test_the_last_minute_of_a_sitting_is_announced_once(page, project, annotator):
+    project.sitting_minutes = 2
+    project.save()
+    make_pairs(project, 5)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    announce = page.locator("#announce")
+    page.clock.fast_forward("00:55")
+    page.wait_for_timeout(300)
+    expect(announce).not_to_have_text("One minute left in this sitting.")
+    page.clock.fast_forward("00:10")
+    expect(announce).to_have_text("One minute left in this sitting.")
+    page.evaluate("document.getElementById('announce').textContent = ''")
+    page.clock.fast_forward("00:10")
+    page.wait_for_timeout(300)
+    expect(announce).to_have_text("")  # said once, not at every tick
+
+
 def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page, project, annotator):
     long_conversations(project)  # taller than their box, which scrolls on its own
     log_in(page, "annotator")

@@ -29,6 +29,11 @@
   const REACTION_MS = 250;
   // How often, at most, the page tells the server the annotator is at work without answering.
   const ACTIVITY_EVERY_MS = 30000;
+  // Warned this long before the idle timeout ends a sitting (WCAG 2.2.1 asks for 20 s at least):
+  // a minute, or a third of a shorter timeout.
+  const IDLE_WARNING_MS = Math.min(60000, Math.max(20000, (config.idleTimeoutSeconds * 1000) / 3));
+  const IDLE_NOTE =
+    "Still there? Without an answer or any input on this pair, the sitting ends within a minute.";
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const SIDE_WORDS = { left: "left is better", right: "right is better", tie: "about the same", skip: "skipped" };
@@ -58,6 +63,7 @@
     side: null, // the side selected, where a side key only selects (config.confirmWithEnter)
     fastNoteDismissed: false,
     inputAt: -Infinity, // Date.now() of the annotator's last input on the pair on screen
+    minuteLeftSaidFor: null, // the sitting whose last minute has been announced
     activityToldAt: -Infinity, // Date.now() when the server last heard of activity: an answer, a start, a word
   };
   const criterionRows = () => Array.from(document.querySelectorAll("#criteria .criterion"));
@@ -353,6 +359,20 @@
     focusHome();
   }
 
+  // ---- The warning before the idle timeout ------------------------------------------------------
+
+  function updateIdleNote(now) {
+    const idleLeft = state.idleDeadline === null ? Infinity : state.idleDeadline - now;
+    const working = Boolean(state.sitting && state.sitting.is_open && state.current && !el("panel-work").hidden);
+    const visible = working && idleLeft > 0 && idleLeft <= IDLE_WARNING_MS;
+    const note = el("idle-note");
+    if (note.hidden !== visible) return; // unchanged: the alert is said once, not at every tick
+    if (!visible && note.contains(document.activeElement)) focusHome();
+    note.hidden = !visible;
+    // Text put into the alert region (not merely unhidden) is what screen readers announce.
+    el("idle-note-text").textContent = visible ? IDLE_NOTE : "";
+  }
+
   // ---- Dwell time: only the time the page is visible counts -------------------------------------
 
   function startDwell() {
@@ -398,9 +418,13 @@
     api("POST", config.urls.activity, { assignment: state.current.id }).then(({ status, data }) => {
       const sitting = data && data.sitting;
       if (!sitting) return;
-      if (status === 200 && sitting.is_open) state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
-      // Ended under the reader, by a limit (200) or before this word came (404: a lead's pause, say).
-      else if (!sitting.is_open) checkSittingEnded();
+      if (status === 200 && sitting.is_open) {
+        state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
+        updateIdleNote(Date.now());
+      } else if (!sitting.is_open) {
+        // Ended under the reader, by a limit (200) or before this word came (404: a lead's pause, say).
+        checkSittingEnded();
+      }
     });
   }
 
@@ -414,6 +438,11 @@
       el("timer").textContent = clock(left);
       const idle = state.idleDeadline !== null && state.idleDeadline <= now;
       if ((left <= 0 || idle) && state.sitting && state.sitting.is_open) checkSittingEnded();
+      updateIdleNote(now);
+      if (left > 0 && left <= 60 && state.sitting && state.sitting.is_open) {
+        if (state.minuteLeftSaidFor !== state.sitting.id) announce("One minute left in this sitting.");
+        state.minuteLeftSaidFor = state.sitting.id;
+      }
     }
     if (!el("panel-break").hidden && state.breakDeadline !== null) {
       const left = (state.breakDeadline - now) / 1000;
@@ -708,6 +737,9 @@
   if (el("answer-form")) el("answer-form").addEventListener("change", () => showError(""));
   if (el("rationale")) el("rationale").addEventListener("input", updateAnswer);
   el("fast-note-dismiss").addEventListener("click", dismissFastNote);
+  // The click is input, told at once (the warning comes ACTIVITY_EVERY_MS or more after the last word
+  // to the server); the note goes when the server answers.
+  el("still-here").addEventListener("click", tellActivity);
   el("start-sitting").addEventListener("click", startSitting);
   el("next-sitting").addEventListener("click", startSitting);
   el("end-sitting").addEventListener("click", endSitting);
