@@ -27,8 +27,9 @@ from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
 from annotate.hub import HubIdError, hub_id_check
-from annotate.models import JobState, Judgment, Membership, Pair, Project
+from annotate.models import AuditEvent, JobState, Judgment, Membership, Pair, Project
 from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check
+from annotate.services.members import PAUSED, RESUMED
 from exporter import aggregation, records
 from exporter.models import ExportJob
 
@@ -195,8 +196,23 @@ def flagged_annotators(*, project: Project) -> set[int]:
 
 def paused_annotators(*, project: Project) -> set[int]:
     """Annotators paused in `project` now (by its lead or by the gold rule): their judgments, those
-    made before the pause included, are what a lead who paused them for bad work does not trust."""
-    return set(Membership.objects.filter(project=project, paused_at__isnull=False).values_list("user_id", flat=True))
+    made before the pause included, are what a lead who paused them for bad work does not trust.
+
+    One removed from the project while paused counts too (the audit log's last pause or resume of
+    theirs is a pause): the removal deletes the membership that held the pause, and removing a bad
+    annotator is the step after pausing them, not a pardon. Added back, they are a member again,
+    unpaused as the lead who added them chose."""
+    members = Membership.objects.filter(project=project)
+    paused = set(members.filter(paused_at__isnull=False).values_list("user_id", flat=True))
+    last: dict[int, str] = {}
+    for subject_id, action in (
+        AuditEvent.objects.filter(project=project, action__in=[PAUSED, RESUMED])
+        .exclude(subject_id__in=members.values("user_id"))
+        .order_by("created_at", "id")
+        .values_list("subject_id", "action")
+    ):
+        last[subject_id] = action
+    return paused | {subject_id for subject_id, action in last.items() if action == PAUSED}
 
 
 def _keep(rows: list, predicate, name: str, effects: dict[str, int], active: bool) -> list:

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from annotate.models import Judgment, Membership, Pair, Project, Role, Side
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from annotate.services.imports import pairs_import
-from annotate.services.members import membership_pause, membership_resume
+from annotate.services.members import membership_add, membership_pause, membership_remove, membership_resume
 from exporter.services import ExportError, ExportOptions, export_write
 from exporter.torch_dataset import TokenizedPreferenceDataset
 from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST, make_pairs, make_user
@@ -383,6 +383,29 @@ def test_exclude_paused_leaves_out_every_judgment_of_annotators_paused_in_the_pr
     resumed, manifest = export_lines(project, tmp_path, "resumed", exclude_paused=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_paused": 0}
     assert all(line["n_judgments"] == 3 for line in resumed)
+
+
+def test_an_annotator_removed_while_paused_stays_out_of_exclude_paused_exports_until_added_back(
+    project, voters, lead, tmp_path
+):
+    make_pairs(project, 3)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    # voters[1] paused, then removed: the removal deletes the membership that held the pause.
+    membership_pause(project=project, user=voters[1], actor=lead, reason="gold misses")
+    membership_remove(project=project, user_id=voters[1].id, actor=lead)
+    # voters[2] paused, resumed, then removed: trusted again before leaving.
+    membership_pause(project=project, user=voters[2], actor=lead, reason="a look")
+    membership_resume(project=project, user=voters[2], actor=lead, reason="fine")
+    membership_remove(project=project, user_id=voters[2].id, actor=lead)
+    kept, manifest = export_lines(project, tmp_path, "removed", exclude_paused=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_paused": 3}
+    assert all(line["n_judgments"] == 2 for line in kept)
+    # Added back, voters[1] is a member again, unpaused: their judgments count again.
+    membership_add(project=project, username=voters[1].username, role=Role.ANNOTATOR, actor=lead)
+    back, manifest = export_lines(project, tmp_path, "back", exclude_paused=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_paused": 0}
+    assert all(line["n_judgments"] == 3 for line in back)
 
 
 def test_per_judgment_records_carry_the_richer_answers(project, voters, tmp_path):
