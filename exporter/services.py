@@ -150,8 +150,30 @@ class ExportOptions:
             raise ExportError("since must be before until (answered at or after since, and before until).")
         if not 0 <= self.test_size <= 1:
             raise ExportError("test_size must be between 0 and 1.")
-        if self.max_length < 1:
-            raise ExportError("max_length must be positive.")
+        if not MAX_LENGTH_RANGE[0] <= self.max_length <= MAX_LENGTH_RANGE[1]:
+            raise ExportError(f"max_length must be between {MAX_LENGTH_RANGE[0]} and {MAX_LENGTH_RANGE[1]} tokens.")
+        # Options left at their defaults are not asked for; others that this export would not use are
+        # refused (the manifest records only the options used: `applied`).
+        defaults = ExportOptions()
+        for name in sorted(self._unused()):
+            if getattr(self, name) != getattr(defaults, name):
+                raise ExportError(f"{name} {self._unused()[name]}; this export would not use it.")
+
+    def _unused(self) -> dict[str, str]:
+        """The options this export does not use, each with what it applies to."""
+        unused = {}
+        if self.per_judgment:
+            unused["aggregate"] = "combines a pair's judgments, which per_judgment keeps apart"
+        if self.format != "tokenized":
+            unused |= dict.fromkeys(("tokenizer", "max_length"), "applies to the tokenized format only")
+        if self.writer != "hf" or self.format == "tokenized":
+            unused |= dict.fromkeys(("test_size", "seed"), "splits train from test for writer hf only")
+        return unused
+
+    def applied(self) -> dict[str, Any]:
+        """`as_json` without the options this export does not use: what the manifest and card record."""
+        unused = self._unused()
+        return {name: value for name, value in self.as_json().items() if name not in unused}
 
     def as_json(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in asdict(self).items()}
@@ -439,8 +461,9 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     from exporter import writers  # pyarrow: loaded by the worker that exports, not by the web process
 
     options.check()
-    # Read (or refused, with no report) before anything is written.
+    # Read (or refused, with no report; the tokenizer loaded and checked) before anything is written.
     flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
+    tokenizer = _tokenizer_for(options) if options.format == "tokenized" else None
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ExportError(f"{out_dir} is not empty.")
@@ -454,7 +477,7 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     judgments = _judgments_filtered(project=project, options=options, flagged=flagged, paused=paused, effects=effects)
     pairs = _pairs_filtered(pair_ids=(row["pair_id"] for row in judgments), options=options, effects=effects)
     built, keys, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
-    _data_write(options=options, built=built, keys=keys, out_dir=out_dir, counts=counts)
+    _data_write(options=options, built=built, keys=keys, out_dir=out_dir, counts=counts, tokenizer=tokenizer)
     writers.dataset_card_write(
         path=out_dir / writers.CARD_NAME,
         title=f"{project.name}: human preference judgments",
@@ -475,13 +498,13 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
             else "majority of decisive votes",
         },
         counts=counts,
-        options=options.as_json(),
+        options=options.applied(),
         bias_summary=_bias_summary(project),
     )
     manifest = writers.manifest_write(
         out_dir=out_dir,
         fmt=options.format,
-        options=options.as_json(),
+        options=options.applied(),
         counts=counts,
         filter_effects=effects,
         code_version=writers.code_version_get(),
@@ -490,17 +513,33 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     return ExportResult(counts=counts, filter_effects=effects, files=manifest["files"])
 
 
-def _data_write(*, options: ExportOptions, built: list, keys: Sequence[str], out_dir: Path, counts: dict) -> None:
+def _tokenizer_for(options: ExportOptions) -> Any:
+    """The tokenized format's tokenizer, loaded; refused when max_length is past what its model takes."""
+    from exporter.torch_dataset import tokenizer_load
+
+    try:
+        tokenizer = tokenizer_load(options.tokenizer)
+    except (OSError, ValueError) as error:
+        # Not on the Hub, not reachable, or not a usable tokenizer: the engineer's to fix, so said.
+        raise ExportError(f"The tokenizer {options.tokenizer!r} could not be loaded: {error}") from error
+    # transformers puts a huge placeholder (int(1e30)) where the tokenizer names no limit.
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and limit < 10**9 and options.max_length > limit:
+        raise ExportError(
+            f"max_length {options.max_length} is longer than the {limit} tokens the tokenizer's model takes "
+            f"(its model_max_length); use {limit} or less."
+        )
+    return tokenizer
+
+
+def _data_write(
+    *, options: ExportOptions, built: list, keys: Sequence[str], out_dir: Path, counts: dict, tokenizer: Any
+) -> None:
     from exporter import writers
 
     if options.format == "tokenized":
-        from exporter.torch_dataset import TokenizedPreferenceDataset, tokenizer_load
+        from exporter.torch_dataset import TokenizedPreferenceDataset
 
-        try:
-            tokenizer = tokenizer_load(options.tokenizer)
-        except (OSError, ValueError) as error:
-            # Not on the Hub, not reachable, or not a usable tokenizer: the engineer's to fix, so said.
-            raise ExportError(f"The tokenizer {options.tokenizer!r} could not be loaded: {error}") from error
         dataset = TokenizedPreferenceDataset(built, tokenizer=tokenizer, max_length=options.max_length)
         dataset.save(out_dir / "tokenized")
         return

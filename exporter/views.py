@@ -16,7 +16,6 @@ from exporter.selectors import export_job_file, export_job_get, export_project_g
 from exporter.services import (
     AGGREGATES,
     FORMATS,
-    MAX_LENGTH_RANGE,
     WRITERS,
     ExportError,
     ExportOptions,
@@ -29,12 +28,9 @@ def _number(value: str, cast):
 
 
 def _max_length(value: str) -> int:
-    """The form's max_length, in the range the API takes (512 when left empty)."""
+    """The form's max_length (512 when left empty; its range is ExportOptions.check's)."""
     length = _number(value, int)
-    length = 512 if length is None else length
-    if not MAX_LENGTH_RANGE[0] <= length <= MAX_LENGTH_RANGE[1]:
-        raise ValueError(f"max_length must be between {MAX_LENGTH_RANGE[0]} and {MAX_LENGTH_RANGE[1]} tokens.")
-    return length
+    return 512 if length is None else length
 
 
 @login_required

@@ -142,6 +142,48 @@ def export_lines(project, tmp_path, name, **options):
     return lines, manifest
 
 
+def test_the_manifest_and_card_record_only_the_options_the_export_used(project, voters, tmp_path):
+    make_pairs(project, 2)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    unused = {"aggregate", "tokenizer", "max_length", "test_size", "seed"}
+    _, manifest = export_lines(project, tmp_path, "plain", per_judgment=True)
+    assert manifest["options"]["per_judgment"] is True and not unused & manifest["options"].keys()
+    assert "tokenizer" not in (tmp_path / "plain" / "README.md").read_text()
+    export_write(
+        project=project, options=ExportOptions(format="preference", writer="hf", test_size=0.5), out_dir=tmp_path / "h"
+    )
+    options = json.loads((tmp_path / "h" / "manifest.json").read_text())["options"]
+    assert (options["aggregate"], options["test_size"], options["seed"]) == ("majority", 0.5, 0)
+    assert not {"tokenizer", "max_length"} & options.keys()
+    export_write(
+        project=project,
+        options=ExportOptions(format="tokenized", tokenizer=str(GPT2_TOKENIZER), max_length=64),
+        out_dir=tmp_path / "t",
+    )
+    options = json.loads((tmp_path / "t" / "manifest.json").read_text())["options"]
+    assert (options["tokenizer"], options["max_length"]) == (str(GPT2_TOKENIZER), 64)
+    assert not {"test_size", "seed"} & options.keys()
+
+
+def test_a_max_length_past_what_the_tokenizers_model_takes_is_refused_before_anything_is_written(
+    project, voters, tmp_path
+):
+    make_pairs(project, 2)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    options = ExportOptions(format="tokenized", tokenizer=str(GPT2_TOKENIZER), max_length=2048)
+    said = (
+        "^max_length 2048 is longer than the 1024 tokens the tokenizer's model takes .its model_max_length.; use 1024"
+    )
+    with pytest.raises(ExportError, match=said):
+        export_write(project=project, options=options, out_dir=tmp_path / "long")
+    assert not (tmp_path / "long").exists()
+    # A missing tokenizer, likewise, leaves no empty output directory behind.
+    missing = ExportOptions(format="tokenized", tokenizer=str(tmp_path / "no-such-tokenizer"))
+    with pytest.raises(ExportError, match="could not be loaded: no such directory"):
+        export_write(project=project, options=missing, out_dir=tmp_path / "missing")
+    assert not (tmp_path / "missing").exists()
+
+
 def test_majorities_ties_and_pairs_without_a_majority(project, voters, tmp_path):
     p1, p2, p3 = make_pairs(project, 3)
     votes = {p1.id: ["a", "a", "b"], p2.id: ["a", "b", "tie"], p3.id: ["b", "tie", "skip"]}

@@ -205,6 +205,16 @@ def test_export_options_refuse_every_float_that_is_not_finite(name, value):
             {"since": dt.datetime(2026, 11, 1, tzinfo=dt.UTC), "until": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)},
             "since must be before until",
         ),
+        (
+            {"per_judgment": True, "aggregate": "dawid-skene"},
+            "^aggregate combines a pair's judgments, which per_judgment keeps apart; this export would not use it",
+        ),
+        ({"format": "hh-rlhf", "tokenizer": "other/tok"}, "^tokenizer applies to the tokenized format only"),
+        ({"format": "preference", "max_length": 256}, "^max_length applies to the tokenized format only"),
+        ({"writer": "parquet", "test_size": 0.2}, "^test_size splits train from test for writer hf only"),
+        ({"format": "tokenized", "seed": 5}, "^seed splits train from test for writer hf only"),
+        ({"format": "tokenized", "max_length": 10**12}, "^max_length must be between 8 and 8192 tokens"),
+        ({"format": "tokenized", "max_length": 7}, "^max_length must be between 8 and 8192 tokens"),
     ],
 )
 def test_export_options_that_would_be_ignored_or_keep_nothing_are_refused(options, said):
