@@ -23,13 +23,22 @@ from exporter.services import (
 )
 
 
-def _number(value: str, cast):
-    return cast(value) if value not in (None, "") else None
+def _number(form, name: str, cast):
+    """The form's number `name` (None when left empty); a ValueError that names the field, not
+    Python's "invalid literal for int() with base 10"."""
+    value = (form.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return cast(value)
+    except ValueError:
+        kind = "a whole number" if cast is int else "a number"
+        raise ValueError(f"{name} must be {kind}, not {value!r}.") from None
 
 
-def _max_length(value: str) -> int:
-    """The form's max_length (512 when left empty; its range is ExportOptions.check's)."""
-    length = _number(value, int)
+def _max_length(form) -> int:
+    """The form's max_length, 512 when left empty (its range is ExportOptions.check's)."""
+    length = _number(form, "max_length", int)
     return 512 if length is None else length
 
 
@@ -51,16 +60,16 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 aggregate=form.get("aggregate", "majority"),
                 include_gold=form.get("include_gold") == "on",
                 include_probes=form.get("include_probes") == "on",
-                min_judgments=_number(form.get("min_judgments"), int),
-                min_agreement=_number(form.get("min_agreement"), float),
-                max_similarity=_number(form.get("max_similarity"), float),
-                max_response_similarity=_number(form.get("max_response_similarity"), float),
+                min_judgments=_number(form, "min_judgments", int),
+                min_agreement=_number(form, "min_agreement", float),
+                max_similarity=_number(form, "max_similarity", float),
+                max_response_similarity=_number(form, "max_response_similarity", float),
                 exclude_flagged=form.get("exclude_flagged") == "on",
                 exclude_paused=form.get("exclude_paused") == "on",
-                max_sitting_minutes=_number(form.get("max_sitting_minutes"), float),
-                max_index_in_sitting=_number(form.get("max_index_in_sitting"), int),
+                max_sitting_minutes=_number(form, "max_sitting_minutes", float),
+                max_index_in_sitting=_number(form, "max_index_in_sitting", int),
                 tokenizer=hub_id_check(form.get("tokenizer") or "gpt2", what="The tokenizer"),
-                max_length=_max_length(form.get("max_length")),
+                max_length=_max_length(form),
             )
             export_job_create(project=project, user=request.user, options=options)
         except (ExportError, JobsBusyError, ValueError) as error:  # a HubIdError is a ValueError

@@ -155,6 +155,24 @@ def test_the_export_page_starts_a_job_for_leads_and_engineers_only(client, proje
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
+    ("form", "said"),
+    [
+        ({"min_agreement": "abc"}, "min_agreement must be a number, not 'abc'."),
+        ({"min_judgments": "1e3"}, "min_judgments must be a whole number, not '1e3'."),
+        ({"max_index_in_sitting": "2.5"}, "max_index_in_sitting must be a whole number, not '2.5'."),
+        ({"format": "tokenized", "max_length": "lots"}, "max_length must be a whole number, not 'lots'."),
+    ],
+)
+def test_the_export_page_names_the_field_whose_number_it_cannot_read(client, project, lead, form, said):
+    # Said "could not convert string to float: 'abc'", naming no field.
+    client.force_login(lead)
+    response = client.post("/projects/helpful/exports/", form, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [f"Export not started: {said}"]
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
     ("value", "error"),
     [("nan", "a finite number"), ("inf", "a finite number"), ("-inf", "a finite number"), ("-1", "at least 0")],
 )
