@@ -464,6 +464,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     # Read (or refused, with no report; the tokenizer loaded and checked) before anything is written.
     flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
     tokenizer = _tokenizer_for(options) if options.format == "tokenized" else None
+    if options.source is not None:
+        _source_check(project=project, source=options.source)
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ExportError(f"{out_dir} is not empty.")
@@ -511,6 +513,20 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
         extra={"project": project.slug},
     )
     return ExportResult(counts=counts, filter_effects=effects, files=manifest["files"])
+
+
+def _source_check(*, project: Project, source: str) -> None:
+    """Refuse a source no pair of the project comes from (a typo exported nothing, and said so only
+    as a filter count), naming the sources there are."""
+    pairs = Pair.objects.filter(project=project)
+    if pairs.filter(source_name=source).exists():
+        return
+    names = sorted(set(pairs.values_list("source_name", flat=True).distinct()[:21]))
+    listed = ", ".join(repr(name) for name in names[:20]) + (", …" if len(names) > 20 else "")
+    raise ExportError(
+        f"No pair of this project comes from the source {source!r}; "
+        + (f"its sources: {listed}." if names else "it has no pairs.")
+    )
 
 
 def _tokenizer_for(options: ExportOptions) -> Any:

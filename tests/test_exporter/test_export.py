@@ -233,6 +233,14 @@ def test_each_filter_removes_exactly_what_it_should_and_says_so(project, voters,
     assert [line["pair_id"] for line in other] == [pairs[0].id] and manifest["filter_effects"] == DEFAULTS | {
         "source": 5
     }
+    # A source no pair comes from (a typo) is refused, naming those there are, not exported as nothing.
+    with pytest.raises(
+        ExportError,
+        match=r"^No pair of this project comes from the source 'elsewehre'; its sources: "
+        r"'elsewhere', 'fixture'\.$",
+    ):
+        export_lines(project, tmp_path, "typo", source="elsewehre")
+    assert not (tmp_path / "typo").exists()
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     none, manifest = export_lines(project, tmp_path, "since", since=future)
     assert none == [] and manifest["filter_effects"] == DEFAULTS | {"since": 18}
