@@ -207,13 +207,14 @@ def _flagging_report(*, project: Project):
     return report
 
 
-def flagged_annotators(*, project: Project) -> set[int]:
-    """Annotators flagged by the latest bias report (position or fatigue); see _flagging_report."""
+def flagged_annotators(*, project: Project) -> tuple[int, set[int]]:
+    """The latest bias report's id and the annotators it flags (position or fatigue); see
+    _flagging_report."""
     report = _flagging_report(project=project)
     flagged = set()
     for section in (report.payload["position"]["per_annotator"], report.payload["fatigue"]["per_annotator"]):
         flagged |= {int(row["annotator"]) for row in section if row.get("flagged")}
-    return flagged
+    return report.id, flagged
 
 
 def paused_annotators(*, project: Project) -> set[int]:
@@ -462,7 +463,7 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
 
     options.check()
     # Read (or refused, with no report; the tokenizer loaded and checked) before anything is written.
-    flagged = flagged_annotators(project=project) if options.exclude_flagged else set()
+    report_id, flagged = flagged_annotators(project=project) if options.exclude_flagged else (None, set())
     tokenizer = _tokenizer_for(options) if options.format == "tokenized" else None
     if options.source is not None:
         _source_check(project=project, source=options.source)
@@ -510,9 +511,21 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
         counts=counts,
         filter_effects=effects,
         code_version=writers.code_version_get(),
-        extra={"project": project.slug},
+        extra={"project": project.slug}
+        | _excluded(options=options, report_id=report_id, flagged=flagged, paused=paused),
     )
     return ExportResult(counts=counts, filter_effects=effects, files=manifest["files"])
+
+
+def _excluded(*, options: ExportOptions, report_id: int | None, flagged: set[int], paused: set[int]) -> dict:
+    """For the manifest: whom exclude_flagged (with the report that flagged them) and exclude_paused
+    left out, by user id, so that an export can be told apart from one made after a new report."""
+    excluded: dict[str, Any] = {}
+    if options.exclude_flagged:
+        excluded["flagged"] = {"bias_report": report_id, "annotator_ids": sorted(flagged)}
+    if options.exclude_paused:
+        excluded["paused"] = {"annotator_ids": sorted(paused)}
+    return {"excluded_annotators": excluded} if excluded else {}
 
 
 def _source_check(*, project: Project, source: str) -> None:

@@ -398,6 +398,7 @@ def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters
     report.save(update_fields=["payload"])
     flagged, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
+    assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[2].id]}}
     assert all(line["n_judgments"] == 2 and line["agreement"] == 1.0 for line in flagged)
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     none, manifest = export_lines(project, tmp_path, "until", until=past)
@@ -423,11 +424,12 @@ def test_exclude_paused_leaves_out_every_judgment_of_annotators_paused_in_the_pr
     kept, manifest = export_lines(project, tmp_path, "paused", exclude_paused=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_paused": 3}
     assert manifest["options"]["exclude_paused"] is True
+    assert manifest["excluded_annotators"] == {"paused": {"annotator_ids": [voters[2].id]}}
     assert sorted(line["pair_id"] for line in kept) == [p.id for p in pairs]
     assert all(line["n_judgments"] == 2 and line["agreement"] == 1.0 for line in kept)
     # Without the option, and once resumed, the three judgments are back.
     everything, manifest = export_lines(project, tmp_path, "all")
-    assert "exclude_paused" not in manifest["filter_effects"]
+    assert "exclude_paused" not in manifest["filter_effects"] and "excluded_annotators" not in manifest
     assert all(line["n_judgments"] == 3 for line in everything)
     membership_resume(project=project, user=voters[2], actor=lead, reason="talked it through")
     resumed, manifest = export_lines(project, tmp_path, "resumed", exclude_paused=True)
