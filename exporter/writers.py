@@ -306,6 +306,8 @@ def dataset_card_write(
         "",
         "## How it was collected",
         "",
+        "The project's settings when the export was made.",
+        "",
         *_markdown_value(collection, 0),
         "",
         "## Counts",
@@ -317,6 +319,9 @@ def dataset_card_write(
         *_markdown_value(options, 0),
         "",
         "## Bias summary (latest report)",
+        "",
+        "Of the project's latest bias report, over all its judgments at the time: not of this export's "
+        "records alone, which the options above may have filtered.",
         "",
         *(_markdown_value(bias_summary, 0) if bias_summary else ["No bias report yet."]),
         "",

@@ -169,6 +169,9 @@ def test_the_card_says_what_how_and_the_bias_summary_and_leaves_the_licence_to_f
     assert "- **judgments per pair**: 3" in text
     assert "- **left_rate**: 0.5312" in text
     assert "- **flagged_annotators**:\n  - ann-2" in text
+    # Both describe the project, not the records the options kept: the card says so.
+    assert "## How it was collected\n\nThe project's settings when the export was made.\n" in text
+    assert "over all its judgments at the time: not of this export's records alone" in text
     assert "TODO: state the licence" in text
     with_licence = dataset_card_write(
         path=tmp_path / "R2.md",
