@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from analytics.models import BiasReport
 from analytics.services import bias_report_compute
+from annotate.models import JobState
 from tests.browser import log_in, screenshot
 from tests.test_dashboard.conftest import report_compute
 
@@ -66,6 +67,31 @@ def test_a_live_computation_is_polled_and_the_page_reloads_when_it_is_done(page,
     expect(page.locator("#computed-at")).to_contain_text("over 90 judgments")
     expect(page.get_by_role("button", name="Recompute now")).to_be_enabled()
     assert page.evaluate("Object.keys(Chart.instances).length") == CHARTS
+
+
+def test_the_live_reports_status_line_is_written_when_its_state_changes_not_at_every_poll(page, lead, judged_project):
+    # It is a live region: each rewrite, even with the same words, may be read out again.
+    live = BiasReport.objects.create(project=judged_project, requested_by=lead)
+    log_in(page, "lead", then=reverse("analytics:dashboard", kwargs={"slug": judged_project.slug}))
+    polls = []
+    page.on("request", lambda request: polls.append(request) if "/bias-reports/" in request.url else None)
+    page.evaluate(
+        """window.statusWrites = 0;
+        new MutationObserver((records) => { window.statusWrites += records.length; }).observe(
+          document.getElementById("report-state"), { childList: true, characterData: true, subtree: true })"""
+    )
+    page.wait_for_timeout(4_500)  # two polls (every 2 s) with the report still pending
+    assert len(polls) >= 2
+    assert page.evaluate("window.statusWrites") == 0
+
+    BiasReport.objects.filter(pk=live.pk).update(state=JobState.RUNNING)
+    expect(page.locator("#report-state")).to_have_text(
+        "A new report is running; this page reloads when it is ready.", timeout=10_000
+    )
+    seen = len(polls)
+    page.wait_for_timeout(4_500)  # two more polls, still running
+    assert len(polls) >= seen + 2
+    assert page.evaluate("window.statusWrites") == 1
 
 
 def test_on_a_phone_the_dashboard_does_not_scroll_sideways(page, lead, judged_project):

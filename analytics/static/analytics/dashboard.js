@@ -195,7 +195,8 @@
   }
 
   /* While a report is pending or running, ask for its state every 2 s; when it is done (or failed),
-   * reload so that the page shows the new figures (or the failure). */
+   * reload so that the page shows the new figures (or the failure). The status line is a live region:
+   * it is written only when the state changes, since a screen reader may read out every rewrite. */
   function pollState() {
     const status = document.getElementById("report-state");
     if (!status || !status.dataset.stateUrl) {
@@ -209,13 +210,15 @@
         });
         if (response.ok) {
           const report = await response.json();
-          status.dataset.state = report.state;
           if (report.state === "done" || report.state === "failed") {
             status.textContent = report.state === "done" ? "The new report is ready; reloading…" : "The computation failed; reloading…";
             window.location.reload();
             return;
           }
-          status.textContent = `A new report is ${report.state}; this page reloads when it is ready.`;
+          if (report.state !== status.dataset.state) {
+            status.dataset.state = report.state;
+            status.textContent = `A new report is ${report.state}; this page reloads when it is ready.`;
+          }
         }
       } catch (error) {
         // A dropped connection is no reason to stop: the next tick asks again.
