@@ -1,5 +1,6 @@
 """The import page in a real Chromium: while an import runs, the job table follows it without
-reloading the page, so a file being chosen for the next import stays chosen."""
+reloading the page, so a file being chosen for the next import stays chosen, and the status line
+says when it ends."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from annotate.models import ImportJob, JobState
+from annotate.services.imports import import_job_run
 from tests.browser import log_in
+
+from .conftest import hh_row, write_jsonl
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +45,40 @@ def test_the_job_table_follows_a_running_import_without_wiping_the_chosen_file(p
     expect(page.locator("#import-jobs")).not_to_contain_text("this table updates itself")
     assert page.evaluate("window.pairwiseSamePage") is True
     assert page.evaluate("document.querySelector('input[type=file]').files.length") == 1
+
+
+def test_the_status_line_says_once_how_each_import_ended_and_nothing_of_imports_ended_before(
+    page, project, lead, upload_dir
+):
+    ImportJob.objects.create(
+        project=project, source="x", original_name="old.jsonl", format="hh-rlhf", state=JobState.FAILED, error="Old."
+    )
+    upload_dir.mkdir()
+    good = write_jsonl(upload_dir / "good.jsonl", [hh_row(i) for i in range(3)])
+    bad = write_jsonl(upload_dir / "bad.jsonl", [hh_row(0), {"chosen": "x"}])
+    first, second = (
+        ImportJob.objects.create(project=project, source=str(path), original_name=path.name, format="hh-rlhf")
+        for path in (good, bad)
+    )
+    log_in(page, "lead", then=reverse("annotate:imports", kwargs={"slug": project.slug}))
+    page.evaluate(
+        """window.statusWrites = 0;
+        new MutationObserver((records) => { window.statusWrites += records.length; }).observe(
+          document.getElementById("import-jobs-status"), { childList: true, characterData: true, subtree: true })"""
+    )
+    status = page.get_by_role("status")
+    page.wait_for_timeout(4_500)  # a refresh (every 3 s) with nothing changed
+    expect(status).to_have_text("")
+
+    import_job_run(job_id=first.pk)  # the worker's part
+    expect(status).to_have_text(f"Import {first.pk} done: 3 pairs created.", timeout=10_000)
+    import_job_run(job_id=second.pk)
+    expect(status).to_have_text(
+        f"Import {second.pk} failed: 1 invalid row(s), nothing imported: row 2, field 'rejected': missing.",
+        timeout=10_000,
+    )
+    expect(page.locator("#import-jobs")).not_to_contain_text("this table updates itself")
+    assert page.evaluate("window.statusWrites") == 2
 
 
 def test_on_a_phone_the_import_page_does_not_scroll_sideways(page, project, lead):
