@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from annotate.models import Membership, Role
 from exporter.models import ExportJob
 from exporter.services import ExportError, ExportOptions, export_job_run
+from tests.alerts import alerts
 from tests.conftest import make_pairs, make_user
 from tests.factories import judgments_as_the_source_chose
 
@@ -286,7 +287,10 @@ def test_a_refused_export_comes_back_with_the_options_as_they_were_typed(client,
     assert response.status_code == 200
     assert not ExportJob.objects.exists()
     html = response.content.decode()
-    assert "Export not started: include_probes needs per_judgment" in html
+    assert alerts(html) == [
+        "Export not started: include_probes needs per_judgment: a swapped repeat is the same annotator's judgment "
+        "of the same pair again, not another vote to aggregate."
+    ]
     assert '<option value="preference" selected>' in html
     assert '<option value="parquet" selected>' in html
     assert '<option value="dawid-skene" selected>' in html

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import ImportJob, JobState
+from tests.alerts import alerts
 
 from .conftest import hh_row
 
@@ -90,6 +91,15 @@ def test_a_file_over_the_upload_limit_comes_back_with_a_form_error(lead, project
     assert response.context["form"].errors == {"file": ["The file is over 2 MiB, the most an upload may be."]}
     assert not ImportJob.objects.exists()
     assert not upload_dir.exists()
+
+
+def test_a_post_without_a_file_comes_back_with_the_error_read_out_in_an_alert(lead, project, upload_dir) -> None:
+    client = Client()
+    client.force_login(lead)
+    response = client.post(page_url(), {"format": "hh-rlhf"})
+    assert response.status_code == 200
+    assert alerts(response.content.decode()) == ["This field is required."]
+    assert not ImportJob.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["annotator", "engineer", "outsider"])

@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from tests.alerts import alerts
+
 URL = reverse("password_change")
 NEW = "a-new-long-passphrase-7"
 
@@ -42,13 +44,14 @@ def test_an_annotator_changes_their_password_and_only_the_new_one_logs_in(annota
         ("pw-annotator", "short", "short", "This password is too short"),
     ],
 )
-def test_a_change_that_cannot_be_made_says_why_and_changes_nothing(annotator, old, new, again, said):
+def test_a_change_that_cannot_be_made_says_why_in_an_alert_and_changes_nothing(annotator, old, new, again, said):
     client = Client()
     client.force_login(annotator)
     refused = change(client, old=old, new=new, again=again)
     assert refused.status_code == 200 and refused.redirect_chain == []
     html = refused.content.decode()
     assert said in html and 'aria-invalid="true"' in html
+    assert any(said in alert for alert in alerts(html))
     assert get_user_model().objects.get(pk=annotator.pk).check_password("pw-annotator")
 
 

@@ -154,7 +154,7 @@ def test_the_reason_is_required(client, project, lead, annotator, reason):
     assert response.status_code == 400
     html = response.content.decode()
     assert 'aria-invalid="true" aria-describedby="reason-error"' in html
-    assert '<p id="reason-error" class="field-error">This field is required.</p>' in html
+    assert '<p id="reason-error" class="field-error" role="alert">This field is required.</p>' in html
     assert Membership.objects.get(user=annotator, project=project).paused_at is None
     assert not AuditEvent.objects.exists()
 
