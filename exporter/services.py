@@ -77,7 +77,7 @@ class ExportError(Exception):
     """Options that cannot be exported as given."""
 
 
-# What a page or API client may ask for (the command line takes any positive length).
+# The max_length any export may ask for (ExportOptions.check); the tokenizer's own limit comes on top.
 MAX_LENGTH_RANGE = (8, 8192)
 
 
@@ -601,8 +601,11 @@ def export_job_create(*, project: Project, user: AbstractBaseUser, options: Expo
     from exporter.tasks import run_export
 
     options.check()
+    # Refused now, not as a failed job (the tokenizer's own limit waits for the worker, which loads it).
     if options.exclude_flagged:
-        _flagging_report(project=project)  # refused now, not as a failed job
+        _flagging_report(project=project)
+    if options.source is not None:
+        _source_check(project=project, source=options.source)
     with transaction.atomic():
         jobs_waiting_check(model=ExportJob, project=project)
         job = ExportJob.objects.create(

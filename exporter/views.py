@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
@@ -23,7 +25,7 @@ from exporter.services import (
 )
 
 
-def _number(form, name: str, cast):
+def _number(form: QueryDict, name: str, cast: type[int] | type[float]) -> int | float | None:
     """The form's number `name` (None when left empty); a ValueError that names the field, not
     Python's "invalid literal for int() with base 10"."""
     value = (form.get(name) or "").strip()
@@ -36,10 +38,24 @@ def _number(form, name: str, cast):
         raise ValueError(f"{name} must be {kind}, not {value!r}.") from None
 
 
-def _max_length(form) -> int:
+def _max_length(form: QueryDict) -> int:
     """The form's max_length, 512 when left empty (its range is ExportOptions.check's)."""
     length = _number(form, "max_length", int)
     return 512 if length is None else length
+
+
+def _applicable(form: QueryDict) -> dict[str, Any]:
+    """The form's fields that its other choices leave in force. The page shows every field at once
+    (the tokenizer's with any format, the aggregation beside "one record per judgment"), so one left
+    as it was is dropped here, not refused as the CLI and the API refuse an option given for nothing;
+    the manifest records only the options used either way."""
+    given: dict[str, Any] = {}
+    if form.get("format") == "tokenized":
+        given |= {"tokenizer": hub_id_check(form.get("tokenizer") or "gpt2", what="The tokenizer")}
+        given |= {"max_length": _max_length(form)}
+    if form.get("per_judgment") != "on":
+        given["aggregate"] = form.get("aggregate", "majority")
+    return given
 
 
 @login_required
@@ -57,7 +73,6 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 writer=form.get("writer", "jsonl"),
                 per_judgment=form.get("per_judgment") == "on",
                 with_metadata=form.get("with_metadata") == "on",
-                aggregate=form.get("aggregate", "majority"),
                 include_gold=form.get("include_gold") == "on",
                 include_probes=form.get("include_probes") == "on",
                 min_judgments=_number(form, "min_judgments", int),
@@ -68,8 +83,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 exclude_paused=form.get("exclude_paused") == "on",
                 max_sitting_minutes=_number(form, "max_sitting_minutes", float),
                 max_index_in_sitting=_number(form, "max_index_in_sitting", int),
-                tokenizer=hub_id_check(form.get("tokenizer") or "gpt2", what="The tokenizer"),
-                max_length=_max_length(form),
+                **_applicable(form),
             )
             export_job_create(project=project, user=request.user, options=options)
         except (ExportError, JobsBusyError, ValueError) as error:  # a HubIdError is a ValueError

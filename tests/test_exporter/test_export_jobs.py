@@ -266,6 +266,28 @@ def test_the_export_page_takes_a_tokenizer_hub_id_and_a_max_length(client, proje
 
 
 @pytest.mark.django_db
+def test_the_export_page_drops_the_fields_its_other_choices_leave_unused(client, project, engineer):
+    # The page shows every field at once: a tokenizer length left from a tokenized export, or an
+    # aggregation beside "one record per judgment", is not what the export is refused for.
+    client.force_login(engineer)
+    form = {"format": "preference", "per_judgment": "on", "aggregate": "dawid-skene", "max_length": "256"}
+    form |= {"tokenizer": "openai-community/gpt2"}
+    assert client.post("/projects/helpful/exports/", form).status_code == 302
+    options = ExportOptions.from_json(ExportJob.objects.get().options)
+    assert (options.aggregate, options.tokenizer, options.max_length) == ("majority", "gpt2", 512)
+    assert options.per_judgment and not options.applied().keys() & {"aggregate", "tokenizer", "max_length"}
+
+
+@pytest.mark.django_db
+def test_an_export_job_from_a_source_no_pair_comes_from_is_refused_before_it_is_queued(project, lead):
+    make_pairs(project, 2)
+    response = client_for(lead).post("/api/projects/helpful/exports/", {"source": "fixtrue"}, format="json")
+    assert response.status_code == 400
+    assert "No pair of this project comes from the source 'fixtrue'; its sources: 'fixture'." in str(response.json())
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_refused_export_comes_back_with_the_options_as_they_were_typed(client, project, lead):
     client.force_login(lead)
     typed = {
