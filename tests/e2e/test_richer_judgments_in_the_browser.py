@@ -113,7 +113,7 @@ def test_a_tie_needs_no_strength_and_a_skip_needs_nothing_else(page, rich_projec
     start_first_sitting(page, rich_project)
     limit = rich_project.sitting_items
 
-    page.keyboard.press("0")  # about the same (↑ scrolls this page, taller than the window)
+    page.keyboard.press("ArrowUp")  # about the same
     expect(page.get_by_role("group", name=re.compile("not needed for “about the same”"))).to_be_visible()
     expect(radio(page, "Better")).to_be_disabled()
     page.keyboard.press("0")

@@ -63,7 +63,7 @@
     side: null, // the side selected, where a side key only selects (config.confirmWithEnter)
     fastNoteDismissed: false,
     inputAt: -Infinity, // Date.now() of the annotator's last input on the pair on screen
-    minuteLeftSaidFor: null, // the sitting whose last minute has been announced
+    minuteLeftDueFor: null, // the open sitting seen with more than a minute left, not yet told of its last
     activityToldAt: -Infinity, // Date.now() when the server last heard of activity: an answer, a start, a word
   };
   const criterionRows = () => Array.from(document.querySelectorAll("#criteria .criterion"));
@@ -439,9 +439,12 @@
       const idle = state.idleDeadline !== null && state.idleDeadline <= now;
       if ((left <= 0 || idle) && state.sitting && state.sitting.is_open) checkSittingEnded();
       updateIdleNote(now);
-      if (left > 0 && left <= 60 && state.sitting && state.sitting.is_open) {
-        if (state.minuteLeftSaidFor !== state.sitting.id) announce("One minute left in this sitting.");
-        state.minuteLeftSaidFor = state.sitting.id;
+      // Said as the last minute begins (not for a sitting that starts with a minute or less).
+      const sittingId = state.sitting && state.sitting.is_open ? state.sitting.id : null;
+      if (left > 60) state.minuteLeftDueFor = sittingId;
+      else if (left > 0 && sittingId !== null && state.minuteLeftDueFor === sittingId) {
+        state.minuteLeftDueFor = null;
+        announce("One minute left in this sitting.");
       }
     }
     if (!el("panel-break").hidden && state.breakDeadline !== null) {
@@ -737,9 +740,14 @@
   if (el("answer-form")) el("answer-form").addEventListener("change", () => showError(""));
   if (el("rationale")) el("rationale").addEventListener("input", updateAnswer);
   el("fast-note-dismiss").addEventListener("click", dismissFastNote);
-  // The click is input, told at once (the warning comes ACTIVITY_EVERY_MS or more after the last word
-  // to the server); the note goes when the server answers.
-  el("still-here").addEventListener("click", tellActivity);
+  // The click is input (a screen reader's or a voice command's click comes with no pointerdown or
+  // key), told at once even if a word went out moments ago and failed; the note goes when the
+  // server answers.
+  el("still-here").addEventListener("click", () => {
+    state.inputAt = Date.now();
+    state.activityToldAt = -Infinity;
+    tellActivity();
+  });
   el("start-sitting").addEventListener("click", startSitting);
   el("next-sitting").addEventListener("click", startSitting);
   el("end-sitting").addEventListener("click", endSitting);
@@ -793,7 +801,17 @@
     });
   }
 
-  const pageScrolls = () => document.documentElement.scrollHeight > window.innerHeight + 1;
+  // ↑ scrolls a page scrolled down back up, as ↓ scrolled it down; only at the top, where it would
+  // move nothing, is it "about the same". A ↑ less than UP_PAUSE_MS after one that scrolled (or was
+  // let pass) belongs to the same climb, and reaching the top does not turn its last press into a tie.
+  const UP_PAUSE_MS = 1000;
+  let upClimbAt = -Infinity;
+  function upScrolls() {
+    const now = performance.now();
+    const climbing = window.scrollY > 0 || now - upClimbAt < UP_PAUSE_MS;
+    if (climbing) upClimbAt = now;
+    return climbing;
+  }
 
   // Single-key shortcuts can be turned off (WCAG 2.1.4): speech input types letters and digits as
   // keys, and a stray key would answer. Off, only Enter (where it sends) and the buttons answer; a
@@ -805,7 +823,18 @@
   } catch (error) {
     // Storage refused (a privacy setting): the switch still works for this page.
   }
+  // Shortcuts that are off are not announced either (Enter, which still sends, keeps its own).
+  function singleKeysShown() {
+    document.querySelectorAll("[data-keyshortcuts], [aria-keyshortcuts]").forEach((node) => {
+      if (node.getAttribute("aria-keyshortcuts") === "Enter") return;
+      if (!node.dataset.keyshortcuts) node.dataset.keyshortcuts = node.getAttribute("aria-keyshortcuts");
+      if (singleKeys.checked) node.setAttribute("aria-keyshortcuts", node.dataset.keyshortcuts);
+      else node.removeAttribute("aria-keyshortcuts");
+    });
+  }
+  singleKeysShown();
   singleKeys.addEventListener("change", () => {
+    singleKeysShown();
     try {
       if (singleKeys.checked) window.localStorage.removeItem(SINGLE_KEYS_OFF);
       else window.localStorage.setItem(SINGLE_KEYS_OFF, "1");
@@ -866,9 +895,8 @@
     // conversation's own scrolling box, where it goes back up (not "about the same").
     if (target && target.tagName === "INPUT" && event.key.startsWith("Arrow")) return;
     if (target && target.id === "context" && event.key === "ArrowUp") return;
-    // Nor is ↑ a tie on a page taller than the window (a long pair, a narrow screen): there it scrolls
-    // back up, as ↓ scrolled down, and 0 is the tie.
-    if (event.key === "ArrowUp" && pageScrolls()) return;
+    // Nor on a page scrolled down (a long pair, a narrow screen), where ↑ scrolls (see upScrolls).
+    if (event.key === "ArrowUp" && upScrolls()) return;
     event.preventDefault();
     const answersAtOnce = side === "skip" || !config.confirmWithEnter;
     if (answersAtOnce && performance.now() - state.shownAt < REACTION_MS) return;
