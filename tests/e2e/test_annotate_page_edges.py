@@ -473,7 +473,10 @@ def test_single_key_shortcuts_turned_off_answer_nothing_and_stay_off_in_this_bro
     start_first_sitting(page, project)
     switch = page.get_by_role("checkbox", name="Single-key shortcuts")
     expect(switch).to_be_checked()
+    left = page.get_by_role("button", name=re.compile("Left is better"))
+    expect(left).to_have_attribute("aria-keyshortcuts", "1 ArrowLeft")
     switch.uncheck()
+    expect(left).not_to_have_attribute("aria-keyshortcuts", re.compile(".*"))  # not announced while off
     page.locator("#end-sitting").focus()
     page.wait_for_timeout(300)
     for key in ("1", "2", "0", "s", "ArrowLeft", "ArrowRight", "ArrowUp"):
@@ -491,7 +494,8 @@ def test_single_key_shortcuts_turned_off_answer_nothing_and_stay_off_in_this_bro
     page.keyboard.press("2")
     page.wait_for_timeout(600)
     assert Judgment.objects.filter(annotator=annotator).count() == 1
-    switch.check()  # back on: the keys answer again
+    switch.check()  # back on: the keys answer again, and are announced
+    expect(left).to_have_attribute("aria-keyshortcuts", "1 ArrowLeft")
     page.locator("#end-sitting").focus()
     page.keyboard.press("2")
     expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
