@@ -155,9 +155,9 @@ class ExportOptions:
         # Options left at their defaults are not asked for; others that this export would not use are
         # refused (the manifest records only the options used: `applied`).
         defaults = ExportOptions()
-        for name in sorted(self._unused()):
+        for name, applies_to in sorted(self._unused().items()):
             if getattr(self, name) != getattr(defaults, name):
-                raise ExportError(f"{name} {self._unused()[name]}; this export would not use it.")
+                raise ExportError(f"{name} {applies_to}; this export would not use it.")
 
     def _unused(self) -> dict[str, str]:
         """The options this export does not use, each with what it applies to."""
@@ -166,7 +166,7 @@ class ExportOptions:
             unused["aggregate"] = "combines a pair's judgments, which per_judgment keeps apart"
         if self.format != "tokenized":
             unused |= dict.fromkeys(("tokenizer", "max_length"), "applies to the tokenized format only")
-        if self.writer != "hf" or self.format == "tokenized":
+        if self.writer != "hf":  # (the tokenized format takes no writer but jsonl)
             unused |= dict.fromkeys(("test_size", "seed"), "splits train from test for writer hf only")
         return unused
 

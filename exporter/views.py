@@ -38,23 +38,19 @@ def _number(form: QueryDict, name: str, cast: type[int] | type[float]) -> int | 
         raise ValueError(f"{name} must be {kind}, not {value!r}.") from None
 
 
-def _max_length(form: QueryDict) -> int:
-    """The form's max_length, 512 when left empty (its range is ExportOptions.check's)."""
-    length = _number(form, "max_length", int)
-    return 512 if length is None else length
-
-
 def _applicable(form: QueryDict) -> dict[str, Any]:
-    """The form's fields that its other choices leave in force. The page shows every field at once
-    (the tokenizer's with any format, the aggregation beside "one record per judgment"), so one left
-    as it was is dropped here, not refused as the CLI and the API refuse an option given for nothing;
-    the manifest records only the options used either way."""
+    """The form's fields that its other choices leave in force, where filled in (ExportOptions has the
+    defaults). The page shows every field at once (the tokenizer's with any format, the aggregation
+    beside "one record per judgment"), so one left as it was is dropped here, not refused as the CLI
+    and the API refuse an option given for nothing; the manifest records only the options used."""
     given: dict[str, Any] = {}
     if form.get("format") == "tokenized":
-        given |= {"tokenizer": hub_id_check(form.get("tokenizer") or "gpt2", what="The tokenizer")}
-        given |= {"max_length": _max_length(form)}
-    if form.get("per_judgment") != "on":
-        given["aggregate"] = form.get("aggregate", "majority")
+        if form.get("tokenizer"):
+            given["tokenizer"] = hub_id_check(form["tokenizer"], what="The tokenizer")
+        if (length := _number(form, "max_length", int)) is not None:
+            given["max_length"] = length
+    if form.get("per_judgment") != "on" and form.get("aggregate"):
+        given["aggregate"] = form["aggregate"]
     return given
 
 
@@ -64,7 +60,8 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
     project = export_project_get(user=request.user, slug=slug)
     # What the form shows: its defaults, or what was sent when the export was refused, so that a
     # lead corrects one option instead of typing them all again.
-    values = {"tokenizer": "gpt2", "max_length": "512"}
+    defaults = ExportOptions()
+    values = {"tokenizer": defaults.tokenizer, "max_length": str(defaults.max_length)}
     if request.method == "POST":
         form = request.POST
         try:
