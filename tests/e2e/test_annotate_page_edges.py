@@ -292,7 +292,12 @@ def test_the_focus_ring_stands_out_from_every_background_it_rings(page, project,
     start_first_sitting(page, project)
     page.locator("#end-sitting").focus()
     page.keyboard.press("Tab")  # the keyboard's focus: the ring shows
-    ring = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    style = page.evaluate(
+        "(({outlineColor, outlineStyle, outlineWidth}) => [outlineColor, outlineStyle, outlineWidth])"
+        "(getComputedStyle(document.activeElement))"
+    )
+    ring, *drawn = style
+    assert drawn == ["solid", "3px"]  # the project's ring (:focus-visible), not the browser's own
     backgrounds = page.evaluate(
         """[document.documentElement, document.querySelector('.card'), document.querySelector('.site-header'),
             document.querySelector('.bubble-human')].map((e) => getComputedStyle(e).backgroundColor)"""

@@ -118,7 +118,9 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     assert name_lines(annotators) == [1] * len(SIMULATED_ANNOTATORS)
     # The narrow tables side by side (progress, sources, bins) fit their column: a long row label kept
     # on one line hid the progress table's values behind a sideways scroll.
-    overflowing = page.locator(".table-grid .table-wrap").evaluate_all(
+    narrow = page.locator(".table-grid .table-wrap")
+    assert narrow.count() >= 3  # progress, sources, bins: a renamed class would leave nothing to check
+    overflowing = narrow.evaluate_all(
         "wraps => wraps.filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('caption').textContent)"
     )
     assert overflowing == []
