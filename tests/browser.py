@@ -86,3 +86,8 @@ def screenshot(page: Page, name: str, **options) -> Path:
     target = folder / name
     page.screenshot(path=str(target), **options)
     return target
+
+
+def sideways_overflow(page: Page) -> int:
+    """How far (px) the page scrolls sideways: 0 when it fits the window's width (WCAG 1.4.10)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Membership, Pair, Role
 from annotate.services.members import membership_pause, membership_remove, membership_resume
+from tests.browser import sideways_overflow
 from tests.conftest import make_pairs
 from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
 
@@ -239,8 +240,7 @@ def test_a_narrow_screen_with_every_extra_has_no_horizontal_scroll(page, project
     log_in(page, "annotator")
     start_first_sitting(page, project)
     page.wait_for_timeout(300)
-    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width
+    assert sideways_overflow(page) == 0
 
 
 def test_on_a_narrow_screen_what_receives_focus_is_not_hidden_under_the_sitting_bar(page, project, annotator):
@@ -673,8 +673,7 @@ def test_guidelines_with_a_long_address_a_long_code_line_and_a_table_fit_a_narro
     log_in(page, "annotator")
     page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
     expect(page.get_by_role("table")).to_be_visible()
-    scroll_width, inner_width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width
+    assert sideways_overflow(page) == 0
 
 
 def test_an_annotator_writing_a_rationale_past_the_idle_timeout_keeps_the_sitting_and_the_answer(

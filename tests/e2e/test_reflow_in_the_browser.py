@@ -10,7 +10,7 @@ from playwright.sync_api import Page
 
 from annotate.models import ImportJob, JobState, Pair, Project
 from exporter.models import ExportJob
-from tests.browser import log_in
+from tests.browser import log_in, sideways_overflow
 from tests.conftest import make_pairs
 from tests.test_dashboard.conftest import honest, judge_all, judging_days, lefty, report_compute
 
@@ -61,7 +61,7 @@ def sideways(page: Page, pages: dict[str, str]) -> dict[str, int]:
     overflowing = {}
     for name, url in pages.items():
         page.goto(url)
-        overflow = page.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
+        overflow = sideways_overflow(page)
         if overflow > 0:
             overflowing[name] = overflow
     return overflowing

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from analytics.models import BiasReport
 from analytics.services import bias_report_compute
 from annotate.models import JobState
-from tests.browser import log_in, screenshot
+from tests.browser import log_in, screenshot, sideways_overflow
 from tests.test_dashboard.conftest import report_compute
 
 pytestmark = pytest.mark.e2e
@@ -100,4 +100,4 @@ def test_on_a_phone_the_dashboard_does_not_scroll_sideways(page, lead, judged_pr
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, "lead", then=reverse("analytics:dashboard", kwargs={"slug": judged_project.slug}))
     expect(page.locator("#chart-fatigue-minutes")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    assert sideways_overflow(page) == 0

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from exporter.models import ExportJob
 from exporter.services import ExportOptions, export_job_run
-from tests.browser import log_in
+from tests.browser import log_in, sideways_overflow
 from tests.conftest import make_pairs
 from tests.factories import judgments_as_the_source_chose
 
@@ -87,4 +87,4 @@ def test_on_a_phone_the_exports_page_does_not_scroll_sideways(page, project, lea
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, "lead", then=reverse("exporter:exports", kwargs={"slug": project.slug}))
     expect(page.get_by_role("link", name="zip")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    assert sideways_overflow(page) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import log_in
+from tests.browser import log_in, sideways_overflow
 
 from .conftest import gold_url
 
@@ -24,4 +24,4 @@ def test_on_a_phone_the_gold_page_does_not_scroll_sideways(page, project, lead, 
     # out of sight; they must not widen the page beyond the table's scrolling box.
     log_in(page, "lead", then=gold_url(project))
     expect(page.locator("#gold-pairs tbody tr")).to_have_count(9)
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    assert sideways_overflow(page) == 0

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from annotate.models import ImportJob, JobState
 from annotate.services.imports import import_job_run
-from tests.browser import log_in
+from tests.browser import log_in, sideways_overflow
 
 from .conftest import hh_row, write_jsonl
 
@@ -95,4 +95,4 @@ def test_on_a_phone_the_import_page_does_not_scroll_sideways(page, project, lead
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, "lead", then=reverse("annotate:imports", kwargs={"slug": project.slug}))
     expect(page.locator("#import-jobs tbody tr")).to_have_count(1)
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+    assert sideways_overflow(page) == 0
