@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotate.models import AnnotationSession, AuditEvent, EndReason, Membership, Project, Role
@@ -178,17 +179,19 @@ def membership_add(*, project: Project, username: str, role: str, actor: Abstrac
     return membership
 
 
+def members_removable(*, project: Project) -> QuerySet[Membership]:
+    """The project's members a lead may remove (annotators and engineers; leads are the admin's),
+    with their users: what the removal page asks about and `membership_remove` removes."""
+    return Membership.objects.filter(project=project, role__in=ROLES_LEADS_MANAGE).select_related("user")
+
+
 def membership_remove(*, project: Project, user_id: int, actor: AbstractBaseUser) -> Membership:
     """Take an annotator or engineer out of the project (kept in the audit log); an annotator's open
     sitting there ends once this commits (`membership_left`), and their judgments stay. Returns the
     deleted membership. Raises Membership.DoesNotExist when the user is no annotator or engineer of
     the project (leads are the admin's to remove)."""
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update()
-            .select_related("user")
-            .get(project=project, user_id=user_id, role__in=ROLES_LEADS_MANAGE)
-        )
+        membership = members_removable(project=project).select_for_update().get(user_id=user_id)
         AuditEvent.objects.create(
             project=project, actor=actor, subject=membership.user, action=REMOVED, reason=f"was {membership.role}"
         )

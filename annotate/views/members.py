@@ -28,6 +28,7 @@ from annotate.services.members import (
     REMOVED,
     RESUMED,
     ROLES_LEADS_MANAGE,
+    members_removable,
     membership_add,
     membership_remove,
 )
@@ -87,11 +88,7 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
     """GET asks the lead to confirm (a removal ends a sitting and lifts a pause); POST removes."""
     project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
     if request.method == "GET":
-        member = (
-            Membership.objects.filter(project=project, user_id=user_id, role__in=ROLES_LEADS_MANAGE)
-            .select_related("user")
-            .first()
-        )
+        member = members_removable(project=project).filter(user_id=user_id).first()
         if member is None:
             raise Http404("No such annotator or engineer in this project.")
         return render(
