@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -9,9 +10,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from annotate.hub import hub_id_check
+from annotate.models import ImportJob, JobState
 from annotate.services.jobs import JobsBusyError
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
@@ -38,6 +42,21 @@ def _number(form: QueryDict, name: str, cast: type[int] | type[float]) -> int | 
         raise ValueError(f"{name} must be {kind}, not {value!r}.") from None
 
 
+def _moment(form: QueryDict, name: str) -> dt.datetime | None:
+    """The form's date and time `name` (None when left empty), in the site's time zone unless it
+    names its own; a ValueError that names the field."""
+    value = (form.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        moment = parse_datetime(value)
+    except ValueError:  # well formed, but no such day or hour
+        moment = None
+    if moment is None:
+        raise ValueError(f"{name} must be a date and time such as 2026-01-31T09:30, not {value!r}.")
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+
+
 def _applicable(form: QueryDict) -> dict[str, Any]:
     """The form's fields that its other choices leave in force, where filled in (ExportOptions has the
     defaults). The page shows every field at once (the tokenizer's with any format, the aggregation
@@ -51,6 +70,11 @@ def _applicable(form: QueryDict) -> dict[str, Any]:
             given["max_length"] = length
     if form.get("per_judgment") != "on" and form.get("aggregate"):
         given["aggregate"] = form["aggregate"]
+    if form.get("writer") == "hf":
+        if (share := _number(form, "test_size", float)) is not None:
+            given["test_size"] = share
+        if (seed := _number(form, "seed", int)) is not None:
+            given["seed"] = seed
     return given
 
 
@@ -61,7 +85,12 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
     # What the form shows: its defaults, or what was sent when the export was refused, so that a
     # lead corrects one option instead of typing them all again.
     defaults = ExportOptions()
-    values = {"tokenizer": defaults.tokenizer, "max_length": str(defaults.max_length)}
+    values = {
+        "tokenizer": defaults.tokenizer,
+        "max_length": str(defaults.max_length),
+        "test_size": str(defaults.test_size),
+        "seed": str(defaults.seed),
+    }
     if request.method == "POST":
         form = request.POST
         try:
@@ -80,6 +109,9 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 exclude_paused=form.get("exclude_paused") == "on",
                 max_sitting_minutes=_number(form, "max_sitting_minutes", float),
                 max_index_in_sitting=_number(form, "max_index_in_sitting", int),
+                since=_moment(form, "since"),
+                until=_moment(form, "until"),
+                source=(form.get("source") or "").strip() or None,
                 **_applicable(form),
             )
             export_job_create(project=project, user=request.user, options=options)
@@ -102,8 +134,18 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
             "formats": FORMATS,
             "writers": WRITERS,
             "aggregates": AGGREGATES,
+            "sources": _sources_imported(project),
+            "time_zone": timezone.get_current_timezone_name(),
         },
     )
+
+
+def _sources_imported(project) -> list[str]:
+    """The sources of the project's imports from the web and the API that added pairs, as the
+    source field's suggestions: reading the names off the pairs would scan them all. A source
+    imported with the CLI is not among them; the export takes it all the same."""
+    jobs = ImportJob.objects.filter(project=project, state=JobState.DONE, pairs_created__gt=0).exclude(original_name="")
+    return sorted(set(jobs.values_list("original_name", flat=True)[:200]))
 
 
 @login_required

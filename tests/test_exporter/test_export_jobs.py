@@ -279,6 +279,85 @@ def test_the_export_page_drops_the_fields_its_other_choices_leave_unused(client,
 
 
 @pytest.mark.django_db
+def test_the_export_page_takes_the_time_window_the_source_and_the_split_as_the_api_does(
+    client, project, lead, settings
+):
+    # The CLI and the API took since, until, source, test_size and seed; the page had no field for them.
+    settings.TIME_ZONE = "Europe/Berlin"
+    make_pairs(project, 2)
+    client.force_login(lead)
+    form = {"writer": "hf", "test_size": "0.25", "seed": "7", "source": " fixture "}
+    form |= {"since": "2026-11-01T09:30", "until": "2026-11-02T00:00+00:00"}
+    assert client.post("/projects/helpful/exports/", form).status_code == 302
+    options = ExportOptions.from_json(ExportJob.objects.get().options)
+    # A time with no zone of its own is the site's (09:30 in Berlin is 08:30 UTC); one with a zone keeps it.
+    assert options.since == dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)
+    assert options.until == dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
+    assert (options.source, options.test_size, options.seed) == ("fixture", 0.25, 7)
+    assert options.applied().keys() >= {"since", "until", "source", "test_size", "seed"}
+
+
+@pytest.mark.django_db
+def test_the_export_page_drops_the_split_unless_the_file_type_is_hf(client, project, lead):
+    client.force_login(lead)
+    assert (
+        client.post("/projects/helpful/exports/", {"writer": "parquet", "test_size": "0.3", "seed": "5"}).status_code
+        == 302
+    )
+    options = ExportOptions.from_json(ExportJob.objects.get().options)
+    assert (options.test_size, options.seed) == (0.1, 0)
+    assert not options.applied().keys() & {"test_size", "seed"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("form", "said"),
+    [
+        ({"since": "yesterday"}, "since must be a date and time such as 2026-01-31T09:30, not 'yesterday'."),
+        (
+            {"until": "2026-02-30T10:00"},
+            "until must be a date and time such as 2026-01-31T09:30, not '2026-02-30T10:00'.",
+        ),
+        ({"since": "2026-11-02T00:00", "until": "2026-11-01T00:00"}, "since must be before until"),
+        ({"writer": "hf", "test_size": "1.5"}, "test_size must be between 0 and 1."),
+        ({"writer": "hf", "seed": "x"}, "seed must be a whole number, not 'x'."),
+        ({"source": "fixtrue"}, "No pair of this project comes from the source 'fixtrue'; its sources: 'fixture'."),
+    ],
+)
+def test_the_export_page_refuses_a_time_window_split_or_source_it_cannot_use(client, project, lead, form, said):
+    make_pairs(project, 2)
+    client.force_login(lead)
+    response = client.post("/projects/helpful/exports/", form)
+    assert response.status_code == 200
+    (said_there,) = alerts(response.content.decode())
+    assert said_there.startswith(f"Export not started: {said}")
+    assert not ExportJob.objects.exists()
+    # What was typed comes back to be mended.
+    for name, value in form.items():
+        if name != "writer":
+            assert f'id="{name}" name="{name}" value="{value}"' in response.content.decode(), name
+
+
+@pytest.mark.django_db
+def test_the_export_page_suggests_the_sources_the_project_imported(client, project, lead):
+    from annotate.models import ImportJob
+
+    for name, state, created in [
+        ("chats.jsonl", "done", 10),
+        ("Anthropic/hh-rlhf", "done", 3),
+        ("all-duplicates.jsonl", "done", 0),  # added no pair: no source to export from
+        ("broken.jsonl", "failed", 0),
+    ]:
+        ImportJob.objects.create(
+            project=project, source="/srv/x", original_name=name, format="hh-rlhf", state=state, pairs_created=created
+        )
+    client.force_login(lead)
+    html = client.get("/projects/helpful/exports/").content.decode()
+    assert '<datalist id="sources"><option value="Anthropic/hh-rlhf"><option value="chats.jsonl"></datalist>' in html
+    assert 'name="source" value="" maxlength="300" list="sources">' in html
+
+
+@pytest.mark.django_db
 def test_an_export_job_from_a_source_no_pair_comes_from_is_refused_before_it_is_queued(project, lead):
     make_pairs(project, 2)
     response = client_for(lead).post("/api/projects/helpful/exports/", {"source": "fixtrue"}, format="json")
