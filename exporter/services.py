@@ -307,7 +307,8 @@ def _order_key(pair: dict) -> tuple:
 
 
 def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, dict], effects: dict[str, int]):
-    """The export's records (in a stable order), their stable keys for the train/test split, and counts."""
+    """The export's records (in a stable order), their stable keys for the train/test split, each
+    record's ids (`pair_id`, and `judgment_id` per judgment), and counts."""
     judgments = [row for row in judgments if row["pair_id"] in pairs]
     out: list[tuple[tuple, str, dict]] = []
     counts: dict[str, Any] = {"judgments_in": len(judgments)}
@@ -346,7 +347,11 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
             out.append((_order_key(pairs[pair_id]), pair_id, outcome.winner, outcome.metadata() | extra))
     out.sort(key=lambda item: item[0])
     built, keys = [], []
+    ids: dict[str, list[int]] = {"pair_id": []} | ({"judgment_id": []} if options.per_judgment else {})
     for _, pair_id, winner, metadata in out:
+        ids["pair_id"].append(pair_id)
+        if options.per_judgment:
+            ids["judgment_id"].append(metadata["judgment_id"])
         pair = pairs[pair_id]
         chosen, rejected = (
             (pair["response_a"], pair["response_b"])
@@ -369,7 +374,7 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
         # test. The trailing ":" is the key the aggregated mode has always used: its splits stay as they were.
         keys.append(f"{pair['content_hash']}:")
     counts["records"] = len(built)
-    return built, keys, counts
+    return built, keys, ids, counts
 
 
 def _per_judgment_pairs_filtered(
@@ -479,8 +484,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     paused = paused_annotators(project=project) if options.exclude_paused else set()
     judgments = _judgments_filtered(project=project, options=options, flagged=flagged, paused=paused, effects=effects)
     pairs = _pairs_filtered(pair_ids=(row["pair_id"] for row in judgments), options=options, effects=effects)
-    built, keys, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
-    _data_write(options=options, built=built, keys=keys, out_dir=out_dir, counts=counts, tokenizer=tokenizer)
+    built, keys, ids, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
+    _data_write(options=options, built=built, keys=keys, ids=ids, out_dir=out_dir, counts=counts, tokenizer=tokenizer)
     writers.dataset_card_write(
         path=out_dir / writers.CARD_NAME,
         title=f"{project.name}: human preference judgments",
@@ -562,14 +567,21 @@ def _tokenizer_for(options: ExportOptions) -> Any:
 
 
 def _data_write(
-    *, options: ExportOptions, built: list, keys: Sequence[str], out_dir: Path, counts: dict, tokenizer: Any
+    *,
+    options: ExportOptions,
+    built: list,
+    keys: Sequence[str],
+    ids: dict[str, list[int]],
+    out_dir: Path,
+    counts: dict,
+    tokenizer: Any,
 ) -> None:
     from exporter import writers
 
     if options.format == "tokenized":
         from exporter.torch_dataset import TokenizedPreferenceDataset
 
-        dataset = TokenizedPreferenceDataset(built, tokenizer=tokenizer, max_length=options.max_length)
+        dataset = TokenizedPreferenceDataset(built, tokenizer=tokenizer, max_length=options.max_length, ids=ids)
         dataset.save(out_dir / "tokenized")
         return
     # No record to infer the columns from: the format's own (without metadata columns, whose types

@@ -8,7 +8,8 @@ padding="max_length", return_tensors="pt").input_ids[0]`` (and ``.attention_mask
 ``pad_token = eos_token`` when the tokenizer has no pad token.
 
 Unlike the notebook it tokenizes once, in batches, with the fast (Rust) tokenizer, and keeps the
-result in Arrow (via `datasets`): `save(path)` writes it, `load(path)` memory-maps it back, and
+result in Arrow (via `datasets`), beside any `ids` given (an export gives each item's `pair_id`, read
+back with `ids()`): `save(path)` writes it, `load(path)` memory-maps it back, and
 `__getitem__` does no tokenization. What is stored is each text's token ids after truncation, without
 padding (int32: half the bytes, and no pad columns to read); `__getitem__` lays them into a
 `max_length` row of `pad_token_id` on the tokenizer's `padding_side`, with the attention mask 1 on the
@@ -77,11 +78,15 @@ class TokenizedPreferenceDataset(Dataset):
         max_length: int = 512,
         *,
         batch_size: int = 1024,
+        ids: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         import datasets
 
         if max_length < 1:
             raise ValueError("max_length must be positive")
+        ids = dict(ids or {})
+        if ids.keys() & {*KEYS, "chosen_input_ids", "rejected_input_ids"}:
+            raise ValueError(f"ids cannot take the name of a key of the items: {sorted(ids)}")
         tok = tokenizer_load(tokenizer)
         chosen_parts: list[pa.Array] = []
         rejected_parts: list[pa.Array] = []
@@ -107,12 +112,17 @@ class TokenizedPreferenceDataset(Dataset):
                 flush()
         flush()
         ids_type = pa.list_(pa.int32())
-        table = pa.table(
-            {
-                "chosen_input_ids": pa.chunked_array(chosen_parts, type=ids_type),
-                "rejected_input_ids": pa.chunked_array(rejected_parts, type=ids_type),
-            }
-        )
+        columns = {
+            "chosen_input_ids": pa.chunked_array(chosen_parts, type=ids_type),
+            "rejected_input_ids": pa.chunked_array(rejected_parts, type=ids_type),
+        }
+        rows = len(columns["chosen_input_ids"])
+        for name, values in sorted(ids.items()):
+            if len(values) != rows:
+                raise ValueError(f"ids {name!r} has {len(values)} values for {rows} records")
+            columns[name] = pa.array(values, type=pa.int64())
+            content.update(f"\0{name}".encode() + columns[name].to_numpy().tobytes())
+        table = pa.table(columns)
         self._setup(
             datasets.Dataset(table, fingerprint=content.hexdigest()[:16]),
             config={
@@ -216,6 +226,15 @@ class TokenizedPreferenceDataset(Dataset):
 
     def __len__(self) -> int:
         return self.data.num_rows
+
+    def ids(self, name: str = "pair_id") -> np.ndarray:
+        """The ids stored beside the tokens, item by item. An export stores `pair_id` (and, with one
+        record per judgment, `judgment_id`): the keys that join an item to the project's pairs, or to
+        the records of a `preference` export made with the same options (which come in the same order)."""
+        stored = sorted(set(self.data.column_names) - {"chosen_input_ids", "rejected_input_ids"})
+        if name not in stored:
+            raise KeyError(f"no ids {name!r} stored; stored: {', '.join(stored) or 'none'}")
+        return self.data.data.table.column(name).to_numpy()
 
     def lengths(self) -> dict[str, np.ndarray]:
         """Token counts after truncation (before padding) of every chosen and rejected text."""

@@ -113,6 +113,21 @@ def test_the_tokenized_export_equals_the_notebooks_items(hh_project, tmp_path):
             encoded = tokenizer(row[side], max_length=64, truncation=True, padding="max_length", return_tensors="pt")
             assert torch.equal(data[i][f"{side}_input_ids"], encoded["input_ids"].squeeze())
             assert torch.equal(data[i][f"{side}_attention_mask"], encoded["attention_mask"].squeeze())
+    # Each item's pair, to join it back to the project's pairs: the source's row i is item i.
+    by_row = dict(Pair.objects.filter(project=hh_project).values_list("source_row", "id"))
+    assert data.ids("pair_id").tolist() == [by_row[row] for row in range(2312)]
+
+
+def test_a_tokenized_export_of_one_record_per_judgment_keeps_each_records_judgment(project, voters, tmp_path):
+    make_pairs(project, 2)
+    for voter in voters[:2]:
+        judgments_bulk(project, voter, choose=lambda pair_id, _p: "a")
+    options = ExportOptions(format="tokenized", per_judgment=True, tokenizer=str(GPT2_TOKENIZER), max_length=16)
+    export_write(project=project, options=options, out_dir=tmp_path / "t")
+    data = TokenizedPreferenceDataset.load(tmp_path / "t" / "tokenized")
+    stored = list(zip(data.ids("pair_id").tolist(), data.ids("judgment_id").tolist(), strict=True))
+    assert sorted(stored) == sorted(Judgment.objects.values_list("pair_id", "id"))
+    assert len(stored) == 4
 
 
 # Aggregation and filters on a hand-built project ------------------------------------------------

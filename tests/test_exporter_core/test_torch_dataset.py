@@ -124,3 +124,34 @@ def test_it_refuses_a_non_positive_max_length():
 def test_an_empty_dataset_saves_and_loads(tmp_path):
     TokenizedPreferenceDataset([], tokenizer=GPT2_TOKENIZER, max_length=8).save(tmp_path / "tok")
     assert len(TokenizedPreferenceDataset.load(tmp_path / "tok")) == 0
+
+
+def test_ids_are_kept_beside_the_tokens_and_leave_the_items_as_they_were(rows, tmp_path):
+    pair_ids = list(range(1000, 1030))
+    built = TokenizedPreferenceDataset(rows[:30], tokenizer=GPT2_TOKENIZER, max_length=32, ids={"pair_id": pair_ids})
+    built.save(tmp_path / "with")
+    loaded = TokenizedPreferenceDataset.load(tmp_path / "with")
+    assert loaded.ids().tolist() == loaded.ids("pair_id").tolist() == pair_ids
+    plain = TokenizedPreferenceDataset(rows[:30], tokenizer=GPT2_TOKENIZER, max_length=32)
+    for i in range(30):
+        assert_same_item(loaded[i], plain[i])
+    with pytest.raises(KeyError, match="no ids 'judgment_id' stored; stored: pair_id"):
+        loaded.ids("judgment_id")
+    with pytest.raises(KeyError, match="no ids 'chosen_input_ids' stored"):
+        loaded.ids("chosen_input_ids")
+    with pytest.raises(KeyError, match="stored: none"):
+        plain.ids()
+    # Other ids, other data: the fingerprint that save writes differs.
+    shifted = {"pair_id": [i + 1 for i in pair_ids]}
+    TokenizedPreferenceDataset(rows[:30], tokenizer=GPT2_TOKENIZER, max_length=32, ids=shifted).save(tmp_path / "other")
+    state = lambda name: json.loads((tmp_path / name / "data" / "state.json").read_text())["_fingerprint"]  # noqa: E731
+    assert state("with") != state("other")
+
+
+def test_ids_that_do_not_fit_the_records_are_refused(rows):
+    with pytest.raises(ValueError, match="ids 'pair_id' has 2 values for 3 records"):
+        TokenizedPreferenceDataset(rows[:3], tokenizer=GPT2_TOKENIZER, max_length=16, ids={"pair_id": [1, 2]})
+    with pytest.raises(ValueError, match="cannot take the name of a key of the items"):
+        TokenizedPreferenceDataset(
+            rows[:3], tokenizer=GPT2_TOKENIZER, max_length=16, ids={"chosen_input_ids": [1, 2, 3]}
+        )
