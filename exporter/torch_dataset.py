@@ -230,7 +230,7 @@ class TokenizedPreferenceDataset(Dataset):
     def ids(self, name: str = "pair_id") -> np.ndarray:
         """The ids stored beside the tokens, item by item. An export stores `pair_id` (and, with one
         record per judgment, `judgment_id`): the keys that join an item to the project's pairs, or to
-        the records of a `preference` export made with the same options (which come in the same order)."""
+        the records of a `preference` export made with the same filters and aggregation (same order)."""
         stored = sorted(set(self.data.column_names) - {"chosen_input_ids", "rejected_input_ids"})
         if name not in stored:
             raise KeyError(f"no ids {name!r} stored; stored: {', '.join(stored) or 'none'}")
