@@ -540,6 +540,47 @@ def test_the_page_warns_before_the_idle_timeout_and_im_still_here_keeps_the_sitt
     expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_visible()
 
 
+def test_the_idle_warning_comes_while_waiting_for_a_pair_and_im_still_here_keeps_the_sitting(page, project, annotator):
+    # "No pair to judge right now" ran the idle timeout too, and ended the sitting without a warning.
+    project.idle_timeout_minutes = 3
+    project.save()
+    make_pairs(project, 1)
+    told = []
+    page.on("request", lambda request: told.append(request) if "/activity/" in request.url else None)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    label(page, "1", number=1, limit=project.sitting_items)
+    expect(page.locator("#panel-empty")).to_be_visible()
+    note = page.locator("#idle-note")
+    page.clock.fast_forward("01:50")  # 70 s left: no warning yet
+    page.wait_for_timeout(300)
+    expect(note).to_be_hidden()
+    page.clock.fast_forward("00:15")  # 55 s left
+    expect(note).to_be_in_viewport()
+    expect(page.locator("#idle-note-text")).to_have_text(
+        "Still there? Without any input on this page, the sitting ends within a minute."
+    )
+    sitting = AnnotationSession.objects.get(annotator=annotator)
+    before = sitting.last_activity_at
+    page.get_by_role("button", name="I'm still here").click()
+    expect(note).to_be_hidden()
+    assert [request.post_data_json for request in told] == [{}]  # no lease to renew
+    sitting.refresh_from_db()
+    assert sitting.last_activity_at > before and sitting.ended_at is None
+    page.clock.fast_forward("01:30")  # past the first deadline (3:00): still waiting, still open
+    page.wait_for_timeout(300)
+    expect(page.locator("#panel-empty")).to_be_visible()
+    sitting.refresh_from_db()
+    assert sitting.ended_at is None
+    # Without input, the sitting ends as before, on both clocks.
+    AnnotationSession.objects.filter(annotator=annotator).update(last_activity_at=timezone.now() - timedelta(minutes=4))
+    page.clock.fast_forward("01:40")
+    expect(page.locator("#panel-summary")).to_be_visible()
+    sitting.refresh_from_db()
+    assert sitting.end_reason == "idle"
+
+
 def test_im_still_here_works_as_a_screen_reader_clicks_it_with_no_pointer_or_key(page, project, annotator):
     project.idle_timeout_minutes = 1  # warned 20 s before
     project.save()

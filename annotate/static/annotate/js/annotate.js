@@ -34,6 +34,7 @@
   const IDLE_WARNING_MS = Math.min(60000, Math.max(20000, (config.idleTimeoutSeconds * 1000) / 3));
   const IDLE_NOTE =
     "Still there? Without an answer or any input on this pair, the sitting ends within a minute.";
+  const IDLE_NOTE_WAITING = "Still there? Without any input on this page, the sitting ends within a minute.";
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const SIDE_WORDS = { left: "left is better", right: "right is better", tie: "about the same", skip: "skipped" };
@@ -361,16 +362,27 @@
 
   // ---- The warning before the idle timeout ------------------------------------------------------
 
+  // In an open sitting with a pair on screen, or waiting for one ("No pair to judge right now"):
+  // the idle timeout runs in both.
+  function atWork() {
+    return Boolean(state.current && !el("panel-work").hidden);
+  }
+  function waitingForPair() {
+    return !state.current && !el("panel-empty").hidden;
+  }
+
   function updateIdleNote(now) {
     const idleLeft = state.idleDeadline === null ? Infinity : state.idleDeadline - now;
-    const working = Boolean(state.sitting && state.sitting.is_open && state.current && !el("panel-work").hidden);
-    const visible = working && idleLeft > 0 && idleLeft <= IDLE_WARNING_MS;
+    const open = Boolean(state.sitting && state.sitting.is_open);
+    const visible = open && (atWork() || waitingForPair()) && idleLeft > 0 && idleLeft <= IDLE_WARNING_MS;
     const note = el("idle-note");
-    if (note.hidden !== visible) return; // unchanged: the alert is said once, not at every tick
+    const text = visible ? (atWork() ? IDLE_NOTE : IDLE_NOTE_WAITING) : "";
+    // Unchanged: the alert is said once, not at every tick.
+    if (note.hidden !== visible && el("idle-note-text").textContent === text) return;
     if (!visible && note.contains(document.activeElement)) focusHome();
     note.hidden = !visible;
     // Text put into the alert region (not merely unhidden) is what screen readers announce.
-    el("idle-note-text").textContent = visible ? IDLE_NOTE : "";
+    el("idle-note-text").textContent = text;
   }
 
   // ---- Dwell time: only the time the page is visible counts -------------------------------------
@@ -401,7 +413,7 @@
   // told to the server (from the timer, at most every ACTIVITY_EVERY_MS, and never while an answer,
   // itself activity, is on its way), so that the sitting, and what they typed, is not ended under them.
   function noteActivity() {
-    if (state.current && !document.hidden) state.inputAt = Date.now();
+    if ((state.current || waitingForPair()) && !document.hidden) state.inputAt = Date.now();
   }
   // Not "scroll": the page scrolls too (each new conversation back to its top, a shorter pair
   // clamping the window, a focus brought into view), and those are not the annotator's. Their own
@@ -412,10 +424,12 @@
 
   function tellActivity() {
     const now = Date.now();
-    if (!state.current || state.busy || !state.sitting || !state.sitting.is_open) return;
+    if (!(state.current || waitingForPair()) || state.busy || !state.sitting || !state.sitting.is_open) return;
     if (state.inputAt <= state.activityToldAt || now - state.activityToldAt < ACTIVITY_EVERY_MS) return;
     state.activityToldAt = now;
-    api("POST", config.urls.activity, { assignment: state.current.id }).then(({ status, data }) => {
+    // Waiting for a pair, no lease to renew: only the sitting's idle timeout.
+    const body = state.current ? { assignment: state.current.id } : {};
+    api("POST", config.urls.activity, body).then(({ status, data }) => {
       const sitting = data && data.sitting;
       if (!sitting) return;
       if (status === 200 && sitting.is_open) {
@@ -577,6 +591,7 @@
       state.current = null;
       el("empty-detail").textContent = detailOf(data, "Every pair you may see is done or taken for now.");
       show("empty");
+      setBusy(false); // the answer before is in: waiting, the page tells the server of input again
       if (again) say(`Checked again at ${new Date().toLocaleTimeString()}: still nothing to judge.`);
     } else if (status === 409 && data.code === "paused") {
       showPaused();
