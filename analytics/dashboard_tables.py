@@ -45,7 +45,7 @@ LENGTH_FIGURES = (
 LENGTH_TERMS = {
     "intercept": "Position (intercept: log-odds of picking left at equal length)",
     "length_difference": "Length (normalized left minus right words of the responses)",
-    "a_on_left": "Content (response A shown on the left)",
+    "reference_on_left": "Content (the reference's better response shown on the left)",
 }
 
 

@@ -10,15 +10,21 @@ The seed notebook's definitions, reproduced exactly:
 - the rule: chosen longer more than 1.5 times as often as chosen shorter → warning "longer = better";
   chosen shorter more than 1.5 times as often as longer → note "quality over verbosity"; else none.
 
-The length-controlled view separates position from length: a logistic regression (statsmodels
-`Logit`) over decisive judgments of
-    picked_left ~ intercept + length_difference + a_on_left
+The length-controlled view separates position, length and content: a logistic regression
+(statsmodels `Logit`) over decisive judgments of
+    picked_left ~ intercept + length_difference + reference_on_left
 where length_difference = (left words - right words) / (left words + right words) of the final
-responses (0 when both are empty) and a_on_left = +1 when response A was shown on the left, -1
-when B was. The intercept is the position effect (log-odds of picking left between responses of
-equal length, averaged over which response was on the left); the length_difference slope is the
-length effect; a_on_left absorbs a content preference for A over B (for instance when A is the
-source's chosen response), so neither leaks into the other two.
+responses (0 when both are empty) and reference_on_left = +1 when the reference's better response
+(the pair's gold answer, else the source's preference) was shown on the left, -1 when the other
+was, 0 when the pair has neither. The intercept is the position effect (log-odds of picking left
+between responses of equal length); the length_difference slope is the length effect beyond what
+the reference's judgment of content explains; reference_on_left is the content effect, so that the
+better response's being longer (in HH-RLHF it is more often than not) does not pass for a length
+preference. Within one pair, which response is longer never changes, so content and length can only
+be told apart by a judgment of content from outside the annotators: judgments of pairs without a
+reference are counted in `n_without_reference`, and there the length effect is not controlled for
+content. (An earlier model used "response A on the left" as the content term, which is the same
+only where A is always the better response, as in an HH-RLHF import.)
 """
 
 from __future__ import annotations
@@ -32,6 +38,10 @@ from analytics.metrics.columns import LEFT, decisive, require_columns
 from analytics.metrics.jsonable import to_jsonable
 from analytics.metrics.regression import fit_logit
 from analytics.metrics.similarity import word_count
+
+# The judgment's columns that name the pair's better response, first found first: its gold answer,
+# else the source's preference.
+REFERENCE_COLUMNS = ("gold_answer", "source_preference")
 
 RULE_FACTOR = 1.5
 LONGER_IS_BETTER = "longer = better"
@@ -98,20 +108,29 @@ def analyze_preference_lengths(chosen_texts: Iterable[str], rejected_texts: Iter
 
 
 def _chosen_and_rejected_words(judgments: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    require_columns(judgments, ("annotator", "pair_id", "side", "chosen_response", "left_response"), table="judgment")
+    columns = ["annotator", "pair_id", "side", "chosen_response", "left_response"]
+    require_columns(judgments, columns, table="judgment")
     word_columns = ["pair_id", "words_response_a", "words_response_b", "words_transcript_a", "words_transcript_b"]
     require_columns(pairs, word_columns, table="pair")
-    rows = decisive(judgments, ["annotator", "pair_id", "side", "chosen_response", "left_response"])
+    references = [name for name in REFERENCE_COLUMNS if name in judgments.columns]
+    rows = decisive(judgments, columns + references)
     # Pairs not measured yet (no word counts) are left out rather than counted as empty.
     measured = pairs[word_columns].dropna()
     rows = rows.merge(measured, on="pair_id", how="inner", validate="many_to_one")
     chose_a = (rows["chosen_response"] == "a").to_numpy()
     a_left = (rows["left_response"] == "a").to_numpy()
+    # The reference's better response: the gold answer where there is one, else the source's preference.
+    reference = np.full(len(rows), "", dtype=object)
+    for name in reversed(references):  # the first named wins
+        known = rows[name].fillna("").to_numpy(dtype=object)
+        reference = np.where(known != "", known, reference)
     return pd.DataFrame(
         {
             "annotator": rows["annotator"].to_numpy(),
             "picked_left": (rows["side"] == LEFT).to_numpy(),
-            "a_on_left": a_left,
+            "reference_on_left": np.where(
+                reference == "", 0.0, np.where(reference == rows["left_response"].to_numpy(dtype=object), 1.0, -1.0)
+            ),
             "chosen_transcript": np.where(chose_a, rows["words_transcript_a"], rows["words_transcript_b"]),
             "rejected_transcript": np.where(chose_a, rows["words_transcript_b"], rows["words_transcript_a"]),
             "chosen_response": np.where(chose_a, rows["words_response_a"], rows["words_response_b"]),
@@ -130,17 +149,19 @@ def _figures(words: pd.DataFrame) -> dict:
 
 
 def length_controlled_logit(words: pd.DataFrame) -> dict:
-    """The regression of the module docstring over rows with picked_left, a_on_left (bools) and
-    left_response, right_response (word counts); see `regression.fit_logit` for the result."""
+    """The regression of the module docstring over rows with picked_left (bool), reference_on_left
+    (+1, -1, or 0 without a reference) and left_response, right_response (word counts); see
+    `regression.fit_logit` for the result, to which `n_without_reference` is added."""
     total = (words["left_response"] + words["right_response"]).astype(float)
     difference = (words["left_response"] - words["right_response"]).astype(float)
     predictors = pd.DataFrame(
         {
             "length_difference": np.where(total > 0, difference / total.where(total > 0, 1.0), 0.0),
-            "a_on_left": np.where(words["a_on_left"], 1.0, -1.0),
+            "reference_on_left": words["reference_on_left"].to_numpy(dtype=float),
         }
     )
-    return fit_logit(words["picked_left"].astype(float).reset_index(drop=True), predictors)
+    fit = fit_logit(words["picked_left"].astype(float).reset_index(drop=True), predictors)
+    return fit | {"n_without_reference": int((words["reference_on_left"] == 0).sum())}
 
 
 def length_preference(judgments: pd.DataFrame, pairs: pd.DataFrame) -> dict:

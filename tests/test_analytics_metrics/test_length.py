@@ -106,12 +106,17 @@ def test_it_takes_chosen_and_rejected_from_the_response_the_annotator_picked():
 
 def planted_length_table(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     left_words, right_words = rng.integers(1, 300, n), rng.integers(1, 300, n)
-    a_on_left = rng.random(n) < 0.5
+    reference_on_left = rng.choice([-1.0, 0.0, 1.0], n)
     difference = (left_words - right_words) / (left_words + right_words)
-    log_odds = 0.4 + 1.5 * difference + 0.3 * np.where(a_on_left, 1.0, -1.0)
+    log_odds = 0.4 + 1.5 * difference + 0.3 * reference_on_left
     picked_left = rng.random(n) < 1 / (1 + np.exp(-log_odds))
     words = pd.DataFrame(
-        {"picked_left": picked_left, "a_on_left": a_on_left, "left_response": left_words, "right_response": right_words}
+        {
+            "picked_left": picked_left,
+            "reference_on_left": reference_on_left,
+            "left_response": left_words,
+            "right_response": right_words,
+        }
     )
     return words, difference, picked_left
 
@@ -122,8 +127,9 @@ def test_its_length_controlled_model_separates_position_from_length_and_equals_s
     coefficients = fit["coefficients"]
     assert coefficients["intercept"]["estimate"] == pytest.approx(0.4, abs=0.06)
     assert coefficients["length_difference"]["estimate"] == pytest.approx(1.5, abs=0.15)
-    assert coefficients["a_on_left"]["estimate"] == pytest.approx(0.3, abs=0.06)
-    design = sm.add_constant(np.column_stack([difference, np.where(words["a_on_left"], 1.0, -1.0)]))
+    assert coefficients["reference_on_left"]["estimate"] == pytest.approx(0.3, abs=0.06)
+    assert fit["n_without_reference"] == (words["reference_on_left"] == 0).sum() > 6000
+    design = sm.add_constant(np.column_stack([difference, words["reference_on_left"]]))
     direct = sm.Logit(picked_left.astype(float), design).fit(disp=0)
     assert coefficients["length_difference"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
     assert coefficients["length_difference"]["se"] == pytest.approx(direct.bse[1], rel=1e-6)
@@ -138,9 +144,74 @@ def test_its_length_controlled_model_says_why_when_length_separates_the_answers_
     assert fit["reason"] == "perfect separation"
 
 
-def test_its_length_controlled_model_drops_a_side_indicator_that_never_varies():
+def test_its_length_controlled_model_drops_a_content_term_that_never_varies():
     words, _, _ = planted_length_table(np.random.default_rng(5), 400)
-    words["a_on_left"] = True
+    words["reference_on_left"] = 0.0  # no pair has a reference
     fit = length_controlled_logit(words)
-    assert fit["dropped"] == ["a_on_left"]
+    assert fit["dropped"] == ["reference_on_left"]
+    assert fit["n_without_reference"] == 400
     assert set(fit["coefficients"]) == {"intercept", "length_difference"}
+
+
+def honest_judgments_where_the_better_response_is_mostly_longer(rng: np.random.Generator, n_pairs: int):
+    """Pairs whose better response (the source's preference, A or B at random) is the longer one in
+    about 78% of them, as in HH-RLHF, judged by annotators who follow content alone."""
+    better = rng.choice(["a", "b"], n_pairs)
+    longer_is_better = rng.random(n_pairs) < 0.78
+    long, short = rng.integers(80, 200, n_pairs), rng.integers(10, 70, n_pairs)
+    better_words = np.where(longer_is_better, long, short)
+    other_words = np.where(longer_is_better, short, long)
+    pairs = pd.DataFrame(
+        {
+            "pair_id": np.arange(n_pairs),
+            "words_response_a": np.where(better == "a", better_words, other_words),
+            "words_response_b": np.where(better == "a", other_words, better_words),
+            "words_transcript_a": 0,
+            "words_transcript_b": 0,
+        }
+    )
+    rows = []
+    for annotator in range(3):
+        a_left = rng.random(n_pairs) < 0.5
+        # Follows content 90% of the time, whichever side it is on; length plays no part.
+        picks_better = rng.random(n_pairs) < 0.9
+        chosen = np.where(picks_better, better, np.where(better == "a", "b", "a"))
+        left = np.where(a_left, "a", "b")
+        rows.append(
+            pd.DataFrame(
+                {
+                    "annotator": annotator,
+                    "pair_id": np.arange(n_pairs),
+                    "side": np.where(chosen == left, "left", "right"),
+                    "chosen_response": chosen,
+                    "left_response": left,
+                    "source_preference": better,
+                    "gold_answer": "",
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True), pairs
+
+
+def test_its_length_controlled_model_does_not_take_a_longer_better_response_for_a_length_preference():
+    # The content term was "A on the left", which controls for content only where A is always the
+    # better response: with the better one A or B at random, content-following annotators showed a
+    # strong, "significant" length effect.
+    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(np.random.default_rng(11), 600)
+    model = length_preference(judgments, pairs)["length_controlled"]
+    assert model["n"] == 1800 and model["n_without_reference"] == 0
+    length_term, content = model["coefficients"]["length_difference"], model["coefficients"]["reference_on_left"]
+    assert content["estimate"] == pytest.approx(np.log(0.9 / 0.1) / 1, abs=0.3) and content["p_value"] < 1e-50
+    assert abs(length_term["estimate"]) < 0.5 and length_term["p_value"] > 0.01
+
+
+def test_a_gold_answer_is_the_reference_before_the_sources_preference():
+    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(np.random.default_rng(12), 300)
+    # The source got every pair the wrong way round; the gold answers, which the annotators follow, did not.
+    judgments["gold_answer"] = judgments["source_preference"]
+    judgments["source_preference"] = np.where(judgments["source_preference"] == "a", "b", "a")
+    content = length_preference(judgments, pairs)["length_controlled"]["coefficients"]["reference_on_left"]
+    assert content["estimate"] > 1.5
+    # A pair with no reference at all is counted apart.
+    judgments.loc[judgments["pair_id"] < 10, ["gold_answer", "source_preference"]] = ""
+    assert length_preference(judgments, pairs)["length_controlled"]["n_without_reference"] == 30

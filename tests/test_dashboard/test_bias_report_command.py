@@ -44,3 +44,15 @@ def test_a_project_without_judgments_gets_dashes_not_an_error(project):
     text = report(project)
     assert "0 judgments by 0 annotators" in text
     assert "Flagged: nobody" in text and "Length: no decisive judgments yet." in text
+
+
+def test_the_length_models_terms_are_named_for_what_they_are(judged_project):
+    # The summary called the content term "position"; an unbiased annotator alone looked position-biased.
+    text = report(judged_project)
+    model = json.loads(report(judged_project, "--json"))["length"]["length_controlled"]
+    terms = model["coefficients"]
+    (line,) = [line for line in text.splitlines() if "held apart" in line]
+    for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
+        term = terms[name]
+        assert f"{label} {term['estimate']:+.2f} (p=" in line, (label, line)
+    assert model["n_without_reference"] == 0 and "without a reference" not in line

@@ -117,12 +117,26 @@ def _length_lines(length: dict) -> list[str]:
         f"{_pct(overall['chosen_longer_share'])}, shorter {_pct(overall['chosen_shorter_share'])}, same "
         f"{_pct(overall['same_share'])}" + (f": {overall['verdict']}" if overall.get("verdict") else "")
     ]
-    coefficients = (length.get("length_controlled") or {}).get("coefficients") or {}
-    effect, side = coefficients.get("length_difference"), coefficients.get("a_on_left")
-    if effect and side:
+    model = length.get("length_controlled") or {}
+    coefficients = model.get("coefficients") or {}
+    terms = [
+        (label, coefficients[name])
+        for name, label in (
+            ("length_difference", "length"),
+            ("intercept", "position"),
+            ("reference_on_left", "content"),
+        )
+        if coefficients.get(name)
+    ]
+    if coefficients.get("length_difference"):
         lines.append(
-            f"  with position held apart (logistic regression): length {effect['estimate']:+.2f} "
-            f"(p={_p(effect['p_value'])}), position {side['estimate']:+.2f} (p={_p(side['p_value'])})"
+            "  with position and content held apart (logistic regression): "
+            + ", ".join(f"{label} {term['estimate']:+.2f} (p={_p(term['p_value'])})" for label, term in terms)
+            + (
+                f"; {model['n_without_reference']} of {model['n']} judgments are of pairs without a reference"
+                if model.get("n_without_reference")
+                else ""
+            )
         )
     return lines
 
