@@ -55,15 +55,24 @@ def by_name(per_annotator: dict[int, dict], names: dict[int, str]) -> list[int]:
     return sorted(per_annotator, key=lambda annotator_id: (names.get(annotator_id, "").lower(), annotator_id))
 
 
+def length_flag_cell(length: dict | None) -> Cell | str:
+    """An annotator's length flag (which way it leans when flagged), or a dash when the model could
+    not be fitted to their judgments."""
+    model = (length or {}).get("model") or {}
+    if model.get("estimate") is None:
+        return DASH
+    return Cell(f"flagged: prefers {model['prefers']}", flag=True) if length.get("flagged") else Cell("no")
+
+
 def annotator_table(project: Project, per_annotator: dict[int, dict], names: dict[int, str]) -> Table:
     table = Table(
-        "Annotators: judgments, position and fatigue flags, speed, agreement",
+        "Annotators: judgments, position, length and fatigue flags, speed, agreement",
         [
             "Annotator",
             "Judgments",
             "Left rate",
             "Position bias",
-            "Length verdict (responses)",
+            "Length bias",
             "Quality",
             "Quality drops late",
             "Faster than reading",
@@ -75,7 +84,6 @@ def annotator_table(project: Project, per_annotator: dict[int, dict], names: dic
         rows = per_annotator[annotator_id]
         position, fatigue = rows.get("position", {}), rows.get("fatigue", {})
         agreement, speeding = rows.get("agreement", {}), rows.get("speeding", {})
-        responses = rows.get("length", {}).get("responses", {})
         judgments = (position.get("n") or 0) + (position.get("ties") or 0) + (position.get("skips") or 0)
         table.add(
             Cell(
@@ -85,7 +93,7 @@ def annotator_table(project: Project, per_annotator: dict[int, dict], names: dic
             num(judgments),
             rate(position),
             flag_cell(position.get("flagged")),
-            responses.get("verdict") or ("none" if responses.get("n") else DASH),
+            length_flag_cell(rows.get("length")),
             pct(fatigue.get("quality")),
             flag_cell(fatigue.get("flagged")),
             rate({"rate": speeding.get("share"), "successes": speeding.get("speeding"), "n": speeding.get("n")}),
@@ -182,7 +190,27 @@ def length_tables(
         by_annotator.add(
             names.get(annotator_id, f"user {annotator_id}"), num(row.get("responses", {}).get("n")), *cells
         )
-    return [figures, by_annotator]
+    models = Table(
+        "Length effect per annotator, with position and content held apart (the length-controlled "
+        "regression fitted to each annotator's decisive judgments); p adjusted across annotators "
+        "(Benjamini–Hochberg), flagged below 0.01",
+        ["Annotator", "n", "Length (log-odds)", "Std. error", "p", "Adjusted p", "Length bias"],
+    )
+    for annotator_id in by_name(per_annotator, names):
+        row = per_annotator[annotator_id].get("length")
+        model = (row or {}).get("model")
+        if not model:
+            continue
+        models.add(
+            names.get(annotator_id, f"user {annotator_id}"),
+            num(model.get("n")),
+            num(model["estimate"], 3) if model.get("estimate") is not None else (model.get("reason") or DASH),
+            num(model.get("se"), 3),
+            p_text(model.get("p_value")),
+            p_text(model.get("p_adjusted")),
+            length_flag_cell(row),
+        )
+    return [figures, by_annotator, models]
 
 
 def regression_table(model: dict) -> Table:

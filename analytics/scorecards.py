@@ -11,7 +11,7 @@ Where the figures come from
   over the judgment table, hours spent in sittings, judgments per day, paused status, audit events.
   "Judgments" count every answer, gold pairs and swapped repeats included.
 - From the latest bias report (its time is shown): agreement with the others' leave-one-out
-  majority and the position and fatigue flags, which need the whole project's statistics
+  majority and the position, length and fatigue flags, which need the whole project's statistics
   (Benjamini-Hochberg across annotators) and are not worth recomputing per page view.
 
 Definitions
@@ -174,6 +174,12 @@ class Scorecard:
         return self.report["position"].get("flagged") if "position" in self.report else None
 
     @property
+    def length_flag(self) -> bool | None:
+        # None where the report has no length model of this annotator (a report from before it).
+        length = self.report.get("length") or {}
+        return length.get("flagged") if "model" in length else None
+
+    @property
     def fatigue_flag(self) -> bool | None:
         return self.report["fatigue"].get("flagged") if "fatigue" in self.report else None
 
@@ -264,6 +270,7 @@ SCORECARD_COLUMNS = (
     ("Lean from gold", "number"),
     ("Agreement with others (report)", "number"),
     ("Position flag (report)", "number"),
+    ("Length flag (report)", "number"),
     ("Fatigue flag (report)", "number"),
     (f"Last {TREND_DAYS} days", "number"),
 )
@@ -307,6 +314,7 @@ def scorecard_row(project: Project, card: Scorecard) -> list[SortCell]:
         SortCell(_lean(card.gold.get("lean")), sort=_sort(card.gold.get("lean"))),
         _proportion_cell(card.agreement),
         _flag_cell(card.position_flag),
+        _flag_cell(card.length_flag),
         _flag_cell(card.fatigue_flag),
         SortCell(str(card.sparkline["total"]), sort=_sort(card.sparkline["total"]), spark=card.sparkline),
     ]
@@ -358,6 +366,9 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
     position = card.report.get("position") or {}
     table.add("Left rate (report)", rate(position))
     table.add("Position flag (report)", _flag_or_dash(card.position_flag))
+    table.add(
+        "Length flag: prefers longer or shorter, position and content apart (report)", _flag_or_dash(card.length_flag)
+    )
     table.add("Fatigue flag: quality drops late in sittings (report)", _flag_or_dash(card.fatigue_flag))
     return table
 

@@ -34,6 +34,7 @@ from analytics.dashboard_tables import (
     charts,
     coverage_tables,
     fatigue_table,
+    length_flag_cell,
     length_tables,
     position_table,
     regression_table,
@@ -213,6 +214,13 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
         summary.add("95% interval of the left rate", interval(position))
         summary.add("Adjusted p (position)", p_text(position.get("p_adjusted")))
         summary.add("Position bias", flag_cell(position.get("flagged")))
+        model = (rows.get("length") or {}).get("model") or {}
+        summary.add(
+            "Length effect, position and content held apart (log-odds)",
+            num(model["estimate"], 3) if model.get("estimate") is not None else (model.get("reason") or DASH),
+        )
+        summary.add("Adjusted p (length)", p_text(model.get("p_adjusted")))
+        summary.add("Length bias", length_flag_cell(rows.get("length")))
         summary.add("Quality (gold, else the others' majority, else the source)", pct(fatigue.get("quality")))
         slope = fatigue.get("slope_per_minute")
         summary.add(

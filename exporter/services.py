@@ -208,12 +208,13 @@ def _flagging_report(*, project: Project):
 
 
 def flagged_annotators(*, project: Project) -> tuple[int, set[int]]:
-    """The latest bias report's id and the annotators it flags (position or fatigue); see
+    """The latest bias report's id and the annotators it flags (position, length or fatigue); see
     _flagging_report."""
     report = _flagging_report(project=project)
     flagged = set()
-    for section in (report.payload["position"]["per_annotator"], report.payload["fatigue"]["per_annotator"]):
-        flagged |= {int(row["annotator"]) for row in section if row.get("flagged")}
+    for name in ("position", "length", "fatigue"):
+        # (A report from before length flags has none.)
+        flagged |= {int(row["annotator"]) for row in report.payload[name]["per_annotator"] if row.get("flagged")}
     return report.id, flagged
 
 
@@ -452,6 +453,9 @@ def _bias_summary(project: Project) -> dict[str, Any] | None:
         "left_rate_overall": payload["position"]["overall"].get("rate"),
         "annotators_flagged_for_position": [
             r["annotator"] for r in payload["position"]["per_annotator"] if r["flagged"]
+        ],
+        "annotators_flagged_for_length": [
+            r["annotator"] for r in payload["length"]["per_annotator"] if r.get("flagged")
         ],
         "annotators_flagged_for_fatigue": [r["annotator"] for r in payload["fatigue"]["per_annotator"] if r["flagged"]],
         "length_verdict": (payload["length"]["overall"]["transcripts"] or {}).get("verdict"),

@@ -36,6 +36,7 @@ import pandas as pd
 
 from analytics.metrics.columns import LEFT, decisive, require_columns
 from analytics.metrics.jsonable import to_jsonable
+from analytics.metrics.proportions import benjamini_hochberg
 from analytics.metrics.regression import fit_logit
 from analytics.metrics.similarity import word_count
 
@@ -44,6 +45,9 @@ from analytics.metrics.similarity import word_count
 REFERENCE_COLUMNS = ("gold_answer", "source_preference")
 
 RULE_FACTOR = 1.5
+# An annotator is flagged for length when the length term's p, adjusted across annotators, is below
+# this (as for position and fatigue).
+FLAG_ALPHA = 0.01
 LONGER_IS_BETTER = "longer = better"
 QUALITY_OVER_VERBOSITY = "quality over verbosity"
 
@@ -164,19 +168,46 @@ def length_controlled_logit(words: pd.DataFrame) -> dict:
     return fit | {"n_without_reference": int((words["reference_on_left"] == 0).sum())}
 
 
-def length_preference(judgments: pd.DataFrame, pairs: pd.DataFrame) -> dict:
+def _annotator_model(words: pd.DataFrame) -> dict:
+    """One annotator's length term of the length-controlled regression: {"n", "n_without_reference",
+    "estimate", "se", "p_value" (two-sided Wald), "prefers" ("longer" or "shorter"), "reason"}."""
+    fit = length_controlled_logit(words)
+    term = (fit["coefficients"] or {}).get("length_difference")
+    # A length term dropped (every pair of equal length) leaves a fit without it, and no reason.
+    reason = "no variation in length" if term is None and fit["reason"] is None else fit["reason"]
+    return {
+        "n": fit["n"],
+        "n_without_reference": fit["n_without_reference"],
+        "estimate": term["estimate"] if term else None,
+        "se": term["se"] if term else None,
+        "p_value": term["p_value"] if term else None,
+        "prefers": None if term is None else ("longer" if term["estimate"] > 0 else "shorter"),
+        "reason": reason,
+    }
+
+
+def length_preference(judgments: pd.DataFrame, pairs: pd.DataFrame, *, flag_alpha: float = FLAG_ALPHA) -> dict:
     """Length figures of decisive judgments (ties and skips excluded; chosen = the response picked,
     rejected = the other), overall and per annotator, on full transcripts and on final responses,
-    plus the length-controlled regression. `pairs` carries the stored word counts (see
-    `similarity.pair_text_measures`); judgments of pairs without them are left out. Returns a
-    JSON-ready dict."""
+    plus the length-controlled regression, over all annotators and for each one: each annotator's
+    length term, its p adjusted across annotators (Benjamini–Hochberg), and "flagged" when the
+    adjusted p is below `flag_alpha`, for a preference of longer or of shorter responses. `pairs`
+    carries the stored word counts (see `similarity.pair_text_measures`); judgments of pairs without
+    them are left out. Returns a JSON-ready dict."""
     words = _chosen_and_rejected_words(judgments, pairs)
+    per_annotator = [
+        {"annotator": annotator} | _figures(group) | {"model": _annotator_model(group)}
+        for annotator, group in words.groupby("annotator", sort=True)
+    ]
+    adjusted = benjamini_hochberg([row["model"]["p_value"] for row in per_annotator])
+    for row, p_adjusted in zip(per_annotator, adjusted, strict=True):
+        row["model"]["p_adjusted"] = p_adjusted
+        row["flagged"] = p_adjusted is not None and p_adjusted < flag_alpha
     return to_jsonable(
         {
             "overall": _figures(words),
-            "per_annotator": [
-                {"annotator": annotator} | _figures(group) for annotator, group in words.groupby("annotator", sort=True)
-            ],
+            "per_annotator": per_annotator,
             "length_controlled": length_controlled_logit(words),
+            "flag_alpha": flag_alpha,
         }
     )

@@ -109,7 +109,7 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     expect(page.locator("#report-state")).to_have_text("")  # nothing pending: seed_demo computed it
     annotators = page.locator("#annotators table")
     expect(annotators.locator("caption")).to_have_text(
-        "Annotators: judgments, position and fatigue flags, speed, agreement"
+        "Annotators: judgments, position, length and fatigue flags, speed, agreement"
     )
     assert row_names(annotators) == SIMULATED_ANNOTATORS
     # One flag in the table: the left-biased annotator's position bias.

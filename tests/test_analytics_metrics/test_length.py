@@ -215,3 +215,37 @@ def test_a_gold_answer_is_the_reference_before_the_sources_preference():
     # A pair with no reference at all is counted apart.
     judgments.loc[judgments["pair_id"] < 10, ["gold_answer", "source_preference"]] = ""
     assert length_preference(judgments, pairs)["length_controlled"]["n_without_reference"] == 30
+
+
+def test_each_annotator_gets_the_length_model_and_only_the_one_who_prefers_length_is_flagged():
+    # The per-annotator "verdict" was the notebook's 1.5x rule, which flags anyone who follows content
+    # where the better response is mostly longer. The flag is now the length term of each annotator's
+    # own length-controlled fit, its p adjusted across annotators.
+    rng = np.random.default_rng(21)
+    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(rng, 600)
+    # Annotator 3 picks the longer response nine times in ten, whatever the content.
+    lover = judgments[judgments["annotator"] == 0].copy()
+    lover["annotator"] = 3
+    merged = lover.merge(pairs, on="pair_id")
+    longer = np.where(merged["words_response_a"] > merged["words_response_b"], "a", "b")
+    chosen = np.where(rng.random(len(merged)) < 0.9, longer, np.where(longer == "a", "b", "a"))
+    lover["chosen_response"] = chosen
+    lover["side"] = np.where(chosen == lover["left_response"].to_numpy(), "left", "right")
+    report = length_preference(pd.concat([judgments, lover], ignore_index=True), pairs)
+    rows = {row["annotator"]: row for row in report["per_annotator"]}
+    assert [a for a, row in rows.items() if row["flagged"]] == [3]
+    assert rows[3]["model"]["prefers"] == "longer" and rows[3]["model"]["p_adjusted"] < 1e-6
+    # The notebook's verdict, kept beside it, says "longer = better" of the careful annotators too.
+    assert all(rows[a]["responses"]["verdict"] == LONGER_IS_BETTER for a in (0, 1, 2))
+    assert report["flag_alpha"] == 0.01
+    # Each fit is the pooled model on that annotator's rows alone, adjusted across the four.
+    alone = length_preference(lover, pairs)["length_controlled"]["coefficients"]["length_difference"]
+    assert rows[3]["model"]["estimate"] == pytest.approx(alone["estimate"], rel=1e-9)
+    assert rows[3]["model"]["p_value"] == pytest.approx(alone["p_value"], rel=1e-9)
+
+
+def test_an_annotator_too_few_judgments_for_the_length_model_is_neither_flagged_nor_an_error():
+    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(np.random.default_rng(2), 5)
+    (row, *_) = length_preference(judgments, pairs)["per_annotator"]
+    assert row["model"]["estimate"] is None and row["model"]["reason"] == "fewer than 20 rows"
+    assert row["model"]["p_adjusted"] is None and row["flagged"] is False

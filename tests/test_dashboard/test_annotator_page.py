@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.urls import reverse
 
 
@@ -22,6 +24,14 @@ def test_the_lead_sees_one_annotators_figures_and_flags(client, lead, annotator,
     # The length figures are this annotator's, and say so.
     assert "Length of the chosen and the rejected, annotator&#x27;s decisive judgments" in page
     assert "all decisive judgments" not in page
+    # The length model fitted to this annotator, and the flag it gives.
+    model = next(r for r in report.payload["length"]["per_annotator"] if r["annotator"] == annotator.id)["model"]
+    summary = page[page.index("<caption>Quality of this annotator") :].split("</table>")[0]
+    for label, value in (
+        ("Length effect, position and content held apart (log-odds)", f"{model['estimate']:,.3f}"),
+        ("Length bias", "no"),
+    ):
+        assert re.search(rf"{re.escape(label)}\s*</th>\s*<td>\s*{re.escape(value)}\s*</td>", summary), label
 
 
 def test_the_dashboard_links_each_annotator_to_their_page(client, lead, annotator, annotator2, report):

@@ -51,7 +51,7 @@ def test_the_length_models_terms_are_named_for_what_they_are(judged_project):
     text = report(judged_project)
     model = json.loads(report(judged_project, "--json"))["length"]["length_controlled"]
     terms = model["coefficients"]
-    (line,) = [line for line in text.splitlines() if "held apart" in line]
+    (line,) = [line for line in text.splitlines() if "held apart (logistic regression)" in line]
     for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
         term = terms[name]
         assert f"{label} {term['estimate']:+.2f} (p=" in line, (label, line)

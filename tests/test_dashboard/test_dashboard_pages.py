@@ -38,7 +38,7 @@ def test_the_lead_sees_the_annotator_table_when_it_was_computed_and_chart_data(c
     response = client.get(dashboard_url(report.project))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<caption>Annotators: judgments, position and fatigue flags, speed, agreement</caption>" in page
+    assert "<caption>Annotators: judgments, position, length and fatigue flags, speed, agreement</caption>" in page
     assert re.search(r"Computed <time[^>]*>[^<]* ago</time>,\s+in \d+\.\d s, over 90 judgments\.", page)
     for username in ("annotator", "annotator2", "annotator3"):
         assert f">{username}</a>" in page
@@ -61,6 +61,37 @@ def test_the_annotator_who_picks_left_nine_times_in_ten_is_flagged_on_the_page(c
     page = client.get(dashboard_url(report.project)).content.decode()
     row = re.search(r"<tr>\s*<th scope=\"row\">\s*<a href=\"[^\"]+\">annotator</a>.*?</tr>", page, re.S).group(0)
     assert '<span class="flag">flagged</span>' in row
+
+
+def report_annotator(names: dict[int, str], name: str) -> int:
+    return next(annotator_id for annotator_id, username in names.items() if username == name)
+
+
+def test_the_length_bias_column_and_table_show_each_annotators_own_length_model(client, lead, report):
+    # The column showed the notebook's 1.5x verdict, which takes no account of content.
+    models = {row["annotator"]: row for row in report.payload["length"]["per_annotator"]}
+    names = dict(get_user_model().objects.filter(pk__in=models).values_list("pk", "username"))
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    annotators = re.search(r"<caption>Annotators: .*?</table>", page, re.S).group(0)
+    assert '<th scope="col">Length bias</th>' in annotators and "Length verdict" not in annotators
+    table = re.search(r"<caption>Length effect per annotator.*?</table>", page, re.S).group(0)
+    shown = {}
+    for annotator_id, row in models.items():
+        cells = re.search(rf'<th scope="row">\s*{names[annotator_id]}\s*</th>(.*?)</tr>', table, re.S).group(1)
+        shown[names[annotator_id]] = re.findall(r"<td>\s*(?:<span class=\"flag\">)?([^<]*?)\s*<", cells)
+    row = models[report_annotator(names, "annotator")]
+    model = row["model"]
+    flag = f"flagged: prefers {model['prefers']}" if row["flagged"] else "no"
+    expected = [str(model["n"]), f"{model['estimate']:,.3f}", f"{model['se']:,.3f}", *shown["annotator"][3:5], flag]
+    assert shown["annotator"] == expected
+    # Where no length effect can be estimated, the page says why instead of a flag: the honest
+    # annotator follows the source in every pair (content alone predicts every answer), and the coin
+    # tosses a tie one time in three, leaving too few decisive answers.
+    for name, reason in (("annotator2", "perfect separation"), ("annotator3", "fewer than 20 rows")):
+        model = models[report_annotator(names, name)]["model"]
+        assert model["estimate"] is None and model["reason"] == reason
+        assert shown[name] == [str(model["n"]), reason, "—", "—", "—", "—"], name
 
 
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):
@@ -207,9 +238,10 @@ def test_every_table_and_chart_lists_the_annotators_in_the_same_order_by_name(cl
     assert data["position"]["flagged"] == [False, False, True]
     page = response.content.decode()
     for caption in (
-        "Annotators: judgments, position and fatigue flags, speed, agreement",
+        "Annotators: judgments, position, length and fatigue flags, speed, agreement",
         "Left-choice rate per annotator",
         "Length figures per annotator",
+        "Length effect per annotator",
         "Agreement per annotator",
     ):
         table = re.search(rf"<caption>{re.escape(caption)}.*?</table>", page, re.S).group(0)

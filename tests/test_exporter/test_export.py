@@ -393,6 +393,25 @@ def test_strength_margins_are_exported(project, voters, tmp_path):
     assert line["mean_strength"] == pytest.approx(2.0)
 
 
+def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_too(project, voters, tmp_path):
+    from analytics.models import BiasReport
+    from analytics.services import bias_report_compute
+
+    make_pairs(project, 4)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    report = BiasReport.objects.create(project=project)
+    bias_report_compute(report_id=report.id)
+    report.refresh_from_db()
+    # Too few judgments here for a real flag: the report's length section is given one.
+    for row in report.payload["length"]["per_annotator"]:
+        row["flagged"] = row["annotator"] == voters[1].id
+    report.save(update_fields=["payload"])
+    _, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
+    assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[1].id]}}
+
+
 def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters, tmp_path):
     from analytics.models import BiasReport
 

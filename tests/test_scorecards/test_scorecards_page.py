@@ -75,7 +75,9 @@ def test_the_lead_sees_one_row_per_annotator_with_the_figures_worked_by_hand(
     assert lefty["Status"] == honest["Status"] == "active"
 
 
-def test_agreement_and_flags_come_from_the_latest_report_and_the_page_says_when(client, lead, annotator, report):
+def test_agreement_and_flags_come_from_the_latest_report_and_the_page_says_when(
+    client, lead, annotator, annotator2, report
+):
     client.force_login(lead)
     html = client.get(scorecards_url(report.project)).content.decode()
     rows = rows_by_name(html)
@@ -90,7 +92,10 @@ def test_agreement_and_flags_come_from_the_latest_report_and_the_page_says_when(
     assert rows["annotator2"]["Position flag (report)"] == "no"
     fatigue = {row["annotator"]: row for row in report.payload["fatigue"]["per_annotator"]}
     assert rows["annotator"]["Fatigue flag (report)"] == ("flagged" if fatigue[annotator.id]["flagged"] else "no")
-    assert "Agreement and the position and fatigue flags come from the bias report computed" in html
+    lengths = {row["annotator"]: row for row in report.payload["length"]["per_annotator"]}
+    for name, person in (("annotator", annotator), ("annotator2", annotator2)):
+        assert rows[name]["Length flag (report)"] == ("flagged" if lengths[person.id]["flagged"] else "no")
+    assert "Agreement and the position, length and fatigue flags come from the bias report computed" in html
     assert f"over {report.judgments_seen} judgments" in html
 
 
@@ -100,6 +105,7 @@ def test_without_a_report_agreement_and_flags_are_dashes(client, engineer, score
     assert "No bias report has been computed yet" in html
     for row in rows_by_name(html).values():
         assert row["Agreement with others (report)"] == row["Position flag (report)"] == "—"
+        assert row["Length flag (report)"] == row["Fatigue flag (report)"] == "—"
 
 
 def test_the_trend_counts_judgments_per_day_over_the_last_14_days(client, lead, scored_project):
@@ -117,7 +123,7 @@ def test_every_column_can_be_sorted_and_the_names_start_sorted(client, lead, sco
     client.force_login(lead)
     html = client.get(scorecards_url(scored_project)).content.decode()
     assert '<table class="data sortable" id="scorecards">' in html
-    assert html.count('data-sort-type="') == 16
+    assert html.count('data-sort-type="') == 17
     assert 'data-sort-type="text" aria-sort="ascending">Annotator</th>' in html
     assert "analytics/scorecards.js" in html
 

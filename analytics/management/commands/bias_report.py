@@ -61,11 +61,12 @@ def _summary(project: Project, payload: dict) -> str:
     position = payload["position"]
     positions = _by_annotator(position.get("per_annotator"))
     fatigue = _by_annotator(payload.get("fatigue", {}).get("per_annotator"))
+    lengths = _by_annotator(payload.get("length", {}).get("per_annotator"))
     agreement = payload.get("agreement", {})
     agreements = _by_annotator(agreement.get("per_annotator"))
     speeding = payload.get("speeding", {})
     fast = _by_annotator(speeding.get("per_annotator"))
-    ids = sorted(set(positions) | set(fatigue) | set(agreements) | set(fast))
+    ids = sorted(set(positions) | set(fatigue) | set(lengths) | set(agreements) | set(fast))
     names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     progress = payload.get("coverage", {}).get("progress") or {}
     lines = [
@@ -78,23 +79,25 @@ def _summary(project: Project, payload: dict) -> str:
         ),
         "",
     ]
-    reasons = {
-        annotator: [name for name, rows in (("position", positions), ("fatigue", fatigue)) if _flagged(rows, annotator)]
-        for annotator in ids
-    }
+    sections = (("position", positions), ("length", lengths), ("fatigue", fatigue))
+    reasons = {annotator: [name for name, rows in sections if _flagged(rows, annotator)] for annotator in ids}
     flagged = [f"{names.get(a, a)} ({', '.join(why)})" for a, why in reasons.items() if why]
     lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nobody'}")
     lines += [
         "",
         "Per annotator: left-choice rate (ties and skips left out) and its 95% interval, its p adjusted "
-        "across annotators; quality decline late in sittings (p adjusted); agreement with the others' "
-        "majority; answers faster than reading:",
+        "across annotators; length effect with position and content held apart (log-odds, p adjusted); "
+        "quality decline late in sittings (p adjusted); agreement with the others' majority; answers "
+        "faster than reading:",
     ]
     for annotator in ids:
         pos, tired = positions.get(annotator, {}), fatigue.get(annotator, {})
+        model = lengths.get(annotator, {}).get("model") or {}
+        effect = "—" if model.get("estimate") is None else f"{model['estimate']:+.2f}"
         lines.append(
             f"  {names.get(annotator, annotator)} (id {annotator}): n={pos.get('n', 0)} left={_rate(pos)} "
-            f"p_adj={_p(pos.get('p_adjusted'))}; decline p_adj={_p(tired.get('p_adjusted'))}; "
+            f"p_adj={_p(pos.get('p_adjusted'))}; length {effect} p_adj={_p(model.get('p_adjusted'))}; "
+            f"decline p_adj={_p(tired.get('p_adjusted'))}; "
             f"majority={_pct((agreements.get(annotator, {}).get('loo_majority') or {}).get('rate'))}; "
             f"fast={_pct(fast.get(annotator, {}).get('share'))}"
             + (f"  FLAGGED ({', '.join(reasons[annotator])})" if reasons[annotator] else "")

@@ -33,7 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--max-similarity", type=float, help="transcript similarity (the notebook's; e.g. 0.9)")
         parser.add_argument("--max-response-similarity", type=float, help="similarity of the responses alone")
         parser.add_argument(
-            "--exclude-flagged", action="store_true", help="drop annotators flagged by the latest report"
+            "--exclude-flagged",
+            action="store_true",
+            help="drop annotators flagged by the latest report (position, length, fatigue)",
         )
         parser.add_argument("--exclude-paused", action="store_true", help="drop annotators paused in the project now")
         parser.add_argument("--max-sitting-minutes", type=float, help="drop judgments later in a sitting than this")
