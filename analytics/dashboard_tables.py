@@ -282,22 +282,24 @@ def fatigue_table(caption: str, curve: dict, axis: str) -> Table:
 
 def trend_table(trends: dict) -> Table:
     table = Table(
-        "Trend tests: Spearman's rho for dwell; logistic slope (log-odds per item or per minute) for rates",
-        ["Measure", "Against", "n", "Estimate", "p"],
+        "Trend tests within annotators: logistic slope (log-odds per item or per minute) with one intercept "
+        "per annotator, so that who answers when does not pass for a trend; dwell as slower than the "
+        "annotator's own median",
+        ["Measure", "Against", "n", "Annotators", "Estimate", "p"],
     )
+    measures = {"dwell_ms": "Dwell: slower than own median"} | FATIGUE_MEASURES
     for axis, label in (("index", "index in sitting"), ("minutes", "minutes in sitting")):
         tests = trends.get(axis, {})
-        dwell = tests.get("dwell_ms", {})
-        table.add("Dwell time", label, num(dwell.get("n")), num(dwell.get("rho"), 3), p_text(dwell.get("p_value")))
-        for name, title in FATIGUE_MEASURES.items():
+        for name, title in measures.items():
             slope = tests.get(name, {})
-            if not slope.get("n"):
+            if not slope.get("n") and name != "dwell_ms":
                 continue
             estimate = slope.get("slope")
             table.add(
                 title,
                 label,
                 num(slope.get("n")),
+                num(slope.get("annotators")),
                 num(estimate["estimate"], 3) if estimate else (slope.get("reason") or DASH),
                 p_text(estimate["p_value"]) if estimate else DASH,
             )

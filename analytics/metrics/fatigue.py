@@ -15,9 +15,19 @@ Per judgment:
   swapped repeat, else loo_majority when defined, else source.
 
 Figures: for each bin (half-open [low, high)) the median dwell and the rate of each 0/1 measure
-with its Wilson interval. Trend tests against index, minutes and minutes since the break:
-Spearman's rho (scipy `spearmanr`) for dwell; logistic-regression slopes (`regression.fit_logit`,
-log-odds per item or per minute) for the 0/1 measures.
+with its Wilson interval. The curves pool all annotators, so who answers at which point of their
+sittings shapes them (a random clicker whose quick answers all fall in the first minutes lowers
+those minutes' agreement); the trend tests do not:
+
+Trend tests against index, minutes and minutes since the break, within annotators: a logistic
+regression (`regression.fit_pooled_logit`, log-odds per item or per minute) with one intercept per
+annotator (fixed effects), over whole items or whole minutes, for each 0/1 measure and for dwell as
+"slower than the annotator's own median dwell". A pooled fit (and the pooled Spearman's rho for
+dwell it replaced) reversed the planted trends of a simulated project (Simpson's paradox). Only
+annotators whose answers vary and who answer at two points or more of the axis say anything within
+annotators; the others are left out, and `annotators` counts those kept. For dwell, the minutes
+are those at which the pair was shown (minutes at the answer less its dwell): at the answer, a slow
+answer is later by its own slowness.
 
 Flag: per annotator, the logistic slope of quality on minutes in the sitting; one-sided p of a
 decline (Wald), Benjamini-Hochberg across annotators; flagged when adjusted p < `flag_alpha`.
@@ -33,7 +43,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from analytics.metrics.agreement import loo_majority_agreement, source_agreement
 from analytics.metrics.columns import (
@@ -50,11 +59,13 @@ from analytics.metrics.columns import (
 )
 from analytics.metrics.jsonable import to_jsonable
 from analytics.metrics.proportions import benjamini_hochberg, rates_by_bin
-from analytics.metrics.regression import fit_logit, fit_pooled_logit
+from analytics.metrics.regression import fit_pooled_logit
 
 FLAG_ALPHA = 0.01
 READING_WPM = 238
 BINARY_MEASURES = ("left", "loo_majority", "source", "gold", "probe")
+# The axes of the trend tests.
+TREND_AXES = ("index", "minutes", "since_break_minutes")
 
 
 def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
@@ -106,25 +117,53 @@ def _by_bins(measures: pd.DataFrame, axis: str, edges: Sequence[float]) -> dict:
     }
 
 
-def _spearman(x: pd.Series, y: pd.Series) -> dict:
-    rows = x.notna() & y.notna()
-    if rows.sum() < 3 or x[rows].nunique() < 2 or y[rows].nunique() < 2:
-        return {"n": int(rows.sum()), "rho": None, "p_value": None}
-    result = spearmanr(x[rows], y[rows])
-    return {"n": int(rows.sum()), "rho": float(result.statistic), "p_value": float(result.pvalue)}
-
-
-def _slope(measures: pd.DataFrame, outcome: str, axis: str) -> dict:
-    fit = fit_logit(measures[outcome], measures[[axis]])
-    slope = (fit["coefficients"] or {}).get(axis)
-    return {"n": fit["n"], "slope": slope, "reason": fit["reason"]}
+def within_annotator_slope(annotators: pd.Series, axis: pd.Series, outcome: pd.Series) -> dict:
+    """The logistic slope of the 0/1 `outcome` on `axis` (floored to whole units) with one intercept
+    per annotator: {"n" (outcomes used), "annotators" (those kept), "slope" ({"estimate", "se", "z",
+    "p_value"} or None), "reason"}. Rows missing any of the three are left out, and so are the
+    annotators whose outcome never varies or who stay at one point of the axis (their intercept
+    alone fits them: they say nothing within annotators)."""
+    rows = pd.DataFrame({"annotator": annotators, "x": np.floor(axis.astype(float)), "y": outcome}).dropna()
+    pooled = rows.groupby(["annotator", "x"], sort=True)["y"].agg(["sum", "count"]).reset_index()
+    totals = pooled.groupby("annotator", sort=True).agg(
+        successes=("sum", "sum"), n=("count", "sum"), low=("x", "min"), high=("x", "max")
+    )
+    kept = totals.index[
+        (totals["successes"] > 0) & (totals["successes"] < totals["n"]) & (totals["low"] < totals["high"])
+    ]
+    pooled = pooled[pooled["annotator"].isin(kept)]
+    # One indicator per annotator but the first (the intercept is the first's).
+    codes = pd.Categorical(pooled["annotator"], categories=kept).codes
+    indicators = np.zeros((len(pooled), max(len(kept) - 1, 0)))
+    rest = codes > 0
+    indicators[np.flatnonzero(rest), codes[rest] - 1] = 1.0
+    fit = fit_pooled_logit(
+        pooled["sum"].to_numpy(dtype=float),
+        pooled["count"].to_numpy(dtype=float),
+        np.column_stack([pooled["x"].to_numpy(dtype=float), indicators]),
+        ["x", *(f"annotator {number}" for number in range(1, len(kept)))],
+    )
+    slope = (fit["coefficients"] or {}).get("x")
+    reason = fit["reason"] or (None if slope else "no annotator answers at two points of it")
+    return {"n": fit["n"], "annotators": len(kept), "slope": slope, "reason": reason}
 
 
 def _trends(measures: pd.DataFrame) -> dict:
+    # Dwell as "slower than the annotator's own median", against the minutes at which the pair was shown.
+    median = measures.groupby("annotator")["dwell_ms"].transform("median")
+    slower = (measures["dwell_ms"] > median).astype(float).where(measures["dwell_ms"].notna())
+    shown = {
+        "index": measures["index"],
+        "minutes": (measures["minutes"] - measures["dwell_ms"] / MS_PER_MINUTE).clip(lower=0),
+        "since_break_minutes": (measures["since_break_minutes"] - measures["dwell_ms"] / MS_PER_MINUTE).clip(lower=0),
+    }
     return {
-        axis: {"dwell_ms": _spearman(measures[axis], measures["dwell_ms"])}
-        | {measure: _slope(measures, measure, axis) for measure in BINARY_MEASURES}
-        for axis in ("index", "minutes", "since_break_minutes")
+        axis: {"dwell_ms": within_annotator_slope(measures["annotator"], shown[axis], slower)}
+        | {
+            measure: within_annotator_slope(measures["annotator"], measures[axis], measures[measure])
+            for measure in BINARY_MEASURES
+        }
+        for axis in TREND_AXES
     }
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from scipy.stats import spearmanr
 
 from analytics.metrics.fatigue import fatigue, fatigue_measures, speeding
 
@@ -44,12 +43,80 @@ def test_it_gives_the_median_dwell_and_left_rate_of_each_bin():
     assert sum(row["n"] for row in report["by_minutes_since_break"]["left"]) == 6
 
 
-def test_its_dwell_trend_is_scipys_spearman():
-    dwell = [5000.0, 4000.0, 4500.0, 3000.0, 2500.0, 2600.0, 2000.0, 1000.0]
-    report = fatigue(sitting(8, dwell=dwell))
-    expected = spearmanr(range(1, 9), dwell)
-    assert report["trends"]["index"]["dwell_ms"]["rho"] == pytest.approx(expected.statistic, rel=1e-12)
-    assert report["trends"]["index"]["dwell_ms"]["p_value"] == pytest.approx(expected.pvalue, rel=1e-12)
+def test_its_dwell_trend_is_the_logistic_slope_of_answering_slower_than_ones_own_median():
+    rng = np.random.default_rng(4)
+    dwell = (rng.lognormal(8, 0.4, 200) * np.linspace(1.5, 0.7, 200)).tolist()  # faster as it goes on
+    report = fatigue(sitting(200, dwell=dwell))
+    slower = (np.array(dwell) > np.median(dwell)).astype(float)
+    direct = sm.Logit(slower, sm.add_constant(np.arange(1, 201, dtype=float))).fit(disp=0)
+    trend = report["trends"]["index"]["dwell_ms"]
+    assert trend["slope"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
+    assert trend["slope"]["estimate"] < 0
+    assert trend["slope"]["p_value"] == pytest.approx(direct.pvalues[1], rel=1e-4)
+    assert (trend["n"], trend["annotators"]) == (200, 1)
+    # Against minutes, the minute at which the pair was shown: the answer's minute less its dwell.
+    shown = np.floor(np.clip(np.arange(200) - np.array(dwell) / 60_000, 0, None))
+    direct = sm.Logit(slower, sm.add_constant(shown)).fit(disp=0)
+    assert report["trends"]["minutes"]["dwell_ms"]["slope"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
+
+
+def two_annotators_whose_pooled_trend_is_reversed() -> pd.DataFrame:
+    """A careful annotator whose agreement falls from 90% to 60% over an hour, and a random clicker
+    (50%) whose many quick answers all fall in the first five minutes: pooled, agreement rises."""
+    rng = np.random.default_rng(8)
+    careful_minutes = np.repeat(np.arange(60), 10)
+    careful = rng.random(len(careful_minutes)) < np.interp(careful_minutes, [0, 59], [0.9, 0.6])
+    clicker_minutes = np.repeat(np.arange(5), 200)
+    clicker = rng.random(len(clicker_minutes)) < 0.5
+    frames = []
+    for name, minutes_, agrees in (("careful", careful_minutes, careful), ("clicker", clicker_minutes, clicker)):
+        n = len(minutes_)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "annotator": name,
+                    "pair_id": np.arange(n) + (0 if name == "careful" else 10_000),
+                    "side": "left",
+                    "chosen_response": np.where(agrees, "a", "b"),
+                    "left_response": np.where(agrees, "a", "b"),
+                    "source_preference": "a",
+                    "dwell_ms": 1000.0,
+                    "index_in_sitting": np.arange(1, n + 1),
+                    "elapsed_in_sitting_ms": minutes_ * 60_000 + 30_000,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_its_trends_compare_each_annotator_with_themselves_not_who_answers_when():
+    # The pooled fit reversed planted trends on a simulated project (Simpson's paradox).
+    judgments = two_annotators_whose_pooled_trend_is_reversed()
+    agrees = (judgments["chosen_response"] == "a").astype(float)
+    minute = (judgments["elapsed_in_sitting_ms"] // 60_000).astype(float)
+    pooled = sm.Logit(agrees, sm.add_constant(minute)).fit(disp=0)
+    assert pooled.params.iloc[1] > 0 and pooled.pvalues.iloc[1] < 0.01  # what the dashboard said
+    trend = fatigue(judgments)["trends"]["minutes"]["source"]
+    assert trend["slope"]["estimate"] < 0 and trend["slope"]["p_value"] < 0.01
+    assert (trend["n"], trend["annotators"]) == (1600, 2)
+    # statsmodels' Logit with an indicator of the second annotator, on the same rows.
+    design = sm.add_constant(np.column_stack([minute, (judgments["annotator"] == "clicker").astype(float)]))
+    direct = sm.Logit(agrees, design).fit(disp=0)
+    assert trend["slope"]["estimate"] == pytest.approx(direct.params.iloc[1], rel=1e-8)
+    assert trend["slope"]["se"] == pytest.approx(direct.bse.iloc[1], rel=1e-6)
+
+
+def test_an_annotator_who_says_nothing_within_is_left_out_of_the_trend():
+    judgments = two_annotators_whose_pooled_trend_is_reversed()
+    # The clicker now agrees every time: an intercept alone fits them.
+    judgments.loc[judgments["annotator"] == "clicker", "chosen_response"] = "a"
+    judgments.loc[judgments["annotator"] == "clicker", "left_response"] = "a"
+    trend = fatigue(judgments)["trends"]["minutes"]["source"]
+    assert (trend["n"], trend["annotators"]) == (600, 1) and trend["slope"]["estimate"] < 0
+    # Nobody left: said, not an error.
+    only = judgments[judgments["annotator"] == "clicker"]
+    trend = fatigue(only)["trends"]["minutes"]["source"]
+    assert trend["slope"] is None and trend["annotators"] == 0 and trend["reason"] == "fewer than 20 rows"
 
 
 def test_its_left_rate_trend_is_the_statsmodels_logistic_slope():

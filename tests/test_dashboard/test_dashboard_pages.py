@@ -94,6 +94,20 @@ def test_the_length_bias_column_and_table_show_each_annotators_own_length_model(
         assert shown[name] == [str(model["n"]), reason, "—", "—", "—", "—"], name
 
 
+def test_the_trend_table_gives_the_within_annotator_slopes(client, lead, report):
+    trends = report.payload["fatigue"]["trends"]["minutes"]
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    table = re.search(r"<caption>Trend tests within annotators.*?</table>", page, re.S).group(0)
+    for title, name in (("Dwell: slower than own median", "dwell_ms"), ("Agreement with the source", "source")):
+        trend = trends[name]
+        row = re.search(rf"{re.escape(title)}\s*</th>\s*<td>\s*minutes in sitting\s*</td>(.*?)</tr>", table, re.S)
+        cells = re.findall(r"<td>\s*([^<]*?)\s*</td>", row.group(1))
+        expected = [str(trend["n"]), str(trend["annotators"])]
+        expected.append(f"{trend['slope']['estimate']:,.3f}" if trend["slope"] else trend["reason"])
+        assert cells[:3] == expected, title
+
+
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):
     client.force_login(lead)
     data = chart_data(client.get(dashboard_url(report.project)))
