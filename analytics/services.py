@@ -76,6 +76,7 @@ def bias_report_request(
 def bias_report_payload(*, project: Project) -> dict[str, Any]:
     """All figures of the report, JSON-ready, from columns of the database."""
     from analytics.metrics import agreement, coverage, fatigue, length, position, quality, similarity
+    from analytics.metrics.columns import SKIP
     from analytics.metrics.jsonable import to_jsonable
 
     everything = judgment_frame(project=project)
@@ -84,7 +85,9 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
     judgments = everything[~probes] if probes.any() else everything
     pairs = pair_frame(project=project)
     measured = pairs.dropna(subset=["transcript_similarity"])
-    judged = measured[measured["pair_id"].isin(judgments["pair_id"])] if len(judgments) else measured.iloc[0:0]
+    # Judged: answered by someone (a skip is no answer about the pair).
+    answered = judgments[judgments["side"] != SKIP] if len(judgments) else judgments
+    judged = measured[measured["pair_id"].isin(answered["pair_id"])] if len(answered) else measured.iloc[0:0]
     return to_jsonable(
         {
             "n_judgments": len(judgments),

@@ -221,7 +221,10 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
         )
         summary.add("Adjusted p (length)", p_text(model.get("p_adjusted")))
         summary.add("Length bias", length_flag_cell(rows.get("length")))
-        summary.add("Quality (gold, else the others' majority, else the source)", pct(fatigue.get("quality")))
+        summary.add(
+            "Quality (gold, else probe consistency, else the others' majority, else the source)",
+            pct(fatigue.get("quality")),
+        )
         slope = fatigue.get("slope_per_minute")
         summary.add(
             "Quality slope per minute in sitting (log-odds)",

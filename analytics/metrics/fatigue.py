@@ -9,7 +9,8 @@ Per judgment:
 - left: 1 if the left side was picked, 0 if the right (decisive judgments only, swapped repeats
   left out as in the position section);
 - loo_majority: agreement with the other annotators' majority (`agreement.loo_majority_agreement`);
-- source: agreement with the source's preference (`agreement.source_agreement`);
+- source: agreement with the source's preference (`agreement.source_agreement`; swapped repeats
+  left out, as for left and loo_majority);
 - gold, probe: the optional 0/1 columns `gold_correct` and `probe_consistent`, when present;
 - quality, the outcome of the per-annotator flag: gold when known, else probe consistency on a
   swapped repeat, else loo_majority when defined, else source.
@@ -94,7 +95,7 @@ def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
             "dwell_ms": judgments["dwell_ms"].astype(float),
             "left": (judgments["side"] == LEFT).astype(float).where(decisive),
             "loo_majority": loo_majority_agreement(judgments[first]).reindex(judgments.index),
-            "source": source_agreement(judgments),
+            "source": source_agreement(judgments).where(first),
             "gold": judgments["gold_correct"].astype(float) if "gold_correct" in judgments.columns else missing,
             "probe": judgments["probe_consistent"].astype(float)
             if "probe_consistent" in judgments.columns

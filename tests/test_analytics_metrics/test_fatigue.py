@@ -169,3 +169,15 @@ def test_it_does_not_test_an_annotator_with_too_few_answers():
     row = report["per_annotator"][0]
     assert row["flagged"] is False and row["p_decline"] is None and row["reason"] is not None
     assert json.loads(json.dumps(report, allow_nan=False)) == report
+
+
+def test_a_swapped_repeat_is_scored_by_its_consistency_not_counted_again_against_the_source():
+    judgments = sitting(4)
+    judgments["source_preference"] = "a"
+    judgments["probe_of"] = [np.nan, np.nan, np.nan, 1.0]  # the fourth repeats the second
+    judgments["probe_consistent"] = [np.nan, np.nan, np.nan, 0.0]
+    measures = fatigue_measures(judgments)
+    # Left out of source agreement as of the left rate and the others' majority.
+    assert measures["source"].tolist()[:3] == [1.0, 0.0, 1.0] and np.isnan(measures["source"].iloc[3])
+    assert np.isnan(measures["left"].iloc[3])
+    assert measures["quality"].iloc[3] == 0.0

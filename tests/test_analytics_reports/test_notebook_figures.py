@@ -39,3 +39,24 @@ def test_the_report_gives_the_notebooks_figures_for_judgments_that_follow_the_so
         assert {key: figures[key] for key in expected_similarity} == expected_similarity
     assert payload["n_judgments"] == 2312
     assert payload["position"]["overall"]["n"] == 2312
+
+
+def test_a_pair_only_skipped_is_not_counted_as_judged(project, annotator):
+    from annotate.models import Pair
+    from tests.conftest import make_pairs
+    from tests.factories import judgments_bulk
+
+    pairs = make_pairs(project, 4)
+    Pair.objects.filter(project=project).update(transcript_similarity=0.5, response_similarity=0.5)
+    skipped = pairs[2].pk
+    judgments_bulk(
+        project,
+        annotator,
+        choose=lambda pair_id, _p: "skip" if pair_id == skipped else "a",
+        pair_ids=[p.pk for p in pairs[:3]],
+    )
+    report = BiasReport.objects.create(project=project)
+    bias_report_compute(report_id=report.id)
+    report.refresh_from_db()
+    similarity = report.payload["similarity"]
+    assert (similarity["judged_pairs"]["n"], similarity["all_pairs"]["n"]) == (2, 4)
