@@ -722,15 +722,16 @@ def _breakdown(*, report_id: int) -> dict[str, Any]:
     return {"total_s": total, "steps": steps}
 
 
-def _report_run(*, project_id: int, mode: str) -> dict[str, Any]:
-    """A pending BiasReport row computed by a child process in `mode`; the child's figures."""
+def _report_run(*, project_id: int, mode: str, repo: Path = REPO) -> dict[str, Any]:
+    """A pending BiasReport row computed by a child process in `mode`, with the code of `repo` (this
+    checkout, or a baseline's worktree); the child's figures."""
     from analytics.models import BiasReport
 
     report = BiasReport.objects.create(project_id=project_id, parameters={"bench": mode})
     with tempfile.TemporaryDirectory(prefix="pw-bench-bias-") as tmp:
         out = Path(tmp) / "result.json"
-        command = [sys.executable, str(Path(__file__).resolve()), "--child-report", str(report.id)]
-        subprocess.run([*command, "--child-mode", mode, "--child-out", str(out)], check=True, cwd=REPO)
+        command = [sys.executable, str(repo / "bench" / "bias_report.py"), "--child-report", str(report.id)]
+        subprocess.run([*command, "--child-mode", mode, "--child-out", str(out)], check=True, cwd=repo)
         result = json.loads(out.read_text())
     if mode == "breakdown":
         return {"breakdown": result, "report_id": report.id}
@@ -946,6 +947,10 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=10)
     parser.add_argument("--keep-db", action="store_true", help="keep the database for inspection")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--baseline",
+        help="a commit whose report runs alternate with ours on the same data (checked out in a temporary worktree)",
+    )
     parser.add_argument("--child-report", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-mode", default="time", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
@@ -964,6 +969,11 @@ def main() -> None:
     print(f"machine: {machine}; load average {os.getloadavg()}", flush=True)
     from django.core.management import call_command
 
+    baseline_dir = Path(tempfile.mkdtemp(prefix="pw-bench-baseline-")) / "tree" if args.baseline else None
+    baseline = None
+    if baseline_dir is not None:
+        subprocess.run(["git", "worktree", "add", "--detach", str(baseline_dir), args.baseline], check=True, cwd=REPO)
+        baseline = baseline_dir
     try:
         database_recreate(args.db)
         call_command("migrate", verbosity=0)
@@ -984,15 +994,19 @@ def main() -> None:
         print(f"breakdown of one report ({breakdown['total_s']:.2f} s wall), outermost calls:", flush=True)
         for label, calls, seconds in breakdown["steps"]:
             print(f"  {seconds:7.2f} s  {calls:3d}x  {label}", flush=True)
-        report_runs = []
+        report_runs, baseline_runs = [], []
         for number in range(args.repeats):
-            run = _report_run(project_id=project_id, mode="time")
-            report_runs.append(run)
-            print(
-                f"report run {number + 1}: {run['wall_s']:.2f} s wall, {run['cpu_s']:.2f} s CPU, peak RSS "
-                f"{_mib(run['maxrss_after'])} (before {_mib(run['rss_before'])}); load {os.getloadavg()[0]:.1f}",
-                flush=True,
-            )
+            # With a baseline, its runs alternate with ours on the same data: the same load for both.
+            for runs, repo, label in ((baseline_runs, baseline, "baseline "), (report_runs, REPO, "")):
+                if repo is None:
+                    continue
+                run = _report_run(project_id=project_id, mode="time", repo=repo)
+                runs.append(run)
+                print(
+                    f"{label}report run {number + 1}: {run['wall_s']:.2f} s wall, {run['cpu_s']:.2f} s CPU, peak RSS "
+                    f"{_mib(run['maxrss_after'])} (before {_mib(run['rss_before'])}); load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
         traced = _report_run(project_id=project_id, mode="trace")
         print(f"report under tracemalloc: {traced['wall_s']:.2f} s, traced peak {_mib(traced['traced_peak'])}")
         missed = (
@@ -1013,6 +1027,8 @@ def main() -> None:
     finally:
         if not args.keep_db:
             database_drop(args.db)
+        if baseline_dir is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(baseline_dir)], check=False, cwd=REPO)
     table = _markdown(
         data=data,
         report_runs=report_runs,
@@ -1032,6 +1048,7 @@ def main() -> None:
                     "data": data,
                     "breakdown": breakdown,
                     "report_runs": report_runs,
+                    "baseline": {"commit": args.baseline, "report_runs": baseline_runs} if args.baseline else None,
                     "traced": traced,
                     "profile": profile,
                     "similarity": similarity,
