@@ -11,12 +11,31 @@ from annotate.models import (
     Project,
 )
 from annotate.services.annotating import pair_statuses_refresh
+from annotate.services.members import MembershipHeld, membership_admin_deleted, membership_admin_saved
+
+
+class MembershipAudited:
+    """Admin changes to memberships kept in the audit log, as the Members page keeps its own: an
+    addition, a removal, a role changed, a pause and a resume (which also restarts the gold rule's
+    window)."""
+
+    @staticmethod
+    def _held(membership: Membership) -> MembershipHeld | None:
+        if membership.pk is None:
+            return None
+        before = Membership.objects.filter(pk=membership.pk).first()
+        return MembershipHeld.of(before) if before is not None else None
+
+    @staticmethod
+    def _saved(request, membership: Membership, before: MembershipHeld | None) -> None:
+        membership_admin_saved(membership=membership, before=before, actor=request.user)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+    readonly_fields = ["resumed_at"]
 
 
 @admin.register(Project)
@@ -41,6 +60,22 @@ class ProjectAdmin(admin.ModelAdmin):
             # The queue's status of every pair follows from k: recompute it in the same transaction.
             pair_statuses_refresh(project=obj)
 
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        held = {
+            membership.pk: MembershipAudited._held(membership)
+            for membership in formset.get_queryset()
+            if membership.pk is not None
+        }
+        super().save_formset(request, form, formset, change)
+        for membership in formset.deleted_objects:
+            membership_admin_deleted(membership=membership, actor=request.user)
+        for membership in formset.new_objects:
+            MembershipAudited._saved(request, membership, None)
+        for membership, _ in formset.changed_objects:
+            MembershipAudited._saved(request, membership, held.get(membership.pk))
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -48,6 +83,21 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "project"]
     search_fields = ["user__username", "project__name"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["resumed_at"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        before = MembershipAudited._held(obj) if change else None
+        super().save_model(request, obj, form, change)
+        MembershipAudited._saved(request, obj, before)
+
+    def delete_model(self, request, obj) -> None:
+        membership_admin_deleted(membership=obj, actor=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for membership in queryset:
+            membership_admin_deleted(membership=membership, actor=request.user)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(Pair)

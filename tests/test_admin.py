@@ -238,3 +238,86 @@ def test_a_staff_user_sets_up_a_project_of_their_own_in_the_admin_as_the_readme_
     assert client.get(reverse("annotate:imports", kwargs={"slug": project.slug})).status_code == 404
     assert client.login(username="maria", password=password)
     assert client.get(reverse("annotate:imports", kwargs={"slug": project.slug})).status_code == 200
+
+
+def membership_form(membership, **changes) -> dict:
+    """The admin's change form of `membership` as posted (paused_at as its date and time fields)."""
+    paused_at = changes.pop("paused_at", membership.paused_at)
+    data = {
+        "user": membership.user_id,
+        "project": membership.project_id,
+        "role": membership.role,
+        "paused_reason": membership.paused_reason,
+        "paused_at_0": paused_at.strftime("%Y-%m-%d") if paused_at else "",
+        "paused_at_1": paused_at.strftime("%H:%M:%S") if paused_at else "",
+    }
+    return data | changes
+
+
+@pytest.mark.django_db
+def test_a_pause_and_a_resume_made_in_the_admin_are_kept_in_the_audit_log_and_restart_the_gold_window(
+    client, project, annotator
+):
+    # The admin's pauses wrote no audit row, and its resume left the gold rule's window where it was:
+    # the old wrong gold answers paused the annotator again at their next gold answer.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from annotate.models import AuditEvent, Membership
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root")
+    client.force_login(root)
+    membership = Membership.objects.get(project=project, user=annotator)
+    window = membership.resumed_at
+    url = reverse("admin:annotate_membership_change", args=[membership.pk])
+    paused = timezone.now().replace(microsecond=0)
+    response = client.post(url, membership_form(membership, paused_at=paused, paused_reason="Left-clicks everything"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(AuditEvent.objects.values_list("actor", "subject", "action", "reason")) == [
+        (root.pk, annotator.pk, "paused", "Left-clicks everything")
+    ]
+    membership.refresh_from_db()
+    before_resume = timezone.now() - dt.timedelta(seconds=1)
+    assert client.post(url, membership_form(membership, paused_at=None)).status_code == 302
+    membership.refresh_from_db()
+    assert (membership.paused_at, membership.paused_reason) == (None, "")
+    assert membership.resumed_at > before_resume and membership.resumed_at != window
+    assert AuditEvent.objects.latest("id").action == "resumed"
+    assert AuditEvent.objects.latest("id").reason == "in the admin"
+    # A save that changes nothing of who, where, as what or paused writes nothing.
+    assert client.post(url, membership_form(membership)).status_code == 302
+    assert AuditEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_additions_role_changes_and_removals_in_the_admin_are_kept_in_the_audit_log(client, project, annotator):
+    from annotate.models import AuditEvent, Membership
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root")
+    client.force_login(root)
+    newcomer = get_user_model().objects.create_user("newcomer", password="pw-newcomer-1")
+    add = reverse("admin:annotate_membership_add")
+    data = {"user": newcomer.pk, "project": project.pk, "role": "annotator", "paused_reason": ""}
+    assert client.post(add, data | {"paused_at_0": "", "paused_at_1": ""}).status_code == 302
+    added = Membership.objects.get(project=project, user=newcomer)
+    change = reverse("admin:annotate_membership_change", args=[added.pk])
+    assert client.post(change, membership_form(added, role="engineer")).status_code == 302
+    delete = reverse("admin:annotate_membership_delete", args=[added.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    # The project page's membership rows too.
+    membership = Membership.objects.get(project=project, user=annotator)
+    form = project_form_data(project)
+    form |= {"memberships-TOTAL_FORMS": 1, "memberships-INITIAL_FORMS": 1}
+    form |= {"memberships-0-id": membership.pk, "memberships-0-project": project.pk, "memberships-0-user": annotator.pk}
+    form |= {"memberships-0-role": "annotator", "memberships-0-DELETE": "on", "memberships-0-paused_reason": ""}
+    response = client.post(reverse("admin:annotate_project_change", args=[project.pk]), form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert list(AuditEvent.objects.order_by("id").values_list("subject", "action", "reason")) == [
+        (newcomer.pk, "added", "as annotator (in the admin)"),
+        (newcomer.pk, "removed", "was annotator (in the admin)"),
+        (newcomer.pk, "added", "as engineer (in the admin)"),
+        (newcomer.pk, "removed", "was engineer (in the admin)"),
+        (annotator.pk, "removed", "was annotator (in the admin)"),
+    ]
+    assert set(AuditEvent.objects.values_list("actor", flat=True)) == {root.pk}

@@ -197,3 +197,70 @@ def membership_remove(*, project: Project, user_id: int, actor: AbstractBaseUser
         )
         membership.delete()
     return membership
+
+
+# Changes made in the Django admin ---------------------------------------------------------------
+
+ADMIN_NOTE = "in the admin"
+
+
+@dataclass(frozen=True)
+class MembershipHeld:
+    """What a membership held before an admin's change: what its audit rows are read from."""
+
+    project_id: int
+    user_id: int
+    role: str
+    paused_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, membership: Membership) -> MembershipHeld:
+        return cls(membership.project_id, membership.user_id, membership.role, membership.paused_at)
+
+
+def membership_admin_saved(
+    *, membership: Membership, before: MembershipHeld | None, actor: AbstractBaseUser, now: dt.datetime | None = None
+) -> list[AuditEvent]:
+    """The audit rows of a membership the admin just saved (`before`: what it held, None when it was
+    added), as the Members page and its services write them: an addition, a pause (with the
+    membership's reason) and a resume. A resume made in the admin also starts the gold rule's window
+    afresh (`resumed_at`), as `membership_resume` does: without it, the old wrong gold answers paused
+    the annotator again at their next gold answer. Call in the admin's transaction, after the save."""
+    now = now or timezone.now()
+    events = []
+
+    def event(action: str, reason: str, project_id: int, user_id: int) -> None:
+        events.append(
+            AuditEvent.objects.create(
+                project_id=project_id, actor=actor, subject_id=user_id, action=action, reason=reason[:REASON_MAX_CHARS]
+            )
+        )
+
+    here = (membership.project_id, membership.user_id)
+    if before is None or (before.project_id, before.user_id) != here:
+        if before is not None:
+            event(REMOVED, f"was {before.role} ({ADMIN_NOTE})", before.project_id, before.user_id)
+        event(ADDED, f"as {membership.role} ({ADMIN_NOTE})", *here)
+    elif before.role != membership.role:
+        event(REMOVED, f"was {before.role} ({ADMIN_NOTE})", *here)
+        event(ADDED, f"as {membership.role} ({ADMIN_NOTE})", *here)
+    was_paused = before is not None and before.paused_at is not None and (before.project_id, before.user_id) == here
+    if membership.paused_at is not None and not was_paused:
+        event(PAUSED, membership.paused_reason.strip() or ADMIN_NOTE, *here)
+    elif membership.paused_at is None and was_paused:
+        membership.paused_reason = ""
+        membership.resumed_at = now
+        membership.save(update_fields=["paused_reason", "resumed_at"])
+        event(RESUMED, ADMIN_NOTE, *here)
+    return events
+
+
+def membership_admin_deleted(*, membership: Membership, actor: AbstractBaseUser) -> AuditEvent:
+    """The audit row of a membership the admin deletes (before or after the delete, in its transaction)."""
+    return AuditEvent.objects.create(
+        project_id=membership.project_id,
+        actor=actor,
+        subject_id=membership.user_id,
+        action=REMOVED,
+        reason=f"was {membership.role} ({ADMIN_NOTE})",
+    )
