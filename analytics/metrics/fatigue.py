@@ -126,24 +126,27 @@ def within_annotator_slope(annotators: pd.Series, axis: pd.Series, outcome: pd.S
     "p_value"} or None), "reason"}. Rows missing any of the three are left out, and so are the
     annotators whose outcome never varies or who stay at one point of the axis (their intercept
     alone fits them: they say nothing within annotators)."""
-    rows = pd.DataFrame({"annotator": annotators, "x": np.floor(axis.astype(float)), "y": outcome}).dropna()
-    pooled = rows.groupby(["annotator", "x"], sort=True)["y"].agg(["sum", "count"]).reset_index()
-    totals = pooled.groupby("annotator", sort=True).agg(
-        successes=("sum", "sum"), n=("count", "sum"), low=("x", "min"), high=("x", "max")
-    )
-    kept = totals.index[
-        (totals["successes"] > 0) & (totals["successes"] < totals["n"]) & (totals["low"] < totals["high"])
-    ]
-    pooled = pooled[pooled["annotator"].isin(kept)]
-    # One indicator per annotator but the first (the intercept is the first's).
-    codes = pd.Categorical(pooled["annotator"], categories=kept).codes
-    indicators = np.zeros((len(pooled), max(len(kept) - 1, 0)))
-    rest = codes > 0
-    indicators[np.flatnonzero(rest), codes[rest] - 1] = 1.0
+    x, y = np.floor(axis.to_numpy(dtype=float)), outcome.to_numpy(dtype=float)
+    rows = ~np.isnan(x) & ~np.isnan(y)
+    who, people = pd.factorize(annotators[rows], sort=True)
+    where, points = np.unique(x[rows], return_inverse=True)[::-1] if rows.any() else (np.zeros(0, int), np.zeros(0))
+    # Equal (annotator, point) rows pooled into binomial counts, counted without sorting a million rows.
+    cell = who.astype(np.int64) * max(len(points), 1) + where
+    size = len(people) * len(points)
+    trials = np.bincount(cell, minlength=size).reshape(len(people), len(points))
+    successes = np.bincount(cell, weights=y[rows], minlength=size).reshape(len(people), len(points))
+    answered = trials > 0
+    varies = (successes.sum(axis=1) > 0) & (successes.sum(axis=1) < trials.sum(axis=1))
+    kept = np.flatnonzero(varies & (answered.sum(axis=1) > 1))
+    person, point = np.nonzero(answered[kept])
+    # One indicator per kept annotator but the first (the intercept is the first's).
+    indicators = np.zeros((len(person), max(len(kept) - 1, 0)))
+    rest = person > 0
+    indicators[np.flatnonzero(rest), person[rest] - 1] = 1.0
     fit = fit_pooled_logit(
-        pooled["sum"].to_numpy(dtype=float),
-        pooled["count"].to_numpy(dtype=float),
-        np.column_stack([pooled["x"].to_numpy(dtype=float), indicators]),
+        successes[kept][person, point],
+        trials[kept][person, point].astype(float),
+        np.column_stack([points[point], indicators]),
         ["x", *(f"annotator {number}" for number in range(1, len(kept)))],
     )
     slope = (fit["coefficients"] or {}).get("x")
