@@ -908,3 +908,22 @@ def test_an_annotator_made_engineer_mid_sitting_is_told_they_no_longer_annotate(
     page.keyboard.press("1")
     expect(page.get_by_role("heading", name="No longer an annotator here")).to_be_visible()
     expect(page.get_by_role("button", name="Try again")).to_be_hidden()
+
+
+def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, annotator):
+    # Outside the pair's panel, the note was hidden only while that panel (or the waiting one) showed:
+    # it stayed over the summary and the break (found in review).
+    project.idle_timeout_minutes = 3
+    project.save()
+    make_pairs(project, 5)
+    page.clock.install()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    note = page.locator("#idle-note")
+    page.clock.fast_forward("02:05")  # 55 s left
+    expect(note).to_be_in_viewport()
+    page.locator("#end-sitting").click()
+    expect(page.locator("#panel-summary")).to_be_visible()
+    page.clock.fast_forward("00:05")
+    page.wait_for_timeout(300)
+    expect(note).to_be_hidden()

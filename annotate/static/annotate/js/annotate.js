@@ -447,12 +447,12 @@
   function tick() {
     const now = Date.now();
     tellActivity();
+    updateIdleNote(now); // also when the pair's and the waiting panels are gone: the note goes with them
     if (!el("panel-work").hidden || !el("panel-empty").hidden) {
       const left = state.sittingDeadline === null ? 0 : (state.sittingDeadline - now) / 1000;
       el("timer").textContent = clock(left);
       const idle = state.idleDeadline !== null && state.idleDeadline <= now;
       if ((left <= 0 || idle) && state.sitting && state.sitting.is_open) checkSittingEnded();
-      updateIdleNote(now);
       // Said as the last minute begins (not for a sitting that starts with a minute or less).
       const sittingId = state.sitting && state.sitting.is_open ? state.sitting.id : null;
       if (left > 60) state.minuteLeftDueFor = sittingId;
