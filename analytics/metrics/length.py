@@ -22,9 +22,10 @@ the reference's judgment of content explains; reference_on_left is the content e
 better response's being longer (in HH-RLHF it is more often than not) does not pass for a length
 preference. Within one pair, which response is longer never changes, so content and length can only
 be told apart by a judgment of content from outside the annotators: judgments of pairs without a
-reference are counted in `n_without_reference`, and there the length effect is not controlled for
-content. (An earlier model used "response A on the left" as the content term, which is the same
-only where A is always the better response, as in an HH-RLHF import.)
+reference are left out of the fit and counted in `n_without_reference` (with them, the length term
+took in the content effect, and flagged careful annotators of pairs imported without a preference).
+(An earlier model used "response A on the left" as the content term, which is the same only where A
+is always the better response, as in an HH-RLHF import.)
 """
 
 from __future__ import annotations
@@ -152,10 +153,18 @@ def _figures(words: pd.DataFrame) -> dict:
     }
 
 
+NO_REFERENCE = "no pair with a reference (a gold answer or the source's preference) to hold content apart"
+
+
 def length_controlled_logit(words: pd.DataFrame) -> dict:
     """The regression of the module docstring over rows with picked_left (bool), reference_on_left
-    (+1, -1, or 0 without a reference) and left_response, right_response (word counts); see
-    `regression.fit_logit` for the result, to which `n_without_reference` is added."""
+    (+1, -1, or 0 without a reference) and left_response, right_response (word counts), fitted to the
+    rows with a reference; see `regression.fit_logit` for the result, to which `n_without_reference`
+    (the rows left out) is added."""
+    without = int((words["reference_on_left"] == 0).sum())
+    if without and without == len(words):
+        return {"n": 0, "coefficients": None, "dropped": [], "reason": NO_REFERENCE, "n_without_reference": without}
+    words = words[words["reference_on_left"] != 0]
     total = (words["left_response"] + words["right_response"]).astype(float)
     difference = (words["left_response"] - words["right_response"]).astype(float)
     predictors = pd.DataFrame(
@@ -165,7 +174,7 @@ def length_controlled_logit(words: pd.DataFrame) -> dict:
         }
     )
     fit = fit_logit(words["picked_left"].astype(float).reset_index(drop=True), predictors)
-    return fit | {"n_without_reference": int((words["reference_on_left"] == 0).sum())}
+    return fit | {"n_without_reference": without}
 
 
 def _annotator_model(words: pd.DataFrame) -> dict:

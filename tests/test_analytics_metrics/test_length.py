@@ -101,7 +101,8 @@ def test_it_takes_chosen_and_rejected_from_the_response_the_annotator_picked():
     assert by_annotator["v"]["responses"]["chosen_shorter"] == 1
     assert report["overall"]["responses"]["n"] == 3
     assert report["length_controlled"]["coefficients"] is None
-    assert report["length_controlled"]["reason"] == "fewer than 20 rows"
+    # These frames name no reference (no gold answer, no source preference): nothing to fit.
+    assert report["length_controlled"]["reason"].startswith("no pair with a reference")
 
 
 def planted_length_table(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -128,12 +129,14 @@ def test_its_length_controlled_model_separates_position_from_length_and_equals_s
     assert coefficients["intercept"]["estimate"] == pytest.approx(0.4, abs=0.06)
     assert coefficients["length_difference"]["estimate"] == pytest.approx(1.5, abs=0.15)
     assert coefficients["reference_on_left"]["estimate"] == pytest.approx(0.3, abs=0.06)
-    assert fit["n_without_reference"] == (words["reference_on_left"] == 0).sum() > 6000
-    design = sm.add_constant(np.column_stack([difference, words["reference_on_left"]]))
-    direct = sm.Logit(picked_left.astype(float), design).fit(disp=0)
+    # Fitted to the rows with a reference (two in three here), as statsmodels' Logit on them.
+    referenced = (words["reference_on_left"] != 0).to_numpy()
+    assert fit["n_without_reference"] == 20_000 - referenced.sum() > 6000
+    design = sm.add_constant(np.column_stack([difference, words["reference_on_left"]])[referenced])
+    direct = sm.Logit(picked_left[referenced].astype(float), design).fit(disp=0)
     assert coefficients["length_difference"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
     assert coefficients["length_difference"]["se"] == pytest.approx(direct.bse[1], rel=1e-6)
-    assert fit["n"] == 20_000
+    assert fit["n"] == referenced.sum()
 
 
 def test_its_length_controlled_model_says_why_when_length_separates_the_answers_perfectly():
@@ -144,13 +147,32 @@ def test_its_length_controlled_model_says_why_when_length_separates_the_answers_
     assert fit["reason"] == "perfect separation"
 
 
-def test_its_length_controlled_model_drops_a_content_term_that_never_varies():
-    words, _, _ = planted_length_table(np.random.default_rng(5), 400)
+def test_its_length_controlled_model_is_fitted_only_to_pairs_with_a_reference():
+    words, _, _ = planted_length_table(np.random.default_rng(5), 3000)
+    with_reference = words[words["reference_on_left"] != 0]
+    fit = length_controlled_logit(words)
+    assert fit["n"] == len(with_reference) and fit["n_without_reference"] == 3000 - len(with_reference)
+    alone = length_controlled_logit(with_reference)
+    assert fit["coefficients"] == alone["coefficients"]
     words["reference_on_left"] = 0.0  # no pair has a reference
     fit = length_controlled_logit(words)
-    assert fit["dropped"] == ["reference_on_left"]
-    assert fit["n_without_reference"] == 400
-    assert set(fit["coefficients"]) == {"intercept", "length_difference"}
+    assert fit["coefficients"] is None and fit["n_without_reference"] == 3000
+    assert fit["reason"] == "no pair with a reference (a gold answer or the source's preference) to hold content apart"
+
+
+def test_careful_annotators_of_pairs_without_a_reference_are_not_flagged_for_length():
+    # Without a reference the length term took in the content effect: every careful annotator of a
+    # project imported without a preference was flagged "prefers longer" (found in review).
+    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(np.random.default_rng(11), 600)
+    judgments["source_preference"] = np.where(judgments["pair_id"] % 2 == 0, judgments["source_preference"], "")
+    report = length_preference(judgments, pairs)
+    assert not any(row["flagged"] for row in report["per_annotator"])
+    assert all(row["model"]["n_without_reference"] == 300 for row in report["per_annotator"])
+    judgments["source_preference"] = ""
+    report = length_preference(judgments, pairs)
+    for row in report["per_annotator"]:
+        assert row["model"]["estimate"] is None and row["flagged"] is False
+        assert row["model"]["reason"].startswith("no pair with a reference")
 
 
 def honest_judgments_where_the_better_response_is_mostly_longer(rng: np.random.Generator, n_pairs: int):
@@ -214,7 +236,8 @@ def test_a_gold_answer_is_the_reference_before_the_sources_preference():
     assert content["estimate"] > 1.5
     # A pair with no reference at all is counted apart.
     judgments.loc[judgments["pair_id"] < 10, ["gold_answer", "source_preference"]] = ""
-    assert length_preference(judgments, pairs)["length_controlled"]["n_without_reference"] == 30
+    model = length_preference(judgments, pairs)["length_controlled"]
+    assert model["n_without_reference"] == 30 and model["n"] == 870
 
 
 def test_each_annotator_gets_the_length_model_and_only_the_one_who_prefers_length_is_flagged():

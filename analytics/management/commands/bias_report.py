@@ -136,7 +136,7 @@ def _length_lines(length: dict) -> list[str]:
             "  with position and content held apart (logistic regression): "
             + ", ".join(f"{label} {term['estimate']:+.2f} (p={_p(term['p_value'])})" for label, term in terms)
             + (
-                f"; {model['n_without_reference']} of {model['n']} judgments are of pairs without a reference"
+                f"; {model['n_without_reference']} judgments of pairs without a reference left out"
                 if model.get("n_without_reference")
                 else ""
             )
