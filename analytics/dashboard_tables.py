@@ -46,6 +46,8 @@ LENGTH_TERMS = {
     "intercept": "Position (intercept: log-odds of picking left at equal length)",
     "length_difference": "Length (normalized left minus right words of the responses)",
     "reference_on_left": "Content (the reference's better response shown on the left)",
+    # A report computed before the content term was the reference's.
+    "a_on_left": "Content (response A shown on the left: a report before the reference; recompute it)",
 }
 
 
@@ -281,13 +283,20 @@ def fatigue_table(caption: str, curve: dict, axis: str) -> Table:
 
 
 def trend_table(trends: dict) -> Table:
+    # A report from before the tests compared each sitting with itself holds pooled ones, without
+    # "sittings": said so, not shown under this caption.
+    within = any("sittings" in test for tests in trends.values() for test in tests.values())
     table = Table(
-        "Trend tests within annotators: logistic slope (log-odds per item or per minute) with one intercept "
-        "per annotator, so that who answers when does not pass for a trend; dwell as slower than the "
-        "annotator's own median",
-        ["Measure", "Against", "n", "Annotators", "Estimate", "p"],
+        "Trend tests within sittings: logistic slope (log-odds per item or per minute) with one intercept "
+        "per sitting, so that neither who answers when nor which sittings run long passes for a trend; "
+        "dwell as slower than the sitting's median"
+        if within or not trends
+        else "Trend tests of a report computed before they were made within sittings: recompute the report",
+        ["Measure", "Against", "n", "Sittings", "Estimate", "p"],
     )
-    measures = {"dwell_ms": "Dwell: slower than own median"} | FATIGUE_MEASURES
+    if trends and not within:
+        return table
+    measures = {"dwell_ms": "Dwell: slower than the sitting's median"} | FATIGUE_MEASURES
     for axis, label in (("index", "index in sitting"), ("minutes", "minutes in sitting")):
         tests = trends.get(axis, {})
         for name, title in measures.items():
@@ -299,7 +308,7 @@ def trend_table(trends: dict) -> Table:
                 title,
                 label,
                 num(slope.get("n")),
-                num(slope.get("annotators")),
+                num(slope.get("sittings")),
                 num(estimate["estimate"], 3) if estimate else (slope.get("reason") or DASH),
                 p_text(estimate["p_value"]) if estimate else DASH,
             )

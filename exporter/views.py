@@ -145,7 +145,7 @@ def _sources_imported(project) -> list[str]:
     source field's suggestions: reading the names off the pairs would scan them all. A source
     imported with the CLI is not among them; the export takes it all the same."""
     jobs = ImportJob.objects.filter(project=project, state=JobState.DONE, pairs_created__gt=0).exclude(original_name="")
-    return sorted(set(jobs.values_list("original_name", flat=True)[:200]))
+    return list(jobs.order_by("original_name").values_list("original_name", flat=True).distinct()[:200])
 
 
 @login_required

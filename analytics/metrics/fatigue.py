@@ -20,15 +20,18 @@ with its Wilson interval. The curves pool all annotators, so who answers at whic
 sittings shapes them (a random clicker whose quick answers all fall in the first minutes lowers
 those minutes' agreement); the trend tests do not:
 
-Trend tests against index and minutes in the sitting, within annotators: a logistic
-regression (`regression.fit_pooled_logit`, log-odds per item or per minute) with one intercept per
-annotator (fixed effects), over whole items or whole minutes, for each 0/1 measure and for dwell as
-"slower than the annotator's own median dwell". A pooled fit (and the pooled Spearman's rho for
-dwell it replaced) reversed the planted trends of a simulated project (Simpson's paradox). Only
-annotators whose answers vary and who answer at two points or more of the axis say anything within
-annotators; the others are left out, and `annotators` counts those kept. For dwell, the minutes
-are those at which the pair was shown (minutes at the answer less its dwell): at the answer, a slow
-answer is later by its own slowness.
+Trend tests against index and minutes in the sitting, within sittings: a logistic regression
+(`regression.fit_fixed_effects_logit`, log-odds per item or per minute) with one intercept per
+sitting (fixed effects; per annotator for judgments without a sitting), over whole items or whole
+minutes, for each 0/1 measure and for dwell as "slower than the sitting's median dwell". A pooled
+fit (and the pooled Spearman's rho for dwell it replaced) reversed the planted trends of a
+simulated project (Simpson's paradox); one intercept per annotator was not enough either, since a
+sitting ends at its item or its time limit: late items come only from quick sittings and late
+minutes only from slow ones. Only sittings whose answers vary and that reach two points or more of
+the axis say anything within sittings; the others are left out, and `sittings` counts those kept.
+With a few dozen answers per sitting the fixed-effects estimate is slightly inflated (about 1/n of
+itself), not its false alarms. For dwell, the minutes are those at which the pair was shown
+(minutes at the answer less its dwell): at the answer, a slow answer is later by its own slowness.
 
 Flag: per annotator, the logistic slope of quality on minutes in the sitting; one-sided p of a
 decline (Wald), Benjamini-Hochberg across annotators; flagged when adjusted p < `flag_alpha`.
@@ -60,7 +63,7 @@ from analytics.metrics.columns import (
 )
 from analytics.metrics.jsonable import to_jsonable
 from analytics.metrics.proportions import benjamini_hochberg, rates_by_bin
-from analytics.metrics.regression import fit_pooled_logit
+from analytics.metrics.regression import fit_fixed_effects_logit, fit_pooled_logit
 
 FLAG_ALPHA = 0.01
 READING_WPM = 238
@@ -87,6 +90,8 @@ def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
     measures = pd.DataFrame(
         {
             "annotator": judgments["annotator"],
+            # The trend tests' groups: the sitting, where known (data from elsewhere may lack it).
+            "sitting": judgments["sitting_id"] if "sitting_id" in judgments.columns else missing,
             "index": judgments["index_in_sitting"].astype(float),
             # Whole seconds (floored, so no answer changes minute bin): the trend fits pool equal
             # values, and a sitting has a few thousand seconds but millions of milliseconds.
@@ -120,54 +125,45 @@ def _by_bins(measures: pd.DataFrame, axis: str, edges: Sequence[float]) -> dict:
     }
 
 
-def within_annotator_slope(annotators: pd.Series, axis: pd.Series, outcome: pd.Series) -> dict:
+def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series) -> dict:
     """The logistic slope of the 0/1 `outcome` on `axis` (floored to whole units) with one intercept
-    per annotator: {"n" (outcomes used), "annotators" (those kept), "slope" ({"estimate", "se", "z",
-    "p_value"} or None), "reason"}. Rows missing any of the three are left out, and so are the
-    annotators whose outcome never varies or who stay at one point of the axis (their intercept
-    alone fits them: they say nothing within annotators)."""
+    per group (`groups`: codes, one per sitting), `regression.fit_fixed_effects_logit` on equal
+    (group, point) rows pooled: {"n" (outcomes used), "sittings" (kept), "slope" ({"estimate", "se",
+    "z", "p_value"} or None), "reason"}. Rows missing the axis or the outcome are left out, and so
+    are sittings whose outcome never varies or that stay at one point of the axis."""
     x, y = np.floor(axis.to_numpy(dtype=float)), outcome.to_numpy(dtype=float)
     rows = ~np.isnan(x) & ~np.isnan(y)
-    who, people = pd.factorize(annotators[rows], sort=True)
-    where, points = np.unique(x[rows], return_inverse=True)[::-1] if rows.any() else (np.zeros(0, int), np.zeros(0))
-    # Equal (annotator, point) rows pooled into binomial counts, counted without sorting a million rows.
-    cell = who.astype(np.int64) * max(len(points), 1) + where
-    size = len(people) * len(points)
-    trials = np.bincount(cell, minlength=size).reshape(len(people), len(points))
-    successes = np.bincount(cell, weights=y[rows], minlength=size).reshape(len(people), len(points))
-    answered = trials > 0
-    varies = (successes.sum(axis=1) > 0) & (successes.sum(axis=1) < trials.sum(axis=1))
-    kept = np.flatnonzero(varies & (answered.sum(axis=1) > 1))
-    person, point = np.nonzero(answered[kept])
-    # One indicator per kept annotator but the first (the intercept is the first's).
-    indicators = np.zeros((len(person), max(len(kept) - 1, 0)))
-    rest = person > 0
-    indicators[np.flatnonzero(rest), person[rest] - 1] = 1.0
-    fit = fit_pooled_logit(
-        successes[kept][person, point],
-        trials[kept][person, point].astype(float),
-        np.column_stack([points[point], indicators]),
-        ["x", *(f"annotator {number}" for number in range(1, len(kept)))],
+    points, where = np.unique(x[rows], return_inverse=True)
+    cell = groups[rows].astype(np.int64) * max(len(points), 1) + where
+    size = (int(groups.max()) + 1 if len(groups) else 0) * len(points)
+    trials = np.bincount(cell, minlength=size)
+    successes = np.bincount(cell, weights=y[rows], minlength=size)
+    used = np.flatnonzero(trials)
+    fit = fit_fixed_effects_logit(
+        successes[used], trials[used], points[used % max(len(points), 1)], used // max(len(points), 1)
     )
-    slope = (fit["coefficients"] or {}).get("x")
-    reason = fit["reason"] or (None if slope else "no annotator answers at two points of it")
-    return {"n": fit["n"], "annotators": len(kept), "slope": slope, "reason": reason}
+    reason = fit["reason"]
+    if fit["groups"] == 0 and len(used):
+        reason = "no sitting's answers vary at two points of it or more"
+    return {"n": fit["n"], "sittings": fit["groups"], "slope": fit["slope"], "reason": reason}
 
 
 def _trends(measures: pd.DataFrame) -> dict:
-    # Dwell as "slower than the annotator's own median", against the minutes at which the pair was shown.
-    median = measures.groupby("annotator")["dwell_ms"].transform("median")
+    # One group per sitting (per annotator where the sitting is not known): comparing each sitting
+    # with itself, neither who answers when nor which sittings run long passes for a trend.
+    known = measures["sitting"].notna()
+    keys = measures["sitting"].where(known, measures["annotator"].astype(str).radd("annotator "))
+    groups = pd.factorize(keys.astype(str))[0]
+    # Dwell as "slower than the sitting's median", against the minutes at which the pair was shown.
+    median = measures["dwell_ms"].groupby(groups).transform("median")
     slower = (measures["dwell_ms"] > median).astype(float).where(measures["dwell_ms"].notna())
     shown = {
         "index": measures["index"],
         "minutes": (measures["minutes"] - measures["dwell_ms"] / MS_PER_MINUTE).clip(lower=0),
     }
     return {
-        axis: {"dwell_ms": within_annotator_slope(measures["annotator"], shown[axis], slower)}
-        | {
-            measure: within_annotator_slope(measures["annotator"], measures[axis], measures[measure])
-            for measure in BINARY_MEASURES
-        }
+        axis: {"dwell_ms": within_sitting_slope(groups, shown[axis], slower)}
+        | {measure: within_sitting_slope(groups, measures[axis], measures[measure]) for measure in BINARY_MEASURES}
         for axis in TREND_AXES
     }
 

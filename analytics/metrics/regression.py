@@ -106,3 +106,98 @@ def fit_pooled_logit(
         for column, name in enumerate(names)
     }
     return result
+
+
+def fit_fixed_effects_logit(
+    successes: np.ndarray,
+    trials: np.ndarray,
+    x: np.ndarray,
+    groups: np.ndarray,
+    *,
+    min_rows: int = MIN_ROWS,
+    max_iterations: int = 100,
+    tolerance: float = 1e-10,
+) -> dict:
+    """Logistic regression of binomial counts on one predictor `x` with one intercept per group
+    (`groups`: codes 0..G-1), fitted by Newton's method: its estimates and standard errors are those
+    of statsmodels' `Logit` with one indicator per group (the tests compare them), without the
+    indicator matrix, whose size grows with rows times groups (gigabytes at a thousand sittings).
+    The intercepts' block of the Hessian is diagonal, so each step solves for the slope through its
+    Schur complement and then for each intercept, in time and memory linear in the rows.
+
+    Groups whose outcome never varies, or whose `x` never varies, are left out first: an intercept
+    alone fits them exactly (it would go to infinity), and they say nothing about the slope.
+    Returns {"n" (outcomes used), "groups" (kept), "slope" ({"estimate", "se", "z", "p_value"},
+    p two-sided Wald) or None, "reason"}."""
+    from scipy.special import expit
+    from scipy.stats import norm
+
+    successes, trials, x = (np.asarray(a, dtype=float) for a in (successes, trials, x))
+    groups = np.asarray(groups, dtype=np.int64)
+    size = int(groups.max()) + 1 if len(groups) else 0
+    group_n = np.bincount(groups, weights=trials, minlength=size)
+    group_s = np.bincount(groups, weights=successes, minlength=size)
+    low = np.full(size, np.inf)
+    high = np.full(size, -np.inf)
+    np.minimum.at(low, groups, x)
+    np.maximum.at(high, groups, x)
+    informative = (group_s > 0) & (group_s < group_n) & (low < high)
+    rows = informative[groups]
+    kept = np.flatnonzero(informative)
+    result: dict = {"n": int(trials[rows].sum()), "groups": len(kept), "slope": None, "reason": None}
+    if not len(kept):
+        result["reason"] = "no group's outcome varies at two values of the predictor or more"
+        return result
+    if result["n"] < min_rows:
+        result["reason"] = f"fewer than {min_rows} rows"
+        return result
+    g = np.searchsorted(kept, groups[rows])
+    s, n, x = successes[rows], trials[rows], x[rows]
+    rate = group_s[kept] / group_n[kept]
+    alpha, beta = np.log(rate / (1 - rate)), 0.0
+
+    def log_likelihood(alpha: np.ndarray, beta: float) -> float:
+        eta = alpha[g] + beta * x
+        return float(np.sum(s * eta - n * np.logaddexp(0, eta)))
+
+    current = log_likelihood(alpha, beta)
+    for _ in range(max_iterations):
+        p = expit(alpha[g] + beta * x)
+        w, r = n * p * (1 - p), s - n * p
+        h_aa = np.bincount(g, weights=w, minlength=len(kept))
+        h_ab = np.bincount(g, weights=w * x, minlength=len(kept))
+        g_a = np.bincount(g, weights=r, minlength=len(kept))
+        schur = float(np.sum(w * x * x) - np.sum(h_ab * h_ab / h_aa))
+        if not np.isfinite(schur) or schur <= 0:
+            result["reason"] = "perfect separation"
+            return result
+        d_beta = (float(np.sum(r * x)) - float(np.sum(h_ab * g_a / h_aa))) / schur
+        d_alpha = (g_a - h_ab * d_beta) / h_aa
+        step = 1.0
+        while True:  # halve a step that lowers the likelihood (Newton's may overshoot far from the top)
+            trial = log_likelihood(alpha + step * d_alpha, beta + step * d_beta)
+            if trial >= current - 1e-12 or step < 1e-8:
+                break
+            step /= 2
+        alpha, beta, previous, current = alpha + step * d_alpha, beta + step * d_beta, current, trial
+        if abs(step * d_beta) < tolerance * (1 + abs(beta)) and abs(current - previous) < tolerance * (
+            1 + abs(current)
+        ):
+            break
+    else:
+        result["reason"] = "the fit did not converge"
+        return result
+    p = expit(alpha[g] + beta * x)
+    # Separated data drive the slope to infinity; the fit stops where the likelihood stops moving,
+    # with fitted rates that reproduce the observed ones (all 0 or 1), as in `fit_pooled_logit`.
+    if not np.isfinite(beta) or np.all(np.abs(p - s / n) < SEPARATION_TOLERANCE):
+        result["reason"] = "perfect separation"
+        return result
+    w = n * p * (1 - p)
+    h_aa = np.bincount(g, weights=w, minlength=len(kept))
+    h_ab = np.bincount(g, weights=w * x, minlength=len(kept))
+    schur = float(np.sum(w * x * x) - np.sum(h_ab * h_ab / h_aa))
+    se = 1 / np.sqrt(schur)
+    z = beta / se
+    result["slope"] = {"estimate": float(beta), "se": float(se), "z": float(z), "p_value": float(2 * norm.sf(abs(z)))}
+    return result

@@ -53,7 +53,7 @@ def test_its_dwell_trend_is_the_logistic_slope_of_answering_slower_than_ones_own
     assert trend["slope"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
     assert trend["slope"]["estimate"] < 0
     assert trend["slope"]["p_value"] == pytest.approx(direct.pvalues[1], rel=1e-4)
-    assert (trend["n"], trend["annotators"]) == (200, 1)
+    assert (trend["n"], trend["sittings"]) == (200, 1)
     # Against minutes, the minute at which the pair was shown: the answer's minute less its dwell.
     shown = np.floor(np.clip(np.arange(200) - np.array(dwell) / 60_000, 0, None))
     direct = sm.Logit(slower, sm.add_constant(shown)).fit(disp=0)
@@ -89,7 +89,7 @@ def two_annotators_whose_pooled_trend_is_reversed() -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def test_its_trends_compare_each_annotator_with_themselves_not_who_answers_when():
+def test_its_trends_compare_each_group_with_itself_not_who_answers_when():
     # The pooled fit reversed planted trends on a simulated project (Simpson's paradox).
     judgments = two_annotators_whose_pooled_trend_is_reversed()
     agrees = (judgments["chosen_response"] == "a").astype(float)
@@ -98,7 +98,7 @@ def test_its_trends_compare_each_annotator_with_themselves_not_who_answers_when(
     assert pooled.params.iloc[1] > 0 and pooled.pvalues.iloc[1] < 0.01  # what the dashboard said
     trend = fatigue(judgments)["trends"]["minutes"]["source"]
     assert trend["slope"]["estimate"] < 0 and trend["slope"]["p_value"] < 0.01
-    assert (trend["n"], trend["annotators"]) == (1600, 2)
+    assert (trend["n"], trend["sittings"]) == (1600, 2)
     # statsmodels' Logit with an indicator of the second annotator, on the same rows.
     design = sm.add_constant(np.column_stack([minute, (judgments["annotator"] == "clicker").astype(float)]))
     direct = sm.Logit(agrees, design).fit(disp=0)
@@ -112,11 +112,12 @@ def test_an_annotator_who_says_nothing_within_is_left_out_of_the_trend():
     judgments.loc[judgments["annotator"] == "clicker", "chosen_response"] = "a"
     judgments.loc[judgments["annotator"] == "clicker", "left_response"] = "a"
     trend = fatigue(judgments)["trends"]["minutes"]["source"]
-    assert (trend["n"], trend["annotators"]) == (600, 1) and trend["slope"]["estimate"] < 0
+    assert (trend["n"], trend["sittings"]) == (600, 1) and trend["slope"]["estimate"] < 0
     # Nobody left: said, not an error.
     only = judgments[judgments["annotator"] == "clicker"]
     trend = fatigue(only)["trends"]["minutes"]["source"]
-    assert trend["slope"] is None and trend["annotators"] == 0 and trend["reason"] == "fewer than 20 rows"
+    assert trend["slope"] is None and trend["sittings"] == 0
+    assert trend["reason"] == "no sitting's answers vary at two points of it or more"
 
 
 def test_its_left_rate_trend_is_the_statsmodels_logistic_slope():
@@ -181,3 +182,34 @@ def test_a_swapped_repeat_is_scored_by_its_consistency_not_counted_again_against
     assert measures["source"].tolist()[:3] == [1.0, 0.0, 1.0] and np.isnan(measures["source"].iloc[3])
     assert np.isnan(measures["left"].iloc[3])
     assert measures["quality"].iloc[3] == 0.0
+
+
+def sittings_that_run_at_their_own_pace(rng: np.random.Generator) -> pd.DataFrame:
+    """One annotator's 60 sittings, each at its own pace (a quick one ends at its 40 items, a slow one
+    at its 25 minutes), with no trend of any kind within a sitting."""
+    rows = []
+    for sitting in range(60):
+        pace, elapsed, index = rng.lognormal(0, 0.6), 0.0, 0
+        while index < 40 and elapsed < 25 * 60_000:
+            index += 1
+            dwell = 30_000 * pace * rng.lognormal(0, 0.3)
+            elapsed += dwell
+            rows.append((sitting, index, elapsed, dwell))
+    frame = pd.DataFrame(rows, columns=["sitting_id", "index_in_sitting", "elapsed_in_sitting_ms", "dwell_ms"])
+    n = len(frame)
+    return frame.assign(
+        annotator="u", pair_id=range(n), side="left", chosen_response="a", left_response="a", source_preference="a"
+    )
+
+
+def test_a_sittings_pace_does_not_pass_for_a_trend_within_it():
+    # With one intercept per annotator, late items came only from quick sittings and late minutes only
+    # from slow ones: dwell 'fell' with the index and 'rose' with the minutes (found in review).
+    judgments = sittings_that_run_at_their_own_pace(np.random.default_rng(5))
+    trends = fatigue(judgments)["trends"]
+    for axis in ("index", "minutes"):
+        assert trends[axis]["dwell_ms"]["slope"]["p_value"] > 0.01, axis
+        assert trends[axis]["dwell_ms"]["sittings"] == 60
+    per_annotator = fatigue(judgments.drop(columns="sitting_id"))["trends"]
+    assert per_annotator["index"]["dwell_ms"]["slope"]["p_value"] < 0.01
+    assert per_annotator["minutes"]["dwell_ms"]["slope"]["p_value"] < 0.01

@@ -94,18 +94,46 @@ def test_the_length_bias_column_and_table_show_each_annotators_own_length_model(
         assert shown[name] == [str(model["n"]), reason, "—", "—", "—", "—"], name
 
 
-def test_the_trend_table_gives_the_within_annotator_slopes(client, lead, report):
+def test_the_trend_table_gives_the_within_sitting_slopes(client, lead, report):
     trends = report.payload["fatigue"]["trends"]["minutes"]
     client.force_login(lead)
     page = client.get(dashboard_url(report.project)).content.decode()
-    table = re.search(r"<caption>Trend tests within annotators.*?</table>", page, re.S).group(0)
-    for title, name in (("Dwell: slower than own median", "dwell_ms"), ("Agreement with the source", "source")):
+    table = re.search(r"<caption>Trend tests within sittings.*?</table>", page, re.S).group(0)
+    for title, name in (
+        ("Dwell: slower than the sitting&#x27;s median", "dwell_ms"),
+        ("Agreement with the source", "source"),
+    ):
         trend = trends[name]
         row = re.search(rf"{re.escape(title)}\s*</th>\s*<td>\s*minutes in sitting\s*</td>(.*?)</tr>", table, re.S)
         cells = re.findall(r"<td>\s*([^<]*?)\s*</td>", row.group(1))
-        expected = [str(trend["n"]), str(trend["annotators"])]
+        expected = [str(trend["n"]), str(trend["sittings"])]
         expected.append(f"{trend['slope']['estimate']:,.3f}" if trend["slope"] else trend["reason"])
         assert cells[:3] == expected, title
+
+
+def test_a_report_computed_before_the_length_flag_and_the_sitting_trends_still_renders_as_what_it_is(
+    client, lead, engineer, report
+):
+    payload = report.payload
+    model = payload["length"]["length_controlled"]
+    model["coefficients"]["a_on_left"] = model["coefficients"].pop("reference_on_left")
+    for row in payload["length"]["per_annotator"]:
+        del row["model"], row["flagged"]
+    for tests in payload["fatigue"]["trends"].values():
+        for test in tests.values():
+            test.pop("sittings", None)
+    report.payload = payload
+    report.save(update_fields=["payload"])
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    assert "Content (response A shown on the left: a report before the reference; recompute it)" in page
+    assert "<caption>Trend tests of a report computed before they were made within sittings" in page
+    assert "Trend tests within sittings" not in page
+    annotators = re.search(r"<caption>Annotators: .*?</table>", page, re.S).group(0)
+    assert "flagged: prefers" not in annotators
+    client.force_login(engineer)
+    scorecards = reverse("analytics:scorecards", kwargs={"slug": report.project.slug})
+    assert client.get(scorecards).status_code == 200
 
 
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):

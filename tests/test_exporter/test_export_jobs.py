@@ -351,6 +351,16 @@ def test_the_export_page_suggests_the_sources_the_project_imported(client, proje
         ImportJob.objects.create(
             project=project, source="/srv/x", original_name=name, format="hh-rlhf", state=state, pairs_created=created
         )
+    # Twice the same name: suggested once. Another project's import: not suggested.
+    ImportJob.objects.create(
+        project=project, source="/srv/y", original_name="chats.jsonl", format="hh-rlhf", state="done", pairs_created=1
+    )
+    from annotate.models import Project
+
+    other = Project.objects.create(slug="other", name="Other")
+    ImportJob.objects.create(
+        project=other, source="/srv/z", original_name="secret.jsonl", format="hh-rlhf", state="done", pairs_created=5
+    )
     client.force_login(lead)
     html = client.get("/projects/helpful/exports/").content.decode()
     assert '<datalist id="sources"><option value="Anthropic/hh-rlhf"><option value="chats.jsonl"></datalist>' in html
