@@ -143,7 +143,7 @@ def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series
         successes[used], trials[used], points[used % max(len(points), 1)], used // max(len(points), 1)
     )
     reason = fit["reason"]
-    if fit["groups"] == 0 and len(used):
+    if reason and reason.startswith("no group"):
         reason = "no sitting's answers vary at two points of it or more"
     return {"n": fit["n"], "sittings": fit["groups"], "slope": fit["slope"], "reason": reason}
 

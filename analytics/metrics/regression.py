@@ -145,11 +145,11 @@ def fit_fixed_effects_logit(
     rows = informative[groups]
     kept = np.flatnonzero(informative)
     result: dict = {"n": int(trials[rows].sum()), "groups": len(kept), "slope": None, "reason": None}
+    if trials.sum() < min_rows or (len(kept) and result["n"] < min_rows):
+        result["reason"] = f"fewer than {min_rows} rows"
+        return result
     if not len(kept):
         result["reason"] = "no group's outcome varies at two values of the predictor or more"
-        return result
-    if result["n"] < min_rows:
-        result["reason"] = f"fewer than {min_rows} rows"
         return result
     g = np.searchsorted(kept, groups[rows])
     s, n, x = successes[rows], trials[rows], x[rows]
