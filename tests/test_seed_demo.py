@@ -219,8 +219,13 @@ def test_with_simulated_it_fills_a_second_project_and_computes_its_report(settin
     flagged = [row["annotator"] for row in report.payload["position"]["per_annotator"] if row["flagged"]]
     left_biased = get_user_model().objects.get(username="sim-left-1").id
     assert flagged == [left_biased]
-    # As the README says: about 60 judgments each are too few for the fatigue flag (docs/benchmarks.md).
+    # As the README says: about 60 judgments each are too few for the fatigue and length flags
+    # (docs/benchmarks.md), though the length-loving annotator has the largest length effect.
     assert [row["annotator"] for row in report.payload["fatigue"]["per_annotator"] if row["flagged"]] == []
+    lengths = report.payload["length"]["per_annotator"]
+    assert [row["annotator"] for row in lengths if row["flagged"]] == []
+    loving = get_user_model().objects.get(username="sim-length-1").id
+    assert max(lengths, key=lambda row: row["model"]["estimate"] or -1e9)["annotator"] == loving
     out = StringIO()
     call_command("seed_demo", "--with-simulated", stdout=out)
     assert "simulated judgments already there" in out.getvalue()
