@@ -151,9 +151,12 @@ def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series
 def _trends(measures: pd.DataFrame) -> dict:
     # One group per sitting (per annotator where the sitting is not known): comparing each sitting
     # with itself, neither who answers when nor which sittings run long passes for a trend.
-    known = measures["sitting"].notna()
-    keys = measures["sitting"].where(known, measures["annotator"].astype(str).radd("annotator "))
-    groups = pd.factorize(keys.astype(str))[0]
+    sitting = measures["sitting"].to_numpy(dtype=float)
+    known = ~np.isnan(sitting)
+    groups = np.empty(len(measures), dtype=np.int64)
+    groups[known], sittings = pd.factorize(sitting[known])
+    if not known.all():  # codes after the sittings' (numbers, not strings: a million rows)
+        groups[~known] = len(sittings) + pd.factorize(measures["annotator"].to_numpy()[~known])[0]
     # Dwell as "slower than the sitting's median", against the minutes at which the pair was shown.
     median = measures["dwell_ms"].groupby(groups).transform("median")
     slower = (measures["dwell_ms"] > median).astype(float).where(measures["dwell_ms"].notna())
