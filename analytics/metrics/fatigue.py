@@ -68,9 +68,8 @@ from analytics.metrics.regression import fit_fixed_effects_logit, fit_pooled_log
 FLAG_ALPHA = 0.01
 READING_WPM = 238
 BINARY_MEASURES = ("left", "loo_majority", "source", "gold", "probe")
-# The axes of the trend tests (the dashboard shows these two). Not minutes since the break: its
-# many distinct minutes per annotator made the fixed-effects fits the report's largest cost in time
-# and memory, for a test no page shows; its curves stay.
+# The axes of the trend tests, the two the dashboard shows. Not minutes since the break, which no
+# page shows (its curves stay).
 TREND_AXES = ("index", "minutes")
 
 
