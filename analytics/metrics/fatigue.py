@@ -132,7 +132,11 @@ def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series
     are sittings whose outcome never varies or that stay at one point of the axis."""
     x, y = np.floor(axis.to_numpy(dtype=float)), outcome.to_numpy(dtype=float)
     rows = ~np.isnan(x) & ~np.isnan(y)
-    points, where = np.unique(x[rows], return_inverse=True)
+    # Whole items or minutes: small whole numbers, counted from the lowest without sorting.
+    whole = x[rows].astype(np.int64)
+    low = int(whole.min()) if len(whole) else 0
+    where = whole - low
+    points = np.arange(low, low + (int(where.max()) + 1 if len(where) else 0), dtype=float)
     cell = groups[rows].astype(np.int64) * max(len(points), 1) + where
     size = (int(groups.max()) + 1 if len(groups) else 0) * len(points)
     trials = np.bincount(cell, minlength=size)
