@@ -137,14 +137,19 @@ def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series
     low = int(whole.min()) if len(whole) else 0
     where = whole - low
     points = np.arange(low, low + (int(where.max()) + 1 if len(where) else 0), dtype=float)
-    cell = groups[rows].astype(np.int64) * max(len(points), 1) + where
     size = (int(groups.max()) + 1 if len(groups) else 0) * len(points)
-    trials = np.bincount(cell, minlength=size)
-    successes = np.bincount(cell, weights=y[rows], minlength=size)
-    used = np.flatnonzero(trials)
-    fit = fit_fixed_effects_logit(
-        successes[used], trials[used], points[used % max(len(points), 1)], used // max(len(points), 1)
-    )
+    if size > len(whole):
+        # More (sitting, point) cells than answers: nearly every cell holds one answer, so the rows
+        # go as they are, without the cells' arrays.
+        fit = fit_fixed_effects_logit(y[rows], np.ones(len(whole)), whole.astype(float), groups[rows])
+    else:  # few groups (annotators, where sittings are not known): equal rows pooled
+        cell = groups[rows].astype(np.int64) * max(len(points), 1) + where
+        trials = np.bincount(cell, minlength=size)
+        successes = np.bincount(cell, weights=y[rows], minlength=size)
+        used = np.flatnonzero(trials)
+        fit = fit_fixed_effects_logit(
+            successes[used], trials[used], points[used % max(len(points), 1)], used // max(len(points), 1)
+        )
     reason = fit["reason"]
     if reason and reason.startswith("no group"):
         reason = "no sitting's answers vary at two points of it or more"
