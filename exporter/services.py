@@ -442,6 +442,23 @@ def _dawid_skene(*, judgments: list[dict]) -> dict[int, tuple[aggregation.PairOu
     return outcomes
 
 
+def _length_effect(model: dict | None) -> dict[str, Any] | str:
+    """The length term of the report's length-controlled regression, for the dataset card: its
+    log-odds and p, or why there is none."""
+    model = model or {}
+    if "n_without_reference" not in model:
+        return "not in this report: it was computed before content was held apart by a reference; recompute it"
+    term = (model.get("coefficients") or {}).get("length_difference")
+    if term is None:
+        return model.get("reason") or "no length term"
+    return {
+        "log_odds": term["estimate"],
+        "p_value": term["p_value"],
+        "judgments": model["n"],
+        "judgments_without_reference": model.get("n_without_reference", 0),
+    }
+
+
 def _bias_summary(project: Project) -> dict[str, Any] | None:
     report = bias_report_latest(project=project)
     if report is None or not report.payload:
@@ -458,7 +475,9 @@ def _bias_summary(project: Project) -> dict[str, Any] | None:
             r["annotator"] for r in payload["length"]["per_annotator"] if r.get("flagged")
         ],
         "annotators_flagged_for_fatigue": [r["annotator"] for r in payload["fatigue"]["per_annotator"] if r["flagged"]],
-        "length_verdict": (payload["length"]["overall"]["transcripts"] or {}).get("verdict"),
+        "length_effect_with_position_and_content_apart": _length_effect(payload["length"].get("length_controlled")),
+        # The seed notebook's rule on the transcripts' word counts: it takes no account of content.
+        "length_verdict_of_the_notebook_rule": (payload["length"]["overall"]["transcripts"] or {}).get("verdict"),
         "near_duplicates": payload["similarity"]["all_pairs"],
         "agreement": {k: v for k, v in payload["agreement"].items() if k != "per_annotator"},
     }

@@ -620,3 +620,37 @@ def test_an_export_whose_filters_leave_nothing_has_the_formats_columns(project, 
     # (`datasets` loads no split from a Parquet file without rows; pyarrow, pandas and polars do.)
     empty = pq.read_table(tmp_path / "parquet-empty" / "data.parquet")
     assert empty.num_rows == 0 and empty.schema == pq.read_table(tmp_path / "parquet" / "data.parquet").schema
+
+
+def test_the_dataset_card_gives_the_length_effect_with_content_apart_beside_the_notebooks_rule(
+    project, voters, tmp_path
+):
+    # The card led with the notebook's verdict, which takes no account of content.
+    from analytics.models import BiasReport
+    from analytics.services import bias_report_compute
+    from exporter.services import _length_effect
+
+    make_pairs(project, 4)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    report = BiasReport.objects.create(project=project)
+    bias_report_compute(report_id=report.id)
+    report.refresh_from_db()
+    model = report.payload["length"]["length_controlled"]
+    export_write(project=project, options=ExportOptions(), out_dir=tmp_path / "card")
+    card = (tmp_path / "card" / "README.md").read_text(encoding="utf-8")
+    assert f"- **length_effect_with_position_and_content_apart**: {model['reason']}\n" in card
+    assert "- **length_verdict_of_the_notebook_rule**:" in card
+    fitted = {
+        "n": 900,
+        "n_without_reference": 12,
+        "coefficients": {"length_difference": {"estimate": 0.4, "p_value": 0.002}},
+    }
+    assert _length_effect(fitted) == {
+        "log_odds": 0.4,
+        "p_value": 0.002,
+        "judgments": 900,
+        "judgments_without_reference": 12,
+    }
+    before = {"n": 900, "coefficients": {"length_difference": {"estimate": 0.4, "p_value": 0.002}, "a_on_left": {}}}
+    assert _length_effect(before).startswith("not in this report: it was computed before content was held apart")
