@@ -175,9 +175,10 @@ class Scorecard:
 
     @property
     def length_flag(self) -> bool | None:
-        # None where the report has no length model of this annotator (a report from before it).
+        # None where the report has no length fit of this annotator (a report from before it, too
+        # few judgments, no reference), as the dashboard shows a dash.
         length = self.report.get("length") or {}
-        return length.get("flagged") if "model" in length else None
+        return length.get("flagged") if (length.get("model") or {}).get("estimate") is not None else None
 
     @property
     def fatigue_flag(self) -> bool | None:

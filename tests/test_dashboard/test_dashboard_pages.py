@@ -92,6 +92,19 @@ def test_the_length_bias_column_and_table_show_each_annotators_own_length_model(
         model = models[report_annotator(names, name)]["model"]
         assert model["estimate"] is None and model["reason"] == reason
         assert shown[name] == [str(model["n"]), reason, "—", "—", "—", "—"], name
+    # A flagged annotator reads so in both tables, with the way they lean.
+    payload = report.payload
+    for row in payload["length"]["per_annotator"]:
+        row["flagged"] = row["annotator"] == report_annotator(names, "annotator")
+    report.payload = payload
+    report.save(update_fields=["payload"])
+    page = client.get(dashboard_url(report.project)).content.decode()
+    prefers = models[report_annotator(names, "annotator")]["model"]["prefers"]
+    for caption in ("Annotators: ", "Length effect per annotator"):
+        table = re.search(rf"<caption>{caption}.*?</table>", page, re.S).group(0)
+        row = re.search(r'<th scope="row">\s*(?:<a [^>]*>)?annotator\s*<.*?</tr>', table, re.S).group(0)
+        assert f'<span class="flag">flagged: prefers {prefers}</span>' in row, caption
+        assert table.count("flagged: prefers") == 1, caption
 
 
 def test_the_trend_table_gives_the_within_sitting_slopes(client, lead, report):

@@ -94,7 +94,20 @@ def test_agreement_and_flags_come_from_the_latest_report_and_the_page_says_when(
     assert rows["annotator"]["Fatigue flag (report)"] == ("flagged" if fatigue[annotator.id]["flagged"] else "no")
     lengths = {row["annotator"]: row for row in report.payload["length"]["per_annotator"]}
     for name, person in (("annotator", annotator), ("annotator2", annotator2)):
-        assert rows[name]["Length flag (report)"] == ("flagged" if lengths[person.id]["flagged"] else "no")
+        row = lengths[person.id]
+        # A dash where no length effect could be fitted (as on the dashboard), else the flag.
+        expected = "—" if row["model"]["estimate"] is None else ("flagged" if row["flagged"] else "no")
+        assert rows[name]["Length flag (report)"] == expected, (name, row["model"])
+    # Here every pair's responses are of one length: no fit, a dash for both. Given a fit, the flag.
+    assert {rows[name]["Length flag (report)"] for name in ("annotator", "annotator2")} == {"—"}
+    payload = report.payload
+    for row in payload["length"]["per_annotator"]:
+        row["model"] |= {"estimate": 1.2, "prefers": "longer"}
+        row["flagged"] = row["annotator"] == annotator.id
+    report.payload = payload
+    report.save(update_fields=["payload"])
+    rows = rows_by_name(client.get(scorecards_url(report.project)).content.decode())
+    assert (rows["annotator"]["Length flag (report)"], rows["annotator2"]["Length flag (report)"]) == ("flagged", "no")
     assert "Agreement and the position, length and fatigue flags come from the bias report computed" in html
     assert f"over {report.judgments_seen} judgments" in html
 
