@@ -29,9 +29,10 @@ simulated project (Simpson's paradox); one intercept per annotator was not enoug
 sitting ends at its item or its time limit: late items come only from quick sittings and late
 minutes only from slow ones. Only sittings whose answers vary and that reach two points or more of
 the axis say anything within sittings; the others are left out, and `sittings` counts those kept.
-With a few dozen answers per sitting the fixed-effects estimate is slightly inflated (about 1/n of
-itself), not its false alarms. For dwell, the minutes are those at which the pair was shown
-(minutes at the answer less its dwell): at the answer, a slow answer is later by its own slowness.
+With a few dozen answers per sitting the fixed-effects estimate is slightly inflated (the
+incidental-parameter bias of fixed-effects logit, of order 1/n per sitting). For dwell, the minutes
+are those at which the pair was shown (minutes at the answer less its dwell): at the answer, a slow
+answer is later by its own slowness.
 
 Flag: per annotator, the logistic slope of quality on minutes in the sitting; one-sided p of a
 decline (Wald), Benjamini-Hochberg across annotators; flagged when adjusted p < `flag_alpha`.
@@ -126,30 +127,14 @@ def _by_bins(measures: pd.DataFrame, axis: str, edges: Sequence[float]) -> dict:
 
 def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series) -> dict:
     """The logistic slope of the 0/1 `outcome` on `axis` (floored to whole units) with one intercept
-    per group (`groups`: codes, one per sitting), `regression.fit_fixed_effects_logit` on equal
-    (group, point) rows pooled: {"n" (outcomes used), "sittings" (kept), "slope" ({"estimate", "se",
-    "z", "p_value"} or None), "reason"}. Rows missing the axis or the outcome are left out, and so
-    are sittings whose outcome never varies or that stay at one point of the axis."""
+    per group (`groups`: codes, one per sitting), by `regression.fit_fixed_effects_logit`: {"n"
+    (outcomes used), "sittings" (kept), "slope" ({"estimate", "se", "z", "p_value"} or None),
+    "reason"}. Rows missing the axis or the outcome are left out, and so are sittings whose outcome
+    never varies or that stay at one point of the axis. The rows go as they are: a sitting's answers
+    rarely share an item or a minute, so pooling equal ones would save little."""
     x, y = np.floor(axis.to_numpy(dtype=float)), outcome.to_numpy(dtype=float)
     rows = ~np.isnan(x) & ~np.isnan(y)
-    # Whole items or minutes: small whole numbers, counted from the lowest without sorting.
-    whole = x[rows].astype(np.int64)
-    low = int(whole.min()) if len(whole) else 0
-    where = whole - low
-    points = np.arange(low, low + (int(where.max()) + 1 if len(where) else 0), dtype=float)
-    size = (int(groups.max()) + 1 if len(groups) else 0) * len(points)
-    if size > len(whole):
-        # More (sitting, point) cells than answers: nearly every cell holds one answer, so the rows
-        # go as they are, without the cells' arrays.
-        fit = fit_fixed_effects_logit(y[rows], np.ones(len(whole)), whole.astype(float), groups[rows])
-    else:  # few groups (annotators, where sittings are not known): equal rows pooled
-        cell = groups[rows].astype(np.int64) * max(len(points), 1) + where
-        trials = np.bincount(cell, minlength=size)
-        successes = np.bincount(cell, weights=y[rows], minlength=size)
-        used = np.flatnonzero(trials)
-        fit = fit_fixed_effects_logit(
-            successes[used], trials[used], points[used % max(len(points), 1)], used // max(len(points), 1)
-        )
+    fit = fit_fixed_effects_logit(y[rows], np.ones(int(rows.sum())), x[rows], groups[rows])
     reason = fit["reason"]
     if reason and reason.startswith("no group"):
         reason = "no sitting's answers vary at two points of it or more"

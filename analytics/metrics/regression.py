@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy.special import expit
+from scipy.stats import norm
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
     DomainWarning,
@@ -121,7 +123,8 @@ def fit_fixed_effects_logit(
     """Logistic regression of binomial counts on one predictor `x` with one intercept per group
     (`groups`: codes 0..G-1), fitted by Newton's method: its estimates and standard errors are those
     of statsmodels' `Logit` with one indicator per group (the tests compare them), without the
-    indicator matrix, whose size grows with rows times groups (gigabytes at a thousand sittings).
+    indicator matrix, whose size is rows times groups (8 GB of floats for a million rows and a
+    thousand sittings).
     The intercepts' block of the Hessian is diagonal, so each step solves for the slope through its
     Schur complement and then for each intercept, in time and memory linear in the rows.
 
@@ -129,9 +132,6 @@ def fit_fixed_effects_logit(
     alone fits them exactly (it would go to infinity), and they say nothing about the slope.
     Returns {"n" (outcomes used), "groups" (kept), "slope" ({"estimate", "se", "z", "p_value"},
     p two-sided Wald) or None, "reason"}."""
-    from scipy.special import expit
-    from scipy.stats import norm
-
     successes, trials, x = (np.asarray(a, dtype=float) for a in (successes, trials, x))
     groups = np.asarray(groups, dtype=np.int64)
     size = int(groups.max()) + 1 if len(groups) else 0
@@ -160,14 +160,19 @@ def fit_fixed_effects_logit(
         eta = alpha[g] + beta * x
         return float(np.sum(s * eta - n * np.logaddexp(0, eta)))
 
-    current = log_likelihood(alpha, beta)
-    for _ in range(max_iterations):
+    def newton(alpha: np.ndarray, beta: float):
+        """Fitted rates, residuals, the intercepts' gradient and Hessian diagonal, their cross terms
+        with the slope, and the slope's Schur complement (its information, intercepts profiled out)."""
         p = expit(alpha[g] + beta * x)
         w, r = n * p * (1 - p), s - n * p
         h_aa = np.bincount(g, weights=w, minlength=len(kept))
         h_ab = np.bincount(g, weights=w * x, minlength=len(kept))
         g_a = np.bincount(g, weights=r, minlength=len(kept))
-        schur = float(np.sum(w * x * x) - np.sum(h_ab * h_ab / h_aa))
+        return p, r, g_a, h_aa, h_ab, float(np.sum(w * x * x) - np.sum(h_ab * h_ab / h_aa))
+
+    current = log_likelihood(alpha, beta)
+    for _ in range(max_iterations):
+        _, r, g_a, h_aa, h_ab, schur = newton(alpha, beta)
         if not np.isfinite(schur) or schur <= 0:
             result["reason"] = "perfect separation"
             return result
@@ -187,16 +192,12 @@ def fit_fixed_effects_logit(
     else:
         result["reason"] = "the fit did not converge"
         return result
-    p = expit(alpha[g] + beta * x)
+    p, _, _, _, _, schur = newton(alpha, beta)
     # Separated data drive the slope to infinity; the fit stops where the likelihood stops moving,
     # with fitted rates that reproduce the observed ones (all 0 or 1), as in `fit_pooled_logit`.
     if not np.isfinite(beta) or np.all(np.abs(p - s / n) < SEPARATION_TOLERANCE):
         result["reason"] = "perfect separation"
         return result
-    w = n * p * (1 - p)
-    h_aa = np.bincount(g, weights=w, minlength=len(kept))
-    h_ab = np.bincount(g, weights=w * x, minlength=len(kept))
-    schur = float(np.sum(w * x * x) - np.sum(h_ab * h_ab / h_aa))
     se = 1 / np.sqrt(schur)
     z = beta / se
     result["slope"] = {"estimate": float(beta), "se": float(se), "z": float(z), "p_value": float(2 * norm.sf(abs(z)))}
