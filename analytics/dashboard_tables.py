@@ -57,6 +57,11 @@ def by_name(per_annotator: dict[int, dict], names: dict[int, str]) -> list[int]:
     return sorted(per_annotator, key=lambda annotator_id: (names.get(annotator_id, "").lower(), annotator_id))
 
 
+def length_effect_text(model: dict) -> str:
+    """An annotator's length effect (log-odds), or why it could not be fitted."""
+    return num(model["estimate"], 3) if model.get("estimate") is not None else (model.get("reason") or DASH)
+
+
 def length_flag_cell(length: dict | None) -> Cell | str:
     """An annotator's length flag (which way it leans when flagged), or a dash when the model could
     not be fitted to their judgments."""
@@ -206,7 +211,7 @@ def length_tables(
         models.add(
             names.get(annotator_id, f"user {annotator_id}"),
             num(model.get("n")),
-            num(model["estimate"], 3) if model.get("estimate") is not None else (model.get("reason") or DASH),
+            length_effect_text(model),
             num(model.get("se"), 3),
             p_text(model.get("p_value")),
             p_text(model.get("p_adjusted")),

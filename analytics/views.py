@@ -34,6 +34,7 @@ from analytics.dashboard_tables import (
     charts,
     coverage_tables,
     fatigue_table,
+    length_effect_text,
     length_flag_cell,
     length_tables,
     position_table,
@@ -217,7 +218,7 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
         model = (rows.get("length") or {}).get("model") or {}
         summary.add(
             "Length effect, position and content held apart (log-odds)",
-            num(model["estimate"], 3) if model.get("estimate") is not None else (model.get("reason") or DASH),
+            length_effect_text(model),
         )
         summary.add("Adjusted p (length)", p_text(model.get("p_adjusted")))
         summary.add("Length bias", length_flag_cell(rows.get("length")))
