@@ -13,22 +13,13 @@ from annotate.models import (
 from annotate.services.annotating import pair_statuses_refresh
 from annotate.services.members import MembershipHeld, membership_admin_deleted, membership_admin_saved
 
+# Admin changes to memberships are kept in the audit log, as the Members page keeps its own: an
+# addition, a removal, a role changed, a pause and a resume (which also restarts the gold rule's
+# window). What the rows held before the change is read in one query, before the save.
 
-class MembershipAudited:
-    """Admin changes to memberships kept in the audit log, as the Members page keeps its own: an
-    addition, a removal, a role changed, a pause and a resume (which also restarts the gold rule's
-    window)."""
 
-    @staticmethod
-    def _held(membership: Membership) -> MembershipHeld | None:
-        if membership.pk is None:
-            return None
-        before = Membership.objects.filter(pk=membership.pk).first()
-        return MembershipHeld.of(before) if before is not None else None
-
-    @staticmethod
-    def _saved(request, membership: Membership, before: MembershipHeld | None) -> None:
-        membership_admin_saved(membership=membership, before=before, actor=request.user)
+def _held(pks) -> dict[int, MembershipHeld]:
+    return {membership.pk: MembershipHeld.of(membership) for membership in Membership.objects.filter(pk__in=pks)}
 
 
 class MembershipInline(admin.TabularInline):
@@ -63,18 +54,14 @@ class ProjectAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        held = {
-            membership.pk: MembershipAudited._held(membership)
-            for membership in formset.get_queryset()
-            if membership.pk is not None
-        }
+        held = _held([form.instance.pk for form in formset.initial_forms])
         super().save_formset(request, form, formset, change)
         for membership in formset.deleted_objects:
             membership_admin_deleted(membership=membership, actor=request.user)
         for membership in formset.new_objects:
-            MembershipAudited._saved(request, membership, None)
+            membership_admin_saved(membership=membership, before=None, actor=request.user)
         for membership, _ in formset.changed_objects:
-            MembershipAudited._saved(request, membership, held.get(membership.pk))
+            membership_admin_saved(membership=membership, before=held.get(membership.pk), actor=request.user)
 
 
 @admin.register(Membership)
@@ -86,9 +73,9 @@ class MembershipAdmin(admin.ModelAdmin):
     readonly_fields = ["resumed_at"]
 
     def save_model(self, request, obj, form, change) -> None:
-        before = MembershipAudited._held(obj) if change else None
+        before = _held([obj.pk]).get(obj.pk) if change else None
         super().save_model(request, obj, form, change)
-        MembershipAudited._saved(request, obj, before)
+        membership_admin_saved(membership=obj, before=before, actor=request.user)
 
     def delete_model(self, request, obj) -> None:
         membership_admin_deleted(membership=obj, actor=request.user)
