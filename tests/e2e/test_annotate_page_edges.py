@@ -60,18 +60,22 @@ def on_pair_one(page, project) -> None:
     page.wait_for_timeout(300)
 
 
-def on_pair_one_of_a_project_asking_why(page, project, **settings) -> None:
-    """The annotator logged in and at pair 1 of a sitting in `project`, which asks for a rationale
-    (and takes `settings`), with the page's clock installed to be moved by hand."""
-    project.ask_rationale = True
+def on_pair_one_with_a_clock(page, project, *, pairs: int = 10, **settings) -> None:
+    """The annotator logged in and at pair 1 of a first sitting in `project` (given `settings`, and
+    `pairs` pairs), with the page's clock installed to be moved by hand."""
     for name, value in settings.items():
         setattr(project, name, value)
     project.save()
-    make_pairs(project, 10)
+    make_pairs(project, pairs)
     page.clock.install()
     log_in(page, "annotator")
     start_first_sitting(page, project)
     expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+
+
+def on_pair_one_of_a_project_asking_why(page, project, **settings) -> None:
+    """As `on_pair_one_with_a_clock`, in a project that asks for a rationale."""
+    on_pair_one_with_a_clock(page, project, ask_rationale=True, **settings)
 
 
 def live_leases(annotator) -> list[Assignment]:
@@ -353,12 +357,7 @@ def test_an_annotator_logged_out_mid_sitting_is_told_so_and_can_log_back_in_to_t
 
 
 def test_a_sitting_that_goes_idle_with_a_pair_on_screen_ends_on_the_page_without_an_answer(page, project, annotator):
-    project.idle_timeout_minutes = 1
-    project.save()
-    make_pairs(project, 10)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
+    on_pair_one_with_a_clock(page, project, idle_timeout_minutes=1)
     label(page, "1", number=1, limit=project.sitting_items)
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     # The annotator steps away with pair 2 on screen, past the idle timeout, on both clocks.
@@ -508,14 +507,9 @@ def test_single_key_shortcuts_turned_off_answer_nothing_and_stay_off_in_this_bro
 
 
 def test_the_page_warns_before_the_idle_timeout_and_im_still_here_keeps_the_sitting(page, project, annotator):
-    project.idle_timeout_minutes = 3  # warned a minute before
-    project.save()
-    make_pairs(project, 5)
     told = []
     page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
+    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=3)  # warned a minute before
     note = page.locator("#idle-note")
     page.clock.fast_forward("01:50")  # 70 s left: no warning yet
     page.wait_for_timeout(300)
@@ -542,14 +536,9 @@ def test_the_page_warns_before_the_idle_timeout_and_im_still_here_keeps_the_sitt
 
 def test_the_idle_warning_comes_while_waiting_for_a_pair_and_im_still_here_keeps_the_sitting(page, project, annotator):
     # "No pair to judge right now" ran the idle timeout too, and ended the sitting without a warning.
-    project.idle_timeout_minutes = 3
-    project.save()
-    make_pairs(project, 1)
     told = []
     page.on("request", lambda request: told.append(request) if "/activity/" in request.url else None)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
+    on_pair_one_with_a_clock(page, project, pairs=1, idle_timeout_minutes=3)
     label(page, "1", number=1, limit=project.sitting_items)
     expect(page.locator("#panel-empty")).to_be_visible()
     note = page.locator("#idle-note")
@@ -582,14 +571,9 @@ def test_the_idle_warning_comes_while_waiting_for_a_pair_and_im_still_here_keeps
 
 
 def test_im_still_here_works_as_a_screen_reader_clicks_it_with_no_pointer_or_key(page, project, annotator):
-    project.idle_timeout_minutes = 1  # warned 20 s before
-    project.save()
-    make_pairs(project, 5)
     told = []
     page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
+    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=1)  # warned 20 s before
     page.clock.fast_forward("00:45")
     note = page.locator("#idle-note")
     expect(note).to_be_visible()
@@ -913,12 +897,7 @@ def test_an_annotator_made_engineer_mid_sitting_is_told_they_no_longer_annotate(
 def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, annotator):
     # Outside the pair's panel, the note was hidden only while that panel (or the waiting one) showed:
     # it stayed over the summary and the break (found in review).
-    project.idle_timeout_minutes = 3
-    project.save()
-    make_pairs(project, 5)
-    page.clock.install()
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
+    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=3)
     note = page.locator("#idle-note")
     page.clock.fast_forward("02:05")  # 55 s left
     expect(note).to_be_in_viewport()

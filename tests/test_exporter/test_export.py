@@ -393,43 +393,40 @@ def test_strength_margins_are_exported(project, voters, tmp_path):
     assert line["mean_strength"] == pytest.approx(2.0)
 
 
-def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_too(project, voters, tmp_path):
+def report_computed(project, *, flag: tuple[str, int] | None = None):
+    """The project's latest bias report, computed for real; `flag` (a section, an annotator id) gives
+    that annotator its section's flag, which the few judgments of these tests could not earn."""
     from analytics.models import BiasReport
     from analytics.services import bias_report_compute
 
-    make_pairs(project, 4)
-    for person in voters:
-        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
     report = BiasReport.objects.create(project=project)
     bias_report_compute(report_id=report.id)
     report.refresh_from_db()
-    # Too few judgments here for a real flag: the report's length section is given one.
-    for row in report.payload["length"]["per_annotator"]:
-        row["flagged"] = row["annotator"] == voters[1].id
-    report.save(update_fields=["payload"])
+    if flag is not None:
+        section, annotator_id = flag
+        for row in report.payload[section]["per_annotator"]:
+            row["flagged"] = row["annotator"] == annotator_id
+        report.save(update_fields=["payload"])
+    return report
+
+
+def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_too(project, voters, tmp_path):
+    make_pairs(project, 4)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    report = report_computed(project, flag=("length", voters[1].id))
     _, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
     assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[1].id]}}
 
 
 def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters, tmp_path):
-    from analytics.models import BiasReport
-
     pairs = make_pairs(project, 4)
     Pair.objects.filter(pk=pairs[3].pk).update(response_b=pairs[3].response_a)  # identical responses: ratio 1.0
     for person in voters[:2]:
         judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
     judgments_bulk(project, voters[2], choose=lambda pair_id, _p: "b")
-    # The latest report, computed for real, with voters[2] flagged for position bias (too few
-    # judgments here for the test itself to flag anyone).
-    from analytics.services import bias_report_compute
-
-    report = BiasReport.objects.create(project=project)
-    bias_report_compute(report_id=report.id)
-    report.refresh_from_db()
-    for row in report.payload["position"]["per_annotator"]:
-        row["flagged"] = row["annotator"] == voters[2].id
-    report.save(update_fields=["payload"])
+    report = report_computed(project, flag=("position", voters[2].id))
     flagged, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
     assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[2].id]}}
@@ -626,17 +623,12 @@ def test_the_dataset_card_gives_the_length_effect_with_content_apart_beside_the_
     project, voters, tmp_path
 ):
     # The card led with the notebook's verdict, which takes no account of content.
-    from analytics.models import BiasReport
-    from analytics.services import bias_report_compute
     from exporter.services import _length_effect
 
     make_pairs(project, 4)
     for person in voters:
         judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
-    report = BiasReport.objects.create(project=project)
-    bias_report_compute(report_id=report.id)
-    report.refresh_from_db()
-    model = report.payload["length"]["length_controlled"]
+    model = report_computed(project).payload["length"]["length_controlled"]
     export_write(project=project, options=ExportOptions(), out_dir=tmp_path / "card")
     card = (tmp_path / "card" / "README.md").read_text(encoding="utf-8")
     assert f"- **length_effect_with_position_and_content_apart**: {model['reason']}\n" in card
