@@ -194,10 +194,9 @@ class ExportResult:
     files: dict[str, Any] = field(default_factory=dict)
 
 
-def _flagging_report(*, project: Project):
-    """The latest bias report, which says who is flagged. Raises ExportError when the project has none
-    yet: excluding the flagged would then silently exclude nobody."""
-    report = bias_report_latest(project=project)
+def _flagging_report(report):
+    """`report`, the latest bias report, which says who is flagged. Raises ExportError when the project
+    has none yet: excluding the flagged would then silently exclude nobody."""
     if report is None or not report.payload:
         raise ExportError(
             "exclude_flagged needs a bias report, and this project has none yet: the worker computes one "
@@ -207,10 +206,10 @@ def _flagging_report(*, project: Project):
     return report
 
 
-def flagged_annotators(*, project: Project) -> tuple[int, set[int]]:
-    """The latest bias report's id and the annotators it flags (position, length or fatigue); see
+def flagged_annotators(report) -> tuple[int, set[int]]:
+    """The bias report's id and the annotators it flags (position, length or fatigue); see
     _flagging_report."""
-    report = _flagging_report(project=project)
+    report = _flagging_report(report)
     flagged = set()
     for name in ("position", "length", "fatigue"):
         # (A report from before length flags has none.)
@@ -459,8 +458,7 @@ def _length_effect(model: dict | None) -> dict[str, Any] | str:
     }
 
 
-def _bias_summary(project: Project) -> dict[str, Any] | None:
-    report = bias_report_latest(project=project)
+def _bias_summary(report) -> dict[str, Any] | None:
     if report is None or not report.payload:
         return None
     payload = report.payload
@@ -491,7 +489,9 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
 
     options.check()
     # Read (or refused, with no report; the tokenizer loaded and checked) before anything is written.
-    report_id, flagged = flagged_annotators(project=project) if options.exclude_flagged else (None, set())
+    # One read of the latest report: the manifest's flagged and the card's summary come from the same.
+    report = bias_report_latest(project=project)
+    report_id, flagged = flagged_annotators(report) if options.exclude_flagged else (None, set())
     tokenizer = _tokenizer_for(options) if options.format == "tokenized" else None
     if options.source is not None:
         _source_check(project=project, source=options.source)
@@ -509,6 +509,7 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     pairs = _pairs_filtered(pair_ids=(row["pair_id"] for row in judgments), options=options, effects=effects)
     built, keys, ids, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
     _data_write(options=options, built=built, keys=keys, ids=ids, out_dir=out_dir, counts=counts, tokenizer=tokenizer)
+    applied = options.applied()
     writers.dataset_card_write(
         path=out_dir / writers.CARD_NAME,
         title=f"{project.name}: human preference judgments",
@@ -529,13 +530,13 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
             else "majority of decisive votes",
         },
         counts=counts,
-        options=options.applied(),
-        bias_summary=_bias_summary(project),
+        options=applied,
+        bias_summary=_bias_summary(report),
     )
     manifest = writers.manifest_write(
         out_dir=out_dir,
         fmt=options.format,
-        options=options.applied(),
+        options=applied,
         counts=counts,
         filter_effects=effects,
         code_version=writers.code_version_get(),
@@ -562,7 +563,7 @@ def _source_check(*, project: Project, source: str) -> None:
     pairs = Pair.objects.filter(project=project)
     if pairs.filter(source_name=source).exists():
         return
-    names = sorted(set(pairs.values_list("source_name", flat=True).distinct()[:21]))
+    names = list(pairs.order_by("source_name").values_list("source_name", flat=True).distinct()[:21])
     listed = ", ".join(repr(name) for name in names[:20]) + (", …" if len(names) > 20 else "")
     raise ExportError(
         f"No pair of this project comes from the source {source!r}; "
@@ -638,7 +639,7 @@ def export_job_create(*, project: Project, user: AbstractBaseUser, options: Expo
     options.check()
     # Refused now, not as a failed job (the tokenizer's own limit waits for the worker, which loads it).
     if options.exclude_flagged:
-        _flagging_report(project=project)
+        _flagging_report(bias_report_latest(project=project))
     if options.source is not None:
         _source_check(project=project, source=options.source)
     with transaction.atomic():
