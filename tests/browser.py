@@ -91,3 +91,17 @@ def screenshot(page: Page, name: str, **options) -> Path:
 def sideways_overflow(page: Page) -> int:
     """How far (px) the page scrolls sideways: 0 when it fits the window's width (WCAG 1.4.10)."""
     return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def count_writes(page: Page, element_id: str) -> None:
+    """Count, from now, what is written into the element (its text or children): read it with
+    `page.evaluate("window.statusWrites")`. A live region rewritten with the same words is read out
+    again by some screen readers."""
+    page.evaluate(
+        """(id) => {
+          window.statusWrites = 0;
+          new MutationObserver((records) => { window.statusWrites += records.length; }).observe(
+            document.getElementById(id), { childList: true, characterData: true, subtree: true });
+        }""",
+        element_id,
+    )

@@ -60,7 +60,8 @@ def sideways(page: Page, pages: dict[str, str]) -> dict[str, int]:
     """The pages (by name) that scroll sideways, with how far."""
     overflowing = {}
     for name, url in pages.items():
-        page.goto(url)
+        response = page.goto(url)
+        assert response is not None and response.ok, (name, response and response.status)  # an error page fits
         overflow = sideways_overflow(page)
         if overflow > 0:
             overflowing[name] = overflow

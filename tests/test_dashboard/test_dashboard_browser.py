@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from analytics.models import BiasReport
 from analytics.services import bias_report_compute
 from annotate.models import JobState
-from tests.browser import log_in, screenshot, sideways_overflow
+from tests.browser import count_writes, log_in, screenshot, sideways_overflow
 from tests.test_dashboard.conftest import report_compute
 
 pytestmark = pytest.mark.e2e
@@ -75,11 +75,7 @@ def test_the_live_reports_status_line_is_written_when_its_state_changes_not_at_e
     log_in(page, "lead", then=reverse("analytics:dashboard", kwargs={"slug": judged_project.slug}))
     polls = []
     page.on("request", lambda request: polls.append(request) if "/bias-reports/" in request.url else None)
-    page.evaluate(
-        """window.statusWrites = 0;
-        new MutationObserver((records) => { window.statusWrites += records.length; }).observe(
-          document.getElementById("report-state"), { childList: true, characterData: true, subtree: true })"""
-    )
+    count_writes(page, "report-state")
     page.wait_for_timeout(4_500)  # two polls (every 2 s) with the report still pending
     assert len(polls) >= 2
     assert page.evaluate("window.statusWrites") == 0

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from annotate.models import ImportJob, JobState
 from annotate.services.imports import import_job_run
-from tests.browser import log_in, sideways_overflow
+from tests.browser import count_writes, log_in, sideways_overflow
 
 from .conftest import hh_row, write_jsonl
 
@@ -61,11 +61,7 @@ def test_the_status_line_says_once_how_each_import_ended_and_nothing_of_imports_
         for path in (good, bad)
     )
     log_in(page, "lead", then=reverse("annotate:imports", kwargs={"slug": project.slug}))
-    page.evaluate(
-        """window.statusWrites = 0;
-        new MutationObserver((records) => { window.statusWrites += records.length; }).observe(
-          document.getElementById("import-jobs-status"), { childList: true, characterData: true, subtree: true })"""
-    )
+    count_writes(page, "import-jobs-status")
     status = page.get_by_role("status")
     page.wait_for_timeout(4_500)  # a refresh (every 3 s) with nothing changed
     expect(status).to_have_text("")
