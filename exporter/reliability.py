@@ -7,7 +7,8 @@ of its winner is the record's `confidence`.
 
 Which response is `a` means nothing to the annotators (they see left and right, drawn by the
 server), but it is not random: an import stores the source's chosen response as `a`. Fit on the
-labels as stored, the model learned that prior (P(a) about 0.8 on HH-RLHF) and let it outvote
+labels as stored, the model learned that prior (a large P(a) wherever annotators mostly agree
+with the source) and let it outvote
 unanimous annotators, putting the source's label back into data collected to replace it. So the
 model is fit on every pair in both orientations (a second task with `a` and `b` swapped): the
 prior is one half, each annotator's errors are the same whichever response is `a`, and relabelling

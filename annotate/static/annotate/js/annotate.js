@@ -759,7 +759,7 @@
   // key), told at once even if a word went out moments ago and failed; the note goes when the
   // server answers.
   el("still-here").addEventListener("click", () => {
-    state.inputAt = Date.now();
+    noteActivity();
     state.activityToldAt = -Infinity;
     tellActivity();
   });
