@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from annotate.models import Assignment, Pair, PairStatus
-from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from annotate.models import Assignment, Membership, Pair, PairStatus, Role
+from annotate.services.annotating import assignment_next, judgment_submit, leases_expire, sitting_end, sitting_start
 from tests.conftest import make_pairs, make_user
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +40,6 @@ def test_no_annotator_sees_a_pair_twice_and_no_pair_gets_more_than_k(project):
     project.save()
     make_pairs(project, 5)
     people = [make_user(f"a{i}") for i in range(4)]
-    from annotate.models import Membership, Role
 
     for person in people:
         Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
@@ -103,7 +107,6 @@ def test_the_next_pair_query_uses_the_queue_index_and_no_random_sort(project, an
 def test_counterbalance_first_side_is_random(project):
     make_pairs(project, 200)
     person = make_user("coin")
-    from annotate.models import Membership, Role
 
     Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
     project.sitting_items = 1000
@@ -111,3 +114,88 @@ def test_counterbalance_first_side_is_random(project):
     sitting_start(project=project, annotator=person)
     lefts = [answer_one(project, person).left_response for _ in range(200)]
     assert 60 < lefts.count("a") < 140
+
+
+def _claim(project, person, now):
+    sitting_start(project=project, annotator=person, now=now)
+    assignment, _ = assignment_next(project=project, annotator=person, now=now)
+    return assignment
+
+
+def _counted_sides(pair) -> list[str]:
+    return sorted(pair.judgments.exclude(side="skip").values_list("left_response", flat=True))
+
+
+@pytest.mark.parametrize("undo", ["expire", "skip", "end_sitting"])
+def test_a_lease_that_yields_no_judgment_gives_its_side_back(project, undo):
+    """k = 2: the first annotator's lease shows one response left, the second's the other; when the
+    second lease yields no judgment that counts (it expires, is skipped, or its sitting ends), the
+    third annotator is shown the second's side again, so the pair's two judgments are counterbalanced."""
+    project.judgments_per_pair = 2
+    project.lease_minutes = 1
+    project.break_minutes = 0
+    project.save()
+    (pair,) = make_pairs(project, 1)
+    people = [make_user(f"cb{i}") for i in range(3)]
+    for person in people:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    now = timezone.now()
+    first = _claim(project, people[0], now)
+    judgment_submit(assignment_id=first.id, annotator=people[0], side="left", now=now)
+    second = _claim(project, people[1], now)
+    assert second.left_response != first.left_response
+    if undo == "expire":
+        now += dt.timedelta(minutes=2)
+        assert leases_expire(project=project, now=now) == 1
+    elif undo == "skip":
+        judgment_submit(assignment_id=second.id, annotator=people[1], side="skip", now=now)
+    else:
+        sitting_end(project=project, annotator=people[1], now=now)
+    pair.refresh_from_db()
+    shown = {"a": pair.a_left_count, "b": pair.b_left_count}
+    assert shown == {first.left_response: 1, second.left_response: 0}
+    third = _claim(project, people[2], now)
+    assert third.pair_id == pair.id and third.left_response == second.left_response
+    judgment_submit(assignment_id=third.id, annotator=people[2], side="right", now=now)
+    pair.refresh_from_db()
+    assert _counted_sides(pair) == ["a", "b"] and (pair.a_left_count, pair.b_left_count) == (1, 1)
+
+
+def test_a_skipped_or_released_gold_lease_gives_its_side_back(project, annotator, annotator2):
+    project.gold_rate = 1.0
+    project.break_minutes = 0
+    project.save()
+    (gold,) = make_pairs(project, 1)
+    Pair.objects.filter(pk=gold.pk).update(gold_answer="a")
+    now = timezone.now()
+    first = _claim(project, annotator, now)
+    assert first.is_gold and first.pair_id == gold.pk
+    judgment_submit(assignment_id=first.id, annotator=annotator, side="skip", now=now)
+    gold.refresh_from_db()
+    assert (gold.a_left_count, gold.b_left_count, gold.lease_count) == (0, 0, 0)
+    second = _claim(project, annotator2, now)
+    assert second.is_gold
+    sitting_end(project=project, annotator=annotator2, now=now)
+    gold.refresh_from_db()
+    assert (gold.a_left_count, gold.b_left_count, gold.lease_count) == (0, 0, 0)
+
+
+def test_the_migration_recounts_the_sides_of_live_leases_and_counted_judgments(project, annotator, annotator2):
+    recount_sides = importlib.import_module("annotate.migrations.0009_side_counters_live_and_counted").recount_sides
+    project.break_minutes = 0
+    project.save()
+    first, second = make_pairs(project, 2)
+    now = timezone.now()
+    judged = _claim(project, annotator, now)
+    judgment_submit(assignment_id=judged.id, annotator=annotator, side="left", now=now)
+    skipped = _claim(project, annotator, now)
+    judgment_submit(assignment_id=skipped.id, annotator=annotator, side="skip", now=now)
+    live = _claim(project, annotator2, now)
+    expected = {pair.id: {"a": 0, "b": 0} for pair in (first, second)}
+    expected[judged.pair_id][judged.left_response] += 1
+    expected[live.pair_id][live.left_response] += 1
+    Pair.objects.update(a_left_count=5, b_left_count=7)  # as the old rule left them: every lease ever
+    recount_sides(django_apps, None)
+    assert {
+        pair.id: {"a": pair.a_left_count, "b": pair.b_left_count} for pair in Pair.objects.filter(project=project)
+    } == expected

@@ -35,19 +35,41 @@ ACTIONS = st.lists(
 _serial = itertools.count()
 
 
+def _left_counts(relation: str, **where) -> dict[str, Count]:
+    """Per pair, how many of its rows in `relation` (filtered by `where`) showed each response on the
+    left; probes left out (they count toward nothing)."""
+    return {
+        f"{relation}_{side}_left": Count(
+            relation,
+            distinct=True,
+            filter=Q(
+                **{f"{relation}__left_response": side, f"{relation}__probe_of__isnull": True},
+                **{f"{relation}__{field}": value for field, value in where.items()},
+            ),
+        )
+        for side in ("a", "b")
+    }
+
+
 def check_invariants(project: Project) -> None:
     k = project.judgments_per_pair
     for pair in Pair.objects.filter(project=project).annotate(
         counted=Count("judgments", distinct=True, filter=~Q(judgments__side="skip")),
-        shown_a_left=Count("assignments", distinct=True, filter=Q(assignments__left_response="a")),
-        shown_b_left=Count("assignments", distinct=True, filter=Q(assignments__left_response="b")),
         live=Count("assignments", distinct=True, filter=Q(assignments__state="leased")),
+        **_left_counts("assignments", state="leased"),
+        **_left_counts("judgments", side__in=["left", "right", "tie"]),  # those that count: not skips
     ):
         assert pair.counted == pair.judgment_count <= k
         assert pair.live == pair.lease_count
         assert pair.judgment_count + pair.lease_count <= k
-        assert (pair.shown_a_left, pair.shown_b_left) == (pair.a_left_count, pair.b_left_count)
-        assert abs(pair.a_left_count - pair.b_left_count) <= 1
+        # The side counters count the live leases and the judgments that count, not every lease.
+        assert (pair.a_left_count, pair.b_left_count) == (
+            pair.assignments_a_left + pair.judgments_a_left,
+            pair.assignments_b_left + pair.judgments_b_left,
+        )
+        if pair.judgment_count == k:
+            # Counterbalanced where it matters: in the judgments a full pair ends with.
+            assert abs(pair.judgments_a_left - pair.judgments_b_left) <= 1
     per_annotator = Assignment.objects.filter(project=project).values("annotator", "pair").annotate(n=Count("id"))
     assert all(row["n"] == 1 for row in per_annotator)
     for judgment in Judgment.objects.filter(project=project).select_related("assignment"):
@@ -80,8 +102,14 @@ def test_assignment_rules_hold_for_any_sequence_of_actions(db, actions, k, n_pai
                 sitting_end(project=project, annotator=person, now=now)
                 continue
             sitting_start(project=project, annotator=person, now=now)
+            before = {pair.id: (pair.a_left_count, pair.b_left_count) for pair in Pair.objects.filter(project=project)}
             assignment, _ = assignment_next(project=project, annotator=person, now=now)
-            if assignment is None or action == "abandon":
+            if assignment is None:
+                continue
+            a_left, b_left = before[assignment.pair_id]
+            if assignment.served_at == now and a_left != b_left:  # a new lease goes to the side shown less
+                assert assignment.left_response == ("a" if a_left < b_left else "b")
+            if action == "abandon":
                 continue
             judgment_submit(assignment_id=assignment.id, annotator=person, side=action, now=now)
         except AnnotationError:

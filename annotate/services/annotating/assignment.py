@@ -22,15 +22,16 @@ from annotate.models import (
 )
 from annotate.services.annotating.common import (
     EXPIRE_BATCH,
-    EXTRA_KIND,
+    LEASE_ROW,
     MAX_LIVE_LEASES,
     AnnotationError,
     _k_now,
+    _leases_released,
     _now,
     _pairs_lock,
     _pairs_release_leases,
-    _queue_pair_ids,
     _status_after,
+    side_counter,
 )
 from annotate.services.annotating.sittings import _sitting_enforce_limits, _sitting_lock_latest
 
@@ -47,13 +48,13 @@ def _leases_expire(*, project: Project, now: dt.datetime, limit: int) -> int:
         Assignment.objects.select_for_update(skip_locked=True)
         .filter(project=project, state=AssignmentState.LEASED, expires_at__lte=now)
         .order_by("expires_at")
-        .values_list("id", "pair_id", *EXTRA_KIND)[:limit]
+        .values_list(*LEASE_ROW)[:limit]
     )
     if expired:
         Assignment.objects.filter(pk__in=[row[0] for row in expired]).update(state=AssignmentState.EXPIRED)
-        release = _queue_pair_ids(expired)
-        _pairs_lock(pair_ids=release)
-        _pairs_release_leases(pair_ids=release)
+        release = _leases_released(expired)
+        _pairs_lock(pair_ids={pair_id for pair_id, _, _ in release})
+        _pairs_release_leases(leases=release)
     return len(expired)
 
 
@@ -84,7 +85,8 @@ def pair_statuses_refresh(*, project: Project) -> int:
 
 
 def _choose_left(*, a_left: int, b_left: int) -> str:
-    """Counterbalance: the response shown left less often so far goes left; a coin decides ties."""
+    """Counterbalance: the response that the pair's live leases and counted judgments show on the left
+    less often goes left (`common._pairs_release_leases`); a coin decides ties."""
     if a_left != b_left:
         return Response.A if a_left < b_left else Response.B
     return random.choice((Response.A, Response.B))
@@ -217,7 +219,7 @@ def _assignment_lease(
         expires_at=expires,
         is_gold=bool(gold),
     )
-    counter = "a_left_count" if left == Response.A else "b_left_count"
+    counter = side_counter(left)
     if gold:
         Pair.objects.filter(pk=claimed.id).update(**{counter: F(counter) + 1})
     else:

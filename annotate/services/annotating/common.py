@@ -16,6 +16,7 @@ from annotate.models import (
     Pair,
     PairStatus,
     Project,
+    Response,
 )
 
 # A pause shorter than this (or than the project's break, if longer) does not count as rest, so the
@@ -68,11 +69,19 @@ def _status_after(*, judgments, leases, k) -> Case:
 
 # Gold pairs and probes live outside the k-queue: their leases never touch a pair's lease count.
 EXTRA_KIND = ("is_gold", "probe_of_id")
+# The columns of a lease row that `_leases_released` reads: (id, pair_id, is_gold, probe_of_id, left_response).
+LEASE_ROW = ("id", "pair_id", *EXTRA_KIND, "left_response")
 
 
-def _queue_pair_ids(rows: list[tuple]) -> list[int]:
-    """The pair ids of (id, pair_id, is_gold, probe_of_id) lease rows that hold a place in the queue."""
-    return [pair_id for _, pair_id, is_gold, probe_of in rows if not is_gold and probe_of is None]
+def side_counter(left: str) -> str:
+    """The pair's counter of the side shown on the left: `a_left_count` or `b_left_count`."""
+    return "a_left_count" if left == Response.A else "b_left_count"
+
+
+def _leases_released(rows: list[tuple]) -> list[tuple[int, str, bool]]:
+    """(pair_id, left_response, in_queue) of the `LEASE_ROW` rows whose pair counts them: queue and
+    gold leases (gold ones hold no place in the k-queue); probes count nowhere."""
+    return [(pair_id, left, not is_gold) for _, pair_id, is_gold, probe_of, left in rows if probe_of is None]
 
 
 def _pairs_lock(*, pair_ids) -> None:
@@ -82,11 +91,19 @@ def _pairs_lock(*, pair_ids) -> None:
         list(Pair.objects.select_for_update(no_key=True).filter(pk__in=pair_ids).order_by("pk").values_list("pk"))
 
 
-def _pairs_release_leases(*, pair_ids: list[int]) -> None:
-    """Give one lease back per listed pair id (an id may repeat). Precondition: inside a transaction
-    holding the pairs' locks (`_pairs_lock`)."""
-    for pair_id in sorted(pair_ids):
+def _pairs_release_leases(*, leases: list[tuple[int, str, bool]]) -> None:
+    """Give back one lease per (pair_id, left_response, in_queue) from `_leases_released`. The side it
+    showed on the left goes back too: a pair's side counters count its live leases and its judgments
+    that count (not skips), so that the sides of the judgments a pair ends with are counterbalanced,
+    not those of every lease it ever had. A queue lease also leaves the lease count. Precondition:
+    inside a transaction holding the pairs' locks (`_pairs_lock`)."""
+    for pair_id, left, in_queue in sorted(leases):
+        counter = side_counter(left)
+        if not in_queue:
+            Pair.objects.filter(pk=pair_id).update(**{counter: F(counter) - 1})
+            continue
         Pair.objects.filter(pk=pair_id).update(
             lease_count=F("lease_count") - 1,
+            **{counter: F(counter) - 1},
             status=_status_after(judgments=F("judgment_count"), leases=F("lease_count") - 1, k=_k_now()),
         )

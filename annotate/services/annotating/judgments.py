@@ -32,6 +32,7 @@ from annotate.services.annotating.common import (
     _now,
     _pairs_lock,
     _status_after,
+    side_counter,
 )
 from annotate.services.annotating.sittings import _paused_flag, _sitting_close, _sitting_enforce_limits
 
@@ -275,8 +276,10 @@ def _judgment_record(
     sitting.save(update_fields=["items_done", "last_activity_at", "fast_streak"])
     # This pair is locked before its counters move (the update reads k): by the close, in id order
     # with the pairs it releases, when this answer ends the sitting.
-    answered = [assignment.pair_id] if in_queue else []
-    # A gold answer may pause its annotator (never an answer in the queue: `answered` is then empty).
+    gold_skipped = assignment.is_gold and side == Side.SKIP
+    answered = [assignment.pair_id] if in_queue or gold_skipped else []
+    # A scored gold answer may pause its annotator (never one in the queue or a skip: `answered` is then
+    # empty).
     paused = judgment.gold_correct is not None and _gold_pause_check(
         project=project, annotator_id=assignment.annotator_id, now=now
     )
@@ -288,11 +291,18 @@ def _judgment_record(
         _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now, lock_pair_ids=answered)
     else:
         _pairs_lock(pair_ids=answered)
+    # A skip gives back the side its lease showed on the left, as a released lease does: the side
+    # counters count live leases and judgments that count (`common._pairs_release_leases`).
+    counter = side_counter(assignment.left_response)
+    shown = {counter: F(counter) - 1}
     if in_queue:
         counted = 0 if side == Side.SKIP else 1
         Pair.objects.filter(pk=assignment.pair_id).update(
             lease_count=F("lease_count") - 1,
             judgment_count=F("judgment_count") + counted,
+            **(shown if side == Side.SKIP else {}),
             status=_status_after(judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=_k_now()),
         )
+    elif gold_skipped:
+        Pair.objects.filter(pk=assignment.pair_id).update(**shown)
     return judgment

@@ -19,13 +19,13 @@ from annotate.models import (
     Project,
 )
 from annotate.services.annotating.common import (
-    EXTRA_KIND,
+    LEASE_ROW,
     REST_MINUTES,
     AnnotationError,
+    _leases_released,
     _now,
     _pairs_lock,
     _pairs_release_leases,
-    _queue_pair_ids,
 )
 
 
@@ -47,13 +47,13 @@ def _sitting_close(
         Assignment.objects.select_for_update(skip_locked=True)
         .filter(sitting=sitting, state=AssignmentState.LEASED)
         .order_by("pk")
-        .values_list("id", "pair_id", *EXTRA_KIND)
+        .values_list(*LEASE_ROW)
     )
-    release = _queue_pair_ids(live)
-    _pairs_lock(pair_ids=set(release) | set(lock_pair_ids))
+    release = _leases_released(live)
+    _pairs_lock(pair_ids={pair_id for pair_id, _, _ in release} | set(lock_pair_ids))
     if live:
         Assignment.objects.filter(pk__in=[row[0] for row in live]).update(state=AssignmentState.RELEASED)
-        _pairs_release_leases(pair_ids=release)
+        _pairs_release_leases(leases=release)
 
 
 def _paused_flag() -> Exists:
