@@ -347,6 +347,7 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
             out.append((_order_key(pairs[pair_id]), pair_id, outcome.winner, outcome.metadata() | extra))
     out.sort(key=lambda item: item[0])
     built, keys = [], []
+    split_keys: dict[int, str] = {}
     ids: dict[str, list[int]] = {"pair_id": []} | ({"judgment_id": []} if options.per_judgment else {})
     for _, pair_id, winner, metadata in out:
         ids["pair_id"].append(pair_id)
@@ -369,10 +370,13 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
         built.append(
             records.record_build(fmt=fmt, context=pair["context"], chosen=chosen, rejected=rejected, metadata=extra)
         )
-        # The split key is the pair, in per-judgment mode too: a pair's judgments often make identical
-        # records (and always the same prompt), so splitting them apart would put one pair in train and
-        # test. The trailing ":" is the key the aggregated mode has always used: its splits stay as they were.
-        keys.append(f"{pair['content_hash']}:")
+        # The split key is the prompt (the context): every record of a pair, and of every pair that
+        # shares its prompt (several response pairs per prompt are common), lands in one split, so the
+        # test split holds only prompts that train has not seen. Keyed by pair, as before, one prompt
+        # could be in both.
+        if pair_id not in split_keys:
+            split_keys[pair_id] = "context:" + hashlib.sha256(pair["context"].encode()).hexdigest()
+        keys.append(split_keys[pair_id])
     counts["records"] = len(built)
     return built, keys, ids, counts
 

@@ -595,6 +595,39 @@ def test_the_hf_split_keeps_all_of_a_pairs_judgments_in_one_split(project, voter
     assert test_pairs(saved("seed", per_judgment=True, with_metadata=True, seed=6))[0] != per_test
 
 
+def test_the_hf_split_keeps_every_pair_of_a_prompt_in_one_split(project, voters, tmp_path):
+    """Several response pairs per prompt: split by pair, a prompt lands in train and in test (its test
+    records then ask what training has seen); split by prompt, never."""
+    for prompt in range(12):
+        for variant in range(4):
+            Pair.objects.create(
+                project=project,
+                context=f"\n\nHuman: question {prompt}",
+                response_a=f"answer {prompt}.{variant} A",
+                response_b=f"answer {prompt}.{variant} B",
+                content_hash=f"{prompt:04d}{variant:04d}".ljust(64, "0"),
+            )
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    for seed in range(4):
+        out = tmp_path / str(seed)
+        options = ExportOptions(format="preference", writer="hf", test_size=0.5, seed=seed)
+        export_write(project=project, options=options, out_dir=out)
+        saved = datasets.load_from_disk(str(out / "dataset"))
+        train, test = ({record["prompt"] for record in saved[name]} for name in ("train", "test"))
+        assert train and test and not train & test
+        assert len(saved["train"]) + len(saved["test"]) == 48
+
+
+def test_no_prompt_of_the_real_file_is_in_train_and_test(hh_project, tmp_path):
+    # With the split by pair, seed 5 put "call me a bad name" (two pairs in the file) in both.
+    options = ExportOptions(format="preference", writer="hf", test_size=0.1, seed=5)
+    export_write(project=hh_project, options=options, out_dir=tmp_path)
+    saved = datasets.load_from_disk(str(tmp_path / "dataset"))
+    assert len(saved["train"]) + len(saved["test"]) == 2312
+    assert not {record["prompt"] for record in saved["train"]} & {record["prompt"] for record in saved["test"]}
+
+
 @pytest.mark.parametrize("fmt", ["hh-rlhf", "preference", "conversational"])
 def test_an_export_whose_filters_leave_nothing_has_the_formats_columns(project, voters, tmp_path, fmt):
     import pyarrow.parquet as pq
