@@ -6,12 +6,13 @@ class AnnotateConfig(AppConfig):
     verbose_name = "Annotation"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.db.models.signals import post_delete, post_save, pre_save
 
         from annotate.models import Membership
         from annotate.signals import membership_deleted, membership_saved, membership_saving
-        from config.auth import on_logged_in, on_login_failed
+        from config.auth import on_logged_in, on_login_failed, on_user_saved
 
         # An annotator who leaves a project (in the admin) has their open sitting there ended at once.
         post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="annotate.membership_deleted")
@@ -21,3 +22,5 @@ class AnnotateConfig(AppConfig):
         # Password guessing is counted here and refused by config.auth.ThrottledModelBackend.
         user_login_failed.connect(on_login_failed, dispatch_uid="config.auth.on_login_failed")
         user_logged_in.connect(on_logged_in, dispatch_uid="config.auth.on_logged_in")
+        # A new password revokes the user's API tokens.
+        post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="config.auth.on_user_saved")

@@ -140,9 +140,21 @@ def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
     login_failures_clear(request=request, username=user.get_username())
 
 
+def on_user_saved(sender, instance, **kwargs) -> None:
+    """A new password revokes the user's API tokens, as it ends their other sessions: whoever took
+    the old password could have taken a token with it. Wherever the password is set (the password
+    page, the admin, `changepassword`): `set_password` leaves the new one in `_password` until the
+    save that stores it is over, so a save without a new password costs nothing."""
+    if getattr(instance, "_password", None) is not None:
+        from rest_framework.authtoken.models import Token
+
+        Token.objects.filter(user=instance).delete()
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Everyone changes their own password (the admin only sets a first one): back to My projects
-    with a word that it worked. This session stays logged in; the user's other sessions end."""
+    with a word that it worked. This session stays logged in; the user's other sessions end, and
+    their API tokens are revoked (`on_user_saved`)."""
 
     template_name = "registration/own_password_change.html"
     success_url = reverse_lazy("annotate:project_list")

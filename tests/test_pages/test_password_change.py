@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from tests.alerts import alerts
 
@@ -79,3 +80,26 @@ def test_the_old_password_cannot_be_guessed_without_end(annotator, settings):
     # The login page counts the same failures.
     login = Client().post(reverse("login"), {"username": "annotator", "password": "pw-annotator"})
     assert "Too many failed logins" in login.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_new_password_revokes_the_users_api_tokens_and_only_theirs(project, annotator, annotator2):
+    mine, theirs = (Token.objects.create(user=user) for user in (annotator, annotator2))
+    progress = reverse("api:progress", kwargs={"slug": project.slug})
+
+    def answers(token) -> int:
+        return Client().get(progress, headers={"Authorization": f"Token {token.key}"}).status_code
+
+    assert answers(mine) == answers(theirs) == 200
+    client = Client()
+    client.force_login(annotator)
+    annotator.last_name = "Saved without a new password"
+    annotator.save()
+    assert answers(mine) == 200
+    assert change(client, old="pw-annotator").redirect_chain == [(reverse("annotate:project_list"), 302)]
+    assert (answers(mine), answers(theirs)) == (403, 200)  # DRF: 403 where session auth comes first
+    assert not Token.objects.filter(user=annotator).exists()
+    # Set anywhere else too (the admin, `changepassword`): the same save.
+    annotator2.set_password(NEW)
+    annotator2.save()
+    assert answers(theirs) == 403
