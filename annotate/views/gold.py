@@ -120,7 +120,7 @@ def pairs_search(*, project: Project, q: str = "", show: str = "all") -> QuerySe
             | Q(response_b__icontains=q)
         )
         number = q.removeprefix("#")
-        if number.isdigit() and len(number) < 19:  # a bigint's digits: anything longer is no id
+        if number.isascii() and number.isdigit() and len(number) < 19:  # a bigint's digits; "²" is no id
             match |= Q(pk=int(number))
         pairs = pairs.filter(match)
     return (

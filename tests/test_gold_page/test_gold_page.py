@@ -155,6 +155,9 @@ def test_it_finds_pairs_by_id_source_name_and_text(lead_client, project, other_p
     assert found(q="question 7?") == [pairs[7].id]
     assert found(q="distinctive phrase") == [pairs[8].id]
     assert found(q="nowhere to be found") == []
+    # Digits that int() does not read (a superscript two) are text to search for, not an error page.
+    Pair.objects.filter(id=pairs[2].id).update(response_a="x² + 1")
+    assert (found(q="²"), found(q="#²")) == ([pairs[2].id], [])
 
 
 def test_it_filters_gold_and_not_gold_pairs(lead, lead_client, project, mixed_pairs):
