@@ -1,7 +1,9 @@
 """The annotator's HTML pages: my projects, a project's guidelines, and the annotation page.
 
 The pages only read. Every change (starting a sitting, leasing a pair, answering, ending a sitting)
-goes through the JSON API in `annotate.apis.annotating`, which the page's script calls.
+goes through the JSON API in `annotate.apis.annotating`, which the page's script calls. The
+guidelines' "Start a sitting" button POSTs to the annotation page, which then starts one at once: a
+link cannot (from another site, a GET would start a sitting and lease pairs in the annotator's name).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
 from markdown_it import MarkdownIt
 
 from annotate.models import AnnotationSession, Judgment, Pair, Project, Role, Safety, Strength
@@ -26,6 +29,10 @@ SAFETY_KEYS = {Safety.BOTH_SAFE: "z", Safety.CHOSEN_SAFE: "x", Safety.BOTH_UNSAF
 
 def _guidelines_seen_key(project: Project) -> str:
     return f"pairwise:guidelines_seen:{project.pk}"
+
+
+def _start_asked_key(project: Project) -> str:
+    return f"pairwise:start_asked:{project.pk}"
 
 
 def guidelines_html(text: str) -> SafeString:
@@ -104,18 +111,24 @@ def asks_more_than_a_side(project: Project) -> bool:
 
 @login_required
 @ensure_csrf_cookie
+@require_http_methods(["GET", "HEAD", "POST"])
 def annotate(request: HttpRequest, slug: str) -> HttpResponse:
     """The annotation page, for the project's annotators only (leads and engineers do not annotate).
 
-    Before an annotator's first sitting in the project it sends them to the guidelines once."""
+    Before an annotator's first sitting in the project it sends them to the guidelines once. A POST
+    (the guidelines' start button, CSRF-checked) asks the page to start a sitting when it opens: the
+    request is kept in the session for the one GET it redirects to, so a reload does not ask again."""
     project, membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
+    if request.method == "POST":
+        request.session[_start_asked_key(project)] = True
+        return redirect("annotate:annotate", slug=project.slug)
     seen = request.session.get(_guidelines_seen_key(project), False)
     if not seen and not AnnotationSession.objects.filter(project=project, annotator=request.user).exists():
         return redirect("annotate:guidelines", slug=project.slug)
     slug_kwargs = {"slug": project.slug}
     config = {
         "slug": project.slug,
-        "autostart": request.GET.get("start") == "1",
+        "autostart": request.session.pop(_start_asked_key(project), False),
         "allowTie": project.allow_tie,
         "allowSkip": project.allow_skip,
         "askStrength": project.ask_strength,

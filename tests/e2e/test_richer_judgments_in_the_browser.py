@@ -201,7 +201,7 @@ def test_a_paused_annotator_is_told_politely_and_offered_no_start(page, project,
     assert not AnnotationSession.objects.filter(project=project, annotator=annotator).exists()
 
     # Coming back later, the page says so at once.
-    page.goto(reverse("annotate:annotate", kwargs={"slug": project.slug}) + "?start=1")
+    page.goto(reverse("annotate:annotate", kwargs={"slug": project.slug}))
     expect(paused).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Start"))).to_have_count(0)
     assert not AnnotationSession.objects.filter(project=project, annotator=annotator).exists()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,10 +45,31 @@ def test_it_opens_once_the_annotator_has_read_the_guidelines(client, project, an
     client.force_login(annotator)
     client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
 
-    response = client.get(url(project) + "?start=1")
+    response = client.get(url(project))
 
     assert response.status_code == 200
-    assert page_config(response)["autostart"] is True
+    assert page_config(response)["autostart"] is False
+
+
+def test_the_start_button_posts_and_the_page_it_opens_starts_a_sitting_once(project, annotator):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(annotator)
+    guidelines = client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', guidelines.content.decode())[1]
+
+    assert client.post(url(project)).status_code == 403  # no CSRF token: another site's form
+    started = client.post(url(project), {"csrfmiddlewaretoken": token}, follow=True)
+
+    assert started.redirect_chain == [(url(project), 302)]
+    assert page_config(started)["autostart"] is True
+    assert page_config(client.get(url(project)))["autostart"] is False  # a reload does not start another
+
+
+def test_a_link_from_anywhere_does_not_start_a_sitting(client, project, annotator):
+    client.force_login(annotator)
+    client.get(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+
+    assert page_config(client.get(url(project) + "?start=1"))["autostart"] is False
 
 
 def test_it_opens_at_once_for_an_annotator_who_has_sat_before(client, project, annotator):

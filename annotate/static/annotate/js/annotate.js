@@ -918,12 +918,6 @@
     choose(side, true);
   });
 
-  if (config.autostart) {
-    // A reload should not ask to start again: drop ?start=1 from the address.
-    const url = new URL(window.location.href);
-    url.searchParams.delete("start");
-    window.history.replaceState(null, "", url);
-  }
   // The sitting bar sticks to the top, and on a narrow or zoomed-in screen it wraps to two rows or
   // more, taller than the stylesheet's scroll padding: whatever receives focus scrolls clear of it.
   const bar = el("sitting-bar");
