@@ -207,10 +207,12 @@ class AnnotationSession(models.Model):
         help_text="The start, the last answer, or the annotator's last input on the pair on screen: the idle "
         "timeout runs from it."
     )
-    ordinal_today = models.PositiveIntegerField(help_text="1 for the annotator's first sitting of the day (UTC).")
+    ordinal_today = models.PositiveIntegerField(
+        help_text="1 for the annotator's first sitting of the day (in the site's TIME_ZONE), in any project."
+    )
     stretch_started_at = models.DateTimeField(
-        help_text="When the annotator's working stretch began: the start of the first sitting after a rest "
-        "of at least REST_MINUTES (or the project's break, if longer)."
+        help_text="When the annotator's working stretch began: the start of the first sitting, in any project, "
+        "after a rest of at least REST_MINUTES (or this project's break, if longer)."
     )
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=8, choices=EndReason.choices, blank=True)

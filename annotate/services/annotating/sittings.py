@@ -119,7 +119,7 @@ def sitting_start(
                 return latest, False
             on_break = latest.break_until is not None and latest.break_until > now
         if not paused and (latest is None or not on_break):
-            return _sitting_open(project=project, annotator=annotator, latest=latest, now=now)
+            return _sitting_open(project=project, annotator=annotator, now=now)
     if paused:
         raise AnnotationError(
             "Your annotation in this project is paused for now; the project lead will be in touch. "
@@ -131,14 +131,21 @@ def sitting_start(
     )
 
 
-def _sitting_open(
-    *, project: Project, annotator: AbstractBaseUser, latest: AnnotationSession | None, now: dt.datetime
-) -> tuple[AnnotationSession, bool]:
+def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime) -> tuple[AnnotationSession, bool]:
     """(the new sitting, True), or (the open one, False) if a concurrent start of this annotator's
     opened it first. Precondition: inside a transaction holding the lock on the annotator's latest
     sitting, if any."""
+    # The working stretch is the person's, in whichever projects they worked: their latest sitting
+    # anywhere (an open one in another project too) decides whether they rested. The break a project
+    # enforces stays its own (`latest`).
+    previous = (
+        AnnotationSession.objects.filter(annotator=annotator)
+        .order_by("-started_at", "-id")
+        .only("ended_at", "stretch_started_at")
+        .first()
+    )
     rest = dt.timedelta(minutes=max(REST_MINUTES, project.break_minutes))
-    rested = latest is None or latest.ended_at is None or now - latest.ended_at >= rest
+    rested = previous is None or (previous.ended_at is not None and now - previous.ended_at >= rest)
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     ordinal = AnnotationSession.objects.filter(annotator=annotator, started_at__gte=day_start).count() + 1
     try:
@@ -151,7 +158,7 @@ def _sitting_open(
                 item_limit=project.sitting_items,
                 last_activity_at=now,
                 ordinal_today=ordinal,
-                stretch_started_at=now if rested else latest.stretch_started_at,
+                stretch_started_at=now if rested else previous.stretch_started_at,
             ), True
     except IntegrityError:
         # Another start of this annotator's (a double click, a second tab) opened one meanwhile:

@@ -1,0 +1,66 @@
+"""The working stretch behind `Judgment.since_break_ms`: the person's, across sittings and projects."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotate.models import Membership, Project, Role
+from annotate.services.annotating import REST_MINUTES, assignment_next, judgment_submit, sitting_end, sitting_start
+from tests.conftest import make_pairs, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_projects():
+    projects = [
+        Project.objects.create(slug=slug, name=slug, sitting_minutes=25, break_minutes=0) for slug in ("x", "y")
+    ]
+    for project in projects:
+        make_pairs(project, 8, prefix=project.slug)
+    return projects
+
+
+@pytest.fixture
+def worker(two_projects):
+    person = make_user("worker")
+    for project in two_projects:
+        Membership.objects.create(user=person, project=project, role=Role.ANNOTATOR)
+    return person
+
+
+def work(project, person, clock, *, minutes: int, answers: int = 1) -> int:
+    """Open (or keep) a sitting, answer `answers` pairs `minutes` apart; the last judgment's since_break_ms."""
+    sitting_start(project=project, annotator=person)
+    for _ in range(answers):
+        assignment, _ = assignment_next(project=project, annotator=person)
+        clock.advance(minutes=minutes)
+        judgment = judgment_submit(assignment_id=assignment.id, annotator=person, side="left").judgment
+    return judgment.since_break_ms
+
+
+def test_a_short_pause_goes_on_with_the_stretch_and_a_rest_starts_another(two_projects, worker, clock):
+    x, _ = two_projects
+    assert work(x, worker, clock, minutes=4, answers=5) == 20 * 60_000
+    sitting_end(project=x, annotator=worker)
+    clock.advance(minutes=REST_MINUTES - 1)
+    assert work(x, worker, clock, minutes=1) == (20 + REST_MINUTES - 1 + 1) * 60_000
+    sitting_end(project=x, annotator=worker)
+    clock.advance(minutes=REST_MINUTES)
+    assert work(x, worker, clock, minutes=1) == 60_000
+
+
+def test_switching_projects_without_a_rest_goes_on_with_the_stretch(two_projects, worker, clock):
+    """Found in review: the stretch was per project, so a change of project read as a rest."""
+    x, y = two_projects
+    work(x, worker, clock, minutes=4, answers=5)
+    sitting_end(project=x, annotator=worker)
+    clock.advance(seconds=5)
+    assert work(y, worker, clock, minutes=1) == (20 * 60 + 5 + 60) * 1000
+
+
+def test_a_sitting_open_in_another_project_is_no_rest(two_projects, worker, clock):
+    x, y = two_projects
+    work(x, worker, clock, minutes=4, answers=2)  # x's sitting stays open
+    clock.advance(minutes=REST_MINUTES + 1)
+    assert work(y, worker, clock, minutes=1) == (8 + REST_MINUTES + 1 + 1) * 60_000
