@@ -906,3 +906,20 @@ def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, 
     page.clock.fast_forward("00:05")
     page.wait_for_timeout(300)
     expect(note).to_be_hidden()
+
+
+def test_a_tapped_answer_shows_the_next_pair_from_its_top_on_a_phone(page, project, annotator):
+    """Found in review: focus went back to the pressed button with a scroll to it, so on a phone the
+    next pair opened at its buttons, its conversation and left response above the screen."""
+    long_conversations(project, 4)
+    page.set_viewport_size({"width": 375, "height": 740})
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    for number in (1, 2):
+        expect(page.locator("#progress")).to_have_text(re.compile(rf"^{number} / "))
+        page.wait_for_timeout(600)  # read a while (a click within half a second of the last is dropped)
+        page.get_by_role("button", name=re.compile("Left is better")).click()  # scrolls down to it first
+        expect(page.locator("#progress")).to_have_text(re.compile(rf"^{number + 1} / "))
+        assert page.evaluate("window.scrollY") == 0
+        expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_focused()
+    assert Judgment.objects.filter(annotator=annotator).count() == 2

@@ -7,11 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate.models import AnnotationSession, Membership, Project, Role, Safety, Strength
+from annotate.models import AnnotationSession, EndReason, Membership, Project, Role, Safety, Strength
 
 
 def url(project: Project) -> str:
@@ -216,3 +217,9 @@ def test_it_is_a_404_for_an_annotator_of_another_project(client, project, other_
     client.force_login(annotator)
     assert client.get(url(other_project)).status_code == 404
     assert Membership.objects.filter(user=annotator, project=project, role=Role.ANNOTATOR).exists()
+
+
+def test_the_page_says_why_a_sitting_ended_for_every_end_reason():
+    script = (settings.BASE_DIR / "annotate/static/annotate/js/annotate.js").read_text()
+    block = script[script.index("const END_REASONS = {") : script.index("};", script.index("const END_REASONS = {"))]
+    assert set(re.findall(r"^\s+(\w+): ", block, re.MULTILINE)) == set(EndReason.values)

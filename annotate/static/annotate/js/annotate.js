@@ -44,6 +44,7 @@
     idle: "The sitting ended after a while without activity.",
     manual: "You ended the sitting.",
     paused: "Your annotation was paused, and has since been resumed: the next sitting can start after the break.",
+    removed: "You were taken out of this project, and have since been added back: the next sitting can start after the break.",
   };
 
   const state = {
@@ -204,9 +205,13 @@
     show("work");
     setBusy(false);
     window.scrollTo(0, 0);
-    // Disabling the pressed button sent focus to the page; give it back, and announce the pair
-    // unless a message is showing.
-    if (focused && focused.isConnected && document.activeElement === document.body) focused.focus();
+    // Disabling the pressed button sent focus to the page; give it back without scrolling to it (the
+    // next pair is read from its top: scrolled to a button under the responses, a phone showed the
+    // conversation and the left response above the screen), and announce the pair unless a message
+    // is showing.
+    if (focused && focused.isConnected && document.activeElement === document.body) {
+      focused.focus({ preventScroll: true });
+    }
     if (!el("status").textContent && state.sitting) {
       announce(`Pair ${state.sitting.items_done + 1} of ${state.sitting.item_limit}.`);
     }
