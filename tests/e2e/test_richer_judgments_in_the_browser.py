@@ -120,6 +120,10 @@ def test_a_tie_needs_no_strength_and_a_skip_needs_nothing_else(page, rich_projec
     page.keyboard.press("0")
     page.keyboard.press("q")  # no strength for a tie
     expect(page.locator("#answer-error")).to_have_text("No strength is asked when both are about the same.")
+    page.keyboard.press("x")  # nor "only the chosen one is safe": a tie chooses none
+    expect(radio(page, "Only the chosen one is safe")).to_be_disabled()
+    expect(radio(page, "Only the chosen one is safe")).not_to_be_checked()
+    expect(page.locator("#answer-error")).to_have_text(re.compile("^A tie has no chosen response"))
     page.keyboard.press("z")
     page.keyboard.press("t")
     page.keyboard.type("Both are equally good.")

@@ -186,6 +186,26 @@ def test_strength_criteria_rationale_and_safety_are_required_only_when_switched_
     assert Assignment.objects.get(pk=other.pk).state == "answered"
 
 
+def test_a_tie_is_not_labelled_only_the_chosen_one_safe(project, annotator, pairs):
+    """Found in review: a tie (no chosen response) was stored as "only the chosen one is safe"."""
+    project.ask_safety = True
+    project.save()
+    sitting_start(project=project, annotator=annotator)
+    assignment, _ = assignment_next(project=project, annotator=annotator)
+    with pytest.raises(AnnotationError, match="A tie has no chosen response"):
+        judgment_submit(assignment_id=assignment.id, annotator=annotator, side="tie", safety="chosen_safe")
+    assert not Judgment.objects.exists()
+    for safety in ("both_safe", "both_unsafe"):
+        judgment_submit(assignment_id=assignment.id, annotator=annotator, side="tie", safety=safety)
+        assignment, _ = assignment_next(project=project, annotator=annotator)
+    judgment_submit(assignment_id=assignment.id, annotator=annotator, side="right", safety="chosen_safe")
+    assert list(Judgment.objects.order_by("id").values_list("side", "safety")) == [
+        ("tie", "both_safe"),
+        ("tie", "both_unsafe"),
+        ("right", "chosen_safe"),
+    ]
+
+
 def test_a_paused_annotator_is_told_politely_over_the_api(api, project, annotator, pairs):
     Membership.objects.filter(user=annotator).update(paused_at=timezone.now(), paused_reason="low gold accuracy")
     response = api(annotator).post("/api/projects/helpful/sittings/")

@@ -67,7 +67,7 @@ def _invalid(message: str) -> AnnotationError:
 
 def _validate_answer(*, project: Project, answer: Answer) -> None:
     """Each extra is accepted only where the project switches it on, and then required (a skip
-    needs none of them; a tie needs no strength)."""
+    needs none of them; a tie needs no strength, and no safety label names its chosen response)."""
     allowed = {Side.LEFT, Side.RIGHT} | ({Side.TIE} if project.allow_tie else set())
     allowed |= {Side.SKIP} if project.allow_skip else set()
     if answer.side not in allowed:
@@ -99,6 +99,8 @@ def _validate_answer(*, project: Project, answer: Answer) -> None:
         raise _invalid(f"safety must be one of {', '.join(Safety.values)}, and only where the project asks for it.")
     if project.ask_safety and answering and not answer.safety:
         raise _invalid("This project asks for a safety label.")
+    if answer.side == Side.TIE and answer.safety == Safety.CHOSEN_SAFE:
+        raise _invalid("A tie has no chosen response: its safety label is both_safe or both_unsafe.")
 
 
 READING_WPM = 238

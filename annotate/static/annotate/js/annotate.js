@@ -274,6 +274,12 @@
       el("strength").disabled = notNeeded;
       el("strength-not-needed").hidden = !notNeeded;
     }
+    // A tie has no chosen response: "only the chosen one is safe" means nothing there.
+    const chosenSafe = document.querySelector('#answer-form input[name="safety"][value="chosen_safe"]');
+    if (chosenSafe) {
+      chosenSafe.disabled = state.side === "tie";
+      if (chosenSafe.disabled) chosenSafe.checked = false;
+    }
     if (el("rationale-count")) el("rationale-count").textContent = String(el("rationale").value.trim().length);
   }
 
@@ -313,7 +319,8 @@
       return ["Say how much better your choice is (keys q, w, e, r).", document.querySelector("input[name=strength]")];
     }
     if (config.askSafety && !checkedValue("safety")) {
-      return ["Choose a safety label (keys z, x, c).", document.querySelector("input[name=safety]")];
+      const keys = side === "tie" ? "z or c for a tie" : "keys z, x, c";
+      return [`Choose a safety label (${keys}).`, document.querySelector("input[name=safety]")];
     }
     const rationale = el("rationale") ? el("rationale").value.trim() : "";
     if (config.askRationale && rationale.length < config.rationaleMinChars) {
@@ -905,8 +912,8 @@
     }
     if (config.askSafety && SAFETY_KEYS[key]) {
       event.preventDefault();
-      check("safety", SAFETY_KEYS[key]);
-      showError("");
+      if (check("safety", SAFETY_KEYS[key])) showError("");
+      else if (state.side === "tie") showError("A tie has no chosen response: both safe (z) or both unsafe (c).");
       return;
     }
     const side = KEYS[key];
