@@ -221,6 +221,7 @@ def _list_page(request: HttpRequest, project: Project, from_source_form: FromSou
         "page": page,
         "rows": [_pair_row(row) for row in page.object_list],
         "from_source_form": from_source_form or FromSourceForm(),
+        "gold_never_shown": GOLD_NEVER_SHOWN if project.gold_rate == 0 else "",
         "list_url": list_url,
         "here": _here(request, list_url),
     }
@@ -256,6 +257,18 @@ def gold_pair(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse:
     return _pair_page(request, project, _pair_for_lead(project, pair_id))
 
 
+GOLD_NEVER_SHOWN = (
+    "The project's gold rate is 0%: no annotator is shown gold pairs, so gold pairs are out of annotation "
+    "(they leave the queue of pairs judged k times) until the rate is set above 0 in the admin."
+)
+
+
+def _warn_if_gold_is_never_shown(request: HttpRequest, project: Project) -> None:
+    """Found in review: at a gold rate of 0, marking pairs gold silently took them out of annotation."""
+    if project.gold_rate == 0:
+        messages.warning(request, GOLD_NEVER_SHOWN)
+
+
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next", "")
     allowed = url_has_allowed_host_and_scheme(
@@ -281,6 +294,7 @@ def gold_pair_set(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse
         messages.info(request, f"Pair {pair.id} already had that gold answer; nothing changed.")
     elif change.after:
         messages.success(request, f"Pair {pair.id} is gold, with answer {change.after.upper()}.")
+        _warn_if_gold_is_never_shown(request, project)
     else:
         messages.success(request, f"Pair {pair.id} is no longer gold; it is back in the queue.")
     return redirect(
@@ -303,6 +317,7 @@ def gold_from_source(request: HttpRequest, slug: str) -> HttpResponse:
         return _list_page(request, project, form)
     if marked:
         messages.success(request, f"{marked} pair{'s' if marked != 1 else ''} made gold with the source preference.")
+        _warn_if_gold_is_never_shown(request, project)
     else:
         messages.info(request, "No pair with a source preference was left to make gold; nothing changed.")
     return redirect("annotate:gold", slug=project.slug)

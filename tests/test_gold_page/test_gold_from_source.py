@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.models import AuditEvent, Pair
 from annotate.services.gold import GOLD_FROM_SOURCE, pair_gold_set, pairs_gold_from_source
+from annotate.views.gold import GOLD_NEVER_SHOWN
 from tests.conftest import make_pairs
 from tests.test_gold_page.conftest import gold_url, signed_in
 
@@ -101,3 +102,21 @@ def test_after_a_bad_limit_the_pages_links_and_forms_lead_back_to_the_gold_page(
     pair = Pair.objects.filter(project=project).first()
     done = lead_client.post(gold_url(project, pair.id, "set"), {"answer": "a", "next": nexts.pop()}, follow=True)
     assert done.status_code == 200
+
+
+@pytest.mark.parametrize("gold_rate", [0.0, 0.1])
+def test_at_a_gold_rate_of_zero_the_page_and_the_marking_say_gold_pairs_are_never_shown(
+    lead_client, project, mixed_pairs, gold_rate
+):
+    """Found in review: marking pairs gold at the default rate of 0 took them out of annotation unsaid."""
+    project.gold_rate = gold_rate
+    project.save(update_fields=["gold_rate"])
+    warned = gold_rate == 0
+    assert ('id="gold-never-shown"' in lead_client.get(gold_url(project)).content.decode()) is warned
+    for posted in (
+        lead_client.post(gold_url(project, action="from_source"), {"limit": "2"}, follow=True),
+        lead_client.post(gold_url(project, mixed_pairs["none"][0].id, action="set"), {"answer": "a"}, follow=True),
+    ):
+        said = [(m.level_tag, str(m)) for m in posted.context["messages"]]
+        assert said[0][0] == "success"
+        assert (("warning", GOLD_NEVER_SHOWN) in said) is warned
