@@ -98,18 +98,37 @@ def _with_metadata(record: dict[str, Any], metadata: Mapping[str, Any] | None, f
     return record
 
 
+def is_transcript(context: str) -> bool:
+    """Whether a pair's context is an HH-RLHF transcript (it has a "\\n\\nHuman:" turn; the import keeps
+    it without the final "\\n\\nAssistant:"), rather than a bare prompt ("What is 2+2?", from TRL data)."""
+    return HUMAN_MARKER in context
+
+
+def _assistant_turn(response: str) -> str:
+    """A bare prompt's response as an HH-RLHF assistant turn: the marker, then the space HH-RLHF puts
+    after it unless the response begins with white space of its own."""
+    return ASSISTANT_MARKER + (response if response[:1].isspace() else " " + response)
+
+
 def hh_rlhf_record(*, context: str, chosen: str, rejected: str) -> dict[str, str]:
     """HH-RLHF's record: the two full transcripts, keys in the source's order, no metadata (the
-    source has none, and any extra key would break byte identity with it)."""
-    return {"chosen": context + ASSISTANT_MARKER + chosen, "rejected": context + ASSISTANT_MARKER + rejected}
+    source has none, and any extra key would break byte identity with it). A transcript context is
+    written back byte for byte; a bare prompt becomes a human turn ("\\n\\nHuman: " + prompt), and each
+    response an assistant turn (`_assistant_turn`)."""
+    if is_transcript(context):
+        return {"chosen": context + ASSISTANT_MARKER + chosen, "rejected": context + ASSISTANT_MARKER + rejected}
+    human = f"{HUMAN_MARKER} {context}"
+    return {"chosen": human + _assistant_turn(chosen), "rejected": human + _assistant_turn(rejected)}
 
 
 def preference_record(
     *, context: str, chosen: str, rejected: str, metadata: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """TRL standard preference record: `prompt` ends with "\\n\\nAssistant:", the responses are kept as
-    stored (with their leading space), so `prompt + chosen` is the HH-RLHF transcript."""
-    record = {"prompt": context + ASSISTANT_MARKER, "chosen": chosen, "rejected": rejected}
+    """TRL standard preference record. A transcript context's `prompt` ends with "\\n\\nAssistant:" and
+    the responses are kept as stored (with their leading space), so `prompt + chosen` is the HH-RLHF
+    transcript; a bare prompt is written as it was imported (no marker is added to it)."""
+    prompt = context + ASSISTANT_MARKER if is_transcript(context) else context
+    record = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     return _with_metadata(record, metadata, FORMAT_PREFERENCE)
 
 
@@ -151,7 +170,8 @@ def record_transcripts(record: Mapping[str, Any]) -> tuple[str, str]:
 
     - ``{"chosen": str, "rejected": str}`` (``hh-rlhf``, the notebook's rows): as they are;
     - ``preference`` (``prompt`` a string): ``prompt + chosen`` and ``prompt + rejected`` — the
-      HH-RLHF transcripts again, since the prompt ends with "\\n\\nAssistant:";
+      HH-RLHF transcripts again, since a transcript's prompt ends with "\\n\\nAssistant:"; a bare
+      prompt is written in HH-RLHF form as the ``hh-rlhf`` export writes it (`hh_rlhf_record`);
     - ``conversational`` (``prompt`` a list of messages): the messages written back in HH-RLHF form,
       "\\n\\nHuman: " / "\\n\\nAssistant: " + content; the whitespace `context_turns` stripped is
       not restored (export ``hh-rlhf`` for exact transcripts, or render a chat template yourself)."""
@@ -159,6 +179,9 @@ def record_transcripts(record: Mapping[str, Any]) -> tuple[str, str]:
     if prompt is None:
         return record["chosen"], record["rejected"]
     if isinstance(prompt, str):
+        if not is_transcript(prompt):
+            transcripts = hh_rlhf_record(context=prompt, chosen=record["chosen"], rejected=record["rejected"])
+            return transcripts["chosen"], transcripts["rejected"]
         return prompt + record["chosen"], prompt + record["rejected"]
     head = "".join(_message_text(message) for message in prompt)
     chosen = "".join(_message_text(message) for message in record["chosen"])

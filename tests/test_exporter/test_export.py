@@ -679,3 +679,17 @@ def test_the_dataset_card_gives_the_length_effect_with_content_apart_beside_the_
     }
     before = {"n": 900, "coefficients": {"length_difference": {"estimate": 0.4, "p_value": 0.002}, "a_on_left": {}}}
     assert _length_effect(before).startswith("not in this report: it was computed before content was held apart")
+
+
+def test_a_trl_file_of_bare_prompts_comes_back_as_it_went_in(project, annotator, tmp_path):
+    source = tmp_path / "trl.jsonl"
+    rows = [
+        {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"},
+        {"prompt": "Capital of France?", "chosen": "Paris", "rejected": "Rome"},
+    ]
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    pairs_import(project=project, source=source)
+    judgments_as_the_source_chose(project, annotator)
+    export_write(project=project, options=ExportOptions(format="preference"), out_dir=tmp_path / "out")
+    exported = [json.loads(line) for line in (tmp_path / "out" / "data.jsonl").read_text().splitlines()]
+    assert sorted(exported, key=lambda r: r["prompt"]) == sorted(rows, key=lambda r: r["prompt"])

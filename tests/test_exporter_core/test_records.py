@@ -16,6 +16,7 @@ from exporter.records import (
     context_turns,
     conversational_record,
     hh_rlhf_record,
+    is_transcript,
     pair_orient,
     preference_record,
     record_build,
@@ -213,4 +214,27 @@ def test_splitting_a_built_record_gives_back_its_parts_whenever_the_responses_ho
 ):
     assume(ASSISTANT not in chosen and ASSISTANT not in rejected)
     record = hh_rlhf_record(context=context, chosen=chosen, rejected=rejected)
-    assert transcript_split(**record) == (context, chosen, rejected)
+    if is_transcript(context):
+        assert transcript_split(**record) == (context, chosen, rejected)
+    else:  # a bare prompt: written as a human turn, each response as an assistant turn
+        turn = {response: response if response[:1].isspace() else " " + response for response in (chosen, rejected)}
+        assert transcript_split(**record) == (f"\n\nHuman: {context}", turn[chosen], turn[rejected])
+
+
+def test_a_bare_prompt_is_exported_as_imported_by_trl_and_as_a_human_turn_by_hh_rlhf():
+    """Found in review: a TRL prompt without "\n\nAssistant:" came back with one added (and, in hh-rlhf,
+    as "What is 2+2?\n\nAssistant:4", a transcript with no human turn)."""
+    bare = {"context": "What is 2+2?", "chosen": "4", "rejected": "5"}
+    assert preference_record(**bare) == {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"}
+    assert hh_rlhf_record(**bare) == {
+        "chosen": "\n\nHuman: What is 2+2?\n\nAssistant: 4",
+        "rejected": "\n\nHuman: What is 2+2?\n\nAssistant: 5",
+    }
+    assert conversational_record(**bare)["prompt"] == [{"role": "user", "content": "What is 2+2?"}]
+    # Every format gives the tokenizer the same transcripts.
+    transcripts = ("\n\nHuman: What is 2+2?\n\nAssistant: 4", "\n\nHuman: What is 2+2?\n\nAssistant: 5")
+    for fmt in ("hh-rlhf", "preference", "conversational"):
+        assert record_transcripts(record_build(fmt=fmt, **bare)) == transcripts
+    # A response that starts with white space of its own keeps it, as HH-RLHF's do.
+    own = hh_rlhf_record(context="Hi", chosen=" yo", rejected="\nhey")
+    assert own == {"chosen": "\n\nHuman: Hi\n\nAssistant: yo", "rejected": "\n\nHuman: Hi\n\nAssistant:\nhey"}
