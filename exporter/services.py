@@ -611,6 +611,11 @@ def _data_write(
 
         dataset = TokenizedPreferenceDataset(built, tokenizer=tokenizer, max_length=options.max_length, ids=ids)
         dataset.save(out_dir / "tokenized")
+        # Right truncation can cut an item inside its shared context: chosen and rejected then have the
+        # same tokens, and nothing is left to learn from it. Said, not hidden (nor dropped: the items
+        # stay aligned with the records and ids).
+        counts["items_at_max_length"] = dataset.config["items_at_max_length"]
+        counts["items_identical_after_truncation"] = dataset.config["items_identical_after_truncation"]
         return
     # No record to infer the columns from: the format's own (without metadata columns, whose types
     # only records tell).

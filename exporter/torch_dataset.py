@@ -96,10 +96,21 @@ class TokenizedPreferenceDataset(Dataset):
         # options give the same bytes, and different exports never share one (as a constant would).
         content = hashlib.sha256(f"{tok.name_or_path}:{max_length}:{tok.padding_side}:".encode())
 
+        # What truncation did, for the manifest: items with a side cut at max_length (or exactly that
+        # long), and items whose two sides came out the same (cut inside the shared context: nothing
+        # left to prefer).
+        at_max_length = identical = 0
+
         def flush() -> None:
+            nonlocal at_max_length, identical
             if chosen:
-                chosen_parts.append(self._encode(tok, chosen, max_length))
-                rejected_parts.append(self._encode(tok, rejected, max_length))
+                chosen_ids = self._encode(tok, chosen, max_length)
+                rejected_ids = self._encode(tok, rejected, max_length)
+                for one, other in zip(chosen_ids, rejected_ids, strict=True):
+                    at_max_length += len(one) == max_length or len(other) == max_length
+                    identical += one == other
+                chosen_parts.append(pa.array(chosen_ids, type=pa.list_(pa.int32())))
+                rejected_parts.append(pa.array(rejected_ids, type=pa.list_(pa.int32())))
                 chosen.clear()
                 rejected.clear()
 
@@ -130,12 +141,14 @@ class TokenizedPreferenceDataset(Dataset):
                 "pad_token_id": tok.pad_token_id,
                 "padding_side": tok.padding_side,
                 "tokenizer": str(getattr(tok, "name_or_path", "")),
+                "items_at_max_length": at_max_length,
+                "items_identical_after_truncation": identical,
             },
             tokenizer=tok,
         )
 
     @staticmethod
-    def _encode(tok: Any, texts: list[str], max_length: int) -> pa.Array:
+    def _encode(tok: Any, texts: list[str], max_length: int) -> list[list[int]]:
         # Truncate, do not pad: the tokenizer truncates exactly as with padding="max_length", and the
         # padding is rebuilt in __getitem__. No attention mask: unpadded, it is all ones.
         ids = tok(
@@ -146,7 +159,7 @@ class TokenizedPreferenceDataset(Dataset):
             return_attention_mask=False,
             return_token_type_ids=False,
         )["input_ids"]
-        return pa.array(ids, type=pa.list_(pa.int32()))
+        return ids
 
     def _setup(self, data: Any, *, config: dict[str, Any], tokenizer: Any | None) -> None:
         self.data = data

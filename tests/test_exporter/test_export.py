@@ -116,6 +116,14 @@ def test_the_tokenized_export_equals_the_notebooks_items(hh_project, tmp_path):
     # Each item's pair, to join it back to the project's pairs: the source's row i is item i.
     by_row = dict(Pair.objects.filter(project=hh_project).values_list("source_row", "id"))
     assert data.ids("pair_id").tolist() == [by_row[row] for row in range(2312)]
+    # What truncation did is counted, in the manifest and the card: items cut inside the shared context
+    # have the same tokens on both sides (found in review: nothing said so).
+    identical = sum(bool(torch.equal(item["chosen_input_ids"], item["rejected_input_ids"])) for item in data)
+    at_max = sum(bool(item["chosen_attention_mask"].all() or item["rejected_attention_mask"].all()) for item in data)
+    assert 0 < identical < at_max <= 2312
+    counts = json.loads((tmp_path / "t" / "manifest.json").read_text())["counts"]
+    assert (counts["items_identical_after_truncation"], counts["items_at_max_length"]) == (identical, at_max)
+    assert f"**items_identical_after_truncation**: {identical}" in (tmp_path / "t" / "README.md").read_text()
 
 
 def test_a_tokenized_export_of_one_record_per_judgment_keeps_each_records_judgment(project, voters, tmp_path):
