@@ -388,7 +388,7 @@ def coverage_tables(coverage: dict, throughput: list[dict]) -> list[Table]:
     contexts = Table("Pairs by context length (words)", ["Context words", "Pairs"])
     for row in coverage.get("by_context_words") or []:
         contexts.add(row["bin"], num(row["pairs"]))
-    per_day = Table(f"Judgments per day, last {THROUGHPUT_DAYS} days (live count)", ["Day", "Judgments"])
+    per_day = Table(f"Judgments per day, last {THROUGHPUT_DAYS} days (live, every answer)", ["Day", "Judgments"])
     for row in throughput:
         per_day.add(row["day"], num(row["judgments"]))
     return [figures, per_day, per_pair, sources, contexts]
