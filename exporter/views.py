@@ -29,6 +29,29 @@ from exporter.services import (
 )
 
 
+def export_summary(job: ExportJob) -> str:
+    """What an export holds, in a few words, for the list of recent exports: its format, and of the
+    options it used (`ExportOptions.applied`) those that make two exports of one format differ in
+    kind; the filters have a column of their own."""
+    try:
+        applied = ExportOptions.from_json(job.options).applied() if job.options else None
+    except (TypeError, ValueError):  # options an older version wrote
+        applied = None
+    if applied is None:
+        return job.format
+    words = [applied["format"]]
+    if applied["format"] == "tokenized":
+        words.append(f"{applied['tokenizer']}, {applied['max_length']} tokens")
+    else:
+        words.append(applied["writer"])
+    if applied["writer"] == "hf":
+        words.append(f"test {applied['test_size']:g}, seed {applied['seed']}")
+    words.append("per judgment" if applied["per_judgment"] else applied["aggregate"])
+    if applied.get("with_metadata"):
+        words.append("with metadata")
+    return " · ".join(words)
+
+
 def _number(form: QueryDict, name: str, cast: type[int] | type[float]) -> int | float | None:
     """The form's number `name` (None when left empty); a ValueError that names the field, not
     Python's "invalid literal for int() with base 10"."""
@@ -121,7 +144,9 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Export started; it appears below when it is ready.")
             return redirect("exporter:exports", slug=project.slug)
-    jobs = ExportJob.objects.filter(project=project)[:50]
+    jobs = list(ExportJob.objects.filter(project=project).select_related("created_by")[:50])
+    for job in jobs:
+        job.summary = export_summary(job)
     running = any(job.state in {"pending", "running"} for job in jobs)
     return render(
         request,

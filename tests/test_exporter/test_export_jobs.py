@@ -10,6 +10,7 @@ import time
 import zipfile
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from annotate.models import Membership, Role
@@ -424,3 +425,31 @@ def test_the_export_page_shows_an_export_that_kept_no_record_as_zero_records(cli
     html = client.get("/projects/helpful/exports/").content.decode()
     assert "<td>done</td>\n      <td>0</td>" in html
     assert "<td>pending</td>\n      <td></td>" in html
+
+
+def test_the_recent_exports_tell_exports_of_one_format_apart(project, lead):
+    """Found in a browser walkthrough: two preference exports (jsonl.gz, and hf per judgment) both read
+    "preference", and every download link was named "zip"."""
+    kinds = [
+        ExportOptions(format="preference", writer="jsonl.gz"),
+        ExportOptions(format="preference", writer="hf", per_judgment=True, with_metadata=True, test_size=0.2, seed=3),
+        ExportOptions(format="tokenized", max_length=256),
+    ]
+    jobs = [
+        ExportJob.objects.create(
+            project=project, created_by=lead, format=o.format, options=o.as_json(), state="done", counts={"records": 1}
+        )
+        for o in kinds
+    ]
+    page = Client()
+    page.force_login(lead)
+    html = page.get("/projects/helpful/exports/").content.decode()
+    for text in (
+        "preference · jsonl.gz · majority",
+        "preference · hf · test 0.2, seed 3 · per judgment · with metadata",
+        "tokenized · gpt2, 256 tokens · majority",
+    ):
+        assert f"<td>{text}</td>" in html
+    for job in jobs:
+        assert f'Download<span class="visually-hidden"> export {job.id}</span> (zip)</a>' in html
+    assert html.count('<span class="muted">by lead</span>') == 3
