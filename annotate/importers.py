@@ -185,7 +185,15 @@ def transcripts_split(chosen: str, rejected: str) -> tuple[str, str, str] | None
     return chosen[:idx], chosen[start:], rejected[start:]
 
 
-def _text_check(values: dict[str, Any], field: str, *, row: int, max_chars: int) -> RowError | None:
+# Fields that may hold only white space (not nothing): the responses of the TRL formats, as an HH-RLHF
+# transcript's final response may (four rows of the real harmless-base test split answer " "), so that
+# a `preference` export of such pairs imports again. A prompt, or a whole transcript, may not.
+BLANK_ALLOWED = frozenset({"chosen", "rejected", "response_a", "response_b"})
+
+
+def _text_check(
+    values: dict[str, Any], field: str, *, row: int, max_chars: int, blank_ok: bool = False
+) -> RowError | None:
     value = values.get(field)
     if value is None:
         return RowError(row, field, "missing")
@@ -193,7 +201,7 @@ def _text_check(values: dict[str, Any], field: str, *, row: int, max_chars: int)
         return RowError(row, field, f"too long: {value.chars:,} characters, the limit is {max_chars:,}")
     if not isinstance(value, str):
         return RowError(row, field, f"expected text, got {type(value).__name__}")
-    if not value or value.isspace():
+    if not value or (value.isspace() and not blank_ok):
         return RowError(row, field, "empty")
     if len(value) > max_chars:
         return RowError(row, field, f"too long: {len(value):,} characters, the limit is {max_chars:,}")
@@ -212,11 +220,16 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
     if not isinstance(values, dict):
         return [RowError(row, "json", f"expected a JSON object, got {type(values).__name__}")]
     fields = FIELDS[fmt]
+    blank_ok = frozenset() if fmt == HH_RLHF else BLANK_ALLOWED
     for f in fields:
         # The common case in one cheap test per field; _text_check says what is wrong otherwise.
         value = values.get(f)
         if type(value) is not str or not value or len(value) > max_chars or value.isspace() or "\x00" in value:
-            errors = [e for f in fields if (e := _text_check(values, f, row=row, max_chars=max_chars)) is not None]
+            errors = [
+                e
+                for g in fields
+                if (e := _text_check(values, g, row=row, max_chars=max_chars, blank_ok=g in blank_ok)) is not None
+            ]
             if errors:
                 return errors
     if source_row.error is not None:

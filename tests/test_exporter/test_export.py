@@ -701,3 +701,17 @@ def test_a_trl_file_of_bare_prompts_comes_back_as_it_went_in(project, annotator,
     export_write(project=project, options=ExportOptions(format="preference"), out_dir=tmp_path / "out")
     exported = [json.loads(line) for line in (tmp_path / "out" / "data.jsonl").read_text().splitlines()]
     assert sorted(exported, key=lambda r: r["prompt"]) == sorted(rows, key=lambda r: r["prompt"])
+
+
+def test_a_preference_export_of_the_real_file_imports_again_as_the_same_pairs(hh_project, other_project, tmp_path):
+    """Found in review: four rows answer " ", which the TRL import refused as empty, so Pairwise's own
+    export of the shared file did not import again."""
+    export_write(project=hh_project, options=ExportOptions(format="preference"), out_dir=tmp_path / "out")
+    result = pairs_import(project=other_project, source=tmp_path / "out" / "data.jsonl", fmt="preference")
+    assert (result.pairs_created, result.invalid_rows) == (2312, 0)
+
+    def pairs(project):
+        return set(Pair.objects.filter(project=project).values_list("content_hash", "response_a", "response_b"))
+
+    assert pairs(other_project) == pairs(hh_project)
+    assert Pair.objects.filter(project=other_project, response_a=" ").count() == 4

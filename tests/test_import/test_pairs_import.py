@@ -206,6 +206,8 @@ BAD_JSONL_ROWS = [
     ("missing field", "hh-rlhf", json.dumps({"chosen": hh_row(2)["chosen"]}), "rejected"),
     ("empty field", "hh-rlhf", json.dumps({"chosen": "", "rejected": "x"}), "chosen"),
     ("blank field", "preference", json.dumps({"prompt": "  \n", "chosen": "a", "rejected": "b"}), "prompt"),
+    ("empty response", "preference", json.dumps({"prompt": "p", "chosen": "", "rejected": "b"}), "chosen"),
+    ("blank transcript", "hh-rlhf", json.dumps({"chosen": " ", "rejected": hh_row(2)["rejected"]}), "chosen"),
     ("null field", "pairs", json.dumps({"prompt": "p", "response_a": None, "response_b": "b"}), "response_a"),
     ("number", "pairs", json.dumps({"prompt": "p", "response_a": "a", "response_b": 2}), "response_b"),
     ("message list", "preference", json.dumps({"prompt": "p", "chosen": [{"role": "x"}], "rejected": "b"}), "chosen"),
