@@ -138,6 +138,7 @@ def annotate(request: HttpRequest, slug: str) -> HttpResponse:
         "criteria": list(project.criteria or []),
         "confirmWithEnter": asks_more_than_a_side(project),
         "idleTimeoutSeconds": project.idle_timeout_minutes * 60,
+        "breakMinutes": project.break_minutes,
         # A paused annotator cannot start sittings (the API answers 409 "paused"); say so at once.
         "paused": membership.paused_at is not None,
         # A closed project starts no sitting (the API answers 409 "closed"); one already open may end.

@@ -93,6 +93,7 @@ def test_ending_the_sitting_while_an_answer_is_in_flight_shows_the_summary(page,
     page.evaluate("window.slowJudgment = true")
     page.keyboard.press("1")  # committed at once; its response is slow
     page.wait_for_timeout(100)
+    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="End sitting").click()
     expect(page.locator("#panel-summary")).to_be_visible()
     page.wait_for_timeout(2500)  # the answer's response arrives
@@ -653,6 +654,7 @@ def test_ending_the_sitting_while_the_connection_is_down_keeps_the_pair_and_the_
     start_first_sitting(page, project)
     shown = page.locator("#left-text").text_content()
     page.context.set_offline(True)
+    page.on("dialog", lambda dialog: dialog.accept())
     end = page.get_by_role("button", name="End sitting")
     end.click()
     # Not a blank page with nothing to click: the pair, its buttons and "End sitting" stay.
@@ -901,6 +903,7 @@ def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, 
     note = page.locator("#idle-note")
     page.clock.fast_forward("02:05")  # 55 s left
     expect(note).to_be_in_viewport()
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#end-sitting").click()
     expect(page.locator("#panel-summary")).to_be_visible()
     page.clock.fast_forward("00:05")
@@ -923,3 +926,28 @@ def test_a_tapped_answer_shows_the_next_pair_from_its_top_on_a_phone(page, proje
         assert page.evaluate("window.scrollY") == 0
         expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_focused()
     assert Judgment.objects.filter(annotator=annotator).count() == 2
+
+
+def test_end_sitting_asks_first_and_a_no_keeps_the_sitting(page, project, annotator):
+    """Found in a browser walkthrough: one click (or an Enter meant for the answer buttons after it)
+    ended the sitting and started the break."""
+    project.break_minutes = 3
+    project.save()
+    make_pairs(project, 5)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    asked = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    page.get_by_role("button", name="End sitting").click()
+    expect(page.locator("#panel-work")).to_be_visible()
+    assert asked == ["End this sitting? The next one can start after a break of 3 minutes."]
+    assert AnnotationSession.objects.get(annotator=annotator).is_open
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    page.get_by_role("button", name="End sitting").click()
+    expect(page.locator("#panel-summary")).to_be_visible()
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"

@@ -164,6 +164,7 @@ def test_an_annotator_starts_the_next_sitting_when_the_break_is_over_and_ends_it
     page.get_by_role("button", name="Start next sitting").click()
     expect(page.locator("#progress")).to_have_text("1 / 1")
     expect(page.locator("#panel-work")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())  # "End this sitting? ..."
     page.get_by_role("button", name="End sitting").click()
 
     summary = page.locator("#panel-summary")

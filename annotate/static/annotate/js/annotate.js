@@ -777,7 +777,13 @@
   });
   el("start-sitting").addEventListener("click", startSitting);
   el("next-sitting").addEventListener("click", startSitting);
-  el("end-sitting").addEventListener("click", endSitting);
+  // Ending is asked once more: it starts the break, which cannot be taken back, and the button is the
+  // tab stop just before the answer buttons (an Enter meant for them lands on it).
+  el("end-sitting").addEventListener("click", () => {
+    const minutes = config.breakMinutes;
+    const after = minutes > 0 ? ` The next one can start after a break of ${minutes} minute${minutes === 1 ? "" : "s"}.` : "";
+    if (window.confirm(`End this sitting?${after}`)) endSitting();
+  });
   el("retry-next").addEventListener("click", loadNext);
 
   // The key a shortcut reads: the character typed, lower-cased; where the layout types no Latin letter
