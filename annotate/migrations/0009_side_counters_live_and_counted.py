@@ -11,6 +11,12 @@ def recount_sides(apps, schema_editor):
     Pair = apps.get_model("annotate", "Pair")
     Assignment = apps.get_model("annotate", "Assignment")
     Judgment = apps.get_model("annotate", "Judgment")
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        # Leases and judgments written while the recount runs (by workers still serving) would be
+        # missed by its snapshot, and a counter left below its live leases fails the lease's release:
+        # they wait for the migration's commit instead, and the recount waits for those in flight.
+        tables = ", ".join(schema_editor.quote_name(m._meta.db_table) for m in (Assignment, Judgment))
+        schema_editor.execute(f"LOCK TABLE {tables} IN SHARE MODE")
 
     def shown(left):
         def rows(model, **where):

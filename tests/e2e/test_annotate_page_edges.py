@@ -800,8 +800,13 @@ def test_a_closed_project_says_so_instead_of_loading_for_ever(page, project, ann
     page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
     expect(page.get_by_text("Closed for annotation")).to_be_visible()
     expect(page.get_by_role("button", name="Start a sitting")).to_have_count(0)
-    for address in ("?start=1", ""):  # as the guidelines' button led, and a later visit
-        page.goto(reverse("annotate:annotate", kwargs={"slug": project.slug}) + address)
+    annotate_url = reverse("annotate:annotate", kwargs={"slug": project.slug})
+    for asked_to_start in (True, False):  # as the guidelines' button leads (it POSTs), and a later visit
+        if asked_to_start:
+            token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+            asked = page.request.post(annotate_url, headers={"X-CSRFToken": token}, max_redirects=0)
+            assert asked.status == 302
+        page.goto(annotate_url)
         expect(page.get_by_role("heading", name="Closed for annotation")).to_be_visible()
         expect(page.get_by_text("Loading your sitting")).to_be_hidden()
         expect(page.get_by_role("button", name="Start sitting")).to_be_hidden()

@@ -281,7 +281,7 @@ def test_swapped_repeats_are_said_to_be_counted_apart_where_judgments_are_counte
     assert f"over {n} judgments (and 40 swapped repeats, counted apart)." in page
     assert f"{n} judgments and 40 swapped repeats (counted apart: they measure annotators" in page
     # Found in review: the dashboard's and the scorecards' "Judgments" differ by the repeats, unsaid.
-    assert "Judgments and rates here leave the swapped repeats out; the scorecards" in page
+    assert "Judgments and the other rates here leave the swapped repeats out; the scorecards" in page
 
 
 def test_every_table_and_chart_lists_the_annotators_in_the_same_order_by_name(client, lead, report, annotator):
