@@ -131,21 +131,47 @@ def sitting_start(
     )
 
 
+def _sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
+    """When a sitting ended, or ends if nothing more happens: an open one at its deadline or its idle
+    limit, whichever comes first (the time `_sitting_enforce_limits` will close it at)."""
+    if sitting.ended_at is not None:
+        return sitting.ended_at
+    return min(sitting.deadline, sitting.last_activity_at + dt.timedelta(minutes=sitting.project.idle_timeout_minutes))
+
+
+def _work_last_ended(
+    *, annotator: AbstractBaseUser, now: dt.datetime
+) -> tuple[AnnotationSession | None, dt.datetime | None]:
+    """The annotator's sitting, in any project, whose work ended last, and that end (`now` for one
+    still under way): the sitting that decides whether they rested. By end, not start: a sitting
+    started later may have ended sooner. An open sitting past its limits (not closed yet: that
+    happens at its next request, or the periodic sweep) ended at them."""
+    closed = (
+        AnnotationSession.objects.filter(annotator=annotator, ended_at__isnull=False)
+        .order_by("-ended_at", "-id")
+        .only("ended_at", "stretch_started_at")
+        .first()
+    )
+    candidates = [(closed.ended_at, closed)] if closed is not None else []
+    for sitting in AnnotationSession.objects.filter(annotator=annotator, ended_at__isnull=True).select_related(
+        "project"
+    ):
+        candidates.append((min(now, _sitting_end_effective(sitting)), sitting))
+    if not candidates:
+        return None, None
+    end, sitting = max(candidates, key=lambda candidate: candidate[0])
+    return sitting, end
+
+
 def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime) -> tuple[AnnotationSession, bool]:
     """(the new sitting, True), or (the open one, False) if a concurrent start of this annotator's
     opened it first. Precondition: inside a transaction holding the lock on the annotator's latest
     sitting, if any."""
-    # The working stretch is the person's, in whichever projects they worked: their latest sitting
-    # anywhere (an open one in another project too) decides whether they rested. The break a project
-    # enforces stays its own (`latest`).
-    previous = (
-        AnnotationSession.objects.filter(annotator=annotator)
-        .order_by("-started_at", "-id")
-        .only("ended_at", "stretch_started_at")
-        .first()
-    )
+    # The working stretch is the person's, in whichever projects they worked; the break a project
+    # enforces stays its own.
+    previous, previous_end = _work_last_ended(annotator=annotator, now=now)
     rest = dt.timedelta(minutes=max(REST_MINUTES, project.break_minutes))
-    rested = previous is None or (previous.ended_at is not None and now - previous.ended_at >= rest)
+    rested = previous is None or now - previous_end >= rest
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     ordinal = AnnotationSession.objects.filter(annotator=annotator, started_at__gte=day_start).count() + 1
     try:
