@@ -79,6 +79,7 @@ class ParsedPair(NamedTuple):
     source_preference: str
     source_row: int
     content_hash: str
+    prompt_marker: bool = True  # the source's prompt ended with "\n\nAssistant:" (see Pair.prompt_marker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,11 +244,13 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
             return [RowError(row, "chosen/rejected", 'no "\\n\\nAssistant:" turn in the part both transcripts share')]
         context, response_a, response_b = parts
         preference = "a"
+        marker = True
     else:
         context, response_a, response_b = (values[f] for f in fields)
         # TRL's prompt for HH-style data (and Pairwise's own `preference` export) ends with the final
         # "\n\nAssistant:", which a pair's context leaves out: kept, it doubled in an HH-RLHF export,
         # showed an empty assistant turn, and hid the pair from its HH-RLHF twin's content hash.
+        marker = context.endswith(ASSISTANT)
         context = context.removesuffix(ASSISTANT)
         if response_a == response_b:
             return [RowError(row, fields[2], f"identical to {fields[1]}")]
@@ -266,6 +269,7 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
         source_preference=preference,
         source_row=source_row.index,
         content_hash=content_hash,
+        prompt_marker=marker,
     )
 
 

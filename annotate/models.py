@@ -130,6 +130,12 @@ class Pair(models.Model):
     source_name = models.CharField(max_length=300, blank=True)
     source_row = models.PositiveIntegerField(null=True, blank=True)
     source_format = models.CharField(max_length=32, blank=True)
+    prompt_marker = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Whether the source's prompt ended with the final '\\n\\nAssistant:' (an HH-RLHF transcript's "
+        "always does). The context is stored without it; exports give it back only where it was.",
+    )
     source_preference = models.CharField(max_length=1, choices=Response.choices, blank=True)
     gold_answer = models.CharField(
         max_length=1, choices=Response.choices, blank=True, help_text="Set on gold pairs: the known better response."

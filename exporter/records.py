@@ -98,36 +98,39 @@ def _with_metadata(record: dict[str, Any], metadata: Mapping[str, Any] | None, f
     return record
 
 
-def is_transcript(context: str) -> bool:
-    """Whether a pair's context is an HH-RLHF transcript (it has a "\\n\\nHuman:" turn; the import keeps
-    it without the final "\\n\\nAssistant:"), rather than a bare prompt ("What is 2+2?", from TRL data)."""
-    return HUMAN_MARKER in context
-
-
 def _assistant_turn(response: str) -> str:
-    """A bare prompt's response as an HH-RLHF assistant turn: the marker, then the space HH-RLHF puts
-    after it unless the response begins with white space of its own."""
+    """A response as an HH-RLHF assistant turn after a prompt that had no "\\n\\nAssistant:": the marker,
+    then the space HH-RLHF puts after it unless the response begins with white space of its own."""
     return ASSISTANT_MARKER + (response if response[:1].isspace() else " " + response)
 
 
-def hh_rlhf_record(*, context: str, chosen: str, rejected: str) -> dict[str, str]:
+def hh_rlhf_record(*, context: str, chosen: str, rejected: str, prompt_marker: bool = True) -> dict[str, str]:
     """HH-RLHF's record: the two full transcripts, keys in the source's order, no metadata (the
-    source has none, and any extra key would break byte identity with it). A transcript context is
-    written back byte for byte; a bare prompt becomes a human turn ("\\n\\nHuman: " + prompt), and each
-    response an assistant turn (`_assistant_turn`)."""
-    if is_transcript(context):
+    source has none, and any extra key would break byte identity with it).
+
+    `prompt_marker` (`Pair.prompt_marker`): the source's prompt ended with "\\n\\nAssistant:", as every
+    HH-RLHF transcript's does; its transcripts are written back byte for byte. A prompt that did not
+    (TRL data that is not HH-RLHF's) gets one assistant turn per response (`_assistant_turn`), after a
+    human turn ("\\n\\nHuman: " + prompt) when it has none of its own ("What is 2+2?")."""
+    if prompt_marker:
         return {"chosen": context + ASSISTANT_MARKER + chosen, "rejected": context + ASSISTANT_MARKER + rejected}
-    human = f"{HUMAN_MARKER} {context}"
+    human = context if HUMAN_MARKER in context else f"{HUMAN_MARKER} {context}"
     return {"chosen": human + _assistant_turn(chosen), "rejected": human + _assistant_turn(rejected)}
 
 
 def preference_record(
-    *, context: str, chosen: str, rejected: str, metadata: Mapping[str, Any] | None = None
+    *,
+    context: str,
+    chosen: str,
+    rejected: str,
+    metadata: Mapping[str, Any] | None = None,
+    prompt_marker: bool = True,
 ) -> dict[str, Any]:
-    """TRL standard preference record. A transcript context's `prompt` ends with "\\n\\nAssistant:" and
-    the responses are kept as stored (with their leading space), so `prompt + chosen` is the HH-RLHF
-    transcript; a bare prompt is written as it was imported (no marker is added to it)."""
-    prompt = context + ASSISTANT_MARKER if is_transcript(context) else context
+    """TRL standard preference record: the prompt as the source had it. Where that ended with
+    "\\n\\nAssistant:" (`prompt_marker`: HH-RLHF transcripts always), the responses are kept as stored
+    (with their leading space), so `prompt + chosen` is the HH-RLHF transcript; a prompt without it
+    ("What is 2+2?") is written as it was imported, with nothing added."""
+    prompt = context + ASSISTANT_MARKER if prompt_marker else context
     record = {"prompt": prompt, "chosen": chosen, "rejected": rejected}
     return _with_metadata(record, metadata, FORMAT_PREFERENCE)
 
@@ -145,14 +148,23 @@ def conversational_record(
 
 
 def record_build(
-    *, fmt: str, context: str, chosen: str, rejected: str, metadata: Mapping[str, Any] | None = None
+    *,
+    fmt: str,
+    context: str,
+    chosen: str,
+    rejected: str,
+    metadata: Mapping[str, Any] | None = None,
+    prompt_marker: bool = True,
 ) -> dict[str, Any]:
     """The record of format `fmt` (one of `FORMATS`). `metadata` is ignored for ``hh-rlhf``, whose
-    form has no room for it; for the TRL formats its keys follow the core columns in their order."""
+    form has no room for it; for the TRL formats its keys follow the core columns in their order.
+    `prompt_marker`: see `hh_rlhf_record` (the conversational format needs no such thing)."""
     if fmt == FORMAT_HH_RLHF:
-        return hh_rlhf_record(context=context, chosen=chosen, rejected=rejected)
+        return hh_rlhf_record(context=context, chosen=chosen, rejected=rejected, prompt_marker=prompt_marker)
     if fmt == FORMAT_PREFERENCE:
-        return preference_record(context=context, chosen=chosen, rejected=rejected, metadata=metadata)
+        return preference_record(
+            context=context, chosen=chosen, rejected=rejected, metadata=metadata, prompt_marker=prompt_marker
+        )
     if fmt == FORMAT_CONVERSATIONAL:
         return conversational_record(context=context, chosen=chosen, rejected=rejected, metadata=metadata)
     raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
@@ -170,8 +182,8 @@ def record_transcripts(record: Mapping[str, Any]) -> tuple[str, str]:
 
     - ``{"chosen": str, "rejected": str}`` (``hh-rlhf``, the notebook's rows): as they are;
     - ``preference`` (``prompt`` a string): ``prompt + chosen`` and ``prompt + rejected`` — the
-      HH-RLHF transcripts again, since a transcript's prompt ends with "\\n\\nAssistant:"; a bare
-      prompt is written in HH-RLHF form as the ``hh-rlhf`` export writes it (`hh_rlhf_record`);
+      HH-RLHF transcripts again — where the prompt ends with "\\n\\nAssistant:"; a prompt without it is
+      written in HH-RLHF form as the ``hh-rlhf`` export writes such a pair (`hh_rlhf_record`);
     - ``conversational`` (``prompt`` a list of messages): the messages written back in HH-RLHF form,
       "\\n\\nHuman: " / "\\n\\nAssistant: " + content; the whitespace `context_turns` stripped is
       not restored (export ``hh-rlhf`` for exact transcripts, or render a chat template yourself)."""
@@ -179,8 +191,10 @@ def record_transcripts(record: Mapping[str, Any]) -> tuple[str, str]:
     if prompt is None:
         return record["chosen"], record["rejected"]
     if isinstance(prompt, str):
-        if not is_transcript(prompt):
-            transcripts = hh_rlhf_record(context=prompt, chosen=record["chosen"], rejected=record["rejected"])
+        if not prompt.endswith(ASSISTANT_MARKER):
+            transcripts = hh_rlhf_record(
+                context=prompt, chosen=record["chosen"], rejected=record["rejected"], prompt_marker=False
+            )
             return transcripts["chosen"], transcripts["rejected"]
         return prompt + record["chosen"], prompt + record["rejected"]
     head = "".join(_message_text(message) for message in prompt)

@@ -68,6 +68,7 @@ PAIR_FIELDS = (
     "source_name",
     "source_row",
     "content_hash",
+    "prompt_marker",
     "transcript_similarity",
     "response_similarity",
 )
@@ -368,7 +369,14 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
             extra |= metadata
         fmt = records.FORMAT_HH_RLHF if options.format == "tokenized" else options.format
         built.append(
-            records.record_build(fmt=fmt, context=pair["context"], chosen=chosen, rejected=rejected, metadata=extra)
+            records.record_build(
+                fmt=fmt,
+                context=pair["context"],
+                chosen=chosen,
+                rejected=rejected,
+                metadata=extra,
+                prompt_marker=pair["prompt_marker"],
+            )
         )
         # The split key is the prompt (the context): every record of a pair, and of every pair that
         # shares its prompt (several response pairs per prompt are common), lands in one split, so the

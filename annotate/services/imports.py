@@ -160,7 +160,9 @@ def _valid_pairs(
 
 
 # The pair columns that differ from row to row in an import; the others are the same for all rows.
-_ROW_COLUMNS = "context, response_a, response_b, source_row, source_preference, gold_answer, content_hash, sort_key"
+_ROW_COLUMNS = (
+    "context, response_a, response_b, source_row, source_preference, gold_answer, content_hash, sort_key, prompt_marker"
+)
 
 
 class _Inserted(NamedTuple):
@@ -249,6 +251,7 @@ def _postgres_insert(
                         gold,
                         p.content_hash,
                         draw(),
+                        p.prompt_marker,
                     )
                 )
                 created += 1
@@ -287,6 +290,7 @@ def _batched_insert(
                 gold_answer=p.source_preference if gold_from_source else "",
                 content_hash=p.content_hash,
                 sort_key=random.random(),
+                prompt_marker=p.prompt_marker,
                 created_at=now,
             )
         )

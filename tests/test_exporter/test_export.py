@@ -689,18 +689,32 @@ def test_the_dataset_card_gives_the_length_effect_with_content_apart_beside_the_
     assert _length_effect(before).startswith("not in this report: it was computed before content was held apart")
 
 
-def test_a_trl_file_of_bare_prompts_comes_back_as_it_went_in(project, annotator, tmp_path):
-    source = tmp_path / "trl.jsonl"
-    rows = [
-        {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"},
-        {"prompt": "Capital of France?", "chosen": "Paris", "rejected": "Rome"},
-    ]
+@pytest.mark.parametrize(
+    ("fmt", "rows"),
+    [
+        (
+            "preference",
+            [
+                {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"},  # bare: found in review
+                {"prompt": "Continue this chat:\n\nHuman: hi", "chosen": " hey", "rejected": " go"},
+                {"prompt": "Human: hi\n\nAssistant:", "chosen": " hello", "rejected": " bye"},
+                {"prompt": "\n\nHuman: hi?\n\nAssistant:", "chosen": " yes", "rejected": " no"},
+            ],
+        ),
+        ("hh-rlhf", [{"chosen": "Human: hi\n\nAssistant: hello", "rejected": "Human: hi\n\nAssistant: bye"}]),
+    ],
+)
+def test_a_file_comes_back_as_it_went_in_whatever_its_prompts_look_like(project, annotator, tmp_path, fmt, rows):
+    """The export gives back the marker "\n\nAssistant:" where the source's prompt had it, and only
+    there: decided by the import (Pair.prompt_marker), not by what the text looks like (a first try
+    read "Human: hi" without a leading blank line as a bare prompt)."""
+    source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    pairs_import(project=project, source=source)
+    pairs_import(project=project, source=source, fmt=fmt)
     judgments_as_the_source_chose(project, annotator)
-    export_write(project=project, options=ExportOptions(format="preference"), out_dir=tmp_path / "out")
+    export_write(project=project, options=ExportOptions(format=fmt), out_dir=tmp_path / "out")
     exported = [json.loads(line) for line in (tmp_path / "out" / "data.jsonl").read_text().splitlines()]
-    assert sorted(exported, key=lambda r: r["prompt"]) == sorted(rows, key=lambda r: r["prompt"])
+    assert sorted(map(json.dumps, exported)) == sorted(map(json.dumps, rows))
 
 
 def test_a_preference_export_of_the_real_file_imports_again_as_the_same_pairs(hh_project, other_project, tmp_path):

@@ -16,7 +16,6 @@ from exporter.records import (
     context_turns,
     conversational_record,
     hh_rlhf_record,
-    is_transcript,
     pair_orient,
     preference_record,
     record_build,
@@ -214,27 +213,31 @@ def test_splitting_a_built_record_gives_back_its_parts_whenever_the_responses_ho
 ):
     assume(ASSISTANT not in chosen and ASSISTANT not in rejected)
     record = hh_rlhf_record(context=context, chosen=chosen, rejected=rejected)
-    if is_transcript(context):
-        assert transcript_split(**record) == (context, chosen, rejected)
-    else:  # a bare prompt: written as a human turn, each response as an assistant turn
-        turn = {response: response if response[:1].isspace() else " " + response for response in (chosen, rejected)}
-        assert transcript_split(**record) == (f"\n\nHuman: {context}", turn[chosen], turn[rejected])
+    assert transcript_split(**record) == (context, chosen, rejected)
+    # A prompt that had no "\n\nAssistant:": a human turn (unless it has one) and assistant turns.
+    bare = hh_rlhf_record(context=context, chosen=chosen, rejected=rejected, prompt_marker=False)
+    turn = {response: response if response[:1].isspace() else " " + response for response in (chosen, rejected)}
+    human = context if "\n\nHuman:" in context else f"\n\nHuman: {context}"
+    assert bare == {"chosen": human + ASSISTANT + turn[chosen], "rejected": human + ASSISTANT + turn[rejected]}
 
 
-def test_a_bare_prompt_is_exported_as_imported_by_trl_and_as_a_human_turn_by_hh_rlhf():
+def test_a_prompt_without_the_assistant_marker_is_exported_as_imported_by_trl_and_in_turns_by_hh_rlhf():
     """Found in review: a TRL prompt without "\n\nAssistant:" came back with one added (and, in hh-rlhf,
     as "What is 2+2?\n\nAssistant:4", a transcript with no human turn)."""
-    bare = {"context": "What is 2+2?", "chosen": "4", "rejected": "5"}
+    bare = {"context": "What is 2+2?", "chosen": "4", "rejected": "5", "prompt_marker": False}
     assert preference_record(**bare) == {"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"}
     assert hh_rlhf_record(**bare) == {
         "chosen": "\n\nHuman: What is 2+2?\n\nAssistant: 4",
         "rejected": "\n\nHuman: What is 2+2?\n\nAssistant: 5",
     }
-    assert conversational_record(**bare)["prompt"] == [{"role": "user", "content": "What is 2+2?"}]
     # Every format gives the tokenizer the same transcripts.
     transcripts = ("\n\nHuman: What is 2+2?\n\nAssistant: 4", "\n\nHuman: What is 2+2?\n\nAssistant: 5")
     for fmt in ("hh-rlhf", "preference", "conversational"):
         assert record_transcripts(record_build(fmt=fmt, **bare)) == transcripts
-    # A response that starts with white space of its own keeps it, as HH-RLHF's do.
-    own = hh_rlhf_record(context="Hi", chosen=" yo", rejected="\nhey")
+    # A prompt with human turns of its own, and a response with white space of its own, keep them.
+    own = hh_rlhf_record(context="\n\nHuman: Hi", chosen=" yo", rejected="\nhey", prompt_marker=False)
     assert own == {"chosen": "\n\nHuman: Hi\n\nAssistant: yo", "rejected": "\n\nHuman: Hi\n\nAssistant:\nhey"}
+    # With the marker (every HH-RLHF transcript), the text decides nothing: written back as it was.
+    marked = {"context": "Human: hi", "chosen": " hello", "rejected": " bye"}
+    assert hh_rlhf_record(**marked)["chosen"] == "Human: hi\n\nAssistant: hello"
+    assert preference_record(**marked)["prompt"] == "Human: hi\n\nAssistant:"

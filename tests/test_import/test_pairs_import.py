@@ -644,7 +644,7 @@ def test_every_other_field_of_an_imported_pair_holds_the_model_default(project, 
     pairs_import(project=project, source=path)
     pair, fresh = Pair.objects.get(project=project), Pair()
     set_by_import = {"id", "project", "context", "response_a", "response_b", "content_hash", "sort_key", "created_at"}
-    set_by_import |= {"source_name", "source_row", "source_format", "source_preference"}
+    set_by_import |= {"source_name", "source_row", "source_format", "source_preference", "prompt_marker"}
     for field in Pair._meta.concrete_fields:
         if field.name not in set_by_import:
             assert getattr(pair, field.attname) == getattr(fresh, field.attname), field.name
