@@ -640,10 +640,27 @@ def _verify(*, project_id: int, acks: list[tuple[int, int]]) -> dict[str, int]:
             [project_id],
         )
         lease_mismatch = cur.fetchone()[0]
+        # The side counters count live leases and judgments that count (not skips), probes left out;
+        # a pair with all its k judgments has each response on the left k/2 times, give or take one.
+        sides = "count(*) FILTER (WHERE left_response = 'a') AS a, count(*) FILTER (WHERE left_response = 'b') AS b"
         cur.execute(
-            f"SELECT count(*) FROM (SELECT pair_id FROM annotate_assignment WHERE {IN_QUEUE} GROUP BY pair_id "
-            "HAVING abs(count(*) FILTER (WHERE left_response = 'a') - count(*) FILTER (WHERE left_response = 'b')) "
-            "> 1) t"
+            f"SELECT count(*) FROM annotate_pair p LEFT JOIN (SELECT pair_id, {sides} FROM annotate_assignment "
+            "WHERE state = 'leased' AND probe_of_id IS NULL GROUP BY pair_id) l ON l.pair_id = p.id "
+            f"LEFT JOIN (SELECT pair_id, {sides} FROM annotate_judgment WHERE side <> 'skip' AND probe_of_id IS NULL "
+            "GROUP BY pair_id) j ON j.pair_id = p.id WHERE p.project_id = %s "
+            "AND (p.a_left_count <> coalesce(l.a, 0) + coalesce(j.a, 0) "
+            "OR p.b_left_count <> coalesce(l.b, 0) + coalesce(j.b, 0))",
+            [project_id],
+        )
+        side_mismatch = cur.fetchone()[0]
+        cur.execute(
+            "SELECT count(*) FROM (SELECT j.pair_id FROM annotate_judgment j JOIN annotate_pair p ON p.id = j.pair_id "
+            "JOIN annotate_project pr ON pr.id = p.project_id "
+            "WHERE p.project_id = %s AND p.judgment_count >= pr.judgments_per_pair "
+            "AND j.side <> 'skip' AND NOT j.is_gold AND j.probe_of_id IS NULL "
+            "GROUP BY j.pair_id HAVING abs(count(*) FILTER (WHERE j.left_response = 'a') "
+            "- count(*) FILTER (WHERE j.left_response = 'b')) > 1) t",
+            [project_id],
         )
         unbalanced = cur.fetchone()[0]
     return {
@@ -659,7 +676,8 @@ def _verify(*, project_id: int, acks: list[tuple[int, int]]) -> dict[str, int]:
         "max_counted_judgments_per_pair": max_counted,
         "judgment_count_mismatches": count_mismatch,
         "lease_count_mismatches": lease_mismatch,
-        "pairs_assigned_with_unbalanced_positions": unbalanced,
+        "side_count_mismatches": side_mismatch,
+        "full_pairs_with_unbalanced_positions": unbalanced,
     }
 
 
@@ -876,7 +894,8 @@ def _markdown(rows: list[dict], args: argparse.Namespace) -> str:
                     f"{r['errors']}",
                     f"{c['lost']} / {c['duplicate_acks'] + c['stored_twice_for_an_assignment']} / "
                     f"{c['stored_unacknowledged']}",
-                    f"{c['pairs_over_k']} / {c['judgment_count_mismatches'] + c['lease_count_mismatches']}",
+                    f"{c['pairs_over_k']} / "
+                    f"{c['judgment_count_mismatches'] + c['lease_count_mismatches'] + c['side_count_mismatches']}",
                 ]
             )
             + " |"

@@ -433,8 +433,10 @@ def _data_generate(
     left_response = np.where(plan["a_left"].to_numpy(), "a", "b")
 
     counted = np.bincount(plan["pair_index"].to_numpy()[side != "skip"], minlength=n_pairs)
-    a_left_count = np.bincount(plan["pair_index"].to_numpy()[plan["a_left"].to_numpy()], minlength=n_pairs)
-    b_left_count = np.bincount(plan["pair_index"].to_numpy()[~plan["a_left"].to_numpy()], minlength=n_pairs)
+    # The side counters count judgments that count (skips give their side back), as the service keeps them.
+    a_left = plan["a_left"].to_numpy()
+    a_left_count = np.bincount(plan["pair_index"].to_numpy()[a_left & (side != "skip")], minlength=n_pairs)
+    b_left_count = np.bincount(plan["pair_index"].to_numpy()[~a_left & (side != "skip")], minlength=n_pairs)
     now = dt.datetime.now(dt.UTC).isoformat()
 
     copy_start = time.perf_counter()
