@@ -956,3 +956,28 @@ def test_end_sitting_asks_first_and_a_no_keeps_the_sitting(page, project, annota
     page.get_by_role("button", name="End sitting").click()
     expect(page.locator("#panel-summary")).to_be_visible()
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"
+
+
+def test_the_idle_warning_covers_no_answer_button_however_the_page_is_scrolled(page, project, annotator):
+    """Found in a browser walkthrough: fixed at the window's foot, the warning lay over the answer
+    buttons, which could not be clicked until it went."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    long_conversations(project, 3)
+    on_pair_one_with_a_clock(page, project, pairs=0, idle_timeout_minutes=3)
+    page.clock.fast_forward("02:05")  # 55 s left
+    note = page.locator("#idle-note")
+    expect(note).to_be_visible()
+    uncovered = """(button) => {
+        const box = button.getBoundingClientRect();
+        const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+        return Boolean(hit && button.contains(hit));
+    }"""
+    for scroll in (0, 10_000):
+        page.evaluate(f"window.scrollTo(0, {scroll})")
+        expect(note).to_be_in_viewport()  # seen wherever the page is scrolled
+        for name in ("Left is better", "Right is better"):
+            button = page.get_by_role("button", name=re.compile(name))
+            button.scroll_into_view_if_needed()
+            expect(note).to_be_in_viewport()
+            assert button.evaluate(uncovered), f"{name} is covered at scroll {scroll}"
+            button.click(trial=True, timeout=2000)  # Playwright's own check that a click would land on it

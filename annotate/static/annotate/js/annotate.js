@@ -939,9 +939,16 @@
   // The sitting bar sticks to the top, and on a narrow or zoomed-in screen it wraps to two rows or
   // more, taller than the stylesheet's scroll padding: whatever receives focus scrolls clear of it.
   const bar = el("sitting-bar");
-  new ResizeObserver(() => {
-    document.documentElement.style.scrollPaddingTop = bar.offsetHeight ? `${bar.offsetHeight + 12}px` : "";
-  }).observe(bar);
+  // The idle warning sticks under it, and a focus brought into view clears both.
+  const idleRegion = el("idle-note-region");
+  const clearTop = new ResizeObserver(() => {
+    const root = document.documentElement;
+    root.style.setProperty("--sitting-bar-height", `${bar.offsetHeight}px`);
+    const covered = bar.offsetHeight + idleRegion.offsetHeight;
+    root.style.scrollPaddingTop = covered ? `${covered + 12}px` : "";
+  });
+  clearTop.observe(bar);
+  clearTop.observe(idleRegion);
   window.setInterval(tick, 500);
   init();
 })();
