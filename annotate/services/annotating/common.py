@@ -99,11 +99,8 @@ def _pairs_release_leases(*, leases: list[tuple[int, str, bool]]) -> None:
     inside a transaction holding the pairs' locks (`_pairs_lock`)."""
     for pair_id, left, in_queue in sorted(leases):
         counter = side_counter(left)
-        if not in_queue:
-            Pair.objects.filter(pk=pair_id).update(**{counter: F(counter) - 1})
-            continue
-        Pair.objects.filter(pk=pair_id).update(
-            lease_count=F("lease_count") - 1,
-            **{counter: F(counter) - 1},
-            status=_status_after(judgments=F("judgment_count"), leases=F("lease_count") - 1, k=_k_now()),
-        )
+        changes = {counter: F(counter) - 1}
+        if in_queue:
+            changes["lease_count"] = F("lease_count") - 1
+            changes["status"] = _status_after(judgments=F("judgment_count"), leases=F("lease_count") - 1, k=_k_now())
+        Pair.objects.filter(pk=pair_id).update(**changes)

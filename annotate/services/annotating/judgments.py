@@ -295,16 +295,18 @@ def _judgment_record(
         _pairs_lock(pair_ids=answered)
     # A skip gives back the side its lease showed on the left, as a released lease does: the side
     # counters count live leases and judgments that count (`common._pairs_release_leases`).
-    counter = side_counter(assignment.left_response)
-    shown = {counter: F(counter) - 1}
+    side_back = {}
+    if side == Side.SKIP:
+        counter = side_counter(assignment.left_response)
+        side_back = {counter: F(counter) - 1}
     if in_queue:
         counted = 0 if side == Side.SKIP else 1
         Pair.objects.filter(pk=assignment.pair_id).update(
             lease_count=F("lease_count") - 1,
             judgment_count=F("judgment_count") + counted,
-            **(shown if side == Side.SKIP else {}),
+            **side_back,
             status=_status_after(judgments=F("judgment_count") + counted, leases=F("lease_count") - 1, k=_k_now()),
         )
     elif gold_skipped:
-        Pair.objects.filter(pk=assignment.pair_id).update(**shown)
+        Pair.objects.filter(pk=assignment.pair_id).update(**side_back)
     return judgment

@@ -75,11 +75,10 @@ def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> 
     Precondition: inside a transaction holding the sitting's row lock."""
     if not sitting.is_open:
         return
-    idle_end = sitting.last_activity_at + dt.timedelta(minutes=sitting.project.idle_timeout_minutes)
-    if now >= sitting.deadline and sitting.deadline <= idle_end:
-        _sitting_close(sitting=sitting, reason=EndReason.TIME, ended_at=sitting.deadline)
-    elif now >= idle_end:
-        _sitting_close(sitting=sitting, reason=EndReason.IDLE, ended_at=idle_end)
+    end = _sitting_end_effective(sitting)
+    if now >= end:
+        reason = EndReason.TIME if end == sitting.deadline else EndReason.IDLE
+        _sitting_close(sitting=sitting, reason=reason, ended_at=end)
     elif getattr(sitting, "annotator_paused", False):
         _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
 
@@ -133,7 +132,7 @@ def sitting_start(
 
 def _sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
     """When a sitting ended, or ends if nothing more happens: an open one at its deadline or its idle
-    limit, whichever comes first (the time `_sitting_enforce_limits` will close it at)."""
+    limit, whichever comes first (the deadline on a tie), where `_sitting_enforce_limits` closes it."""
     if sitting.ended_at is not None:
         return sitting.ended_at
     return min(sitting.deadline, sitting.last_activity_at + dt.timedelta(minutes=sitting.project.idle_timeout_minutes))
