@@ -41,6 +41,8 @@ CONFIG_NAME = "pairwise_tokenized.json"
 DATA_DIR = "data"
 TOKENIZER_DIR = "tokenizer"
 KEYS = ("chosen_input_ids", "chosen_attention_mask", "rejected_input_ids", "rejected_attention_mask")
+# The token ids of one side of every item: a list of int32 per item.
+IDS_TYPE = pa.list_(pa.int32())
 
 
 def tokenizer_load(tokenizer: Any = "gpt2") -> Any:
@@ -109,8 +111,8 @@ class TokenizedPreferenceDataset(Dataset):
                 for one, other in zip(chosen_ids, rejected_ids, strict=True):
                     at_max_length += len(one) == max_length or len(other) == max_length
                     identical += one == other
-                chosen_parts.append(pa.array(chosen_ids, type=pa.list_(pa.int32())))
-                rejected_parts.append(pa.array(rejected_ids, type=pa.list_(pa.int32())))
+                chosen_parts.append(pa.array(chosen_ids, type=IDS_TYPE))
+                rejected_parts.append(pa.array(rejected_ids, type=IDS_TYPE))
                 chosen.clear()
                 rejected.clear()
 
@@ -122,10 +124,9 @@ class TokenizedPreferenceDataset(Dataset):
             if len(chosen) >= batch_size:
                 flush()
         flush()
-        ids_type = pa.list_(pa.int32())
         columns = {
-            "chosen_input_ids": pa.chunked_array(chosen_parts, type=ids_type),
-            "rejected_input_ids": pa.chunked_array(rejected_parts, type=ids_type),
+            "chosen_input_ids": pa.chunked_array(chosen_parts, type=IDS_TYPE),
+            "rejected_input_ids": pa.chunked_array(rejected_parts, type=IDS_TYPE),
         }
         rows = len(columns["chosen_input_ids"])
         for name, values in sorted(ids.items()):

@@ -47,7 +47,7 @@ def export_summary(job: ExportJob) -> str:
     if applied["writer"] == "hf":
         words.append(f"test {applied['test_size']:g}, seed {applied['seed']}")
     words.append("per judgment" if applied["per_judgment"] else applied["aggregate"])
-    if applied.get("with_metadata"):
+    if applied["with_metadata"]:
         words.append("with metadata")
     return " · ".join(words)
 

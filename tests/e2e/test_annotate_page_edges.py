@@ -507,30 +507,37 @@ def test_single_key_shortcuts_turned_off_answer_nothing_and_stay_off_in_this_bro
     assert [j.side for j in Judgment.objects.filter(annotator=annotator).order_by("id")] == ["left", "right"]
 
 
-def test_the_page_warns_before_the_idle_timeout_and_im_still_here_keeps_the_sitting(page, project, annotator):
-    told = []
-    page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
-    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=3)  # warned a minute before
+def warned_then_still_here(page, annotator, *, says: str) -> AnnotationSession:
+    """With a 3-minute idle timeout on the page's clock: no warning with 70 s left, the warning that
+    `says` (an assertive live region, seen on screen) with 55 s left; "I'm still here" hides it and
+    moves the open sitting's last activity on. Returns the sitting."""
     note = page.locator("#idle-note")
     page.clock.fast_forward("01:50")  # 70 s left: no warning yet
     page.wait_for_timeout(300)
     expect(note).to_be_hidden()
     page.clock.fast_forward("00:15")  # 55 s left
-    expect(note).to_be_in_viewport()  # fixed at the window's foot
+    expect(note).to_be_in_viewport()
     expect(page.locator("#idle-note-region")).to_have_attribute("aria-live", "assertive")
-    expect(page.locator("#idle-note-text")).to_have_text(
-        "Still there? Without an answer or any input on this pair, the sitting ends within a minute."
-    )
+    expect(page.locator("#idle-note-text")).to_have_text(says)
     sitting = AnnotationSession.objects.get(annotator=annotator)
     before = sitting.last_activity_at
     page.get_by_role("button", name="I'm still here").click()
     expect(note).to_be_hidden()
-    assert len(told) == 1
     sitting.refresh_from_db()
     assert sitting.last_activity_at > before and sitting.ended_at is None
+    return sitting
+
+
+def test_the_page_warns_before_the_idle_timeout_and_im_still_here_keeps_the_sitting(page, project, annotator):
+    told = []
+    page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
+    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=3)  # warned a minute before
+    says = "Still there? Without an answer or any input on this pair, the sitting ends within a minute."
+    warned_then_still_here(page, annotator, says=says)
+    assert len(told) == 1
     page.clock.fast_forward("01:30")  # past the first deadline (3:00): the page goes on
     page.wait_for_timeout(300)
-    expect(note).to_be_hidden()
+    expect(page.locator("#idle-note")).to_be_hidden()
     expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
     expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_visible()
 
@@ -542,22 +549,10 @@ def test_the_idle_warning_comes_while_waiting_for_a_pair_and_im_still_here_keeps
     on_pair_one_with_a_clock(page, project, pairs=1, idle_timeout_minutes=3)
     label(page, "1", number=1, limit=project.sitting_items)
     expect(page.locator("#panel-empty")).to_be_visible()
-    note = page.locator("#idle-note")
-    page.clock.fast_forward("01:50")  # 70 s left: no warning yet
-    page.wait_for_timeout(300)
-    expect(note).to_be_hidden()
-    page.clock.fast_forward("00:15")  # 55 s left
-    expect(note).to_be_in_viewport()
-    expect(page.locator("#idle-note-text")).to_have_text(
-        "Still there? Without any input on this page, the sitting ends within a minute."
+    sitting = warned_then_still_here(
+        page, annotator, says="Still there? Without any input on this page, the sitting ends within a minute."
     )
-    sitting = AnnotationSession.objects.get(annotator=annotator)
-    before = sitting.last_activity_at
-    page.get_by_role("button", name="I'm still here").click()
-    expect(note).to_be_hidden()
     assert [request.post_data_json for request in told] == [{}]  # no lease to renew
-    sitting.refresh_from_db()
-    assert sitting.last_activity_at > before and sitting.ended_at is None
     page.clock.fast_forward("01:30")  # past the first deadline (3:00): still waiting, still open
     page.wait_for_timeout(300)
     expect(page.locator("#panel-empty")).to_be_visible()
