@@ -15,7 +15,7 @@ from annotate.models import AnnotationSession, Assignment, AssignmentState, Judg
 from annotate.services.members import membership_pause, membership_remove, membership_resume
 from tests.browser import sideways_overflow
 from tests.conftest import make_pairs
-from tests.e2e.test_annotating_in_the_browser import label, log_in, start_first_sitting
+from tests.e2e.test_annotating_in_the_browser import end_sitting, label, log_in, start_first_sitting
 
 pytestmark = pytest.mark.e2e
 
@@ -93,8 +93,7 @@ def test_ending_the_sitting_while_an_answer_is_in_flight_shows_the_summary(page,
     page.evaluate("window.slowJudgment = true")
     page.keyboard.press("1")  # committed at once; its response is slow
     page.wait_for_timeout(100)
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="End sitting").click()
+    end_sitting(page)
     expect(page.locator("#panel-summary")).to_be_visible()
     page.wait_for_timeout(2500)  # the answer's response arrives
     expect(page.locator("#panel-summary")).to_be_visible()
@@ -649,9 +648,7 @@ def test_ending_the_sitting_while_the_connection_is_down_keeps_the_pair_and_the_
     start_first_sitting(page, project)
     shown = page.locator("#left-text").text_content()
     page.context.set_offline(True)
-    page.on("dialog", lambda dialog: dialog.accept())
-    end = page.get_by_role("button", name="End sitting")
-    end.click()
+    end_sitting(page)
     # Not a blank page with nothing to click: the pair, its buttons and "End sitting" stay.
     expect(page.locator("#status")).to_have_text(re.compile("server cannot be reached"))
     expect(page.locator("#panel-work")).to_be_visible()
@@ -659,7 +656,7 @@ def test_ending_the_sitting_while_the_connection_is_down_keeps_the_pair_and_the_
     expect(page.get_by_role("button", name=LEFT)).to_be_enabled()
     assert AnnotationSession.objects.get(annotator=annotator).is_open
     page.context.set_offline(False)  # the connection is back
-    end.click()
+    end_sitting(page)
     expect(page.locator("#panel-summary")).to_be_visible()
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"
 
@@ -903,8 +900,7 @@ def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, 
     note = page.locator("#idle-note")
     page.clock.fast_forward("02:05")  # 55 s left
     expect(note).to_be_in_viewport()
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("#end-sitting").click()
+    end_sitting(page)
     expect(page.locator("#panel-summary")).to_be_visible()
     page.clock.fast_forward("00:05")
     page.wait_for_timeout(300)
@@ -923,19 +919,16 @@ def test_a_tapped_answer_shows_the_next_pair_from_its_top_on_a_phone(page, proje
         page.wait_for_timeout(600)  # read a while (a click within half a second of the last is dropped)
         page.get_by_role("button", name=re.compile("Left is better")).click()  # scrolls down to it first
         expect(page.locator("#progress")).to_have_text(re.compile(rf"^{number + 1} / "))
-        assert page.evaluate("window.scrollY") == 0
+        # Focus comes back in the same step as the scroll to the top, after the progress moved.
         expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_focused()
+        assert page.evaluate("window.scrollY") == 0
     assert Judgment.objects.filter(annotator=annotator).count() == 2
 
 
 def test_end_sitting_asks_first_and_a_no_keeps_the_sitting(page, project, annotator):
     """Found in a browser walkthrough: one click (or an Enter meant for the answer buttons after it)
     ended the sitting and started the break."""
-    project.break_minutes = 3
-    project.save()
-    make_pairs(project, 5)
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
+    on_pair_one_with_a_clock(page, project, pairs=5, break_minutes=3)
     asked = []
 
     def answer(dialog, accept: bool) -> None:

@@ -46,6 +46,12 @@ def label(page: Page, key: str, *, number: int, limit: int) -> str:
     return left_text
 
 
+def end_sitting(page: Page) -> None:
+    """Press "End sitting" and say yes to its question ("End this sitting? ...": the page asks first)."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="End sitting").click()
+
+
 def api_call(request) -> str:
     """The operation behind an API request: "next", "judgment", "progress", ...; a request for the
     next pair that excludes the pair on screen is a prefetch."""
@@ -164,8 +170,7 @@ def test_an_annotator_starts_the_next_sitting_when_the_break_is_over_and_ends_it
     page.get_by_role("button", name="Start next sitting").click()
     expect(page.locator("#progress")).to_have_text("1 / 1")
     expect(page.locator("#panel-work")).to_be_visible()
-    page.once("dialog", lambda dialog: dialog.accept())  # "End this sitting? ..."
-    page.get_by_role("button", name="End sitting").click()
+    end_sitting(page)
 
     summary = page.locator("#panel-summary")
     expect(summary).to_contain_text("You answered 0 pairs in this sitting (skips included).")

@@ -168,16 +168,22 @@ def test_a_skipped_or_released_gold_lease_gives_its_side_back(project, annotator
     (gold,) = make_pairs(project, 1)
     Pair.objects.filter(pk=gold.pk).update(gold_answer="a")
     now = timezone.now()
-    first = _claim(project, annotator, now)
-    assert first.is_gold and first.pair_id == gold.pk
-    judgment_submit(assignment_id=first.id, annotator=annotator, side="skip", now=now)
-    gold.refresh_from_db()
-    assert (gold.a_left_count, gold.b_left_count, gold.lease_count) == (0, 0, 0)
-    second = _claim(project, annotator2, now)
-    assert second.is_gold
-    sitting_end(project=project, annotator=annotator2, now=now)
-    gold.refresh_from_db()
-    assert (gold.a_left_count, gold.b_left_count, gold.lease_count) == (0, 0, 0)
+
+    def sides_and_leases() -> tuple[dict[str, int], int]:
+        gold.refresh_from_db()
+        return {"a": gold.a_left_count, "b": gold.b_left_count}, gold.lease_count
+
+    nothing = ({"a": 0, "b": 0}, 0)
+    for person, undo in ((annotator, "skip"), (annotator2, "end_sitting")):
+        lease = _claim(project, person, now)
+        assert lease.is_gold and lease.pair_id == gold.pk
+        # Live, the gold lease shows its side (gold takes no place in the k-queue: no lease count).
+        assert sides_and_leases() == ({"a": int(lease.left_response == "a"), "b": int(lease.left_response == "b")}, 0)
+        if undo == "skip":
+            judgment_submit(assignment_id=lease.id, annotator=person, side="skip", now=now)
+        else:
+            sitting_end(project=project, annotator=person, now=now)
+        assert sides_and_leases() == nothing
 
 
 def test_the_migration_recounts_the_sides_of_live_leases_and_counted_judgments(project, annotator, annotator2):

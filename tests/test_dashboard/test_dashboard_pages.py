@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import BiasReport
+from analytics.presentation import p_text
 from annotate.models import JobState
 
 JSON_SCRIPT = re.compile(r'<script id="dashboard-data" type="application/json">(.*?)</script>', re.S)
@@ -83,8 +84,9 @@ def test_the_length_bias_column_and_table_show_each_annotators_own_length_model(
     row = models[report_annotator(names, "annotator")]
     model = row["model"]
     flag = f"flagged: prefers {model['prefers']}" if row["flagged"] else "no"
-    expected = [str(model["n"]), f"{model['estimate']:,.3f}", f"{model['se']:,.3f}", *shown["annotator"][3:5], flag]
-    assert shown["annotator"] == expected
+    p_values = [p_text(model["p_value"]), p_text(model["p_adjusted"])]  # the p, then the one adjusted across annotators
+    expected = [str(model["n"]), f"{model['estimate']:,.3f}", f"{model['se']:,.3f}", *p_values, flag]
+    assert [html.unescape(cell) for cell in shown["annotator"]] == expected
     # Where no length effect can be estimated, the page says why instead of a flag: the honest
     # annotator follows the source in every pair (content alone predicts every answer), and the coin
     # tosses a tie one time in three, leaving too few decisive answers.
