@@ -42,6 +42,18 @@ def test_an_hh_rlhf_round_trip_gives_back_the_source_file_line_for_line(hh_proje
     assert manifest["files"]["data.jsonl"]["bytes"] == len(exported)
 
 
+def test_the_readmes_truncation_counts_at_512_tokens(hh_project, tmp_path):
+    """The README's figures for the shared file with GPT-2 at the default max_length."""
+    options = ExportOptions(format="tokenized", tokenizer=str(GPT2_TOKENIZER), max_length=512)
+    export_write(project=hh_project, options=options, out_dir=tmp_path)
+    counts = json.loads((tmp_path / "manifest.json").read_text())["counts"]
+    assert (counts["items_identical_after_truncation"], counts["items_at_max_length"], counts["records"]) == (
+        27,
+        78,
+        2312,
+    )
+
+
 def test_two_exports_of_the_same_state_are_byte_identical(hh_project, tmp_path):
     for writer in ("jsonl.gz", "parquet", "hf"):
         options = ExportOptions(format="preference", writer=writer, with_metadata=True)
