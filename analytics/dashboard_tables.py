@@ -13,6 +13,7 @@ from analytics.presentation import (
     Table,
     flag_cell,
     interval,
+    length_flag,
     num,
     p_text,
     pct,
@@ -65,10 +66,10 @@ def length_effect_text(model: dict) -> str:
 def length_flag_cell(length: dict | None) -> Cell | str:
     """An annotator's length flag (which way it leans when flagged), or a dash when the model could
     not be fitted to their judgments."""
-    model = (length or {}).get("model") or {}
-    if model.get("estimate") is None:
+    flagged = length_flag(length)
+    if flagged is None:
         return DASH
-    return Cell(f"flagged: prefers {model['prefers']}", flag=True) if length.get("flagged") else Cell("no")
+    return Cell(f"flagged: prefers {length['model']['prefers']}", flag=True) if flagged else Cell("no")
 
 
 def annotator_table(project: Project, per_annotator: dict[int, dict], names: dict[int, str]) -> Table:
@@ -200,7 +201,7 @@ def length_tables(
     models = Table(
         "Length effect per annotator, with position and content held apart (the length-controlled "
         "regression fitted to each annotator's decisive judgments); p adjusted across annotators "
-        "(Benjamini–Hochberg), flagged below 0.01",
+        f"(Benjamini–Hochberg), flagged below {length.get('flag_alpha', 0.01)}",
         ["Annotator", "n", "Length (log-odds)", "Std. error", "p", "Adjusted p", "Length bias"],
     )
     for annotator_id in by_name(per_annotator, names):

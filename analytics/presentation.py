@@ -33,6 +33,14 @@ def p_text(value: float | None) -> str:
     return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def length_flag(length: dict | None) -> bool | None:
+    """An annotator's length flag from their row of the report's length section: None where no length
+    effect was fitted to their judgments (too few, no reference, a report from before length flags),
+    which the pages show as a dash rather than "no"."""
+    length = length or {}
+    return length.get("flagged") if (length.get("model") or {}).get("estimate") is not None else None
+
+
 def interval(summary: dict) -> str:
     if summary.get("ci_low") is None:
         return DASH

@@ -48,6 +48,7 @@ from analytics.presentation import (
     ago,
     flag_cell,
     interval,
+    length_flag,
     num,
     pct,
     per_annotator_rows,
@@ -175,10 +176,7 @@ class Scorecard:
 
     @property
     def length_flag(self) -> bool | None:
-        # None where the report has no length fit of this annotator (a report from before it, too
-        # few judgments, no reference), as the dashboard shows a dash.
-        length = self.report.get("length") or {}
-        return length.get("flagged") if (length.get("model") or {}).get("estimate") is not None else None
+        return length_flag(self.report.get("length"))
 
     @property
     def fatigue_flag(self) -> bool | None:

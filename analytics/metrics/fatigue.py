@@ -63,7 +63,7 @@ from analytics.metrics.columns import (
     require_columns,
 )
 from analytics.metrics.jsonable import to_jsonable
-from analytics.metrics.proportions import benjamini_hochberg, rates_by_bin
+from analytics.metrics.proportions import adjusted_flags, rates_by_bin
 from analytics.metrics.regression import fit_fixed_effects_logit, fit_pooled_logit
 
 FLAG_ALPHA = 0.01
@@ -134,11 +134,14 @@ def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series
     rarely share an item or a minute, so pooling equal ones would save little."""
     x, y = np.floor(axis.to_numpy(dtype=float)), outcome.to_numpy(dtype=float)
     rows = ~np.isnan(x) & ~np.isnan(y)
-    fit = fit_fixed_effects_logit(y[rows], np.ones(int(rows.sum())), x[rows], groups[rows])
-    reason = fit["reason"]
-    if reason and reason.startswith("no group"):
-        reason = "no sitting's answers vary at two points of it or more"
-    return {"n": fit["n"], "sittings": fit["groups"], "slope": fit["slope"], "reason": reason}
+    fit = fit_fixed_effects_logit(
+        y[rows],
+        np.ones(int(rows.sum())),
+        x[rows],
+        groups[rows],
+        no_group="no sitting's answers vary at two points of it or more",
+    )
+    return {"n": fit["n"], "sittings": fit["groups"], "slope": fit["slope"], "reason": fit["reason"]}
 
 
 def _trends(measures: pd.DataFrame) -> dict:
@@ -199,9 +202,9 @@ def quality_decline_flags(measures: pd.DataFrame, *, flag_alpha: float = FLAG_AL
                 "reason": fit["reason"],
             }
         )
-    for row, adjusted in zip(rows, benjamini_hochberg([row["p_decline"] for row in rows]), strict=True):
-        row["p_adjusted"] = adjusted
-        row["flagged"] = adjusted is not None and adjusted < flag_alpha
+    flags = adjusted_flags([row["p_decline"] for row in rows], flag_alpha)
+    for row, (p_adjusted, flagged) in zip(rows, flags, strict=True):
+        row["p_adjusted"], row["flagged"] = p_adjusted, flagged
     return rows
 
 

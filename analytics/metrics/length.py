@@ -37,7 +37,7 @@ import pandas as pd
 
 from analytics.metrics.columns import LEFT, decisive, require_columns
 from analytics.metrics.jsonable import to_jsonable
-from analytics.metrics.proportions import benjamini_hochberg
+from analytics.metrics.proportions import adjusted_flags
 from analytics.metrics.regression import fit_logit, fit_pooled_logit
 from analytics.metrics.similarity import word_count
 
@@ -213,10 +213,9 @@ def length_preference(judgments: pd.DataFrame, pairs: pd.DataFrame, *, flag_alph
         {"annotator": annotator} | _figures(group) | {"model": _annotator_model(group)}
         for annotator, group in words.groupby("annotator", sort=True)
     ]
-    adjusted = benjamini_hochberg([row["model"]["p_value"] for row in per_annotator])
-    for row, p_adjusted in zip(per_annotator, adjusted, strict=True):
-        row["model"]["p_adjusted"] = p_adjusted
-        row["flagged"] = p_adjusted is not None and p_adjusted < flag_alpha
+    flags = adjusted_flags([row["model"]["p_value"] for row in per_annotator], flag_alpha)
+    for row, (p_adjusted, flagged) in zip(per_annotator, flags, strict=True):
+        row["model"]["p_adjusted"], row["flagged"] = p_adjusted, flagged
     return to_jsonable(
         {
             "overall": _figures(words),

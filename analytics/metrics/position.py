@@ -32,7 +32,7 @@ from analytics.metrics.columns import (
     require_columns,
 )
 from analytics.metrics.jsonable import to_jsonable
-from analytics.metrics.proportions import benjamini_hochberg, proportion_summary, rates_by_bin, rates_by_group
+from analytics.metrics.proportions import adjusted_flags, proportion_summary, rates_by_bin, rates_by_group
 
 FLAG_ALPHA = 0.01
 
@@ -70,10 +70,9 @@ def position_bias(
     others = pd.crosstab(judgments["annotator"], sides).reindex(columns=[TIE, SKIP], fill_value=0)
     for row in per_annotator:
         row["ties"], row["skips"] = (int(count) for count in others.loc[row["annotator"]])
-    adjusted = benjamini_hochberg([row["p_value"] for row in per_annotator])
-    for row, p_adjusted in zip(per_annotator, adjusted, strict=True):
-        row["p_adjusted"] = p_adjusted
-        row["flagged"] = p_adjusted is not None and p_adjusted < flag_alpha
+    flags = adjusted_flags([row["p_value"] for row in per_annotator], flag_alpha)
+    for row, (p_adjusted, flagged) in zip(per_annotator, flags, strict=True):
+        row["p_adjusted"], row["flagged"] = p_adjusted, flagged
     chosen = decisive(judgments, ["index_in_sitting", "elapsed_in_sitting_ms"])
     picked_left = picked_left[chosen.index]
     return to_jsonable(

@@ -69,6 +69,12 @@ def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
     return adjusted
 
 
+def adjusted_flags(p_values: Sequence[float | None], alpha: float) -> list[tuple[float | None, bool]]:
+    """For each test, its p adjusted across all of them (`benjamini_hochberg`) and whether that falls
+    below `alpha`: the rule of every per-annotator flag. A test that could not be made is not flagged."""
+    return [(p, p is not None and p < alpha) for p in benjamini_hochberg(p_values)]
+
+
 def rates_by_bin(outcome: pd.Series, codes: pd.Series, edges: Sequence[float]) -> list[dict]:
     """For each bin of `edges`, the rate of a 0/1 `outcome` (NaN = not observed) with its Wilson
     interval; `codes` is the bin number of each row (from `columns.assign_bins`, -1 = no bin)."""

@@ -119,6 +119,7 @@ def fit_fixed_effects_logit(
     min_rows: int = MIN_ROWS,
     max_iterations: int = 100,
     tolerance: float = 1e-10,
+    no_group: str = "no group's outcome varies at two values of the predictor or more",
 ) -> dict:
     """Logistic regression of binomial counts on one predictor `x` with one intercept per group
     (`groups`: codes 0..G-1), fitted by Newton's method: its estimates and standard errors are those
@@ -129,7 +130,8 @@ def fit_fixed_effects_logit(
     Schur complement and then for each intercept, in time and memory linear in the rows.
 
     Groups whose outcome never varies, or whose `x` never varies, are left out first: an intercept
-    alone fits them exactly (it would go to infinity), and they say nothing about the slope.
+    alone fits them exactly (it would go to infinity), and they say nothing about the slope; when no
+    group is left, the reason is `no_group` (in the caller's words for its groups).
     Returns {"n" (outcomes used), "groups" (kept), "slope" ({"estimate", "se", "z", "p_value"},
     p two-sided Wald) or None, "reason"}."""
     successes, trials, x = (np.asarray(a, dtype=float) for a in (successes, trials, x))
@@ -149,7 +151,7 @@ def fit_fixed_effects_logit(
         result["reason"] = f"fewer than {min_rows} rows"
         return result
     if not len(kept):
-        result["reason"] = "no group's outcome varies at two values of the predictor or more"
+        result["reason"] = no_group
         return result
     g = np.searchsorted(kept, groups[rows])
     s, n, x = successes[rows], trials[rows], x[rows]
