@@ -11,15 +11,15 @@ from annotate.models import (
     Project,
 )
 from annotate.services.annotating import pair_statuses_refresh
-from annotate.services.members import MembershipHeld, membership_admin_deleted, membership_admin_saved
+from annotate.services.members import membership_admin_deleted, membership_admin_saved
 
 # Admin changes to memberships are kept in the audit log, as the Members page keeps its own: an
 # addition, a removal, a role changed, a pause and a resume (which also restarts the gold rule's
-# window). What the rows held before the change is read in one query, before the save.
+# window). What a row held before its save is what `annotate.signals.membership_saving` read then.
 
 
-def _held(pks) -> dict[int, MembershipHeld]:
-    return {membership.pk: MembershipHeld.of(membership) for membership in Membership.objects.filter(pk__in=pks)}
+def _held_before(membership: Membership):
+    return getattr(membership, "_held_before", None)
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,14 +54,13 @@ class ProjectAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)
-        held = _held([form.instance.pk for form in formset.initial_forms])
         super().save_formset(request, form, formset, change)
         for membership in formset.deleted_objects:
             membership_admin_deleted(membership=membership, actor=request.user)
         for membership in formset.new_objects:
             membership_admin_saved(membership=membership, before=None, actor=request.user)
         for membership, _ in formset.changed_objects:
-            membership_admin_saved(membership=membership, before=held.get(membership.pk), actor=request.user)
+            membership_admin_saved(membership=membership, before=_held_before(membership), actor=request.user)
 
 
 @admin.register(Membership)
@@ -73,9 +72,8 @@ class MembershipAdmin(admin.ModelAdmin):
     readonly_fields = ["resumed_at"]
 
     def save_model(self, request, obj, form, change) -> None:
-        before = _held([obj.pk]).get(obj.pk) if change else None
         super().save_model(request, obj, form, change)
-        membership_admin_saved(membership=obj, before=before, actor=request.user)
+        membership_admin_saved(membership=obj, before=_held_before(obj) if change else None, actor=request.user)
 
     def delete_model(self, request, obj) -> None:
         membership_admin_deleted(membership=obj, actor=request.user)

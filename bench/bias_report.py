@@ -429,14 +429,16 @@ def _data_generate(
     side, chosen = _choose_sides(rng=rng, plan=plan, timing=timing)
     figures["plan_s"] = time.perf_counter() - started
     user_ids = np.asarray(annotator_ids, dtype=np.int64)
-    pair_ids = plan["pair_index"].to_numpy() + 1
-    left_response = np.where(plan["a_left"].to_numpy(), "a", "b")
-
-    counted = np.bincount(plan["pair_index"].to_numpy()[side != "skip"], minlength=n_pairs)
-    # The side counters count judgments that count (skips give their side back), as the service keeps them.
+    pair_index = plan["pair_index"].to_numpy()
+    pair_ids = pair_index + 1
     a_left = plan["a_left"].to_numpy()
-    a_left_count = np.bincount(plan["pair_index"].to_numpy()[a_left & (side != "skip")], minlength=n_pairs)
-    b_left_count = np.bincount(plan["pair_index"].to_numpy()[~a_left & (side != "skip")], minlength=n_pairs)
+    left_response = np.where(a_left, "a", "b")
+
+    answered = side != "skip"
+    counted = np.bincount(pair_index[answered], minlength=n_pairs)
+    # The side counters count judgments that count (skips give their side back), as the service keeps them.
+    a_left_count = np.bincount(pair_index[a_left & answered], minlength=n_pairs)
+    b_left_count = np.bincount(pair_index[~a_left & answered], minlength=n_pairs)
     now = dt.datetime.now(dt.UTC).isoformat()
 
     copy_start = time.perf_counter()
@@ -972,10 +974,8 @@ def main() -> None:
     from django.core.management import call_command
 
     baseline_dir = Path(tempfile.mkdtemp(prefix="pw-bench-baseline-")) / "tree" if args.baseline else None
-    baseline = None
     if baseline_dir is not None:
         subprocess.run(["git", "worktree", "add", "--detach", str(baseline_dir), args.baseline], check=True, cwd=REPO)
-        baseline = baseline_dir
     try:
         database_recreate(args.db)
         call_command("migrate", verbosity=0)
@@ -999,7 +999,7 @@ def main() -> None:
         report_runs, baseline_runs = [], []
         for number in range(args.repeats):
             # With a baseline, its runs alternate with ours on the same data: the same load for both.
-            for runs, repo, label in ((baseline_runs, baseline, "baseline "), (report_runs, REPO, "")):
+            for runs, repo, label in ((baseline_runs, baseline_dir, "baseline "), (report_runs, REPO, "")):
                 if repo is None:
                     continue
                 run = _report_run(project_id=project_id, mode="time", repo=repo)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -213,9 +214,8 @@ class MembershipHeld:
     role: str
     paused_at: dt.datetime | None
 
-    @classmethod
-    def of(cls, membership: Membership) -> MembershipHeld:
-        return cls(membership.project_id, membership.user_id, membership.role, membership.paused_at)
+    # The columns, in the fields' order: `annotate.signals.membership_saving` reads them before a save.
+    FIELDS: ClassVar[tuple[str, ...]] = ("project_id", "user_id", "role", "paused_at")
 
 
 def membership_admin_saved(
