@@ -49,8 +49,11 @@ assignment service draws from the `random` module (counterbalancing ties, gold a
 which the driver seeds for the run and restores afterwards. Nothing the annotators do depends on a
 row's id or on the time of day: all times are offsets from `end`. So the same pairs (texts, gold
 answers and queue positions `sort_key`) on an empty project, the same specs and the same seed give
-the same judgments, whenever and in whatever database they run; only the absolute times (and with
-them each sitting's `ordinal_today`, counted from midnight) follow `end`.
+the same judgments, whenever and in whatever database they run, as long as the simulated people
+have no sittings of their own elsewhere in those hours (sittings and breaks are the person's, in
+every project: another project's run over the same hours with the same user names changes theirs);
+only the absolute times (and with them each sitting's `ordinal_today`, counted from midnight)
+follow `end`.
 """
 
 from analytics.simulation.behaviours import (

@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import math
 
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from annotate.models import AnnotationSession, Assignment, EndReason, Judgment, Pair, Role, Safety, Side
+from annotate.models import AnnotationSession, Assignment, EndReason, Judgment, Pair, Project, Role, Safety, Side
 from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user
 from annotate.services.annotating import (
     AnnotationError,
@@ -67,18 +67,29 @@ class SittingEnvelopeSerializer(serializers.Serializer):
     sitting = SittingSerializer()
 
 
+class ElsewhereSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField(help_text="Its annotation page.")
+
+
 class RefusalSerializer(serializers.Serializer):
     """A request the rules refuse (409), or an answer that is not valid here (400): a message for
     people, a stable code for programs, and the sitting it concerns."""
 
     detail = serializers.CharField()
     code = serializers.CharField(
-        help_text="no_sitting, sitting_ended, on_break, paused, closed, lease_expired, released, expired, invalid, "
-        "invalid_side"
+        help_text="no_sitting, sitting_ended, on_break, open_elsewhere, paused, closed, lease_expired, released, "
+        "expired, invalid, invalid_side"
     )
     sitting = SittingSerializer(allow_null=True, required=False)
     break_until = serializers.DateTimeField(required=False, help_text="With code on_break.")
     break_seconds_left = serializers.IntegerField(required=False, help_text="With code on_break.")
+    elsewhere = ElsewhereSerializer(
+        required=False,
+        help_text="When starting a sitting: the other project whose sitting is open (code open_elsewhere) or "
+        "whose sitting's break runs (code on_break). `sitting` is then that project's sitting.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -124,11 +135,22 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
     }
 
 
-def _refusal(error: AnnotationError, http_status: int = status.HTTP_409_CONFLICT) -> ApiResponse:
+def _refusal(
+    error: AnnotationError, http_status: int = status.HTTP_409_CONFLICT, *, project: Project | None = None
+) -> ApiResponse:
+    """The refusal's body; `project`: the one asked about, where the refusal may concern a sitting of
+    another project (starting a sitting), which is then named under `elsewhere`."""
     body = {"detail": str(error), "code": error.code, "sitting": _sitting_data(error.sitting)}
     if error.code == "on_break" and error.sitting is not None:
         body["break_until"] = error.sitting.break_until
         body["break_seconds_left"] = _seconds_until(error.sitting.break_until, timezone.now())
+    if project is not None and error.sitting is not None and error.sitting.project_id != project.id:
+        other = error.sitting.project
+        body["elsewhere"] = {
+            "slug": other.slug,
+            "name": other.name,
+            "url": reverse("annotate:annotate", kwargs={"slug": other.slug}),
+        }
     return ApiResponse(body, status=http_status)
 
 
@@ -223,7 +245,7 @@ class SittingStartApi(APIView):
         try:
             sitting, created = sitting_start(project=project, annotator=request.user)
         except AnnotationError as error:
-            return _refusal(error)
+            return _refusal(error, project=project)
         return ApiResponse(
             {"sitting": _sitting_data(sitting)}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Membership, Pair, Role
+from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Membership, Pair, Project, Role
 from annotate.services.members import membership_pause, membership_remove, membership_resume
 from tests.browser import sideways_overflow
 from tests.conftest import make_pairs
@@ -969,3 +969,36 @@ def test_the_idle_warning_covers_no_answer_button_however_the_page_is_scrolled(p
             expect(note).to_be_in_viewport()
             assert button.evaluate(uncovered), f"{name} is covered at scroll {scroll}"
             button.click(trial=True, timeout=2000)  # Playwright's own check that a click would land on it
+
+
+def test_a_sitting_open_in_another_project_is_named_and_linked_and_its_break_holds_here(page, project, annotator):
+    """One sitting at a time, and the break after it, in every project: before, a second project's page
+    opened a second sitting at once, and switching projects skipped the break."""
+    other = Project.objects.create(slug="second", name="Second project", guidelines="Pick the better answer.")
+    Membership.objects.create(user=annotator, project=other, role=Role.ANNOTATOR)
+    make_pairs(other, 5, prefix="second")
+    on_pair_one(page, project)  # a sitting open in Helpful, pair 1 on screen
+
+    page.goto(reverse("annotate:project_list"))
+    page.get_by_role("link", name=f"Start annotating in {other.name}").click()  # its guidelines first
+    page.get_by_role("button", name="Start a sitting").click()
+    panel = page.locator("#panel-elsewhere")
+    expect(panel).to_be_visible()
+    expect(page.get_by_role("heading", name="A sitting is open in another project")).to_be_focused()
+    expect(panel).to_contain_text(f"You have a sitting open in {project.name}: one sitting at a time.")
+    assert not AnnotationSession.objects.filter(project=other).exists()
+
+    page.get_by_role("link", name=f"Go to your sitting in {project.name}").click()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))  # the same sitting goes on
+    end_sitting(page)
+    expect(page.locator("#panel-summary")).to_be_visible()
+
+    page.goto(reverse("annotate:annotate", kwargs={"slug": other.slug}))
+    page.get_by_role("button", name="Start sitting").click()
+    expect(page.locator("#panel-break")).to_be_visible()
+    expect(page.locator("#break-elsewhere")).to_have_text(
+        f"This break follows your sitting in {project.name}: breaks count in every project."
+    )
+    expect(page.locator("#break-timer")).to_have_text(re.compile(rf"^{project.break_minutes - 1}:\d\d$"))
+    expect(page.get_by_role("button", name="Start next sitting")).to_be_disabled()
+    assert not AnnotationSession.objects.filter(project=other).exists()

@@ -268,18 +268,21 @@ def test_a_second_run_carries_on_after_the_first_and_an_empty_pool_opens_no_sitt
 
 
 def test_a_seed_repeats_the_same_judgments_on_the_same_pairs(varied_pairs):
-    def run(slug: str) -> list[tuple]:
+    # The same people in both projects: a week apart, so that the sittings and breaks of the first run
+    # (which are the person's, in every project) leave the second's days free.
+    def run(slug: str, end: dt.datetime) -> list[tuple]:
         project = Project.objects.create(slug=slug, name=slug, judgments_per_pair=2)
         varied_pairs(project, 12)
         specs = annotator_specs_parse("honest:1,left:1,length:1", tie_rate=0.05, skip_rate=0.05)
-        annotators_simulate(project=project, specs=specs, seed=21, days=2)
+        annotators_simulate(project=project, specs=specs, seed=21, days=2, end=end)
         return list(
             Judgment.objects.filter(project=project)
             .order_by("annotator__username", "index_in_sitting", "answered_at")
             .values_list("annotator__username", "pair__source_row", "left_response", "side", "dwell_ms")
         )
 
-    first, second = run("seeded-one"), run("seeded-two")
+    first = run("seeded-one", dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC))
+    second = run("seeded-two", dt.datetime(2026, 3, 9, 12, 0, tzinfo=dt.UTC))
     assert len(first) >= 20
     assert first == second
 

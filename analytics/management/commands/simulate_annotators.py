@@ -52,7 +52,12 @@ class Command(BaseCommand):
         parser.add_argument("--sittings", type=int, help="stop each annotator after this many sittings")
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         parser.add_argument("--days", type=float, default=7.0, help="the simulated clock starts this many days ago")
-        parser.add_argument("--prefix", default="sim", help="user name prefix (default sim)")
+        parser.add_argument(
+            "--prefix",
+            default="sim",
+            help="user name prefix (default sim); the same names in two projects are the same people, whose "
+            "sittings and breaks in one hold in the other (one sitting at a time): give each project its own",
+        )
         parser.add_argument(
             "--noise", type=_rate, default=defaults.noise, help="error rate of honest annotators (and fresh fatigued)"
         )

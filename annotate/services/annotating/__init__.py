@@ -1,7 +1,9 @@
 """Sittings, assignment of pairs and judgments: the writes behind the annotator's page and API.
 
-Lock order, everywhere: the sitting row, then assignment rows, then pair rows (by id). Every write
-here runs inside `transaction.atomic()`; a caller sees its result only after the commit.
+Lock order, everywhere: the sitting row, then assignment rows, then pair rows (by id). A sitting
+start takes the annotator's user row before any of their sittings (the project's latest, then those
+open in other projects, by id): sittings and breaks are the person's, one sitting open at a time.
+Every write here runs inside `transaction.atomic()`; a caller sees its result only after the commit.
 
 `sittings` opens and closes sittings, `assignment` leases the next pair, `judgments` records answers;
 `common` holds what they share. This module is the public face of the three.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -17,6 +18,7 @@ from annotate.models import (
     EndReason,
     Membership,
     Project,
+    Role,
 )
 from annotate.services.annotating.common import (
     LEASE_ROW,
@@ -97,8 +99,9 @@ def _sitting_lock_latest(*, project: Project, annotator: AbstractBaseUser) -> An
 def sitting_start(
     *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
 ) -> tuple[AnnotationSession, bool]:
-    """Open a sitting, or return the one already open (created=False). Refused during a break, to a
-    paused annotator and in a closed (inactive) project."""
+    """Open a sitting, or return the one already open (created=False). Refused to a paused annotator,
+    in a closed (inactive) project, while the annotator has a sitting open in another project, and
+    during a break, whichever project's sitting it follows: sittings and breaks are the person's."""
     now = _now(now)
     if not project.is_active:
         # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
@@ -106,6 +109,12 @@ def sitting_start(
         raise AnnotationError("This project is closed for annotation.", code="closed")
     # Refusals are raised after the block, so that a sitting closed on the way stays closed.
     with transaction.atomic():
+        # One start of the person's at a time, in any project: two at once (two tabs, two projects)
+        # would each see no sitting open elsewhere and both open one.
+        # FOR NO KEY UPDATE, not FOR UPDATE: a request holding one of their sittings (a next pair, an
+        # answer, a pause) checks its new rows' foreign keys to this user at commit with FOR KEY SHARE,
+        # which FOR UPDATE would block while this start waits for that sitting: a deadlock.
+        list(get_user_model().objects.select_for_update(no_key=True).filter(pk=annotator.pk).values_list("pk"))
         latest = _sitting_lock_latest(project=project, annotator=annotator)
         if latest is None:
             paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).exists()
@@ -116,18 +125,84 @@ def sitting_start(
             _sitting_enforce_limits(sitting=latest, now=now)
             if latest.is_open:
                 return latest, False
-            on_break = latest.break_until is not None and latest.break_until > now
-        if not paused and (latest is None or not on_break):
-            return _sitting_open(project=project, annotator=annotator, now=now)
+        elsewhere = resting = None
+        if not paused:
+            elsewhere = _sitting_open_elsewhere(project=project, annotator=annotator, now=now)
+            if elsewhere is None:
+                resting = _break_running(project=project, annotator=annotator, latest=latest, now=now)
+            if elsewhere is None and resting is None:
+                return _sitting_open(project=project, annotator=annotator, now=now)
     if paused:
         raise AnnotationError(
             "Your annotation in this project is paused for now; the project lead will be in touch. "
             "Thank you for your work so far.",
             code="paused",
         )
+    if elsewhere is not None:
+        raise AnnotationError(
+            f"You have a sitting open in {elsewhere.project.name}: one sitting at a time. End it there "
+            "first; its break comes before the next sitting.",
+            code="open_elsewhere",
+            sitting=elsewhere,
+        )
+    if resting.project_id != project.id:
+        raise AnnotationError(
+            f"You are on a break after your sitting in {resting.project.name}. The next sitting, in any "
+            "project, can start when it ends.",
+            code="on_break",
+            sitting=resting,
+        )
     raise AnnotationError(
-        "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=latest
+        "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=resting
     )
+
+
+def _sitting_open_elsewhere(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime
+) -> AnnotationSession | None:
+    """The annotator's sitting still open in another project, if any, after closing those whose limits
+    have passed (which starts their break) and those in a project they no longer annotate (which the
+    removal's own close, after its commit, may not have reached: there they could not end it). Locks
+    them; precondition: inside a transaction holding the annotator's row lock (`sitting_start`), so
+    that no other sitting of theirs opens meanwhile."""
+    still_open = None
+    annotates = Membership.objects.filter(
+        project=OuterRef("project_id"), user=OuterRef("annotator_id"), role=Role.ANNOTATOR
+    )
+    for sitting in (
+        AnnotationSession.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .filter(annotator=annotator, ended_at__isnull=True)
+        .exclude(project=project)
+        .annotate(annotator_paused=_paused_flag(), annotator_member=Exists(annotates))
+        .order_by("pk")
+    ):
+        _sitting_enforce_limits(sitting=sitting, now=now)
+        if sitting.is_open and not sitting.annotator_member:
+            _sitting_close(sitting=sitting, reason=EndReason.REMOVED, ended_at=now)
+        if sitting.is_open:
+            still_open = sitting
+    return still_open
+
+
+def _break_running(
+    *, project: Project, annotator: AbstractBaseUser, latest: AnnotationSession | None, now: dt.datetime
+) -> AnnotationSession | None:
+    """The annotator's sitting whose break runs longest past `now`, if one runs: `latest` (their latest
+    in this project), or one in another project, since a break is the person's rest. Not only those
+    started by `now`: a start that waited for the annotator's lock read its clock before the sitting
+    that the lock's holder opened."""
+    running = [latest] if latest is not None and latest.break_until is not None and latest.break_until > now else []
+    elsewhere = (
+        AnnotationSession.objects.select_related("project")
+        .filter(annotator=annotator, break_until__gt=now)
+        .exclude(project=project)
+        .order_by("-break_until", "-id")
+        .first()
+    )
+    if elsewhere is not None:
+        running.append(elsewhere)
+    return max(running, key=lambda sitting: sitting.break_until, default=None)
 
 
 def _sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
@@ -138,39 +213,26 @@ def _sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
     return min(sitting.deadline, sitting.last_activity_at + dt.timedelta(minutes=sitting.project.idle_timeout_minutes))
 
 
-def _work_last_ended(
-    *, annotator: AbstractBaseUser, now: dt.datetime
-) -> tuple[AnnotationSession | None, dt.datetime | None]:
-    """The annotator's sitting, in any project, whose work ended last, and that end (`now` for one
-    still under way): the sitting that decides whether they rested. By end, not start: a sitting
-    started later may have ended sooner. An open sitting past its limits (not closed yet: that
-    happens at its next request, or the periodic sweep) ended at them."""
-    closed = (
+def _work_last_ended(*, annotator: AbstractBaseUser) -> AnnotationSession | None:
+    """The annotator's sitting, in any project, whose work ended last: the one that decides whether
+    they rested. By end, not start: a sitting started later may have ended sooner. Read when a sitting
+    opens, when none of theirs is open (`sitting_start` closes or refuses one open elsewhere)."""
+    return (
         AnnotationSession.objects.filter(annotator=annotator, ended_at__isnull=False)
         .order_by("-ended_at", "-id")
         .only("ended_at", "stretch_started_at")
         .first()
     )
-    candidates = [(closed.ended_at, closed)] if closed is not None else []
-    for sitting in AnnotationSession.objects.filter(annotator=annotator, ended_at__isnull=True).select_related(
-        "project"
-    ):
-        candidates.append((min(now, _sitting_end_effective(sitting)), sitting))
-    if not candidates:
-        return None, None
-    end, sitting = max(candidates, key=lambda candidate: candidate[0])
-    return sitting, end
 
 
 def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime) -> tuple[AnnotationSession, bool]:
-    """(the new sitting, True), or (the open one, False) if a concurrent start of this annotator's
-    opened it first. Precondition: inside a transaction holding the lock on the annotator's latest
-    sitting, if any."""
-    # The working stretch is the person's, in whichever projects they worked; the break a project
-    # enforces stays its own.
-    previous, previous_end = _work_last_ended(annotator=annotator, now=now)
+    """(the new sitting, True), or (the open one, False) if one of this annotator's opened meanwhile.
+    Precondition: inside a transaction holding the annotator's row lock and the lock on their latest
+    sitting in the project, if any, with no sitting of theirs open and no break running."""
+    # The working stretch is the person's, in whichever projects they worked (as their break is).
+    previous = _work_last_ended(annotator=annotator)
     rest = dt.timedelta(minutes=max(REST_MINUTES, project.break_minutes))
-    rested = previous is None or now - previous_end >= rest
+    rested = previous is None or now - previous.ended_at >= rest
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     ordinal = AnnotationSession.objects.filter(annotator=annotator, started_at__gte=day_start).count() + 1
     try:
@@ -186,8 +248,8 @@ def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.date
                 stretch_started_at=now if rested else previous.stretch_started_at,
             ), True
     except IntegrityError:
-        # Another start of this annotator's (a double click, a second tab) opened one meanwhile:
-        # the one-open-sitting constraint refused ours, and theirs is the sitting.
+        # The one-open-sitting constraint refused ours: one opened meanwhile by a way round
+        # `sitting_start`'s lock (which makes a double click or a second tab wait), and it is the sitting.
         opened = (
             AnnotationSession.objects.select_related("project")
             .filter(project=project, annotator=annotator, ended_at__isnull=True)

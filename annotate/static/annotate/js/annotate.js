@@ -5,7 +5,7 @@
 
   const config = JSON.parse(document.getElementById("annotate-config").textContent);
   const el = (id) => document.getElementById(id);
-  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed", "removed"];
+  const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed", "removed", "elsewhere"];
   const KEYS = {
     1: "left",
     ArrowLeft: "left",
@@ -514,7 +514,12 @@
 
   // ---- Flow -------------------------------------------------------------------------------------
 
-  function showBreak(seconds) {
+  // `elsewhere`: the other project whose sitting the break follows (a break is the person's, in
+  // every project), or none for this project's own.
+  function showBreak(seconds, elsewhere = null) {
+    const note = el("break-elsewhere");
+    note.hidden = !elsewhere;
+    note.textContent = elsewhere ? `This break follows your sitting in ${elsewhere.name}: breaks count in every project.` : "";
     state.breakDeadline = Date.now() + Math.max(0, seconds || 0) * 1000;
     el("next-sitting").disabled = seconds > 0;
     tick();
@@ -584,8 +589,15 @@
       showNoSitting("closed");
     } else if (status === 409 && data.code === "on_break") {
       show("break");
-      showBreak(data.break_seconds_left);
+      showBreak(data.break_seconds_left, data.elsewhere);
       say(detailOf(data, "You are on a break."));
+    } else if (status === 409 && data.code === "open_elsewhere" && data.elsewhere) {
+      // One sitting at a time: the one open in another project is ended there (or by its limits).
+      el("elsewhere-detail").textContent = detailOf(data, "");
+      const link = el("elsewhere-link");
+      link.href = data.elsewhere.url;
+      link.textContent = `Go to your sitting in ${data.elsewhere.name}`;
+      showNoSitting("elsewhere");
     } else {
       say(detailOf(data, "The sitting could not start."));
     }
@@ -777,6 +789,7 @@
   });
   el("start-sitting").addEventListener("click", startSitting);
   el("next-sitting").addEventListener("click", startSitting);
+  el("elsewhere-retry").addEventListener("click", startSitting);
   // Ending is asked once more: it starts the break, which cannot be taken back, and the button is the
   // tab stop just before the answer buttons (an Enter meant for them lands on it).
   el("end-sitting").addEventListener("click", () => {
