@@ -9,6 +9,7 @@ from annotate.models import (
     Membership,
     Pair,
     Project,
+    ProjectSettingsChange,
 )
 from annotate.services.annotating import pair_statuses_refresh
 from annotate.services.members import membership_admin_deleted, membership_admin_saved
@@ -212,6 +213,23 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # an audit log is kept as written
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProjectSettingsChange)
+class ProjectSettingsChangeAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "project", "actor", "changes"]
+    list_filter = ["project"]
+    search_fields = ["actor__username"]
+    readonly_fields = ["project", "actor", "changes", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written by the Settings page's service
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # kept as written
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

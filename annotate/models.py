@@ -446,3 +446,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject} in {self.project}"
+
+
+class ProjectSettingsChange(models.Model):
+    """A lead's change to a project's settings on its Settings page: which fields, from what to what."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="settings_changes")
+    # PROTECT, as the audit of members: deactivate a user who left instead of deleting them.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changes = models.JSONField(help_text="{field: [before, after]} for each field that changed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.changes)} of {self.project} by {self.actor}"

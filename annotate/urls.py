@@ -1,5 +1,11 @@
-from annotate.views import annotating, gold, imports, members
+from annotate.views import annotating, gold, imports, members, project_settings
 
 app_name = "annotate"
 
-urlpatterns = [*annotating.urlpatterns, *imports.urlpatterns, *gold.urlpatterns, *members.urlpatterns]
+urlpatterns = [
+    *annotating.urlpatterns,
+    *imports.urlpatterns,
+    *gold.urlpatterns,
+    *members.urlpatterns,
+    *project_settings.urlpatterns,
+]

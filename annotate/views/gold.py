@@ -259,7 +259,7 @@ def gold_pair(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse:
 
 GOLD_NEVER_SHOWN = (
     "The project's gold rate is 0%: no annotator is shown gold pairs, so gold pairs are out of annotation "
-    "(they leave the queue of pairs judged k times) until the rate is set above 0 in the admin."
+    "(they leave the queue of pairs judged k times) until the rate is set above 0 on the project's Settings page."
 )
 
 

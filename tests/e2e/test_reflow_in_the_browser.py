@@ -9,6 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from annotate.models import ImportJob, JobState, Pair, Project
+from annotate.services.projects import project_settings_update
 from exporter.models import ExportJob
 from tests.browser import log_in, sideways_overflow
 from tests.conftest import make_pairs
@@ -84,8 +85,15 @@ def test_at_320_px_no_page_of_a_lead_scrolls_sideways(page, busy_project, lead, 
         "exports": reverse("exporter:exports", kwargs=slug),
         "members": reverse("annotate:members", kwargs=slug),
         "member removal": reverse("annotate:member_remove", kwargs=slug | {"user_id": annotator.pk}),
+        "settings": reverse("annotate:project_settings", kwargs=slug),
         "password": reverse("password_change"),
     }
+    # A change listed on the settings page, long texts and all.
+    project_settings_update(
+        project=busy_project,
+        actor=lead,
+        values={"guidelines": "Read both answers to the end. " * 20, "break_minutes": 7},
+    )
     log_in(page, "lead", then=pages["my projects"])
     assert sideways(page, pages) == {}
 

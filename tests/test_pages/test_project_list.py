@@ -117,7 +117,7 @@ def test_it_shows_leads_and_engineers_their_role_without_an_annotate_link(client
     slug = {"slug": project.slug}
     for name in ("annotate:guidelines", "analytics:dashboard", "analytics:scorecards", "exporter:exports"):
         assert reverse(name, kwargs=slug) in body, name
-    for name in ("annotate:gold", "annotate:imports"):
+    for name in ("annotate:gold", "annotate:imports", "annotate:members", "annotate:project_settings"):
         assert (reverse(name, kwargs=slug) in body) == (role_fixture == "lead"), name
 
 

@@ -1,0 +1,62 @@
+"""A lead's changes to a project's settings (its Settings page). What each judgment asks (ties, skips,
+strength, rationale, safety, criteria) is not among them: changed mid-project, it would make the
+project's judgments answer different questions; it stays with the admin, as do the slug and creating
+projects. Every change is kept (`ProjectSettingsChange`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from annotate.models import Project, ProjectSettingsChange
+from annotate.services.annotating import pair_statuses_refresh
+
+# In the order the page shows them.
+SETTINGS_LEADS_CHANGE = (
+    "name",
+    "guidelines",
+    "is_active",
+    "sitting_minutes",
+    "sitting_items",
+    "break_minutes",
+    "idle_timeout_minutes",
+    "lease_minutes",
+    "judgments_per_pair",
+    "gold_rate",
+    "gold_min_accuracy",
+    "gold_recent",
+    "probe_rate",
+    "probe_min_gap",
+    "reading_factor",
+)
+
+
+def project_settings_update(
+    *, project: Project, actor: AbstractBaseUser, values: dict[str, Any]
+) -> ProjectSettingsChange | None:
+    """Set `values` (fields of SETTINGS_LEADS_CHANGE) on the project, validated as the model validates
+    them, and keep the change; None if nothing changed. A new k recomputes every pair's queue status
+    in the same transaction. Sittings already open keep the deadline and item limit they started
+    with; the rest applies from the next request. Raises ValueError for a field leads do not set,
+    ValidationError for a bad value (nothing saved)."""
+    unknown = set(values) - set(SETTINGS_LEADS_CHANGE)
+    if unknown:
+        raise ValueError(f"Not a setting leads change: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
+        changes = {
+            field: [getattr(locked, field), value] for field, value in values.items() if getattr(locked, field) != value
+        }
+        if not changes:
+            return None
+        for field, (_, value) in changes.items():
+            setattr(locked, field, value)
+        locked.full_clean(exclude=["slug"], validate_unique=False)
+        locked.save(update_fields=list(changes))
+        if "judgments_per_pair" in changes:
+            pair_statuses_refresh(project=locked)
+        for field, (_, value) in changes.items():
+            setattr(project, field, value)
+        return ProjectSettingsChange.objects.create(project=locked, actor=actor, changes=changes)

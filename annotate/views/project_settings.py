@@ -1,0 +1,139 @@
+"""The Settings page of a project, for its leads: its name, guidelines, whether it is open for
+annotation, the sittings and breaks, k, and the quality controls (gold and probes, the reading
+floor). Writes go through `annotate.services.projects`, which keeps each change; the page lists the
+last CHANGES_SHOWN. What each judgment asks stays with the admin (see that module).
+
+Who may see what: leads only; engineers, annotators, outsiders and unknown projects are a 404
+(`project_get_for_user`); anonymous users go to the login.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.views.decorators.http import require_http_methods
+
+from annotate.models import Project, ProjectSettingsChange, Role
+from annotate.selectors import project_get_for_user
+from annotate.services.projects import SETTINGS_LEADS_CHANGE, project_settings_update
+
+CHANGES_SHOWN = 20
+
+# The page's sections: a heading, a line on when a change takes effect, and the fields.
+SECTIONS = (
+    ("Project", "", ("name", "guidelines", "is_active")),
+    (
+        "Sittings and breaks",
+        "A sitting already open keeps the minutes and pairs it started with; breaks and timeouts apply from "
+        "the next request.",
+        ("sitting_minutes", "sitting_items", "break_minutes", "idle_timeout_minutes", "lease_minutes"),
+    ),
+    (
+        "Judgments per pair",
+        "Every pair's place in the queue is recomputed on saving: lowered, pairs that have enough judgments "
+        "leave it; raised, full pairs come back.",
+        ("judgments_per_pair",),
+    ),
+    (
+        "Quality control",
+        "Gold pairs are set on the Gold pairs page. A pause by the gold rule ends the annotator's sitting; "
+        "resume them on the scorecards.",
+        ("gold_rate", "gold_min_accuracy", "gold_recent", "probe_rate", "probe_min_gap", "reading_factor"),
+    ),
+)
+LABELS = {
+    "name": "Name",
+    "guidelines": "Guidelines (Markdown)",
+    "is_active": "Open for annotation",
+    "sitting_minutes": "Sitting length, minutes",
+    "sitting_items": "Sitting length, pairs",
+    "break_minutes": "Break after a sitting, minutes",
+    "idle_timeout_minutes": "Idle timeout, minutes",
+    "lease_minutes": "Lease of an unanswered pair, minutes",
+    "judgments_per_pair": "Judgments per pair (k)",
+    "gold_rate": "Gold rate (share of pairs served that are gold, 0 to 1)",
+    "gold_min_accuracy": "Least recent gold accuracy before a pause (0 to 1)",
+    "gold_recent": "Recent gold answers the pause rule reads",
+    "probe_rate": "Probe rate (share of pairs served again, sides swapped, 0 to 1)",
+    "probe_min_gap": "Fewest pairs between a pair and its probe",
+    "reading_factor": "Reading factor (an answer faster than this share of the reading time is fast)",
+}
+HELP = {
+    "is_active": "Closed, no new sitting starts; one already open runs to its end.",
+    "judgments_per_pair": "No pair collects more, counting pairs being answered now.",
+    "gold_recent": "0 turns the pause rule off.",
+}
+
+
+class ProjectSettingsForm(forms.ModelForm):
+    # The model leaves it unbounded; below 0 it means nothing, and above 1 every answer is fast.
+    reading_factor = forms.FloatField(min_value=0, max_value=1, label=LABELS["reading_factor"])
+
+    class Meta:
+        model = Project
+        fields = SETTINGS_LEADS_CHANGE
+        labels = LABELS
+        help_texts = HELP
+        widgets = {"guidelines": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each field carries the value the page showed (a hidden input), so that `changed_data` is what
+        # this lead changed: saving every field put back what another lead had changed meanwhile.
+        for field in self.fields.values():
+            field.show_hidden_initial = True
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def _page(request: HttpRequest, project: Project, form: ProjectSettingsForm, status: int = 200) -> HttpResponse:
+    sections = [(title, note, [form[name] for name in names]) for title, note, names in SECTIONS]
+    changes = (
+        ProjectSettingsChange.objects.filter(project=project).select_related("actor").order_by("-created_at", "-id")
+    )[:CHANGES_SHOWN]
+    # In the page's order (the database keeps no order of a JSON object's keys); yes/no for a switch.
+    rows = [
+        (
+            change,
+            [
+                (LABELS[field], _shown(change.changes[field][0]), _shown(change.changes[field][1]))
+                for field in SETTINGS_LEADS_CHANGE
+                if field in change.changes
+            ],
+        )
+        for change in changes
+    ]
+    context = {"project": project, "form": form, "sections": sections, "changes": rows, "changes_shown": CHANGES_SHOWN}
+    return render(request, "annotate/project_settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    if request.method == "GET":
+        return _page(request, project, ProjectSettingsForm(instance=project))
+    # The form validates a copy: on a refusal the page's other parts still show what is saved.
+    form = ProjectSettingsForm(request.POST, instance=Project.objects.get(pk=project.pk))
+    if not form.is_valid():
+        return _page(request, project, form, status=400)
+    change = project_settings_update(
+        project=project, actor=request.user, values={name: form.cleaned_data[name] for name in form.changed_data}
+    )
+    if change is None:
+        messages.info(request, "Nothing changed.")
+    else:
+        names = "; ".join(LABELS[field].split(" (")[0].lower() for field in change.changes)
+        messages.success(request, f"Saved: {names}.")
+    return redirect("annotate:project_settings", slug=project.slug)
+
+
+urlpatterns = [path("projects/<slug:slug>/settings/", project_settings, name="project_settings")]

@@ -1,0 +1,201 @@
+"""The Settings page: a project's leads change its name, guidelines, sittings, breaks, k and quality
+controls; everyone else gets a 404; every change is kept with what it was before."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from annotate.models import Pair, PairStatus, Project, ProjectSettingsChange
+from annotate.services.annotating import AnnotationError, sitting_start
+from annotate.services.projects import SETTINGS_LEADS_CHANGE, project_settings_update
+from annotate.views.project_settings import ProjectSettingsForm
+from tests.conftest import make_pairs, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def page_url(project) -> str:
+    return reverse("annotate:project_settings", kwargs={"slug": project.slug})
+
+
+def signed_in(user, **kwargs) -> Client:
+    client = Client(**kwargs)
+    client.force_login(user)
+    return client
+
+
+def form_data(project, **changes) -> dict:
+    """What the page's form sends for `project` as saved, with `changes` (a checkbox left out is off),
+    and the values the page showed (`initial-<name>`, hidden)."""
+    data = {}
+    for name, value in ProjectSettingsForm(instance=project).initial.items():
+        data[f"initial-{name}"] = value
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        else:
+            data[name] = value
+    for name, value in changes.items():
+        if value is False:
+            data.pop(name, None)
+        else:
+            data[name] = "on" if value is True else value
+    return data
+
+
+def test_a_lead_sees_every_setting_as_saved(project, lead):
+    project.break_minutes = 7
+    project.save()
+    response = signed_in(lead).get(page_url(project))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="break_minutes" value="7"' in html
+    for name in SETTINGS_LEADS_CHANGE:
+        assert f'name="{name}"' in html, name
+    # What each judgment asks is not for this page.
+    for name in ("allow_tie", "allow_skip", "ask_strength", "ask_rationale", "ask_safety", "criteria", "slug"):
+        assert f'name="{name}"' not in html, name
+    assert "None yet." in html
+
+
+@pytest.mark.parametrize("who", ["annotator", "engineer", "outsider"])
+def test_anyone_but_its_leads_gets_a_404_and_changes_nothing(project, who, request):
+    client = signed_in(request.getfixturevalue(who))
+    assert client.get(page_url(project)).status_code == 404
+    assert client.post(page_url(project), form_data(project, break_minutes=1)).status_code == 404
+    project.refresh_from_db()
+    assert project.break_minutes == 5
+    assert not ProjectSettingsChange.objects.exists()
+
+
+def test_an_anonymous_visitor_is_sent_to_the_login(client, project):
+    response = client.get(page_url(project))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_a_lead_of_another_project_gets_a_404(project, outsider, other_project):
+    assert signed_in(outsider).get(page_url(project)).status_code == 404
+
+
+def test_saving_changes_the_settings_and_keeps_what_they_were(project, lead):
+    client = signed_in(lead)
+    response = client.post(
+        page_url(project), form_data(project, break_minutes=12, sitting_items=30, guidelines="Read twice.")
+    )
+    assert response.status_code == 302 and response.url == page_url(project)
+    project.refresh_from_db()
+    assert (project.break_minutes, project.sitting_items, project.guidelines) == (12, 30, "Read twice.")
+    change = ProjectSettingsChange.objects.get()
+    assert change.actor == lead
+    assert change.changes == {
+        "guidelines": ["Pick the better answer.", "Read twice."],
+        "sitting_items": [40, 30],
+        "break_minutes": [5, 12],
+    }
+    html = client.get(page_url(project)).content.decode()
+    assert "Saved: guidelines; sitting length, pairs; break after a sitting, minutes." in html
+    # One row per setting, in the page's order.
+    rows = [line.strip() for line in html.splitlines() if '<th scope="row">' in line]
+    assert rows == [
+        '<th scope="row">Guidelines (Markdown)</th>',
+        '<th scope="row">Sitting length, pairs</th>',
+        '<th scope="row">Break after a sitting, minutes</th>',
+    ]
+    assert "<td>5</td>" in html and "<td>12</td>" in html
+
+
+def test_saving_what_is_saved_changes_nothing_and_keeps_no_change(project, lead):
+    client = signed_in(lead)
+    response = client.post(page_url(project), form_data(project), follow=True)
+    assert "Nothing changed." in response.content.decode()
+    assert not ProjectSettingsChange.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("sitting_minutes", "0", "greater than or equal to 1"),
+        ("judgments_per_pair", "51", "less than or equal to 50"),
+        ("gold_rate", "1.5", "less than or equal to 1"),
+        ("reading_factor", "-0.1", "greater than or equal to 0"),
+        ("break_minutes", "five", "Enter a whole number."),
+        ("name", "", "This field is required."),
+    ],
+)
+def test_a_bad_value_is_named_and_nothing_is_saved(project, lead, field, value, says):
+    response = signed_in(lead).post(page_url(project), form_data(project, sitting_items=9, **{field: value}))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nothing was saved" in html and says in html
+    project.refresh_from_db()
+    assert project.sitting_items == 40
+    assert not ProjectSettingsChange.objects.exists()
+
+
+def test_what_each_judgment_asks_cannot_be_changed_here(project, lead):
+    project.allow_tie = False
+    project.save()
+    data = form_data(project, break_minutes=6) | {"allow_tie": "on", "criteria": '["x"]', "slug": "moved"}
+    signed_in(lead).post(page_url(project), data)
+    project.refresh_from_db()
+    assert (project.allow_tie, project.criteria, project.slug, project.break_minutes) == (False, [], "helpful", 6)
+    with pytest.raises(ValueError, match="allow_tie"):
+        project_settings_update(project=project, actor=lead, values={"allow_tie": True})
+
+
+def test_a_post_without_the_csrf_token_is_refused(project, lead):
+    client = signed_in(lead, enforce_csrf_checks=True)
+    assert client.post(page_url(project), form_data(project, break_minutes=1)).status_code == 403
+    project.refresh_from_db()
+    assert project.break_minutes == 5
+
+
+def test_a_new_k_puts_every_pair_where_it_now_stands_in_the_queue(project, lead):
+    pairs = make_pairs(project, 4)
+    counts = [0, 1, 2, 3]  # k is 3: the last pair is full
+    for pair, count in zip(pairs, counts, strict=True):
+        status = PairStatus.FULL if count >= 3 else PairStatus.STARTED if count else PairStatus.FRESH
+        Pair.objects.filter(pk=pair.pk).update(judgment_count=count, status=status)
+    client = signed_in(lead)
+    client.post(page_url(project), form_data(project, judgments_per_pair=2))
+    statuses = list(Pair.objects.filter(project=project).order_by("pk").values_list("status", flat=True))
+    assert statuses == [PairStatus.FRESH, PairStatus.STARTED, PairStatus.FULL, PairStatus.FULL]
+    client.post(page_url(project), form_data(Project.objects.get(pk=project.pk), judgments_per_pair=4))
+    statuses = list(Pair.objects.filter(project=project).order_by("pk").values_list("status", flat=True))
+    assert statuses == [PairStatus.FRESH, PairStatus.STARTED, PairStatus.STARTED, PairStatus.STARTED]
+    assert [c.changes for c in ProjectSettingsChange.objects.order_by("id")] == [
+        {"judgments_per_pair": [3, 2]},
+        {"judgments_per_pair": [2, 4]},
+    ]
+
+
+def test_closing_the_project_here_stops_new_sittings(project, lead, annotator):
+    signed_in(lead).post(page_url(project), form_data(project, is_active=False))
+    project.refresh_from_db()
+    with pytest.raises(AnnotationError) as refused:
+        sitting_start(project=project, annotator=annotator)
+    assert refused.value.code == "closed"
+    assert ProjectSettingsChange.objects.get().changes == {"is_active": [True, False]}
+    html = signed_in(lead).get(page_url(project)).content.decode()
+    assert "<td>yes</td>" in html and "<td>no</td>" in html
+
+
+def test_saving_a_page_shown_before_another_leads_change_keeps_that_change(project, lead):
+    """Found in review: the form saved every field, so a page opened before another lead's save put
+    back what that lead had changed."""
+    shown = form_data(project, break_minutes=9)  # this lead's page, changing the break
+    other_lead = make_user("lead2")
+    project_settings_update(project=project, actor=other_lead, values={"judgments_per_pair": 5, "name": "Renamed"})
+    response = signed_in(lead).post(page_url(project), shown)
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.break_minutes, project.judgments_per_pair, project.name) == (9, 5, "Renamed")
+    assert ProjectSettingsChange.objects.filter(actor=lead).get().changes == {"break_minutes": [5, 9]}
+
+
+def test_the_page_carries_the_values_it_showed(project, lead):
+    html = signed_in(lead).get(page_url(project)).content.decode()
+    assert 'type="hidden" name="initial-break_minutes" value="5"' in html
+    assert 'type="hidden" name="initial-is_active" value="True"' in html
