@@ -57,7 +57,9 @@ class Project(models.Model):
         default=10, help_text="A swapped repeat comes at least this many items after the original."
     )
     reading_factor = models.FloatField(
-        default=0.5, help_text="Fraction of the reading time (238 words per minute) below which an answer is fast."
+        default=0.5,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Fraction of the reading time (238 words per minute) below which an answer is fast.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,6 +80,16 @@ class Project(models.Model):
             )
         if len(set(criteria)) != len(criteria):
             raise ValidationError({"criteria": "Each criterion once."})
+        # A reader who has not touched the page keeps the pair until the sitting goes idle: a shorter
+        # lease gave the pair to someone else while its reader's sitting was still open.
+        if (
+            isinstance(self.lease_minutes, int)
+            and isinstance(self.idle_timeout_minutes, int)
+            and self.lease_minutes < self.idle_timeout_minutes
+        ):
+            raise ValidationError(
+                {"lease_minutes": f"At least the idle timeout ({self.idle_timeout_minutes} minutes)."}
+            )
 
 
 class Role(models.TextChoices):

@@ -101,13 +101,17 @@ def pairs_gold_from_source(*, project: Project, actor: AbstractBaseUser, limit: 
         raise ValidationError(f"The limit must be a whole number from 1 to {LIMIT_MAX:,}.", code="invalid_limit")
     candidates = pairs_gold_from_source_candidates(project=project)
     with transaction.atomic():
-        if limit is None:
-            marked = candidates.update(gold_answer=F("source_preference"))
-        else:
-            # One statement: a subquery picks the ids, and the outer filter is checked again on
-            # each locked row, so a pair made gold meanwhile by a lead keeps that lead's answer.
-            chosen = candidates.order_by("sort_key").values("id")[:limit]
-            marked = candidates.filter(id__in=chosen).update(gold_answer=F("source_preference"))
+        chosen = (
+            candidates
+            if limit is None
+            else candidates.filter(id__in=candidates.order_by("sort_key").values("id")[:limit])
+        )
+        # Locked in id order first, as every statement that takes several pairs takes them: updated in
+        # the order the database read them, they deadlocked with a change of k (which locks them all).
+        list(chosen.select_for_update(no_key=True).order_by("id").values_list("id", flat=True))
+        # The outer filter is checked again on each row, so a pair made gold meanwhile by a lead keeps
+        # that lead's answer.
+        marked = chosen.update(gold_answer=F("source_preference"))
         if marked:
             scope = f"at most {limit}" if limit is not None else "all"
             AuditEvent.objects.create(

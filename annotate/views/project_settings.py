@@ -12,6 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -28,8 +29,9 @@ SECTIONS = (
     ("Project", "", ("name", "guidelines", "is_active")),
     (
         "Sittings and breaks",
-        "A sitting already open keeps the minutes and pairs it started with; breaks and timeouts apply from "
-        "the next request.",
+        "A sitting already open keeps the minutes and pairs it started with, and a break already running "
+        "keeps its end; the idle timeout and the lease apply from the next request. The lease is at least "
+        "the idle timeout: a reader who has not touched the page keeps the pair as long as the sitting.",
         ("sitting_minutes", "sitting_items", "break_minutes", "idle_timeout_minutes", "lease_minutes"),
     ),
     (
@@ -64,15 +66,13 @@ LABELS = {
 }
 HELP = {
     "is_active": "Closed, no new sitting starts; one already open runs to its end.",
-    "judgments_per_pair": "No pair collects more, counting pairs being answered now.",
+    "judgments_per_pair": "No pair is handed out more often, counting pairs being answered now; lowered, "
+    "pairs already being answered may still end with up to the old k.",
     "gold_recent": "0 turns the pause rule off.",
 }
 
 
 class ProjectSettingsForm(forms.ModelForm):
-    # The model leaves it unbounded; below 0 it means nothing, and above 1 every answer is fast.
-    reading_factor = forms.FloatField(min_value=0, max_value=1, label=LABELS["reading_factor"])
-
     class Meta:
         model = Project
         fields = SETTINGS_LEADS_CHANGE
@@ -84,8 +84,14 @@ class ProjectSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Each field carries the value the page showed (a hidden input), so that `changed_data` is what
         # this lead changed: saving every field put back what another lead had changed meanwhile.
-        for field in self.fields.values():
+        for name, field in self.fields.items():
             field.show_hidden_initial = True
+            # The model's bounds on the inputs too (the form reads only the field type's).
+            for validator in Project._meta.get_field(name).validators:
+                if isinstance(validator, MinValueValidator | MaxValueValidator):
+                    field.widget.attrs["min" if isinstance(validator, MinValueValidator) else "max"] = (
+                        validator.limit_value
+                    )
 
 
 def _shown(value: object) -> object:

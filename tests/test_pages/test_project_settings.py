@@ -3,15 +3,21 @@ controls; everyone else gets a 404; every change is kept with what it was before
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Pair, PairStatus, Project, ProjectSettingsChange
 from annotate.services.annotating import AnnotationError, sitting_start
+from annotate.services.gold import pairs_gold_from_source
 from annotate.services.projects import SETTINGS_LEADS_CHANGE, project_settings_update
 from annotate.views.project_settings import ProjectSettingsForm
 from tests.conftest import make_pairs, make_user
+from tests.test_annotating.test_races import in_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +126,8 @@ def test_saving_what_is_saved_changes_nothing_and_keeps_no_change(project, lead)
         ("judgments_per_pair", "51", "less than or equal to 50"),
         ("gold_rate", "1.5", "less than or equal to 1"),
         ("reading_factor", "-0.1", "greater than or equal to 0"),
+        ("reading_factor", "1.5", "less than or equal to 1"),
+        ("lease_minutes", "4", "At least the idle timeout (5 minutes)."),
         ("break_minutes", "five", "Enter a whole number."),
         ("name", "", "This field is required."),
     ],
@@ -199,3 +207,56 @@ def test_the_page_carries_the_values_it_showed(project, lead):
     html = signed_in(lead).get(page_url(project)).content.decode()
     assert 'type="hidden" name="initial-break_minutes" value="5"' in html
     assert 'type="hidden" name="initial-is_active" value="True"' in html
+
+
+def test_an_error_is_read_with_its_field_and_the_inputs_carry_the_models_bounds(project, lead):
+    client = signed_in(lead)
+    html = client.get(page_url(project)).content.decode()
+    assert 'name="sitting_minutes" value="25" min="1"' in html
+    assert 'name="judgments_per_pair" value="3" min="1" max="50"' in html
+    html = client.post(page_url(project), form_data(project, sitting_minutes="0")).content.decode()
+    # Django points the field's aria-describedby at "<id>_error": the errors must carry that id.
+    assert 'aria-describedby="id_sitting_minutes_error"' in html
+    assert 'id="id_sitting_minutes_error"' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_of_k_and_gold_from_source_at_once_do_not_deadlock(lead):
+    """Found in review: gold from source updated the pairs in the order the database read them, and a
+    change of k locks them all in id order. A pair updated since its insert lies after the others in
+    the table, so the update took 2, 3 and then 1, while k took 1 and then waited for 2."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    project = Project.objects.create(slug="both", name="Both", judgments_per_pair=3)
+    first, _, third = make_pairs(project, 3)
+    Pair.objects.filter(pk=first.pk).update(sort_key=first.sort_key + 1)  # a new row version, last in the table
+    holding, release = threading.Event(), threading.Event()
+    errors: list[str] = []
+
+    def hold_the_third() -> None:
+        with transaction.atomic():
+            list(Pair.objects.select_for_update().filter(pk=third.pk))
+            holding.set()
+            release.wait(10)
+
+    def gold_reading_the_table_in_order() -> None:
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # as the planner does for a project of many pairs
+                cursor.execute("SET LOCAL enable_indexscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+            pairs_gold_from_source(project=project, actor=lead)
+
+    holder = in_thread(hold_the_third, errors)
+    assert holding.wait(10)
+    gold = in_thread(gold_reading_the_table_in_order, errors)
+    time.sleep(0.5)  # it takes what it can and waits for the third
+    k_change = in_thread(
+        lambda: project_settings_update(project=project, actor=lead, values={"judgments_per_pair": 2}), errors
+    )
+    time.sleep(0.5)
+    release.set()
+    for thread in (holder, gold, k_change):
+        thread.join()
+    assert errors == []
+    assert Pair.objects.filter(project=project).exclude(gold_answer="").count() == 3
+    assert Project.objects.get(pk=project.pk).judgments_per_pair == 2
