@@ -29,6 +29,7 @@ from annotate.services.annotating import (
     sitting_end,
     sitting_refresh,
     sitting_start,
+    sitting_start_refusal,
 )
 
 
@@ -138,8 +139,12 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
 def _refusal(
     error: AnnotationError, http_status: int = status.HTTP_409_CONFLICT, *, project: Project | None = None
 ) -> ApiResponse:
-    """The refusal's body; `project`: the one asked about, where the refusal may concern a sitting of
-    another project (starting a sitting), which is then named under `elsewhere`."""
+    """The refusal; `project`: the one asked about, where the refusal may concern a sitting of another
+    project (starting a sitting), which is then named under `elsewhere`."""
+    return ApiResponse(_refusal_body(error, project=project), status=http_status)
+
+
+def _refusal_body(error: AnnotationError, *, project: Project | None = None) -> dict:
     body = {"detail": str(error), "code": error.code, "sitting": _sitting_data(error.sitting)}
     if error.code == "on_break" and error.sitting is not None:
         body["break_until"] = error.sitting.break_until
@@ -151,7 +156,7 @@ def _refusal(
             "name": other.name,
             "url": reverse("annotate:annotate", kwargs={"slug": other.slug}),
         }
-    return ApiResponse(body, status=http_status)
+    return body
 
 
 def _annotator_project(request: Request, slug: str):
@@ -212,6 +217,12 @@ class ProgressApi(APIView):
         sitting = SittingSerializer(allow_null=True)
         on_break = serializers.BooleanField()
         break_seconds_left = serializers.IntegerField()
+        start_refused = RefusalSerializer(
+            allow_null=True,
+            help_text="For an annotator with no sitting open and no break running in this project: what starting "
+            "one would answer now if refused because of another project (code open_elsewhere, or on_break "
+            "with `elsewhere`), so that a page opens on it; null otherwise.",
+        )
 
     @extend_schema(responses=ProgressOutputSerializer)
     def get(self, request: Request, slug: str) -> ApiResponse:
@@ -225,12 +236,18 @@ class ProgressApi(APIView):
         )
         progress = progress_get(project=project, user=request.user, now=now)
         break_left = _seconds_until(sitting.break_until, now) if sitting and not sitting.is_open else 0
+        start_refused = None
+        if membership.role == Role.ANNOTATOR and not (sitting and sitting.is_open) and break_left == 0:
+            refusal = sitting_start_refusal(project=project, annotator=request.user, now=now)
+            if refusal is not None and refusal.sitting is not None and refusal.sitting.project_id != project.id:
+                start_refused = _refusal_body(refusal, project=project)
         data = self.ProgressOutputSerializer(
             {
                 **progress,
                 "sitting": _sitting_data(sitting),
                 "on_break": break_left > 0,
                 "break_seconds_left": break_left,
+                "start_refused": start_refused,
             }
         ).data
         return ApiResponse({"project": self.ProgressProjectSerializer(project).data, **data})

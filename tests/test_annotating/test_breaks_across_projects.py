@@ -251,3 +251,34 @@ def test_a_sitting_left_open_in_a_project_they_no_longer_annotate_is_ended_not_a
     open_x.refresh_from_db()
     assert (open_x.end_reason, open_x.ended_at) == (EndReason.REMOVED, clock.now)
     assert (refused.code, refused.sitting.pk) == ("on_break", open_x.pk)
+
+
+@pytest.mark.django_db
+def test_progress_foresees_what_a_start_would_meet_in_another_project(x_and_y, person, api, clock):
+    """So that the page opens on the other project's sitting or break, not on a start button that
+    would only be refused."""
+    _, y = x_and_y
+    client = api(person)
+
+    def foreseen() -> dict | None:
+        return client.get("/api/projects/y/progress/").json()["start_refused"]
+
+    assert foreseen() is None
+    assert start(client, "x").status_code == 201
+    refused = foreseen()
+    assert (refused["code"], refused["elsewhere"]["slug"], refused["sitting"]["is_open"]) == (
+        "open_elsewhere",
+        "x",
+        True,
+    )
+    assert client.get("/api/projects/x/progress/").json()["start_refused"] is None  # its own sitting is open
+    assert client.post("/api/projects/x/sittings/current/end/").status_code == 200
+    clock.advance(minutes=4)
+    refused = foreseen()
+    assert (refused["code"], refused["elsewhere"]["slug"], refused["break_seconds_left"]) == ("on_break", "x", 6 * 60)
+    # x's own page reports its own break, as before.
+    own = client.get("/api/projects/x/progress/").json()
+    assert (own["on_break"], own["break_seconds_left"], own["start_refused"]) == (True, 6 * 60, None)
+    clock.advance(minutes=6)
+    assert foreseen() is None
+    assert not AnnotationSession.objects.filter(project=y).exists()  # foreseeing starts nothing

@@ -24,6 +24,7 @@ from annotate.services.annotating.sittings import (
     sitting_end,
     sitting_refresh,
     sitting_start,
+    sitting_start_refusal,
     sittings_close_stale,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "sitting_end",
     "sitting_refresh",
     "sitting_start",
+    "sitting_start_refusal",
     "sittings_close_stale",
 ]

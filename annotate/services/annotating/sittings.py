@@ -107,7 +107,29 @@ def sitting_start(
         # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
         # (a pause, unlike this, ends it at once).
         raise AnnotationError("This project is closed for annotation.", code="closed")
-    # Refusals are raised after the block, so that a sitting closed on the way stays closed.
+    sitting, created, refusal = _sitting_start_checked(project=project, annotator=annotator, now=now, start=True)
+    if refusal is not None:
+        raise refusal
+    return sitting, created
+
+
+def sitting_start_refusal(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None
+) -> AnnotationError | None:
+    """What `sitting_start` would refuse now, without starting one: None where it would open a sitting
+    or return the open one. Like a start, it closes the sittings it finds past their limits. For a
+    page that opens on the state a start would meet (a break or a sitting in another project)."""
+    now = _now(now)
+    if not project.is_active:
+        return AnnotationError("This project is closed for annotation.", code="closed")
+    return _sitting_start_checked(project=project, annotator=annotator, now=now, start=False)[2]
+
+
+def _sitting_start_checked(
+    *, project: Project, annotator: AbstractBaseUser, now: dt.datetime, start: bool
+) -> tuple[AnnotationSession | None, bool, AnnotationError | None]:
+    """(the open or, with `start`, new sitting; whether it is new; the refusal, if refused)."""
+    # The refusal is made after the block, so that a sitting closed on the way stays closed.
     with transaction.atomic():
         # One start of the person's at a time, in any project: two at once (two tabs, two projects)
         # would each see no sitting open elsewhere and both open one.
@@ -124,36 +146,56 @@ def sitting_start(
             paused = latest.annotator_paused
             _sitting_enforce_limits(sitting=latest, now=now)
             if latest.is_open:
-                return latest, False
+                return latest, False, None
         elsewhere = resting = None
         if not paused:
             elsewhere = _sitting_open_elsewhere(project=project, annotator=annotator, now=now)
             if elsewhere is None:
                 resting = _break_running(project=project, annotator=annotator, latest=latest, now=now)
             if elsewhere is None and resting is None:
-                return _sitting_open(project=project, annotator=annotator, now=now)
+                return (
+                    (*_sitting_open(project=project, annotator=annotator, now=now), None)
+                    if start
+                    else (None, False, None)
+                )
     if paused:
-        raise AnnotationError(
-            "Your annotation in this project is paused for now; the project lead will be in touch. "
-            "Thank you for your work so far.",
-            code="paused",
+        return (
+            None,
+            False,
+            AnnotationError(
+                "Your annotation in this project is paused for now; the project lead will be in touch. "
+                "Thank you for your work so far.",
+                code="paused",
+            ),
         )
     if elsewhere is not None:
-        raise AnnotationError(
-            f"You have a sitting open in {elsewhere.project.name}: one sitting at a time. End it there "
-            "first; its break comes before the next sitting.",
-            code="open_elsewhere",
-            sitting=elsewhere,
+        return (
+            None,
+            False,
+            AnnotationError(
+                f"You have a sitting open in {elsewhere.project.name}: one sitting at a time. End it there "
+                "first; its break comes before the next sitting.",
+                code="open_elsewhere",
+                sitting=elsewhere,
+            ),
         )
     if resting.project_id != project.id:
-        raise AnnotationError(
-            f"You are on a break after your sitting in {resting.project.name}. The next sitting, in any "
-            "project, can start when it ends.",
-            code="on_break",
-            sitting=resting,
+        return (
+            None,
+            False,
+            AnnotationError(
+                f"You are on a break after your sitting in {resting.project.name}. The next sitting, in any "
+                "project, can start when it ends.",
+                code="on_break",
+                sitting=resting,
+            ),
         )
-    raise AnnotationError(
-        "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=resting
+    return (
+        None,
+        False,
+        AnnotationError(
+            "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=resting
+        ),
     )
 
 

@@ -575,6 +575,23 @@
   const noLongerAnnotator = (status, data) =>
     (status === 404 && !(data && data.code)) || (status === 403 && data && data.code === "not_annotator");
 
+  // A start refused for a break (this project's or another's) or a sitting open in another project:
+  // from the start button, or, as the progress API foresees it, when the page opens.
+  function showStartRefused(refusal) {
+    if (refusal.code === "open_elsewhere") {
+      // One sitting at a time: the one open in another project is ended there (or by its limits).
+      el("elsewhere-detail").textContent = detailOf(refusal, "");
+      const link = el("elsewhere-link");
+      link.href = refusal.elsewhere.url;
+      link.textContent = `Go to your sitting in ${refusal.elsewhere.name}`;
+      showNoSitting("elsewhere");
+      return;
+    }
+    show("break");
+    showBreak(refusal.break_seconds_left, refusal.elsewhere);
+    say(detailOf(refusal, "You are on a break."));
+  }
+
   async function startSitting() {
     say("Starting a sitting…");
     const { status, data } = await api("POST", config.urls.sittings);
@@ -587,17 +604,8 @@
       showPaused();
     } else if (status === 409 && data.code === "closed") {
       showNoSitting("closed");
-    } else if (status === 409 && data.code === "on_break") {
-      show("break");
-      showBreak(data.break_seconds_left, data.elsewhere);
-      say(detailOf(data, "You are on a break."));
-    } else if (status === 409 && data.code === "open_elsewhere" && data.elsewhere) {
-      // One sitting at a time: the one open in another project is ended there (or by its limits).
-      el("elsewhere-detail").textContent = detailOf(data, "");
-      const link = el("elsewhere-link");
-      link.href = data.elsewhere.url;
-      link.textContent = `Go to your sitting in ${data.elsewhere.name}`;
-      showNoSitting("elsewhere");
+    } else if (status === 409 && (data.code === "on_break" || (data.code === "open_elsewhere" && data.elsewhere))) {
+      showStartRefused(data);
     } else {
       say(detailOf(data, "The sitting could not start."));
     }
@@ -754,6 +762,8 @@
       if (data.sitting) endOfSitting(data.sitting, "", false); // not paused: config.paused is checked above
       else show("break");
       showBreak(data.break_seconds_left);
+    } else if (data.start_refused) {
+      showStartRefused(data.start_refused);
     } else if (config.autostart) {
       await startSitting();
     } else {
