@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
 from annotate.hub import HubIdError, hub_id_check
-from annotate.models import AuditEvent, JobState, Judgment, Membership, Pair, Project
+from annotate.models import AuditEvent, JobState, Judgment, Membership, Pair, Project, ProjectSettingsChange
 from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check
 from annotate.services.members import PAUSED, RESUMED
 from exporter import aggregation, records
@@ -522,6 +522,7 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
     built, keys, ids, counts = _records(options=options, judgments=judgments, pairs=pairs, effects=effects)
     _data_write(options=options, built=built, keys=keys, ids=ids, out_dir=out_dir, counts=counts, tokenizer=tokenizer)
     applied = options.applied()
+    settings_changes = _settings_changes(project)
     writers.dataset_card_write(
         path=out_dir / writers.CARD_NAME,
         title=f"{project.name}: human preference judgments",
@@ -540,7 +541,8 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
             else "Dawid–Skene (crowd-kit), the winner's posterior as `confidence`"
             if options.aggregate == "dawid-skene"
             else "majority of decisive votes",
-        },
+        }
+        | _settings_changes_line(settings_changes),
         counts=counts,
         options=applied,
         bias_summary=_bias_summary(report),
@@ -552,7 +554,7 @@ def export_write(*, project: Project, options: ExportOptions, out_dir: str | Pat
         counts=counts,
         filter_effects=effects,
         code_version=writers.code_version_get(),
-        extra={"project": project.slug}
+        extra={"project": project.slug, "settings_changes": settings_changes}
         | _excluded(options=options, report_id=report_id, flagged=flagged, paused=paused),
     )
     return ExportResult(counts=counts, filter_effects=effects, files=manifest["files"])
@@ -738,3 +740,22 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         return None
     job.refresh_from_db()
     return job
+
+
+def _settings_changes(project: Project) -> list[dict[str, Any]]:
+    """The leads' changes to the project's settings, oldest first: k, sittings or gold rules that
+    changed during collection hold for some judgments and not others."""
+    changes = ProjectSettingsChange.objects.filter(project=project).order_by("created_at", "id")
+    return [{"at": change.created_at, "changes": change.changes} for change in changes]
+
+
+def _settings_changes_line(changes: list[dict[str, Any]]) -> dict[str, str]:
+    """The card's line on them (no dates: the card is deterministic; the manifest has them)."""
+    if not changes:
+        return {}
+    fields = sorted({field for change in changes for field in change["changes"]})
+    times = f"{len(changes)} time{'s' if len(changes) != 1 else ''}"
+    return {
+        "settings changed": f"{times} on the project's Settings page ({', '.join(fields)}); the figures above are "
+        "the current ones, and `manifest.json` lists each change with its date, before and after"
+    }

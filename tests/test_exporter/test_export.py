@@ -15,6 +15,7 @@ from annotate.models import Judgment, Membership, Pair, Project, Role, Side
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from annotate.services.imports import pairs_import
 from annotate.services.members import membership_add, membership_pause, membership_remove, membership_resume
+from annotate.services.projects import project_settings_update
 from exporter.services import ExportError, ExportOptions, export_write
 from exporter.torch_dataset import TokenizedPreferenceDataset
 from tests.conftest import GPT2_TOKENIZER, HH_RLHF_TEST, make_pairs, make_user
@@ -399,6 +400,33 @@ def test_the_dataset_card_names_the_aggregation_that_made_the_records(project, v
     assert "- **aggregation**: Dawid–Skene" in cards["dawid-skene"]
     assert "majority" not in cards["dawid-skene"].split("**aggregation**:")[1].splitlines()[0]
     assert "- **aggregation**: one record per judgment\n" in cards["per"]
+
+
+def test_the_manifest_lists_each_settings_change_and_the_card_says_what_changed(project, voters, lead, tmp_path):
+    """k, sittings and gold rules changed during collection hold for some judgments and not others:
+    the export says so, as the card otherwise gives only today's figures."""
+    make_pairs(project, 2)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    export_write(project=project, options=ExportOptions(), out_dir=tmp_path / "before")
+    manifest = json.loads((tmp_path / "before" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings_changes"] == []
+    assert "settings changed" not in (tmp_path / "before" / "README.md").read_text(encoding="utf-8")
+
+    first = project_settings_update(project=project, actor=lead, values={"judgments_per_pair": 2, "break_minutes": 8})
+    project_settings_update(project=project, actor=lead, values={"gold_rate": 0.1})
+    export_write(project=project, options=ExportOptions(), out_dir=tmp_path / "after")
+    manifest = json.loads((tmp_path / "after" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings_changes"] == [
+        {"at": first.created_at.isoformat(), "changes": {"break_minutes": [5, 8], "judgments_per_pair": [3, 2]}},
+        {"at": manifest["settings_changes"][1]["at"], "changes": {"gold_rate": [0.0, 0.1]}},
+    ]
+    card = (tmp_path / "after" / "README.md").read_text(encoding="utf-8")
+    assert "- **judgments per pair (k)**: 2\n" in card
+    assert (
+        "- **settings changed**: 2 times on the project's Settings page (break_minutes, gold_rate, "
+        "judgments_per_pair); the figures above are the current ones" in card
+    )
 
 
 def test_strength_margins_are_exported(project, voters, tmp_path):
