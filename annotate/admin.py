@@ -48,6 +48,15 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
+        # Kept as the Settings page keeps its own: exports list them (k or sittings changed midway). Not
+        # what the form calls changed and is the same value (the criteria's JSON, written another way).
+        changes = {
+            name: [form.initial.get(name), form.cleaned_data[name]]
+            for name in form.changed_data
+            if form.initial.get(name) != form.cleaned_data[name]
+        }
+        if change and changes:
+            ProjectSettingsChange.objects.create(project=obj, actor=request.user, changes=changes)
         if change and "judgments_per_pair" in form.changed_data:
             # The queue's status of every pair follows from k: recompute it in the same transaction.
             pair_statuses_refresh(project=obj)

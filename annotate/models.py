@@ -461,7 +461,8 @@ class AuditEvent(models.Model):
 
 
 class ProjectSettingsChange(models.Model):
-    """A lead's change to a project's settings on its Settings page: which fields, from what to what."""
+    """A change to a project's settings, by a lead on its Settings page or by staff in the admin: which
+    fields, from what to what."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="settings_changes")
     # PROTECT, as the audit of members: deactivate a user who left instead of deleting them.

@@ -756,6 +756,6 @@ def _settings_changes_line(changes: list[dict[str, Any]]) -> dict[str, str]:
     fields = sorted({field for change in changes for field in change["changes"]})
     times = f"{len(changes)} time{'s' if len(changes) != 1 else ''}"
     return {
-        "settings changed": f"{times} on the project's Settings page ({', '.join(fields)}); the figures above are "
-        "the current ones, and `manifest.json` lists each change with its date, before and after"
+        "settings changed": f"{times} on the project's Settings page or in the admin ({', '.join(fields)}); the "
+        "figures above are the current ones, and `manifest.json` lists each change with its date, before and after"
     }

@@ -123,6 +123,26 @@ def test_the_project_form_saves_a_list_of_criteria(client, project):
 
 
 @pytest.mark.django_db
+def test_a_change_of_settings_in_the_admin_is_kept_and_shown_to_the_leads(client, project, lead):
+    """Exports list a project's settings changes: one made in the admin, where k, the sittings and
+    what each judgment asks change, is kept as one made on the Settings page is."""
+    from annotate.models import Project, ProjectSettingsChange
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root")
+    client.force_login(root)
+    url = reverse("admin:annotate_project_change", args=[project.id])
+    assert client.post(url, project_form_data(project, judgments_per_pair=4, allow_tie=False)).status_code == 302
+    change = ProjectSettingsChange.objects.get()
+    assert (change.actor, change.changes) == (root, {"allow_tie": [True, False], "judgments_per_pair": [3, 4]})
+    assert client.post(url, project_form_data(Project.objects.get(pk=project.pk))).status_code == 302
+    assert ProjectSettingsChange.objects.count() == 1  # saved unchanged: nothing to keep
+    client.force_login(lead)
+    html = client.get(reverse("annotate:project_settings", kwargs={"slug": project.slug})).content.decode()
+    rows = [line.strip() for line in html.splitlines() if '<th scope="row">' in line]
+    assert rows == ['<th scope="row">Judgments per pair (k)</th>', '<th scope="row">allow_tie</th>']
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "model", ["annotate_auditevent", "annotate_importjob", "exporter_exportjob", "analytics_biasreport"]
 )

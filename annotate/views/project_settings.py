@@ -94,6 +94,15 @@ class ProjectSettingsForm(forms.ModelForm):
                     )
 
 
+def _page_order(field: str) -> tuple[int, str]:
+    """The page's order; after them, by name, the fields only the admin changes."""
+    return (
+        (SETTINGS_LEADS_CHANGE.index(field), "")
+        if field in SETTINGS_LEADS_CHANGE
+        else (len(SETTINGS_LEADS_CHANGE), field)
+    )
+
+
 def _shown(value: object) -> object:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -110,9 +119,8 @@ def _page(request: HttpRequest, project: Project, form: ProjectSettingsForm, sta
         (
             change,
             [
-                (LABELS[field], _shown(change.changes[field][0]), _shown(change.changes[field][1]))
-                for field in SETTINGS_LEADS_CHANGE
-                if field in change.changes
+                (LABELS.get(field, field), _shown(change.changes[field][0]), _shown(change.changes[field][1]))
+                for field in sorted(change.changes, key=_page_order)
             ],
         )
         for change in changes

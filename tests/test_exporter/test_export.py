@@ -424,8 +424,8 @@ def test_the_manifest_lists_each_settings_change_and_the_card_says_what_changed(
     card = (tmp_path / "after" / "README.md").read_text(encoding="utf-8")
     assert "- **judgments per pair (k)**: 2\n" in card
     assert (
-        "- **settings changed**: 2 times on the project's Settings page (break_minutes, gold_rate, "
-        "judgments_per_pair); the figures above are the current ones" in card
+        "- **settings changed**: 2 times on the project's Settings page or in the admin (break_minutes, "
+        "gold_rate, judgments_per_pair); the figures above are the current ones" in card
     )
 
 

@@ -226,7 +226,7 @@ def test_a_change_of_k_and_gold_from_source_at_once_do_not_deadlock(lead):
     change of k locks them all in id order. A pair updated since its insert lies after the others in
     the table, so the update took 2, 3 and then 1, while k took 1 and then waited for 2."""
     if connection.vendor != "postgresql":
-        pytest.skip("row locks are PostgreSQL's")
+        pytest.skip(f"row locks are PostgreSQL's ({connection.vendor})")
     project = Project.objects.create(slug="both", name="Both", judgments_per_pair=3)
     first, _, third = make_pairs(project, 3)
     Pair.objects.filter(pk=first.pk).update(sort_key=first.sort_key + 1)  # a new row version, last in the table
