@@ -161,7 +161,7 @@ def test_env_example_the_settings_and_the_compose_file_name_the_same_variables()
     read |= {"PAIRWISE_CODE_VERSION"}  # exporter/writers.py, for images built without .git
     read |= {"HF_HUB_OFFLINE"}  # huggingface_hub's own, for the worker's tokenizers
     compose = (ROOT / "docker-compose.yml").read_text()
-    compose_only = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    compose_only = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "WEB_BIND"}
     assert read - documented == set(), "read but not in .env.example"
     assert documented - read - compose_only == set(), "in .env.example but never read"
     # Compose passes a variable from .env only where it interpolates it; the ones it sets itself are
@@ -170,7 +170,11 @@ def test_env_example_the_settings_and_the_compose_file_name_the_same_variables()
     passed = {name for name in documented if re.search(rf"^\s+{name}:.*\$\{{{name}\b", compose, re.M)}
     fixed = {"DEBUG", "DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "PAIRWISE_UPLOAD_DIR"}
     assert all(re.search(rf"^\s+{name}:", compose, re.M) for name in fixed)
-    assert documented - passed - fixed - {"STATIC_ROOT", "PAIRWISE_ENV_FILE"} == set(), "set in .env, lost in compose"
+    assert documented - passed - fixed - {"STATIC_ROOT", "PAIRWISE_ENV_FILE", "WEB_BIND"} == set(), (
+        "set in .env, lost in compose"
+    )
+    # The web port is published where WEB_BIND says, on this host alone unless it says otherwise.
+    assert '- "${WEB_BIND:-127.0.0.1}:8000:8000"' in compose
     header = (ROOT / ".env.example").read_text().split("\n\n")[0]
     assert all(name in header for name in fixed | {"STATIC_ROOT"})
 
