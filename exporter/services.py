@@ -627,9 +627,16 @@ def _data_write(
         counts["items_at_max_length"] = dataset.config["items_at_max_length"]
         counts["items_identical_after_truncation"] = dataset.config["items_identical_after_truncation"]
         return
-    # No record to infer the columns from: the format's own (without metadata columns, whose types
-    # only records tell).
-    schema = None if built else writers.FORMAT_SCHEMAS[options.format]
+    # One schema for every export of the same options, whatever the records hold (none, or a column
+    # all None), for the writers that have one.
+    metadata = None
+    if options.with_metadata:
+        metadata = writers.METADATA_PER_JUDGMENT if options.per_judgment else writers.METADATA_AGGREGATED
+    schema = writers.records_schema(
+        fmt=options.format,
+        metadata=metadata,
+        confidence=options.aggregate == "dawid-skene" and not options.per_judgment,
+    )
     if options.writer == "hf":
         counts["splits"] = writers.dataset_dict_write(
             records=built,

@@ -73,9 +73,65 @@ FORMAT_SCHEMAS = {
 }
 
 
+# The metadata columns of the TRL formats (`--with-metadata`), typed, in the order records carry them:
+# inferred, a column whose values were all None was typed null (so two exports of one project could
+# differ in schema and not concatenate), and an export with no record had none of them.
+_RECORD_IDS = [("pair_id", pa.int64()), ("source_name", pa.string()), ("source_row", pa.int64())]
+METADATA_AGGREGATED = "aggregated"
+METADATA_PER_JUDGMENT = "per_judgment"
+_METADATA_FIELDS = {
+    METADATA_AGGREGATED: [
+        ("n_judgments", pa.int64()),
+        ("n_decisive", pa.int64()),
+        ("agreement", pa.float64()),
+        ("shown_left_counts", pa.struct([("a", pa.int64()), ("b", pa.int64())])),
+        ("median_dwell_ms", pa.float64()),
+        ("mean_strength", pa.float64()),
+        ("confidence", pa.float64()),  # Dawid–Skene only
+        ("strength_margin", pa.float64()),
+    ],
+    METADATA_PER_JUDGMENT: [
+        ("judgment_id", pa.int64()),
+        ("annotator_id", pa.int64()),
+        ("sitting_id", pa.int64()),
+        ("side", pa.string()),
+        ("left_response", pa.string()),
+        ("strength", pa.int64()),
+        ("dwell_ms", pa.int64()),
+        ("served_at", pa.string()),
+        ("answered_at", pa.string()),
+        ("index_in_sitting", pa.int64()),
+        ("elapsed_in_sitting_ms", pa.int64()),
+        ("since_break_ms", pa.int64()),
+        ("sitting_ordinal_today", pa.int64()),
+        ("viewport_width", pa.int64()),
+        ("viewport_height", pa.int64()),
+        ("criteria", pa.string()),
+        ("safety", pa.string()),
+        ("rationale", pa.string()),
+        ("fast", pa.bool_()),
+        ("is_gold", pa.bool_()),
+        ("probe_of_id", pa.int64()),
+    ],
+}
+
+
+def records_schema(*, fmt: str, metadata: str | None = None, confidence: bool = False) -> pa.Schema:
+    """The schema of a format's records: its own columns, then with `metadata` (METADATA_AGGREGATED or
+    METADATA_PER_JUDGMENT) the metadata columns, `confidence` among them only with `confidence`."""
+    fields = list(FORMAT_SCHEMAS[fmt])
+    if metadata is not None:
+        extra = [f for f in _METADATA_FIELDS[metadata] if confidence or f[0] != "confidence"]
+        fields += [pa.field(name, kind) for name, kind in _RECORD_IDS + extra]
+    return pa.schema(fields)
+
+
 def records_table(*, records: Sequence[Mapping[str, Any]], schema: pa.Schema | None = None) -> pa.Table:
     """The records as one Arrow table, columns in the first record's key order; types inferred from all
-    records unless `schema` is given (give it when a column may be all None)."""
+    records unless `schema` is given (give it when a column may be all None). With `schema`, records
+    must have exactly its columns: Arrow would drop a column the schema lacks without a word."""
+    if schema is not None and records and list(records[0]) != schema.names:
+        raise ValueError(f"records have columns {list(records[0])}, the schema {schema.names}")
     return pa.Table.from_pylist(list(records), schema=schema)
 
 

@@ -7,6 +7,8 @@ import gzip
 import json
 
 import datasets
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 from django.core.management import call_command
@@ -427,6 +429,49 @@ def test_the_manifest_lists_each_settings_change_and_the_card_says_what_changed(
         "- **settings changed**: 2 times on the project's Settings page or in the admin (break_minutes, "
         "gold_rate, judgments_per_pair); the figures above are the current ones" in card
     )
+
+
+@pytest.mark.parametrize("fmt", ["preference", "conversational"])
+@pytest.mark.parametrize("mode", [{}, {"aggregate": "dawid-skene"}, {"per_judgment": True}])
+def test_an_export_with_no_record_keeps_every_metadata_column(project, tmp_path, fmt, mode):
+    """Found in review: with no record to infer them from, the metadata columns were left out."""
+    from exporter import writers
+
+    make_pairs(project, 2)  # and no judgment
+    options = {"format": fmt, "with_metadata": True} | mode
+    export_write(project=project, options=ExportOptions(writer="parquet", **options), out_dir=tmp_path / "pq")
+    export_write(project=project, options=ExportOptions(writer="hf", **options), out_dir=tmp_path / "hf")
+    expected = writers.records_schema(
+        fmt=fmt,
+        metadata=writers.METADATA_PER_JUDGMENT if "per_judgment" in mode else writers.METADATA_AGGREGATED,
+        confidence="aggregate" in mode,
+    )
+    parquet = pq.read_schema(tmp_path / "pq" / "data.parquet")
+    assert parquet.remove_metadata().equals(expected)
+    assert ("confidence" in parquet.names) == ("aggregate" in mode)
+    splits = datasets.load_from_disk(str(tmp_path / "hf" / "dataset"))
+    for split in splits.values():
+        assert split.num_rows == 0
+        assert split.data.schema.remove_metadata().equals(expected)
+
+
+def test_two_exports_of_one_project_share_a_schema_whatever_their_values_hold(project, voters, tmp_path):
+    """Found in review: a column whose values were all None (no strength asked yet, no probe, no
+    viewport) was typed null, so two exports of one project did not concatenate."""
+    make_pairs(project, 2)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    options = ExportOptions(format="preference", writer="parquet", with_metadata=True, per_judgment=True)
+    export_write(project=project, options=options, out_dir=tmp_path / "before")
+    judgments_rewrite(Judgment.objects.filter(annotator=voters[0]), strength=2, viewport_width=1280)
+    export_write(project=project, options=options, out_dir=tmp_path / "after")
+    before, after = (pq.read_table(tmp_path / name / "data.parquet") for name in ("before", "after"))
+    assert before.schema.remove_metadata().equals(after.schema.remove_metadata())
+    assert not [field.name for field in before.schema if pa.types.is_null(field.type)]
+    assert after.column("strength").to_pylist().count(2) == 2
+    assert before.column("strength").null_count == before.num_rows
+    both = pa.concat_tables([before, after])
+    assert both.num_rows == before.num_rows + after.num_rows
 
 
 def test_strength_margins_are_exported(project, voters, tmp_path):
