@@ -2,19 +2,27 @@
 
 Password guessing: after LOGIN_FAILURES_MAX failed logins for one username from one address, every
 login for it from there is refused, the right password too, until LOGIN_FAILURES_WINDOW seconds after
-the first of them. A login that succeeds starts the count again.
+the first of them. A login that succeeds starts the count again. Password spraying (a few passwords
+tried on many usernames): after LOGIN_ADDRESS_FAILURES_MAX failed logins from one address, whatever
+the usernames, every password login from there is refused for the same window; a login that succeeds
+does not start this count again (a sprayer with one account of their own would use it to).
+
+The address is the client's (`client_address`): behind TRUSTED_PROXIES proxies, the one the outermost
+of them saw; an IPv6 address counts for its /64, which one host can use all of.
 
 Checked by the authentication backend, so that it holds for every password login (the login page and
 the admin's), and by the password page, whose old password is a guess too; the API's session and token
 authentication take no password. The counts live in the
 default cache, which is Redis when REDIS_URL is set, so that all web processes share them. Behind a
-proxy every request comes from the proxy's address: the count is then per username, and a stranger
-who fails often enough locks its owner out for the window too (but guesses no password).
+proxy not counted in TRUSTED_PROXIES every request comes from the proxy's address: the counts are then
+per username and for everyone at once, and a stranger who fails often enough locks others out for the
+window too (but guesses no password).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -34,30 +42,79 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 
+def client_address(request: HttpRequest | None) -> str:
+    """The address the request came from: the connection's, or behind TRUSTED_PROXIES proxies (each
+    appending the address it saw to X-Forwarded-For) the entry that many from the end, which the
+    outermost trusted proxy wrote; entries left of it are the client's own words. An IPv6 address
+    stands for its /64. "" when unknown (no request)."""
+    if request is None:
+        return ""
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXIES
+    if proxies > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            address = forwarded[-min(proxies, len(forwarded))]
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _failures_key(*, request: HttpRequest | None, username: str) -> str:
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
-    digest = hashlib.sha256(f"{username.casefold()}\x00{address}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{username.casefold()}\x00{client_address(request)}".encode()).hexdigest()
     return f"pairwise:login-failures:{digest}"
 
 
+def _address_failures_key(request: HttpRequest | None) -> str | None:
+    address = client_address(request)
+    if not address:
+        return None
+    return f"pairwise:login-failures-from:{hashlib.sha256(address.encode()).hexdigest()}"
+
+
+def _failures(key: str | None) -> int:
+    return cache.get(key, 0) if key is not None else 0
+
+
 def login_locked(*, request: HttpRequest | None, username: str) -> bool:
+    """Whether a password login for `username` from this request's address is refused for now."""
+    return login_lock_reason(request=request, username=username) is not None
+
+
+def login_lock_reason(*, request: HttpRequest | None, username: str) -> str | None:
+    """Why a password login for `username` from here is refused for now: "account" (its failures from
+    this address), "address" (this address's failures, whatever the usernames), or None."""
     try:
-        failures = cache.get(_failures_key(request=request, username=username), 0)
+        if _failures(_failures_key(request=request, username=username)) >= settings.LOGIN_FAILURES_MAX:
+            return "account"
+        if _failures(_address_failures_key(request)) >= settings.LOGIN_ADDRESS_FAILURES_MAX:
+            return "address"
     except RedisError:  # the cache (Redis) is down: logins go on, unthrottled, rather than all failing
         logger.warning("login failure counts unreadable; login not throttled", exc_info=True)
-        return False
-    return failures >= settings.LOGIN_FAILURES_MAX
+    return None
+
+
+def _count(key: str) -> None:
+    # add() starts the window with the first failure; incr() keeps its expiry.
+    cache.add(key, 0, timeout=settings.LOGIN_FAILURES_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=settings.LOGIN_FAILURES_WINDOW)
 
 
 def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
-    key = _failures_key(request=request, username=username)
     try:
-        # add() starts the window with the first failure; incr() keeps its expiry.
-        cache.add(key, 0, timeout=settings.LOGIN_FAILURES_WINDOW)
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between the two calls
-            cache.set(key, 1, timeout=settings.LOGIN_FAILURES_WINDOW)
+        _count(_failures_key(request=request, username=username))
+        address_key = _address_failures_key(request)
+        if address_key is not None:
+            _count(address_key)
     except RedisError:
         logger.warning("login failure not counted", exc_info=True)
 
@@ -74,8 +131,9 @@ def _username(username: str | None, credentials: dict) -> str | None:
 
 
 class ThrottledModelBackend(ModelBackend):
-    """Django's backend, refusing a username whose failures from this address reached the limit
-    before any password is checked (PermissionDenied stops `authenticate` at once)."""
+    """Django's backend, refusing a username whose failures from this address, or an address whose
+    failures, reached the limit, before any password is checked (PermissionDenied stops
+    `authenticate` at once)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         name = _username(username, kwargs)
@@ -84,11 +142,10 @@ class ThrottledModelBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-def _locked_error() -> ValidationError:
+def _locked_error(reason: str = "account") -> ValidationError:
     minutes = max(1, settings.LOGIN_FAILURES_WINDOW // 60)
-    return ValidationError(
-        f"Too many failed logins for this account: try again in up to {minutes} minutes.", code="throttled"
-    )
+    where = "from this address" if reason == "address" else "for this account"
+    return ValidationError(f"Too many failed logins {where}: try again in up to {minutes} minutes.", code="throttled")
 
 
 class _LockedSaysSo:
@@ -97,8 +154,9 @@ class _LockedSaysSo:
 
     def clean(self):
         username = self.cleaned_data.get("username")
-        if username is not None and login_locked(request=self.request, username=username):
-            raise _locked_error()
+        reason = login_lock_reason(request=self.request, username=username) if username is not None else None
+        if reason is not None:
+            raise _locked_error(reason)
         return super().clean()
 
 
@@ -121,8 +179,9 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
 
     def clean_old_password(self) -> str:
         username = self.user.get_username()
-        if login_locked(request=self.request, username=username):
-            raise _locked_error()
+        reason = login_lock_reason(request=self.request, username=username)
+        if reason is not None:
+            raise _locked_error(reason)
         try:
             return super().clean_old_password()
         except ValidationError:

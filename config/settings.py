@@ -139,10 +139,17 @@ STORAGES = {
 }
 
 # Password guessing (config.auth): after this many failed logins for one username from one address,
-# its logins from there are refused, the right password too, until this many seconds after the first.
+# its logins from there are refused, the right password too, until this many seconds after the first;
+# after LOGIN_ADDRESS_FAILURES_MAX for any usernames from one address (one password tried on many
+# accounts), every password login from there is.
 AUTHENTICATION_BACKENDS = ["config.auth.ThrottledModelBackend"]
 LOGIN_FAILURES_MAX = 10
+LOGIN_ADDRESS_FAILURES_MAX = 50
 LOGIN_FAILURES_WINDOW = 15 * 60
+# How many proxies in front of the app append the address they saw to X-Forwarded-For: the client's
+# address is then the entry that many from the end (0: the connection's own address, and the header,
+# which a client can write, is ignored). The login counts (config.auth) read it.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotate:project_list"

@@ -10,7 +10,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 
-from config.auth import _failures_key
+from config.auth import _address_failures_key, _failures_key, client_address
 
 GUESSES = 20  # more than any sane limit allows
 
@@ -113,15 +113,16 @@ def test_in_redis_the_counts_are_shared_by_every_web_process(lead, settings):
     settings.CACHES = redis_cache(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     # Only this test's key: clear() would flush the whole Redis database, the broker's queues with it.
     key = _failures_key(request=RequestFactory().get("/"), username="lead")
+    address_key = _address_failures_key(RequestFactory().get("/"))
     assert isinstance(caches["default"], RedisCache)
-    cache.delete(key)
+    cache.delete_many([key, address_key])
     for _ in range(GUESSES):
         log_in(Client(), "lead", "not-the-password")
     caches["default"].close()  # the next request opens a new connection, as another process would
     client = Client()
     response = log_in(client, "lead", "pw-lead")
     assert not logged_in(client) and b"Too many failed logins" in response.content
-    cache.delete(key)
+    cache.delete_many([key, address_key])
 
 
 def test_when_redis_is_down_logins_go_on_unthrottled(lead, settings, caplog):
@@ -130,3 +131,62 @@ def test_when_redis_is_down_logins_go_on_unthrottled(lead, settings, caplog):
     assert log_in(client, "lead", "typo").status_code == 200
     assert log_in(client, "lead", "pw-lead").status_code == 302 and logged_in(client)
     assert "login not throttled" in caplog.text
+
+
+def test_one_password_tried_on_many_accounts_stops_every_login_from_that_address(lead, engineer, settings):
+    """Password spraying: under the per-account limit for every username, over the address's."""
+    sprayer = Client(REMOTE_ADDR="203.0.113.7")
+    for i in range(settings.LOGIN_ADDRESS_FAILURES_MAX):
+        log_in(sprayer, f"someone{i}", "Summer2026!")
+    response = log_in(sprayer, "engineer", "pw-engineer")
+    assert not logged_in(sprayer)
+    assert b"Too many failed logins from this address" in response.content
+    assert (
+        authenticate(RequestFactory(REMOTE_ADDR="203.0.113.7").post("/"), username="lead", password="pw-lead") is None
+    )
+    elsewhere = Client(REMOTE_ADDR="198.51.100.2")
+    assert log_in(elsewhere, "engineer", "pw-engineer").status_code == 302 and logged_in(elsewhere)
+
+
+def test_a_login_that_succeeds_does_not_start_the_address_count_again(lead, settings):
+    # Else a sprayer with an account of their own would log in with it between rounds.
+    client = Client(REMOTE_ADDR="203.0.113.8")
+    for i in range(settings.LOGIN_ADDRESS_FAILURES_MAX - 1):
+        log_in(client, f"someone{i}", "guess")
+    assert log_in(client, "lead", "pw-lead").status_code == 302
+    client.logout()
+    log_in(client, "someone-else", "guess")
+    assert log_in(client, "lead", "pw-lead").status_code == 200 and not logged_in(client)
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(lead, settings):
+    """Behind the compose stack's TLS proxy every connection comes from the proxy: without reading the
+    address it forwards, one guesser locked the account for everyone."""
+    settings.TRUSTED_PROXIES = 1
+    guesser = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for _ in range(GUESSES):
+        log_in(guesser, "lead", "not-the-password")
+    assert log_in(guesser, "lead", "pw-lead").status_code == 200 and not logged_in(guesser)
+    # A different address written in front by the guesser changes nothing: the proxy's entry counts.
+    spoofing = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.77, 203.0.113.9")
+    assert log_in(spoofing, "lead", "pw-lead").status_code == 200 and not logged_in(spoofing)
+    owner = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.3")
+    assert log_in(owner, "lead", "pw-lead").status_code == 302 and logged_in(owner)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "address"),
+    [
+        (0, "192.0.2.1", "203.0.113.9", "192.0.2.1"),  # not behind a proxy: the header is the client's word
+        (1, "10.0.0.2", "198.51.100.77, 203.0.113.9", "203.0.113.9"),
+        (2, "10.0.0.2", "198.51.100.77, 203.0.113.9, 10.0.0.1", "203.0.113.9"),
+        (2, "10.0.0.2", "203.0.113.9", "203.0.113.9"),  # fewer entries than proxies: the first
+        (1, "10.0.0.2", "", "10.0.0.2"),
+        (0, "2001:db8:1:2:3:4:5:6", "", "2001:db8:1:2::/64"),  # one host may hold a whole /64
+        (0, "::ffff:192.0.2.5", "", "192.0.2.5"),
+    ],
+)
+def test_the_client_address_is_read_as_the_trusted_proxies_wrote_it(settings, proxies, remote, forwarded, address):
+    settings.TRUSTED_PROXIES = proxies
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    assert client_address(RequestFactory(REMOTE_ADDR=remote, **headers).get("/")) == address
