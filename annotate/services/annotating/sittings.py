@@ -153,49 +153,43 @@ def _sitting_start_checked(
             if elsewhere is None:
                 resting = _break_running(project=project, annotator=annotator, latest=latest, now=now)
             if elsewhere is None and resting is None:
-                return (
-                    (*_sitting_open(project=project, annotator=annotator, now=now), None)
-                    if start
-                    else (None, False, None)
-                )
+                if not start:
+                    return None, False, None
+                sitting, created = _sitting_open(project=project, annotator=annotator, now=now)
+                return sitting, created, None
+    return None, False, _start_refusal(project=project, paused=paused, elsewhere=elsewhere, resting=resting)
+
+
+def _start_refusal(
+    *,
+    project: Project,
+    paused: bool,
+    elsewhere: AnnotationSession | None,
+    resting: AnnotationSession | None,
+) -> AnnotationError:
+    """Why a start is refused: paused here, a sitting open in another project, or a break running."""
     if paused:
-        return (
-            None,
-            False,
-            AnnotationError(
-                "Your annotation in this project is paused for now; the project lead will be in touch. "
-                "Thank you for your work so far.",
-                code="paused",
-            ),
+        return AnnotationError(
+            "Your annotation in this project is paused for now; the project lead will be in touch. "
+            "Thank you for your work so far.",
+            code="paused",
         )
     if elsewhere is not None:
-        return (
-            None,
-            False,
-            AnnotationError(
-                f"You have a sitting open in {elsewhere.project.name}: one sitting at a time. End it there "
-                "first; its break comes before the next sitting.",
-                code="open_elsewhere",
-                sitting=elsewhere,
-            ),
+        return AnnotationError(
+            f"You have a sitting open in {elsewhere.project.name}: one sitting at a time. End it there "
+            "first; its break comes before the next sitting.",
+            code="open_elsewhere",
+            sitting=elsewhere,
         )
     if resting.project_id != project.id:
-        return (
-            None,
-            False,
-            AnnotationError(
-                f"You are on a break after your sitting in {resting.project.name}. The next sitting, in any "
-                "project, can start when it ends.",
-                code="on_break",
-                sitting=resting,
-            ),
+        return AnnotationError(
+            f"You are on a break after your sitting in {resting.project.name}. The next sitting, in any "
+            "project, can start when it ends.",
+            code="on_break",
+            sitting=resting,
         )
-    return (
-        None,
-        False,
-        AnnotationError(
-            "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=resting
-        ),
+    return AnnotationError(
+        "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=resting
     )
 
 
