@@ -50,13 +50,16 @@ class ProjectAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # Kept as the Settings page keeps its own: exports list them (k or sittings changed midway). Not
         # what the form calls changed and is the same value (the criteria's JSON, written another way).
+        # The values as saved (after the model's clean, which writes guidelines' line ends as "\n").
         changes = {
-            name: [form.initial.get(name), form.cleaned_data[name]]
+            name: [form.initial.get(name), getattr(obj, name)]
             for name in form.changed_data
-            if form.initial.get(name) != form.cleaned_data[name]
+            if form.initial.get(name) != getattr(obj, name)
         }
         if change and changes:
-            ProjectSettingsChange.objects.create(project=obj, actor=request.user, changes=changes)
+            ProjectSettingsChange.objects.create(
+                project=obj, actor=request.user, changes=changes, made_in=ProjectSettingsChange.MadeIn.ADMIN
+            )
         if change and "judgments_per_pair" in form.changed_data:
             # The queue's status of every pair follows from k: recompute it in the same transaction.
             pair_statuses_refresh(project=obj)
@@ -229,10 +232,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.register(ProjectSettingsChange)
 class ProjectSettingsChangeAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "project", "actor", "changes"]
-    list_filter = ["project"]
+    list_display = ["created_at", "project", "actor", "made_in", "changes"]
+    list_filter = ["project", "made_in"]
     search_fields = ["actor__username"]
-    readonly_fields = ["project", "actor", "changes", "created_at"]
+    readonly_fields = ["project", "actor", "made_in", "changes", "created_at"]
 
     def has_add_permission(self, request) -> bool:
         return False  # written by the Settings page's service

@@ -19,16 +19,28 @@ def random_sort_key() -> float:
     return random.random()
 
 
+DAY = 24 * 60  # minutes
+WEEK = 7 * DAY
+
+
 class Project(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     guidelines = models.TextField(blank=True, help_text="Markdown, shown before the first sitting.")
-    sitting_minutes = models.PositiveIntegerField(default=25, validators=[MinValueValidator(1)])
-    sitting_items = models.PositiveIntegerField(default=40, validators=[MinValueValidator(1)])
-    break_minutes = models.PositiveIntegerField(default=5)
-    idle_timeout_minutes = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+    # Upper bounds: a day's sitting, a week's break or lease. Beyond them the server's date arithmetic
+    # overflowed (a break of 9,999,999,999,999 minutes saved, then every start was a 500).
+    sitting_minutes = models.PositiveIntegerField(default=25, validators=[MinValueValidator(1), MaxValueValidator(DAY)])
+    sitting_items = models.PositiveIntegerField(
+        default=40, validators=[MinValueValidator(1), MaxValueValidator(10_000)]
+    )
+    break_minutes = models.PositiveIntegerField(default=5, validators=[MaxValueValidator(WEEK)])
+    idle_timeout_minutes = models.PositiveIntegerField(
+        default=5, validators=[MinValueValidator(1), MaxValueValidator(DAY)]
+    )
     lease_minutes = models.PositiveIntegerField(
-        default=10, validators=[MinValueValidator(1)], help_text="An unanswered pair goes back to the pool after this."
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(WEEK)],
+        help_text="An unanswered pair goes back to the pool after this.",
     )
     judgments_per_pair = models.PositiveIntegerField(
         default=3, validators=[MinValueValidator(1), MaxValueValidator(50)], help_text="k"
@@ -50,11 +62,13 @@ class Project(models.Model):
         help_text="Recent gold accuracy below this pauses the annotator.",
     )
     gold_recent = models.PositiveIntegerField(
-        default=10, help_text="How many recent gold answers the pause rule reads."
+        default=10, validators=[MaxValueValidator(1000)], help_text="How many recent gold answers the pause rule reads."
     )
     probe_rate = models.FloatField(default=0.0, validators=[MinValueValidator(0), MaxValueValidator(1)])
     probe_min_gap = models.PositiveIntegerField(
-        default=10, help_text="A swapped repeat comes at least this many items after the original."
+        default=10,
+        validators=[MaxValueValidator(10_000)],
+        help_text="A swapped repeat comes at least this many items after the original.",
     )
     reading_factor = models.FloatField(
         default=0.5,
@@ -71,6 +85,10 @@ class Project(models.Model):
         return self.name
 
     def clean(self) -> None:
+        # A browser sends a textarea's lines with "\r\n": kept, a save that changed nothing else
+        # changed the guidelines, and the settings changes said so.
+        if isinstance(self.guidelines, str):
+            self.guidelines = self.guidelines.replace("\r\n", "\n")
         # The annotation page and the submit read `criteria` as a list of names: anything else
         # (a number, a dict, a bare string read letter by letter) broke them with a 500.
         criteria = self.criteria
@@ -464,7 +482,12 @@ class ProjectSettingsChange(models.Model):
     """A change to a project's settings, by a lead on its Settings page or by staff in the admin: which
     fields, from what to what."""
 
+    class MadeIn(models.TextChoices):
+        SETTINGS_PAGE = "settings_page", "Settings page"
+        ADMIN = "admin", "Admin"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="settings_changes")
+    made_in = models.CharField(max_length=16, choices=MadeIn.choices, default=MadeIn.SETTINGS_PAGE)
     # PROTECT, as the audit of members: deactivate a user who left instead of deleting them.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changes = models.JSONField(help_text="{field: [before, after]} for each field that changed.")

@@ -126,7 +126,8 @@ class ExportOptions:
         # Options a format would ignore are refused, so that the manifest never records one as applied.
         if self.with_metadata and self.format in {records.FORMAT_HH_RLHF, "tokenized"}:
             raise ExportError(
-                f"{self.format} records carry no metadata columns; with_metadata needs preference or conversational."
+                f"{self.format} records carry no metadata columns; metadata columns (with_metadata) need the "
+                "preference or conversational format."
             )
         if self.format == "tokenized" and self.writer != "jsonl":
             raise ExportError(
@@ -753,7 +754,10 @@ def _settings_changes(project: Project) -> list[dict[str, Any]]:
     """The leads' changes to the project's settings, oldest first: k, sittings or gold rules that
     changed during collection hold for some judgments and not others."""
     changes = ProjectSettingsChange.objects.filter(project=project).order_by("created_at", "id")
-    return [{"at": change.created_at, "changes": change.changes} for change in changes]
+    return [
+        {"at": change.created_at, "actor_id": change.actor_id, "made_in": change.made_in, "changes": change.changes}
+        for change in changes
+    ]
 
 
 def _settings_changes_line(changes: list[dict[str, Any]]) -> dict[str, str]:

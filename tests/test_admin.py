@@ -131,15 +131,23 @@ def test_a_change_of_settings_in_the_admin_is_kept_and_shown_to_the_leads(client
     root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root")
     client.force_login(root)
     url = reverse("admin:annotate_project_change", args=[project.id])
-    assert client.post(url, project_form_data(project, judgments_per_pair=4, allow_tie=False)).status_code == 302
+    # The browser sends the guidelines' lines with CRLF: the same guidelines, no change to list.
+    project.guidelines = "Pick the better answer.\nTake your time."
+    project.save()
+    data = project_form_data(project, judgments_per_pair=4, allow_tie=False)
+    data["guidelines"] = "Pick the better answer.\r\nTake your time."
+    assert client.post(url, data).status_code == 302
     change = ProjectSettingsChange.objects.get()
-    assert (change.actor, change.changes) == (root, {"allow_tie": [True, False], "judgments_per_pair": [3, 4]})
+    assert (change.actor, change.made_in) == (root, "admin")
+    assert change.changes == {"allow_tie": [True, False], "judgments_per_pair": [3, 4]}
+    assert Project.objects.get(pk=project.pk).guidelines == "Pick the better answer.\nTake your time."
     assert client.post(url, project_form_data(Project.objects.get(pk=project.pk))).status_code == 302
     assert ProjectSettingsChange.objects.count() == 1  # saved unchanged: nothing to keep
     client.force_login(lead)
     html = client.get(reverse("annotate:project_settings", kwargs={"slug": project.slug})).content.decode()
     rows = [line.strip() for line in html.splitlines() if '<th scope="row">' in line]
     assert rows == ['<th scope="row">Judgments per pair (k)</th>', '<th scope="row">allow_tie</th>']
+    assert "root (in the admin)" in html
 
 
 @pytest.mark.django_db

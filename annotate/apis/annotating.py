@@ -60,6 +60,7 @@ class SittingSerializer(serializers.Serializer):
     )
     break_until = serializers.DateTimeField(allow_null=True)
     break_seconds_left = serializers.IntegerField(help_text="0 when no break is running.")
+    break_minutes = serializers.IntegerField(help_text="The break the project now gives after a sitting.")
 
 
 class SittingEnvelopeSerializer(serializers.Serializer):
@@ -133,6 +134,9 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
         "end_reason": sitting.end_reason,
         "break_until": sitting.break_until,
         "break_seconds_left": 0 if is_open else _seconds_until(sitting.break_until, now),
+        # The project's, as it is now: a lead may change it during the sitting, and ending the sitting
+        # by hand asks first, naming the break that will follow.
+        "break_minutes": sitting.project.break_minutes,
     }
 
 

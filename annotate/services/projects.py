@@ -46,14 +46,18 @@ def project_settings_update(
         raise ValueError(f"Not a setting leads change: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
+        before = {field: getattr(locked, field) for field in values}
+        for field, value in values.items():
+            setattr(locked, field, value)
+        locked.full_clean(exclude=["slug"], validate_unique=False)
+        # Compared as cleaned: guidelines sent with "\r\n" line ends are the same guidelines.
         changes = {
-            field: [getattr(locked, field), value] for field, value in values.items() if getattr(locked, field) != value
+            field: [before[field], getattr(locked, field)]
+            for field in values
+            if getattr(locked, field) != before[field]
         }
         if not changes:
             return None
-        for field, (_, value) in changes.items():
-            setattr(locked, field, value)
-        locked.full_clean(exclude=["slug"], validate_unique=False)
         locked.save(update_fields=list(changes))
         if "judgments_per_pair" in changes:
             pair_statuses_refresh(project=locked)

@@ -9,7 +9,7 @@ link cannot (from another site, a GET would start a sitting and lease pairs in t
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -74,6 +74,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
         my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=request.user)),
         pairs_total=_count(queue),
         pairs_complete=_count(queue.filter(judgment_count__gte=OuterRef("project__judgments_per_pair"))),
+        # One sitting at a time, in any project: the card of the one open says so (and leads back to
+        # it even in a project closed since it started, where it runs to its end).
+        sitting_open=Exists(
+            AnnotationSession.objects.filter(project=OuterRef("project"), annotator=request.user, ended_at__isnull=True)
+        ),
     )
     return render(request, "annotate/project_list.html", {"memberships": memberships, "Role": Role})
 

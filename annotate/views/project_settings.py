@@ -58,7 +58,7 @@ LABELS = {
     "lease_minutes": "Lease of an unanswered pair, minutes",
     "judgments_per_pair": "Judgments per pair (k)",
     "gold_rate": "Gold rate (share of pairs served that are gold, 0 to 1)",
-    "gold_min_accuracy": "Least recent gold accuracy before a pause (0 to 1)",
+    "gold_min_accuracy": "Lowest recent gold accuracy before a pause (0 to 1)",
     "gold_recent": "Recent gold answers the pause rule reads",
     "probe_rate": "Probe rate (share of pairs served again, sides swapped, 0 to 1)",
     "probe_min_gap": "Fewest pairs between a pair and its probe",
@@ -103,6 +103,13 @@ def _page_order(field: str) -> tuple[int, str]:
     )
 
 
+def _said(field: str, value: object) -> str:
+    """A changed setting in the flash message: by its label, or for the switch, what it now is."""
+    if field == "is_active":
+        return "opened for annotation" if value else "closed for annotation"
+    return LABELS[field].split(" (")[0].lower()
+
+
 def _shown(value: object) -> object:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -145,8 +152,9 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     if change is None:
         messages.info(request, "Nothing changed.")
     else:
-        names = "; ".join(LABELS[field].split(" (")[0].lower() for field in change.changes)
-        messages.success(request, f"Saved: {names}.")
+        messages.success(
+            request, f"Saved: {'; '.join(_said(field, change.changes[field][1]) for field in change.changes)}."
+        )
     return redirect("annotate:project_settings", slug=project.slug)
 
 

@@ -999,6 +999,8 @@ def test_a_sitting_open_in_another_project_is_named_and_linked_and_its_break_hol
     expect(page.locator("#break-elsewhere")).to_have_text(
         f"This break follows your sitting in {project.name}: breaks count in every project."
     )
+    expect(page.locator("#status")).to_have_text("")  # said once, in the panel
+    expect(page.get_by_role("heading", name="Take a break")).to_be_focused()
     expect(page.locator("#break-timer")).to_have_text(re.compile(rf"^{project.break_minutes - 1}:\d\d$"))
     expect(page.get_by_role("button", name="Start next sitting")).to_be_disabled()
     assert not AnnotationSession.objects.filter(project=other).exists()

@@ -282,3 +282,17 @@ def test_progress_foresees_what_a_start_would_meet_in_another_project(x_and_y, p
     clock.advance(minutes=6)
     assert foreseen() is None
     assert not AnnotationSession.objects.filter(project=y).exists()  # foreseeing starts nothing
+
+
+@pytest.mark.django_db
+def test_the_sitting_tells_the_page_the_break_the_project_gives_now(x_and_y, person, api, clock):
+    """Found in a walkthrough: "End sitting" asked about the break the page loaded with, after a lead
+    had changed it."""
+    x, _ = x_and_y
+    client = api(person)
+    assert start(client, "x").json()["sitting"]["break_minutes"] == 10
+    Project.objects.filter(pk=x.pk).update(break_minutes=2)
+    body = client.post("/api/projects/x/next/", {"exclude": []}, format="json").json()
+    assert body["sitting"]["break_minutes"] == 2
+    ended = client.post("/api/projects/x/sittings/current/end/").json()["sitting"]
+    assert ended["break_seconds_left"] == 2 * 60

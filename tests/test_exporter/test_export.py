@@ -419,9 +419,10 @@ def test_the_manifest_lists_each_settings_change_and_the_card_says_what_changed(
     project_settings_update(project=project, actor=lead, values={"gold_rate": 0.1})
     export_write(project=project, options=ExportOptions(), out_dir=tmp_path / "after")
     manifest = json.loads((tmp_path / "after" / "manifest.json").read_text(encoding="utf-8"))
+    page = {"actor_id": lead.pk, "made_in": "settings_page"}
     assert manifest["settings_changes"] == [
-        {"at": first.created_at.isoformat(), "changes": {"break_minutes": [5, 8], "judgments_per_pair": [3, 2]}},
-        {"at": manifest["settings_changes"][1]["at"], "changes": {"gold_rate": [0.0, 0.1]}},
+        {"at": first.created_at.isoformat(), "changes": {"break_minutes": [5, 8], "judgments_per_pair": [3, 2]}} | page,
+        {"at": manifest["settings_changes"][1]["at"], "changes": {"gold_rate": [0.0, 0.1]}} | page,
     ]
     card = (tmp_path / "after" / "README.md").read_text(encoding="utf-8")
     assert "- **judgments per pair (k)**: 2\n" in card

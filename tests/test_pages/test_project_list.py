@@ -173,3 +173,18 @@ def test_a_paused_annotator_is_told_so_not_offered_a_start(client, project, anno
     assert "why?" not in page
     # One run of text: a hidden element inside it put the button's flex gap before the colon.
     assert ">Annotation paused: what now?<" in page
+
+
+def test_an_open_sitting_is_continued_from_its_card_even_in_a_project_closed_since(client, project, annotator):
+    """Found in a walkthrough: closed while a sitting ran, the card said only "Closed for annotation",
+    with no way back to the sitting that runs to its end."""
+    from annotate.services.annotating import sitting_start
+
+    make_pairs(project, 3)
+    sitting_start(project=project, annotator=annotator)
+    Project.objects.filter(pk=project.pk).update(is_active=False)
+    client.force_login(annotator)
+    page = client.get(URL).content.decode()
+    annotate_url = reverse("annotate:annotate", kwargs={"slug": project.slug})
+    assert f'href="{annotate_url}">Continue your sitting<span class="visually-hidden"> in Helpful</span>' in page
+    assert "Closed for new sittings" in page

@@ -128,6 +128,10 @@ def test_saving_what_is_saved_changes_nothing_and_keeps_no_change(project, lead)
         ("reading_factor", "-0.1", "greater than or equal to 0"),
         ("reading_factor", "1.5", "less than or equal to 1"),
         ("lease_minutes", "4", "At least the idle timeout (5 minutes)."),
+        # Found in a walkthrough: saved, such a break made every start a 500 (the date overflowed).
+        ("break_minutes", "9999999999999", "less than or equal to 10080"),
+        ("sitting_minutes", "1441", "less than or equal to 1440"),
+        ("idle_timeout_minutes", "1441", "less than or equal to 1440"),
         ("break_minutes", "five", "Enter a whole number."),
         ("name", "", "This field is required."),
     ],
@@ -180,14 +184,16 @@ def test_a_new_k_puts_every_pair_where_it_now_stands_in_the_queue(project, lead)
 
 
 def test_closing_the_project_here_stops_new_sittings(project, lead, annotator):
-    signed_in(lead).post(page_url(project), form_data(project, is_active=False))
+    client = signed_in(lead)
+    client.post(page_url(project), form_data(project, is_active=False))
     project.refresh_from_db()
     with pytest.raises(AnnotationError) as refused:
         sitting_start(project=project, annotator=annotator)
     assert refused.value.code == "closed"
     assert ProjectSettingsChange.objects.get().changes == {"is_active": [True, False]}
-    html = signed_in(lead).get(page_url(project)).content.decode()
+    html = client.get(page_url(project)).content.decode()
     assert "<td>yes</td>" in html and "<td>no</td>" in html
+    assert "Saved: closed for annotation." in html  # not "open for annotation", the field's label
 
 
 def test_saving_a_page_shown_before_another_leads_change_keeps_that_change(project, lead):
@@ -260,3 +266,28 @@ def test_a_change_of_k_and_gold_from_source_at_once_do_not_deadlock(lead):
     assert errors == []
     assert Pair.objects.filter(project=project).exclude(gold_answer="").count() == 3
     assert Project.objects.get(pk=project.pk).judgments_per_pair == 2
+
+
+def test_guidelines_sent_with_the_browsers_line_ends_are_the_same_guidelines(project, lead):
+    """A browser sends a textarea's lines with CRLF: stored, the guidelines 'changed' at every save."""
+    project.guidelines = "First line.\nSecond line."
+    project.save()
+    client = signed_in(lead)
+    data = form_data(project, guidelines="First line.\r\nSecond line.", break_minutes=6)
+    data["initial-guidelines"] = "x"  # as if edited: the form then sends them to be saved
+    client.post(page_url(project), data)
+    project.refresh_from_db()
+    assert project.guidelines == "First line.\nSecond line."
+    assert ProjectSettingsChange.objects.get().changes == {"break_minutes": [5, 6]}
+    client.post(page_url(project), form_data(project, guidelines="New.\r\nLines."))
+    project.refresh_from_db()
+    assert project.guidelines == "New.\nLines."
+
+
+def test_a_long_value_is_listed_whole_when_opened(project, lead):
+    long = "Read both answers to the end before choosing. " * 4
+    project_settings_update(project=project, actor=lead, values={"guidelines": long})
+    html = signed_in(lead).get(page_url(project)).content.decode()
+    assert f'<div class="changed-text">{long}</div>' in html
+    summary = html.split("<summary>")[1].split("</summary>")[0]
+    assert summary.startswith("Read both answers to the end before choosing. Read") and summary.endswith("…")

@@ -5,6 +5,7 @@
 
   const config = JSON.parse(document.getElementById("annotate-config").textContent);
   const el = (id) => document.getElementById(id);
+  const BREAK_INTRO = "Stand up, look away from the screen. The next sitting can start in";
   const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed", "removed", "elsewhere"];
   const KEYS = {
     1: "left",
@@ -479,6 +480,7 @@
       const button = el("next-sitting");
       if (left <= 0 && button.disabled) {
         button.disabled = false;
+        el("break-intro").textContent = "Your break is over: the next sitting can start now.";
         say("Your break is over. You can start the next sitting.");
       }
     }
@@ -520,6 +522,7 @@
     const note = el("break-elsewhere");
     note.hidden = !elsewhere;
     note.textContent = elsewhere ? `This break follows your sitting in ${elsewhere.name}: breaks count in every project.` : "";
+    el("break-intro").textContent = BREAK_INTRO;
     state.breakDeadline = Date.now() + Math.max(0, seconds || 0) * 1000;
     el("next-sitting").disabled = seconds > 0;
     tick();
@@ -589,7 +592,10 @@
     }
     show("break");
     showBreak(refusal.break_seconds_left, refusal.elsewhere);
-    say(detailOf(refusal, "You are on a break."));
+    // The panel's note says whose break it is; the status line would say it twice.
+    say(refusal.elsewhere ? "" : detailOf(refusal, "You are on a break."));
+    // Focus had been on a button now hidden (Start, Try again): the panel's heading takes it.
+    el("break-heading").focus();
   }
 
   async function startSitting() {
@@ -803,7 +809,8 @@
   // Ending is asked once more: it starts the break, which cannot be taken back, and the button is the
   // tab stop just before the answer buttons (an Enter meant for them lands on it).
   el("end-sitting").addEventListener("click", () => {
-    const minutes = config.breakMinutes;
+    // The project's break as the server last said (a lead may have changed it since the page loaded).
+    const minutes = state.sitting && Number.isInteger(state.sitting.break_minutes) ? state.sitting.break_minutes : config.breakMinutes;
     const after = minutes > 0 ? ` The next one can start after a break of ${minutes} minute${minutes === 1 ? "" : "s"}.` : "";
     if (window.confirm(`End this sitting?${after}`)) endSitting();
   });
