@@ -221,6 +221,7 @@ def test_an_error_is_read_with_its_field_and_the_inputs_carry_the_models_bounds(
     assert 'name="sitting_minutes" value="25" min="1"' in html
     assert 'name="judgments_per_pair" value="3" min="1" max="50"' in html
     html = client.post(page_url(project), form_data(project, sitting_minutes="0")).content.decode()
+    assert '<li><a href="#id_sitting_minutes">Sitting length, minutes</a></li>' in html  # the summary leads there
     # Django points the field's aria-describedby at "<id>_error": the errors must carry that id.
     assert 'aria-describedby="id_sitting_minutes_error"' in html
     assert 'id="id_sitting_minutes_error"' in html
