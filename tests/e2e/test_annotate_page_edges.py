@@ -1002,5 +1002,5 @@ def test_a_sitting_open_in_another_project_is_named_and_linked_and_its_break_hol
     expect(page.locator("#status")).to_have_text("")  # said once, in the panel
     expect(page.get_by_role("heading", name="Take a break")).to_be_focused()
     expect(page.locator("#break-timer")).to_have_text(re.compile(rf"^{project.break_minutes - 1}:\d\d$"))
-    expect(page.get_by_role("button", name="Start next sitting")).to_be_disabled()
+    expect(page.get_by_role("button", name="Start a sitting", exact=True)).to_be_disabled()
     assert not AnnotationSession.objects.filter(project=other).exists()

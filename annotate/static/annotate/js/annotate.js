@@ -523,6 +523,8 @@
     note.hidden = !elsewhere;
     note.textContent = elsewhere ? `This break follows your sitting in ${elsewhere.name}: breaks count in every project.` : "";
     el("break-intro").textContent = BREAK_INTRO;
+    // After another project's sitting, the first here may be no "next" one.
+    el("next-sitting").textContent = elsewhere ? "Start a sitting" : "Start next sitting";
     state.breakDeadline = Date.now() + Math.max(0, seconds || 0) * 1000;
     el("next-sitting").disabled = seconds > 0;
     tick();
