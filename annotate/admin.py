@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.forms.models import model_to_dict
 
 from annotate.models import (
     AnnotationSession,
@@ -50,11 +51,13 @@ class ProjectAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # Kept as the Settings page keeps its own: exports list them (k or sittings changed midway). Not
         # what the form calls changed and is the same value (the criteria's JSON, written another way).
-        # The values as saved (after the model's clean, which writes guidelines' line ends as "\n").
+        # The values as saved (after the model's clean, which writes guidelines' line ends as "\n"), in
+        # the form `form.initial` holds them.
+        saved = model_to_dict(obj, fields=form.changed_data)
         changes = {
-            name: [form.initial.get(name), getattr(obj, name)]
+            name: [form.initial.get(name), saved[name]]
             for name in form.changed_data
-            if form.initial.get(name) != getattr(obj, name)
+            if name in saved and form.initial.get(name) != saved[name]
         }
         if change and changes:
             ProjectSettingsChange.objects.create(

@@ -487,7 +487,8 @@ class ProjectSettingsChange(models.Model):
         ADMIN = "admin", "Admin"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="settings_changes")
-    made_in = models.CharField(max_length=16, choices=MadeIn.choices, default=MadeIn.SETTINGS_PAGE)
+    # Empty for the changes kept before it was (migration 0013): made on either.
+    made_in = models.CharField(max_length=16, choices=MadeIn.choices, null=True, default=MadeIn.SETTINGS_PAGE)
     # PROTECT, as the audit of members: deactivate a user who left instead of deleting them.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changes = models.JSONField(help_text="{field: [before, after]} for each field that changed.")

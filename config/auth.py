@@ -8,7 +8,14 @@ the usernames, every password login from there is refused for the same window; a
 does not start this count again (a sprayer with one account of their own would use it to).
 
 The address is the client's (`client_address`): behind TRUSTED_PROXIES proxies, the one the outermost
-of them saw; an IPv6 address counts for its /64, which one host can use all of.
+of them saw; an IPv6 address counts for its /64, which one host can use all of. As that address can
+be wrong (a proxy that passes the client's own X-Forwarded-For on, many addresses at an attacker's
+disposal), LOGIN_ACCOUNT_FAILURES_MAX failures of one username from anywhere lock it too.
+
+Locks hit whoever shares the address or the username, the owner included. A browser that logged in
+as a username before carries a signed device cookie (`DeviceCookieMiddleware`) and is spared the
+locks a stranger can cause (the address's and the username's from anywhere), not the per-address
+limit on its own guesses.
 
 Checked by the authentication backend, so that it holds for every password login (the login page and
 the admin's), and by the password page, whose old password is a guess too; the API's session and token
@@ -32,6 +39,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
@@ -40,6 +48,72 @@ from django.urls import reverse_lazy
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+
+DEVICE_COOKIE = "pairwise_device"
+DEVICE_COOKIE_SALT = "pairwise.login-device"
+DEVICE_COOKIE_MAX_AGE = 90 * 24 * 3600
+
+
+def _username_digest(username: str) -> str:
+    return hashlib.sha256(username.casefold().encode()).hexdigest()
+
+
+def device_known(*, request: HttpRequest | None, username: str) -> bool:
+    """Whether this browser logged in as `username` before (its signed device cookie names it)."""
+    if request is None or DEVICE_COOKIE not in request.COOKIES:
+        return False
+    try:
+        named = signing.loads(request.COOKIES[DEVICE_COOKIE], salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return isinstance(named, list) and _username_digest(username) in named
+
+
+class DeviceCookieMiddleware:
+    """After a password login (`on_logged_in` marks the request), remember the username in the
+    browser's device cookie (signed, up to DEVICE_USERNAMES_KEPT usernames), which spares it the locks
+    others can cause."""
+
+    DEVICE_USERNAMES_KEPT = 5
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        username = getattr(request, "pairwise_logged_in_as", None)
+        if username is not None:
+            named = []
+            if DEVICE_COOKIE in request.COOKIES:
+                try:
+                    named = signing.loads(request.COOKIES[DEVICE_COOKIE], salt=DEVICE_COOKIE_SALT)
+                except signing.BadSignature:
+                    named = []
+            digest = _username_digest(username)
+            named = ([digest] + [d for d in named if d != digest])[: self.DEVICE_USERNAMES_KEPT]
+            response.set_cookie(
+                DEVICE_COOKIE,
+                signing.dumps(named, salt=DEVICE_COOKIE_SALT),
+                max_age=DEVICE_COOKIE_MAX_AGE,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+
+def _address_parsed(value: str) -> str | None:
+    """An address as a client or proxy wrote it, without brackets or port; None if it is none."""
+    value = value.strip()
+    if value.startswith("["):  # "[v6]" or "[v6]:port"
+        value = value[1 : value.find("]")] if "]" in value else value
+    elif value.count(":") == 1:  # "v4:port"
+        value = value.split(":")[0]
+    try:
+        return str(ipaddress.ip_address(value.split("%")[0]))
+    except ValueError:
+        return None
 
 
 def client_address(request: HttpRequest | None) -> str:
@@ -54,7 +128,14 @@ def client_address(request: HttpRequest | None) -> str:
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if forwarded:
-            address = forwarded[-min(proxies, len(forwarded))]
+            entry = forwarded[-min(proxies, len(forwarded))]
+            parsed = _address_parsed(entry)
+            if parsed is None:
+                # "unknown", a name: counted with the connection's address (the proxy's), not apart for
+                # each new spelling.
+                logger.warning("X-Forwarded-For entry %r is no address; counting the connection's", entry)
+            else:
+                address = parsed
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -87,11 +168,20 @@ def login_locked(*, request: HttpRequest | None, username: str) -> bool:
     return login_lock_reason(request=request, username=username) is not None
 
 
+def _account_failures_key(username: str) -> str:
+    return f"pairwise:login-failures-of:{_username_digest(username)}"
+
+
 def login_lock_reason(*, request: HttpRequest | None, username: str) -> str | None:
     """Why a password login for `username` from here is refused for now: "account" (its failures from
-    this address), "address" (this address's failures, whatever the usernames), or None."""
+    this address, or from anywhere, these not for a browser that logged in as it before), "address"
+    (this address's failures, whatever the usernames, also not for such a browser), or None."""
     try:
         if _failures(_failures_key(request=request, username=username)) >= settings.LOGIN_FAILURES_MAX:
+            return "account"
+        if device_known(request=request, username=username):
+            return None
+        if _failures(_account_failures_key(username)) >= settings.LOGIN_ACCOUNT_FAILURES_MAX:
             return "account"
         if _failures(_address_failures_key(request)) >= settings.LOGIN_ADDRESS_FAILURES_MAX:
             return "address"
@@ -112,6 +202,7 @@ def _count(key: str) -> None:
 def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
     try:
         _count(_failures_key(request=request, username=username))
+        _count(_account_failures_key(username))
         address_key = _address_failures_key(request)
         if address_key is not None:
             _count(address_key)
@@ -197,6 +288,8 @@ def on_login_failed(sender, credentials: dict, request: HttpRequest | None = Non
 
 def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
     login_failures_clear(request=request, username=user.get_username())
+    if request is not None:
+        request.pairwise_logged_in_as = user.get_username()  # DeviceCookieMiddleware remembers it
 
 
 def on_user_saved(sender, instance, **kwargs) -> None:

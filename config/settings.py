@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.auth.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -145,6 +146,8 @@ STORAGES = {
 AUTHENTICATION_BACKENDS = ["config.auth.ThrottledModelBackend"]
 LOGIN_FAILURES_MAX = 10
 LOGIN_ADDRESS_FAILURES_MAX = 50
+# Of one username from anywhere: a bound on guesses from many addresses, or a spoofed one.
+LOGIN_ACCOUNT_FAILURES_MAX = 100
 LOGIN_FAILURES_WINDOW = 15 * 60
 # How many proxies in front of the app append the address they saw to X-Forwarded-For: the client's
 # address is then the entry that many from the end (0: the connection's own address, and the header,

@@ -11,10 +11,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # The changes kept before this migration were made on the Settings page or in the admin: left
+        # empty (unknown), then new ones default to the Settings page.
         migrations.AddField(
             model_name='projectsettingschange',
             name='made_in',
-            field=models.CharField(choices=[('settings_page', 'Settings page'), ('admin', 'Admin')], default='settings_page', max_length=16),
+            field=models.CharField(choices=[('settings_page', 'Settings page'), ('admin', 'Admin')], null=True, default=None, max_length=16),
+        ),
+        migrations.AlterField(
+            model_name='projectsettingschange',
+            name='made_in',
+            field=models.CharField(choices=[('settings_page', 'Settings page'), ('admin', 'Admin')], null=True, default='settings_page', max_length=16),
         ),
         migrations.AlterField(
             model_name='project',

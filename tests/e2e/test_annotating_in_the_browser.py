@@ -167,6 +167,7 @@ def test_an_annotator_starts_the_next_sitting_when_the_break_is_over_and_ends_it
 
     expect(page.locator("#panel-summary")).to_contain_text("You answered 1 pair in this sitting (skips included).")
     expect(page.locator("#break-timer")).to_have_text("0:00")
+    expect(page.locator("#break-intro")).to_have_text("Your break is over: the next sitting can start now.")
     page.get_by_role("button", name="Start next sitting").click()
     expect(page.locator("#progress")).to_have_text("1 / 1")
     expect(page.locator("#panel-work")).to_be_visible()

@@ -10,7 +10,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 
-from config.auth import _address_failures_key, _failures_key, client_address
+from config.auth import DEVICE_COOKIE, _account_failures_key, _address_failures_key, _failures_key, client_address
 
 GUESSES = 20  # more than any sane limit allows
 
@@ -113,16 +113,16 @@ def test_in_redis_the_counts_are_shared_by_every_web_process(lead, settings):
     settings.CACHES = redis_cache(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     # Only this test's key: clear() would flush the whole Redis database, the broker's queues with it.
     key = _failures_key(request=RequestFactory().get("/"), username="lead")
-    address_key = _address_failures_key(RequestFactory().get("/"))
+    keys = [key, _address_failures_key(RequestFactory().get("/")), _account_failures_key("lead")]
     assert isinstance(caches["default"], RedisCache)
-    cache.delete_many([key, address_key])
+    cache.delete_many(keys)
     for _ in range(GUESSES):
         log_in(Client(), "lead", "not-the-password")
     caches["default"].close()  # the next request opens a new connection, as another process would
     client = Client()
     response = log_in(client, "lead", "pw-lead")
     assert not logged_in(client) and b"Too many failed logins" in response.content
-    cache.delete_many([key, address_key])
+    cache.delete_many(keys)
 
 
 def test_when_redis_is_down_logins_go_on_unthrottled(lead, settings, caplog):
@@ -184,9 +184,51 @@ def test_behind_a_trusted_proxy_each_client_is_counted_apart(lead, settings):
         (1, "10.0.0.2", "", "10.0.0.2"),
         (0, "2001:db8:1:2:3:4:5:6", "", "2001:db8:1:2::/64"),  # one host may hold a whole /64
         (0, "::ffff:192.0.2.5", "", "192.0.2.5"),
+        # Found in review: a port (some proxies write one) or a name made a new count each time.
+        (1, "10.0.0.2", "203.0.113.9:51234", "203.0.113.9"),
+        (1, "10.0.0.2", "[2001:db8:1:2::9]:443", "2001:db8:1:2::/64"),
+        (1, "10.0.0.2", "unknown", "10.0.0.2"),
+        (1, "10.0.0.2", "010.0.0.1", "10.0.0.2"),
     ],
 )
 def test_the_client_address_is_read_as_the_trusted_proxies_wrote_it(settings, proxies, remote, forwarded, address):
     settings.TRUSTED_PROXIES = proxies
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
     assert client_address(RequestFactory(REMOTE_ADDR=remote, **headers).get("/")) == address
+
+
+def log_out_keeping_cookies(client: Client) -> None:
+    """Log out as a browser does (the test client's logout() throws every cookie away)."""
+    assert client.post("/accounts/logout/").status_code == 302
+
+
+def test_a_browser_that_logged_in_before_is_spared_the_lock_a_stranger_at_its_address_caused(lead, engineer, settings):
+    """Found in review: behind one NAT (a lab, an office) a stranger's 50 failures locked every
+    colleague out, right passwords included. A browser that logged in as the username before keeps
+    a signed device cookie and is spared; a new browser is not, so spraying stays stopped."""
+    colleague = Client(REMOTE_ADDR="203.0.113.20")
+    assert log_in(colleague, "engineer", "pw-engineer").status_code == 302
+    assert DEVICE_COOKIE in colleague.cookies
+    log_out_keeping_cookies(colleague)
+    stranger = Client(REMOTE_ADDR="203.0.113.20")
+    for i in range(settings.LOGIN_ADDRESS_FAILURES_MAX):
+        log_in(stranger, f"someone{i}", "Summer2026!")
+    assert log_in(colleague, "engineer", "pw-engineer").status_code == 302 and logged_in(colleague)
+    # Its cookie names the engineer only: as the lead, from the same browser, it is a stranger.
+    log_out_keeping_cookies(colleague)
+    assert log_in(colleague, "lead", "pw-lead").status_code == 200 and not logged_in(colleague)
+    # A cookie it forged is no cookie.
+    forger = Client(REMOTE_ADDR="203.0.113.20")
+    forger.cookies[DEVICE_COOKIE] = "forged"
+    assert log_in(forger, "lead", "pw-lead").status_code == 200 and not logged_in(forger)
+
+
+def test_guesses_from_ever_new_addresses_still_lock_the_username(lead, settings):
+    """Found in review: with a proxy that passes the client's own X-Forwarded-For on (or a stranger
+    with many addresses), each guess came from a 'new' address, and the guessing never stopped."""
+    settings.TRUSTED_PROXIES = 1
+    for i in range(settings.LOGIN_ACCOUNT_FAILURES_MAX):
+        log_in(Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"198.51.{i // 250}.{i % 250}"), "lead", "guess")
+    fresh = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.200")
+    response = log_in(fresh, "lead", "pw-lead")
+    assert not logged_in(fresh) and b"Too many failed logins for this account" in response.content

@@ -6,6 +6,7 @@
   const config = JSON.parse(document.getElementById("annotate-config").textContent);
   const el = (id) => document.getElementById(id);
   const BREAK_INTRO = "Stand up, look away from the screen. The next sitting can start in";
+  const BREAK_OVER = "Your break is over: the next sitting can start now.";
   const PANELS = ["loading", "start", "work", "empty", "summary", "break", "paused", "closed", "removed", "elsewhere"];
   const KEYS = {
     1: "left",
@@ -480,7 +481,7 @@
       const button = el("next-sitting");
       if (left <= 0 && button.disabled) {
         button.disabled = false;
-        el("break-intro").textContent = "Your break is over: the next sitting can start now.";
+        el("break-intro").textContent = BREAK_OVER;
         say("Your break is over. You can start the next sitting.");
       }
     }
@@ -522,7 +523,7 @@
     const note = el("break-elsewhere");
     note.hidden = !elsewhere;
     note.textContent = elsewhere ? `This break follows your sitting in ${elsewhere.name}: breaks count in every project.` : "";
-    el("break-intro").textContent = BREAK_INTRO;
+    el("break-intro").textContent = seconds > 0 ? BREAK_INTRO : BREAK_OVER;
     // After another project's sitting, the first here may be no "next" one.
     el("next-sitting").textContent = elsewhere ? "Start a sitting" : "Start next sitting";
     state.breakDeadline = Date.now() + Math.max(0, seconds || 0) * 1000;
