@@ -8,11 +8,12 @@ class AnnotateConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_login_failed
+        from django.core import checks
         from django.db.models.signals import post_delete, post_save, pre_save
 
         from annotate.models import Membership
         from annotate.signals import membership_deleted, membership_saved, membership_saving
-        from config.auth import on_logged_in, on_login_failed, on_user_saved
+        from config.auth import on_logged_in, on_login_failed, on_user_saved, trusted_proxies_check
 
         # An annotator who leaves a project (in the admin) has their open sitting there ended at once.
         post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="annotate.membership_deleted")
@@ -22,5 +23,6 @@ class AnnotateConfig(AppConfig):
         # Password guessing is counted here and refused by config.auth.ThrottledModelBackend.
         user_login_failed.connect(on_login_failed, dispatch_uid="config.auth.on_login_failed")
         user_logged_in.connect(on_logged_in, dispatch_uid="config.auth.on_logged_in")
+        checks.register(trusted_proxies_check, checks.Tags.security, deploy=True)
         # A new password revokes the user's API tokens.
         post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="config.auth.on_user_saved")

@@ -39,7 +39,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
-from django.core import signing
+from django.core import checks, signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
@@ -101,6 +101,22 @@ class DeviceCookieMiddleware:
                 samesite="Lax",
             )
         return response
+
+
+def trusted_proxies_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """`check --deploy`: behind a TLS proxy (BEHIND_TLS_PROXY) with TRUSTED_PROXIES 0, every request
+    comes from the proxy's address, so the failed-login counts of all clients are one."""
+    if settings.SECURE_PROXY_SSL_HEADER and settings.TRUSTED_PROXIES == 0:
+        return [
+            checks.Warning(
+                "BEHIND_TLS_PROXY is on and TRUSTED_PROXIES is 0: every login comes from the proxy's address, "
+                "so one client's failed logins lock out everyone's (those without a device cookie).",
+                hint="Set TRUSTED_PROXIES to the number of proxies that append the client's address to "
+                "X-Forwarded-For (1 for one TLS proxy that does).",
+                id="pairwise.W001",
+            )
+        ]
+    return []
 
 
 def _address_parsed(value: str) -> str | None:

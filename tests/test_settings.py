@@ -26,6 +26,14 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def test_check_deploy_warns_behind_a_tls_proxy_whose_forwarded_addresses_are_not_read():
+    production = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "pairwise.example.org", "BEHIND_TLS_PROXY": "1"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production, TRUSTED_PROXIES="0")
+    assert result.returncode != 0 and "pairwise.W001" in result.stderr + result.stdout
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production, TRUSTED_PROXIES="1")
+    assert result.returncode == 0, result.stderr
+
+
 def test_production_settings_refuse_to_start_without_a_secret_key():
     result = manage("check")
     assert result.returncode != 0
