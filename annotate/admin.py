@@ -49,21 +49,20 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        # Kept as the Settings page keeps its own: exports list them (k or sittings changed midway). Not
-        # what the form calls changed and is the same value (the criteria's JSON, written another way).
-        # The values as saved (after the model's clean, which writes guidelines' line ends as "\n"), in
-        # the form `form.initial` holds them.
+        if not change:
+            return
+        # Kept as the Settings page keeps its own: exports list them (k or sittings changed midway).
+        # Compared as saved (the model's clean writes guidelines' line ends as "\n"), in the form
+        # `form.initial` holds them: what the form calls changed and is the same value is none.
         saved = model_to_dict(obj, fields=form.changed_data)
         changes = {
-            name: [form.initial.get(name), saved[name]]
-            for name in form.changed_data
-            if name in saved and form.initial.get(name) != saved[name]
+            name: [form.initial.get(name), value] for name, value in saved.items() if form.initial.get(name) != value
         }
-        if change and changes:
+        if changes:
             ProjectSettingsChange.objects.create(
                 project=obj, actor=request.user, changes=changes, made_in=ProjectSettingsChange.MadeIn.ADMIN
             )
-        if change and "judgments_per_pair" in form.changed_data:
+        if "judgments_per_pair" in form.changed_data:
             # The queue's status of every pair follows from k: recompute it in the same transaction.
             pair_statuses_refresh(project=obj)
 

@@ -59,15 +59,20 @@ def _username_digest(username: str) -> str:
     return hashlib.sha256(username.casefold().encode()).hexdigest()
 
 
-def device_known(*, request: HttpRequest | None, username: str) -> bool:
-    """Whether this browser logged in as `username` before (its signed device cookie names it)."""
+def _device_usernames(request: HttpRequest | None) -> list[str]:
+    """The digests of the usernames this browser logged in as (its signed device cookie), or []."""
     if request is None or DEVICE_COOKIE not in request.COOKIES:
-        return False
+        return []
     try:
         named = signing.loads(request.COOKIES[DEVICE_COOKIE], salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_MAX_AGE)
     except signing.BadSignature:
-        return False
-    return isinstance(named, list) and _username_digest(username) in named
+        return []
+    return named if isinstance(named, list) else []
+
+
+def device_known(*, request: HttpRequest | None, username: str) -> bool:
+    """Whether this browser logged in as `username` before (its signed device cookie names it)."""
+    return _username_digest(username) in _device_usernames(request)
 
 
 class DeviceCookieMiddleware:
@@ -84,14 +89,8 @@ class DeviceCookieMiddleware:
         response = self.get_response(request)
         username = getattr(request, "pairwise_logged_in_as", None)
         if username is not None:
-            named = []
-            if DEVICE_COOKIE in request.COOKIES:
-                try:
-                    named = signing.loads(request.COOKIES[DEVICE_COOKIE], salt=DEVICE_COOKIE_SALT)
-                except signing.BadSignature:
-                    named = []
             digest = _username_digest(username)
-            named = ([digest] + [d for d in named if d != digest])[: self.DEVICE_USERNAMES_KEPT]
+            named = [digest, *(d for d in _device_usernames(request) if d != digest)][: self.DEVICE_USERNAMES_KEPT]
             response.set_cookie(
                 DEVICE_COOKIE,
                 signing.dumps(named, salt=DEVICE_COOKIE_SALT),

@@ -30,6 +30,7 @@ from annotate.services.annotating import (
     assignment_next,
     judgment_submit,
     sitting_end,
+    sitting_end_effective,
     sitting_start,
 )
 
@@ -192,9 +193,7 @@ class _Annotator:
             if exc.code == "open_elsewhere":
                 # The same person, simulated in another project over the same hours: one sitting at
                 # a time, so wait until that one ends by its limits (then its break refuses us).
-                other = exc.sitting
-                idle = dt.timedelta(minutes=other.project.idle_timeout_minutes)
-                return min(other.deadline, other.last_activity_at + idle) + self._seconds(5, 120)
+                return sitting_end_effective(exc.sitting) + self._seconds(5, 120)
             if exc.code != "on_break":
                 raise
             return exc.sitting.break_until + self._seconds(5, 120)

@@ -9,6 +9,8 @@ Who may see what: leads only; engineers, annotators, outsiders and unknown proje
 
 from __future__ import annotations
 
+import copy
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -143,7 +145,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _page(request, project, ProjectSettingsForm(instance=project))
     # The form validates a copy: on a refusal the page's other parts still show what is saved.
-    form = ProjectSettingsForm(request.POST, instance=Project.objects.get(pk=project.pk))
+    form = ProjectSettingsForm(request.POST, instance=copy.copy(project))
     if not form.is_valid():
         return _page(request, project, form, status=400)
     change = project_settings_update(

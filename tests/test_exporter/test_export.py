@@ -434,22 +434,22 @@ def test_the_manifest_lists_each_settings_change_and_the_card_says_what_changed(
 
 @pytest.mark.parametrize("fmt", ["preference", "conversational"])
 @pytest.mark.parametrize("mode", [{}, {"aggregate": "dawid-skene"}, {"per_judgment": True}])
-def test_an_export_with_no_record_keeps_every_metadata_column(project, tmp_path, fmt, mode):
-    """Found in review: with no record to infer them from, the metadata columns were left out."""
-    from exporter import writers
-
-    make_pairs(project, 2)  # and no judgment
+def test_an_export_with_no_record_keeps_every_metadata_column(project, voters, tmp_path, fmt, mode):
+    """Found in review: with no record to infer them from, the metadata columns were left out. The
+    empty export has the columns, names and types, of one with records."""
+    make_pairs(project, 2)  # and no judgment yet
     options = {"format": fmt, "with_metadata": True} | mode
     export_write(project=project, options=ExportOptions(writer="parquet", **options), out_dir=tmp_path / "pq")
     export_write(project=project, options=ExportOptions(writer="hf", **options), out_dir=tmp_path / "hf")
-    expected = writers.records_schema(
-        fmt=fmt,
-        metadata=writers.METADATA_PER_JUDGMENT if "per_judgment" in mode else writers.METADATA_AGGREGATED,
-        confidence="aggregate" in mode,
-    )
-    parquet = pq.read_schema(tmp_path / "pq" / "data.parquet")
-    assert parquet.remove_metadata().equals(expected)
-    assert ("confidence" in parquet.names) == ("aggregate" in mode)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda _pair_id, _p: "a")
+    export_write(project=project, options=ExportOptions(writer="parquet", **options), out_dir=tmp_path / "full")
+    full = pq.read_table(tmp_path / "full" / "data.parquet")
+    assert full.num_rows > 0
+    expected = full.schema.remove_metadata()
+    assert {"pair_id", "judgment_id" if "per_judgment" in mode else "n_judgments"} <= set(expected.names)
+    assert ("confidence" in expected.names) == ("aggregate" in mode)
+    assert pq.read_schema(tmp_path / "pq" / "data.parquet").remove_metadata().equals(expected)
     splits = datasets.load_from_disk(str(tmp_path / "hf" / "dataset"))
     for split in splits.values():
         assert split.num_rows == 0

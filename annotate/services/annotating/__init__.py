@@ -22,6 +22,7 @@ from annotate.services.annotating.judgments import READING_WPM, Answer, judgment
 from annotate.services.annotating.sittings import (
     sitting_activity_record,
     sitting_end,
+    sitting_end_effective,
     sitting_refresh,
     sitting_start,
     sitting_start_refusal,
@@ -44,6 +45,7 @@ __all__ = [
     "reading_floor_ms",
     "sitting_activity_record",
     "sitting_end",
+    "sitting_end_effective",
     "sitting_refresh",
     "sitting_start",
     "sitting_start_refusal",

@@ -77,7 +77,7 @@ def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> 
     Precondition: inside a transaction holding the sitting's row lock."""
     if not sitting.is_open:
         return
-    end = _sitting_end_effective(sitting)
+    end = sitting_end_effective(sitting)
     if now >= end:
         reason = EndReason.TIME if end == sitting.deadline else EndReason.IDLE
         _sitting_close(sitting=sitting, reason=reason, ended_at=end)
@@ -102,12 +102,7 @@ def sitting_start(
     """Open a sitting, or return the one already open (created=False). Refused to a paused annotator,
     in a closed (inactive) project, while the annotator has a sitting open in another project, and
     during a break, whichever project's sitting it follows: sittings and breaks are the person's."""
-    now = _now(now)
-    if not project.is_active:
-        # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
-        # (a pause, unlike this, ends it at once).
-        raise AnnotationError("This project is closed for annotation.", code="closed")
-    sitting, created, refusal = _sitting_start_checked(project=project, annotator=annotator, now=now, start=True)
+    sitting, created, refusal = _sitting_start_checked(project=project, annotator=annotator, now=_now(now), start=True)
     if refusal is not None:
         raise refusal
     return sitting, created
@@ -119,16 +114,17 @@ def sitting_start_refusal(
     """What `sitting_start` would refuse now, without starting one: None where it would open a sitting
     or return the open one. Like a start, it closes the sittings it finds past their limits. For a
     page that opens on the state a start would meet (a break or a sitting in another project)."""
-    now = _now(now)
-    if not project.is_active:
-        return AnnotationError("This project is closed for annotation.", code="closed")
-    return _sitting_start_checked(project=project, annotator=annotator, now=now, start=False)[2]
+    return _sitting_start_checked(project=project, annotator=annotator, now=_now(now), start=False)[2]
 
 
 def _sitting_start_checked(
     *, project: Project, annotator: AbstractBaseUser, now: dt.datetime, start: bool
 ) -> tuple[AnnotationSession | None, bool, AnnotationError | None]:
     """(the open or, with `start`, new sitting; whether it is new; the refusal, if refused)."""
+    if not project.is_active:
+        # A lead closed the project (the admin's "is active"); a sitting already open runs to its end
+        # (a pause, unlike this, ends it at once).
+        return None, False, AnnotationError("This project is closed for annotation.", code="closed")
     # The refusal is made after the block, so that a sitting closed on the way stays closed.
     with transaction.atomic():
         # One start of the person's at a time, in any project: two at once (two tabs, two projects)
@@ -151,7 +147,7 @@ def _sitting_start_checked(
         if not paused:
             elsewhere = _sitting_open_elsewhere(project=project, annotator=annotator, now=now)
             if elsewhere is None:
-                resting = _break_running(project=project, annotator=annotator, latest=latest, now=now)
+                resting = _break_running(annotator=annotator, now=now)
             if elsewhere is None and resting is None:
                 if not start:
                     return None, False, None
@@ -221,27 +217,19 @@ def _sitting_open_elsewhere(
     return still_open
 
 
-def _break_running(
-    *, project: Project, annotator: AbstractBaseUser, latest: AnnotationSession | None, now: dt.datetime
-) -> AnnotationSession | None:
-    """The annotator's sitting whose break runs longest past `now`, if one runs: `latest` (their latest
-    in this project), or one in another project, since a break is the person's rest. Not only those
-    started by `now`: a start that waited for the annotator's lock read its clock before the sitting
-    that the lock's holder opened."""
-    running = [latest] if latest is not None and latest.break_until is not None and latest.break_until > now else []
-    elsewhere = (
+def _break_running(*, annotator: AbstractBaseUser, now: dt.datetime) -> AnnotationSession | None:
+    """The annotator's sitting, in any project, whose break runs longest past `now`, if one runs: a
+    break is the person's rest. Not only those started by `now`: a start that waited for the
+    annotator's lock read its clock before the sitting that the lock's holder opened."""
+    return (
         AnnotationSession.objects.select_related("project")
         .filter(annotator=annotator, break_until__gt=now)
-        .exclude(project=project)
         .order_by("-break_until", "-id")
         .first()
     )
-    if elsewhere is not None:
-        running.append(elsewhere)
-    return max(running, key=lambda sitting: sitting.break_until, default=None)
 
 
-def _sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
+def sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
     """When a sitting ended, or ends if nothing more happens: an open one at its deadline or its idle
     limit, whichever comes first (the deadline on a tie), where `_sitting_enforce_limits` closes it."""
     if sitting.ended_at is not None:
