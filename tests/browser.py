@@ -38,11 +38,13 @@ def chromium() -> Iterator[Browser]:
 
 def new_page(browser: Browser, live_server, viewport: dict[str, int]) -> Iterator[Page]:
     """A page in a fresh context on the live server (`yield from new_page(...)`); fails the test if
-    the page raised a script error."""
+    the page raised a script error or the Content-Security-Policy refused something the page asked
+    for (Chromium reports a refusal on the console, not as a script error)."""
     context = browser.new_context(viewport=viewport, base_url=live_server.url)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.extend(csp_refusals([message.text])))
     in_flight: set = set()
     page.on("request", lambda request: in_flight.add(request))
     page.on("requestfinished", lambda request: in_flight.discard(request))
@@ -55,6 +57,11 @@ def new_page(browser: Browser, live_server, viewport: dict[str, int]) -> Iterato
         page.wait_for_timeout(50)
     context.close()
     assert errors == [], f"script errors on the page: {errors}"
+
+
+def csp_refusals(console_texts: list[str]) -> list[str]:
+    """The console lines in which Chromium says the page's Content-Security-Policy refused something."""
+    return [text for text in console_texts if "Content Security Policy" in text]
 
 
 def log_in(page: Page, username: str, *, then: str, password: str | None = None) -> None:

@@ -453,14 +453,14 @@ def test_up_scrolls_a_page_scrolled_down_back_up_and_the_climb_ends_in_no_tie(pa
     start_first_sitting(page, project)
     page.locator("#end-sitting").focus()  # the keys act on the page, not in a box of their own
     page.mouse.wheel(0, 2000)  # down to the right response (as ↓ would)
-    page.wait_for_function("window.scrollY > 100")
+    page.wait_for_function("() => window.scrollY > 100")
     page.keyboard.press("ArrowUp")  # scrolls up: no tie
     page.wait_for_timeout(300)
     assert not Judgment.objects.filter(annotator=annotator).exists()
     page.evaluate("window.scrollTo(0, 30)")  # one more press from the top
-    page.wait_for_function("window.scrollY === 30")
+    page.wait_for_function("() => window.scrollY === 30")
     page.keyboard.press("ArrowUp")  # the climb reaches the top...
-    page.wait_for_function("window.scrollY === 0")
+    page.wait_for_function("() => window.scrollY === 0")
     page.keyboard.press("ArrowUp")  # ...and a press moments later belongs to it: no tie
     page.wait_for_timeout(300)
     assert not Judgment.objects.filter(annotator=annotator).exists()
@@ -631,7 +631,7 @@ def test_the_arrows_in_the_conversations_box_scroll_it_and_up_is_not_a_tie(page,
     page.wait_for_timeout(300)
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
-    page.wait_for_function("document.getElementById('context').scrollTop > 0")
+    page.wait_for_function("() => document.getElementById('context').scrollTop > 0")
     page.keyboard.press("ArrowUp")  # back up to reread: it recorded "about the same"
     page.wait_for_timeout(600)
     assert not Judgment.objects.filter(annotator=annotator).exists()

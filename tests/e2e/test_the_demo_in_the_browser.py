@@ -126,7 +126,7 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     assert overflowing == []
     # The position chart, in the screenshot under the table, is drawn (without animation).
     expect(page.locator("canvas")).to_have_count(CHARTS)
-    page.wait_for_function(f"Object.keys(Chart.instances).length === {CHARTS}")
+    page.wait_for_function(f"() => Object.keys(Chart.instances).length === {CHARTS}")
     screenshot(page, "demo-dashboard.png")
 
     page.set_viewport_size(SCORECARDS_VIEWPORT)

@@ -63,7 +63,7 @@ def test_a_live_computation_is_polled_and_the_page_reloads_when_it_is_done(page,
     page.evaluate("window.pairwiseSamePage = true")
     # The worker's part, done here: the page learns of it only through the state API.
     bias_report_compute(report_id=live.id)
-    page.wait_for_function("window.pairwiseSamePage === undefined", timeout=15_000)
+    page.wait_for_function("() => window.pairwiseSamePage === undefined", timeout=15_000)
     expect(page.locator("#computed-at")).to_contain_text("over 90 judgments")
     expect(page.get_by_role("button", name="Recompute now")).to_be_enabled()
     assert page.evaluate("Object.keys(Chart.instances).length") == CHARTS
