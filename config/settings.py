@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "config.auth.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its refusal page has the user and messages; still before the CSRF check reads a body.
+    "config.uploads.MultipartBodyLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

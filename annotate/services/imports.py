@@ -397,9 +397,8 @@ def pairs_import(
 def upload_size_check(*, upload: UploadedFile) -> None:
     """Raise ValidationError when `upload` is larger than PAIRWISE_MAX_UPLOAD_MB MiB.
 
-    Django has received the whole body by then (spooled to a temporary file), so this does not
-    spare the upload itself, only what would follow: the file kept under PAIRWISE_UPLOAD_DIR and a
-    worker reading it. A proxy in front may refuse such bodies sooner."""
+    A body declaring much more than this was refused before it was read
+    (config.uploads.MultipartBodyLimitMiddleware); this names the file that is over by less."""
     limit_mb: int = settings.PAIRWISE_MAX_UPLOAD_MB
     if upload.size is not None and upload.size > limit_mb * 1024 * 1024:
         raise ValidationError(f"The file is over {limit_mb:,} MiB, the most an upload may be.", code="upload_too_large")

@@ -1,0 +1,85 @@
+"""A multipart body over the upload limit is refused before it is read, whoever sends it."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from annotate.models import ImportJob
+from config.uploads import multipart_body_limit
+
+pytestmark = pytest.mark.django_db
+
+BOUNDARY = "pairwise-boundary"
+GIB = 1024**3
+
+
+def post_declaring(client: Client, path: str, length: int):
+    """A small multipart body that declares `length` bytes: were it read that far, the test client's
+    payload would fail the test ("Cannot read more than the available bytes")."""
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\n\r\n'
+        f"xxxx\r\n--{BOUNDARY}--\r\n"
+    ).encode()
+    return client.generic(
+        "POST", path, body, content_type=f"multipart/form-data; boundary={BOUNDARY}", CONTENT_LENGTH=str(length)
+    )
+
+
+def test_a_stranger_declaring_a_huge_upload_is_refused_before_the_body_is_read(client, project, upload_dir):
+    response = post_declaring(client, f"/projects/{project.slug}/imports/", 10 * GIB)
+    assert response.status_code == 413
+    assert "The file is over 512 MiB, the most an upload may be." in response.content.decode()
+    assert not upload_dir.exists()
+
+
+def test_a_lead_gets_the_limit_in_json_from_the_api(client, project, lead, upload_dir):
+    client.force_login(lead)
+    response = post_declaring(client, f"/api/projects/{project.slug}/imports/", 10 * GIB)
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The file is over 512 MiB, the most an upload may be.",
+        "code": "upload_too_large",
+    }
+    assert not ImportJob.objects.exists()
+
+
+def test_a_lead_gets_a_page_that_says_what_to_do(client, project, lead, settings):
+    settings.PAIRWISE_MAX_UPLOAD_MB = 1
+    client.force_login(lead)
+    response = post_declaring(client, f"/projects/{project.slug}/imports/", multipart_body_limit() + 1)
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "The file is over 1 MiB, the most an upload may be." in page
+    assert "import_pairs" in page
+    assert "Signed in as <strong>lead</strong>" in page
+
+
+def test_the_limit_leaves_room_for_the_largest_file_and_the_forms_fields(settings):
+    settings.PAIRWISE_MAX_UPLOAD_MB = 1
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    assert multipart_body_limit() == 1024 * 1024 + 1000 + 64 * 1024
+
+
+def test_a_body_at_the_limit_reaches_the_view(client, project, lead, settings, upload_dir):
+    # Declared at the limit, it is read: the client's payload is shorter, so reading it fails the
+    # way a truncated upload does, which shows the middleware let it through.
+    client.force_login(lead)
+    settings.PAIRWISE_MAX_UPLOAD_MB = 1
+    with pytest.raises(AssertionError, match="Cannot read more than the available bytes"):
+        post_declaring(client, f"/projects/{project.slug}/imports/", multipart_body_limit())
+
+
+def test_other_bodies_are_left_to_djangos_own_limit(client, project, annotator, pairs):
+    # A JSON body is refused by Django before it is read (DATA_UPLOAD_MAX_MEMORY_SIZE), as before.
+    client.force_login(annotator)
+    assert client.post(f"/api/projects/{project.slug}/sittings/").status_code == 201
+    response = client.generic(
+        "POST",
+        f"/api/projects/{project.slug}/next/",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=str(10 * GIB),
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
