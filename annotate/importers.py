@@ -243,6 +243,17 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
         if parts is None:
             return [RowError(row, "chosen/rejected", 'no "\\n\\nAssistant:" turn in the part both transcripts share')]
         context, response_a, response_b = parts
+        # As in the other formats: a response may be blank (" ") but not empty, and a context not even
+        # blank. An empty one showed the annotator nothing, and its `preference` export did not import.
+        empty = [
+            RowError(row, field, 'empty final assistant turn (nothing after its last "\\n\\nAssistant:")')
+            for field, response in (("chosen", response_a), ("rejected", response_b))
+            if not response
+        ]
+        if not context.strip():
+            empty.insert(0, RowError(row, "chosen/rejected", 'nothing before the final "\\n\\nAssistant:" turn'))
+        if empty:
+            return empty
         preference = "a"
         marker = True
     else:
@@ -252,6 +263,8 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
         # showed an empty assistant turn, and hid the pair from its HH-RLHF twin's content hash.
         marker = context.endswith(ASSISTANT)
         context = context.removesuffix(ASSISTANT)
+        if not context.strip():
+            return [RowError(row, fields[0], 'empty once its final "\\n\\nAssistant:" is left out')]
         if response_a == response_b:
             return [RowError(row, fields[2], f"identical to {fields[1]}")]
         preference = "a" if fmt == PREFERENCE else ""
@@ -371,6 +384,10 @@ def _json_loads(line: bytes) -> Any:
             raise ValueError(f"not UTF-8 text ({error.reason} at byte {at} of the line)") from error
         try:
             return json.loads(text)
+        except json.JSONDecodeError as error:
+            # json counts lines and columns of its input, and the line's own "\n" made a line 2 of it
+            # ("line 2 column 1"), which read as line 2 of the file.
+            raise ValueError(f"{error.msg} at character {error.pos + 1:,} of the line") from error
         except RecursionError as error:
             # "[[[[..." deeper than the stack: a bad line like any other, not the end of the import.
             raise ValueError("nested too deeply") from error
@@ -447,11 +464,13 @@ class CsvLimits:
 
 class CsvRecord(NamedTuple):
     """One CSV record: `line` is the physical line where it starts (1-based), `cells` what the limits
-    kept of its cells, `count` how many cells it has."""
+    kept of its cells, `count` how many cells it has; `unclosed` when the text ended inside a quoted
+    cell of it (the last record then holds everything after the quote)."""
 
     line: int
     cells: list[str | CellLength]
     count: int
+    unclosed: bool = False
 
 
 # The reader's states, as in CPython's _csv module (default dialect, strict off).
@@ -594,7 +613,7 @@ def csv_records(text: TextIO, *, limits: CsvLimits, piece_chars: int = CSV_PIECE
     # The end of the text ends an unfinished line, and an unclosed quote (as with strict off).
     if partial or state == _IN_QUOTED:
         save()
-        yield CsvRecord(start, cells, count)
+        yield CsvRecord(start, cells, count, unclosed=state == _IN_QUOTED)
 
 
 def csv_rows(
@@ -622,6 +641,8 @@ def csv_rows(
         first = next((r for r in records if r.count), None)  # blank lines before the header are skipped
         if first is None:
             return
+        if first.unclosed:
+            raise _unclosed_quote_error(name, first)
         header = first.cells
         if first.count > CSV_HEADER_COLUMNS:
             raise ImportSourceError(f"{name}: the CSV header has more than {CSV_HEADER_COLUMNS:,} columns")
@@ -640,6 +661,8 @@ def csv_rows(
         limits.columns = frozenset(i for i, name in enumerate(header) if name in TEXT_COLUMNS)
         index = 0
         for record in records:
+            if record.unclosed:
+                raise _unclosed_quote_error(name, record)
             cells = record.cells
             if record.count <= len(header) and not any(type(c) is CellLength or c.strip() for c in cells):
                 continue
@@ -651,6 +674,16 @@ def csv_rows(
                 values = dict(zip(header, cells, strict=False)) if record.count < len(header) else None
                 yield SourceRow(record.line, index, values, error)
             index += 1
+
+
+def _unclosed_quote_error(name: str, record: CsvRecord) -> ImportSourceError:
+    """A quote that never closes swallowed every line after it into one cell: those rows are not
+    bad rows to skip but rows that cannot be read, so the file is refused whole, as a truncated one."""
+    return ImportSourceError(
+        f'{name}: the record starting on line {record.line:,} opens a quote (") that never closes, so '
+        "every line after it was read as part of one cell; nothing imported. Close the quote, or double "
+        'a quote meant inside a quoted cell ("")'
+    )
 
 
 def file_rows(
@@ -702,11 +735,7 @@ def file_format_detect(
         if source_row.values is not None and source_row.error is None:
             shape = shape_detect(source_row.values.keys())
             if shape is None:
-                raise ImportSourceError(
-                    f"cannot tell the format from row {source_row.row}'s fields "
-                    f"{sorted(source_row.values)}: expected chosen/rejected, prompt/chosen/rejected "
-                    "or prompt/response_a/response_b; pass a format"
-                )
+                raise ImportSourceError(_shape_unknown_message(path, name, source_row))
             return shape
     if first_error is None:
         # Nothing but blank lines (or a CSV header): the same "no rows" as with a format, which would not help.
@@ -714,6 +743,21 @@ def file_format_detect(
     # Rows that all fail are most often a CSV file the name did not say was one: a format won't help.
     read_as = "" if _is_csv(path) else " (read as JSONL: only a name ending in .csv or .csv.gz is read as CSV)"
     raise ImportSourceError(f"{name or path.name}: no readable rows to tell the format from: {first_error}{read_as}")
+
+
+def _shape_unknown_message(path: Path, name: str | None, source_row: SourceRow) -> str:
+    """Why no format fits the first readable row, and what to do: a CSV file's names are its
+    header's, and the usual faults there are another delimiter or names that differ in case or spaces."""
+    names = list(source_row.values or {})
+    expected = "expected chosen/rejected, prompt/chosen/rejected or prompt/response_a/response_b"
+    if not _is_csv(path):
+        return f"cannot tell the format from row {source_row.row}'s fields {sorted(names)}: {expected}; pass a format"
+    message = f"{name or path.name}: cannot tell the format from the CSV header's columns {names}: {expected}"
+    if len(names) == 1 and (delimiter := next((d for d in ";\t|" if d in names[0]), None)):
+        return f"{message}. The header is one column: only comma-separated CSV is read, not {delimiter!r}-separated"
+    if shape_detect(n.strip().lower() for n in names):
+        return f"{message}. Column names must match exactly: lower case, no spaces around them"
+    return f"{message}; rename the header's columns (a format does not rename them)"
 
 
 def dataset_is_builder(name: str) -> bool:
@@ -743,6 +787,14 @@ def dataset_load(name_or_path: str, *, split: str | None):
         return datasets.load_dataset(name_or_path, split=split or "train")
     except (OSError, ValueError) as exc:  # no such data, the Hub unreachable (ConnectionError), a bad split
         raise ImportSourceError(f"cannot load dataset {name_or_path!r}: {exc}") from exc
+    except datasets.exceptions.DatasetsError as exc:
+        # Data that cannot be built: a malformed file, files whose columns differ. "An error occurred
+        # while generating the dataset" says nothing; the error it wraps names the file and the fault.
+        cause = exc.__cause__
+        why = (
+            f"{exc} ({type(cause).__name__}: {cause})" if cause is not None and str(cause) not in str(exc) else str(exc)
+        )
+        raise ImportSourceError(f"cannot load dataset {name_or_path!r}: {' '.join(why.split())}") from exc
 
 
 def dataset_rows(dataset, *, batch_size: int = 1000) -> Iterator[SourceRow]:

@@ -51,7 +51,7 @@ def test_a_failed_jobs_error_is_shown_whole(lead, project) -> None:
     # It was cut at 200 characters, and with it the advice at the end of the importer's messages.
     error = (
         "notes-from-the-vendor.txt: no readable rows to tell the format from: row 1, field 'json': invalid JSON: "
-        "Expecting value: line 1 column 1 (char 0) (read as JSONL: only a name ending in .csv or .csv.gz "
+        "Expecting value at character 1 of the line (read as JSONL: only a name ending in .csv or .csv.gz "
         "is read as CSV)"
     )
     assert len(error) > 200

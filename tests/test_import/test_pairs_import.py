@@ -135,6 +135,31 @@ def test_a_local_hugging_face_data_directory_imports_through_load_dataset(projec
     assert pair.source_name == str(data_dir)
 
 
+@pytest.mark.parametrize(
+    ("files", "cause"),
+    [
+        ({"train.jsonl": '{"prompt": "q", "chosen": "a", "rejected": "b"}\n{"prompt": "x", "chosen": '}, "JSON parse"),
+        (
+            {"a.jsonl": '{"prompt": "q", "chosen": "a", "rejected": "b"}\n', "b.jsonl": '{"question": "q"}\n'},
+            "column names don't match",
+        ),
+    ],
+    ids=["a truncated line", "files of different columns"],
+)
+def test_a_data_directory_that_cannot_be_built_is_a_source_error_naming_the_cause(
+    project, tmp_path, files, cause
+) -> None:
+    # load_dataset's DatasetGenerationError was not caught: a traceback on the command line, and
+    # "An internal error (DatasetGenerationError)" on an import job.
+    data_dir = tmp_path / "broken"
+    data_dir.mkdir()
+    for name, text in files.items():
+        (data_dir / name).write_text(text, encoding="utf-8")
+    with pytest.raises(ImportSourceError, match=f"cannot load dataset '{data_dir}': .*{cause}"):
+        pairs_import(project=project, source=str(data_dir), fmt="hf")
+    assert not Pair.objects.filter(project=project).exists()
+
+
 def test_a_dataset_saved_to_disk_imports_by_its_columns(project, tmp_path) -> None:
     import datasets
 
@@ -178,6 +203,29 @@ def test_a_file_with_no_rows_says_so_without_a_format(project, tmp_path, name, b
     assert str(raised.value) == f"{name}: no rows"
 
 
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        ("prompt;chosen;rejected", "The header is one column: only comma-separated CSV is read, not ';'-separated"),
+        ("prompt\tchosen\trejected", "The header is one column: only comma-separated CSV is read, not '\\t'-separated"),
+        ("Prompt, Chosen, Rejected", "Column names must match exactly: lower case, no spaces around them"),
+        ("question,answer", "rename the header's columns (a format does not rename them)"),
+    ],
+    ids=["semicolons", "tabs", "case and spaces", "other names"],
+)
+def test_a_csv_header_that_fits_no_format_is_named_as_the_header_with_a_hint(project, tmp_path, header, hint) -> None:
+    # It said "cannot tell the format from row 2's fields ['prompt;chosen;rejected'] ... pass a format":
+    # those were the header's names (line 1), and with a format every row was "missing" its fields.
+    path = tmp_path / "pref.csv"
+    delimiter = next((d for d in ";\t" if d in header), ",")
+    row = delimiter.join(["q", "a", "b"][: header.count(delimiter) + 1])
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    with pytest.raises(ImportSourceError) as raised:
+        pairs_import(project=project, source=path)
+    assert str(raised.value).startswith("pref.csv: cannot tell the format from the CSV header's columns [")
+    assert str(raised.value).endswith(hint)
+
+
 @pytest.mark.parametrize("name", ["pref.gz", "pref.txt", "pref.tsv"])
 def test_a_csv_file_not_named_csv_fails_saying_it_was_read_as_jsonl(project, tmp_path, name) -> None:
     # It used to say "no readable rows to tell the format from; pass a format": a format does not help.
@@ -212,6 +260,24 @@ BAD_JSONL_ROWS = [
     ("number", "pairs", json.dumps({"prompt": "p", "response_a": "a", "response_b": 2}), "response_b"),
     ("message list", "preference", json.dumps({"prompt": "p", "chosen": [{"role": "x"}], "rejected": "b"}), "chosen"),
     ("no assistant turn in the shared part", "hh-rlhf", json.dumps(SHARED_NO_TURN), "chosen/rejected"),
+    (
+        "empty final assistant turn",
+        "hh-rlhf",
+        json.dumps({"chosen": "\n\nHuman: hi\n\nAssistant:", "rejected": "\n\nHuman: hi\n\nAssistant: hello"}),
+        "chosen",
+    ),
+    (
+        "no turn before the final assistant turn",
+        "hh-rlhf",
+        json.dumps({"chosen": "\n\nAssistant: a", "rejected": "\n\nAssistant: b"}),
+        "chosen/rejected",
+    ),
+    (
+        "a prompt that is only the assistant marker",
+        "preference",
+        json.dumps({"prompt": "\n\nAssistant:", "chosen": "a", "rejected": "b"}),
+        "prompt",
+    ),
     (
         "identical transcripts",
         "hh-rlhf",
@@ -321,6 +387,36 @@ def test_a_csv_record_whose_cells_do_not_match_the_header_is_an_error_on_its_lin
     result = pairs_import(project=project, source=path, skip_invalid=True)
     assert (result.pairs_created, result.invalid_rows) == (2, 1)
     assert pair_rows(project) == {0, 2}
+
+
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_an_unclosed_csv_quote_refuses_the_file_naming_its_line(project, tmp_path, skip_invalid) -> None:
+    # The quote opened on line 12 swallows the 989 lines after it into one cell. It was reported as
+    # that row's chosen and rejected "missing", and with --skip-invalid the 10 rows before it were
+    # imported and the 989 after it were lost without a word.
+    lines = ["prompt,chosen,rejected"] + [f"P{i},C{i},R{i}" for i in range(1000)]
+    lines[11] = '"P10 says ""hi,C10,R10'
+    path = tmp_path / "pref.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ImportSourceError) as raised:
+        pairs_import(project=project, source=path, skip_invalid=skip_invalid)
+    assert str(raised.value).startswith(
+        'pref.csv: the record starting on line 12 opens a quote (") that never closes, so every line after it'
+    )
+    assert not Pair.objects.filter(project=project).exists()
+
+
+def test_an_unclosed_quote_in_the_csv_header_refuses_the_file(project, tmp_path) -> None:
+    path = tmp_path / "pref.csv"
+    path.write_text('prompt,"chosen,rejected\nq,a,b\n', encoding="utf-8")
+    with pytest.raises(ImportSourceError, match="record starting on line 1 opens a quote"):
+        pairs_import(project=project, source=path, fmt="preference")
+
+
+def test_a_quoted_cell_closed_on_the_last_line_without_a_line_break_imports(project, tmp_path) -> None:
+    path = tmp_path / "pref.csv"
+    path.write_text('prompt,chosen,rejected\nq,a,"b\nc"', encoding="utf-8")
+    assert pairs_import(project=project, source=path).pairs_created == 1
 
 
 def test_invalid_utf8_in_a_csv_cell_is_an_error_of_its_row_and_field(project, tmp_path) -> None:
@@ -471,7 +567,17 @@ def test_a_line_led_by_nul_bytes_is_invalid_json_not_a_utf32_codec_error(project
     with pytest.raises(ImportValidationError) as raised:
         pairs_import(project=project, source=path, fmt="pairs")
     assert [(e.row, e.field, e.message) for e in raised.value.errors] == [
-        (2, "json", "invalid JSON: Expecting value: line 1 column 1 (char 0)")
+        (2, "json", "invalid JSON: Expecting value at character 1 of the line")
+    ]
+
+
+def test_invalid_json_is_placed_by_its_character_in_the_line_not_by_a_line_2(project, tmp_path) -> None:
+    # The line's own "\n" made json say "line 2 column 1 (char 44)", read as line 2 of the file.
+    path = write_lines(tmp_path / "cut.jsonl", [json.dumps(pairs_row(0)), '{"prompt": "x", "response_a": '])
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert [(e.row, e.message) for e in raised.value.errors] == [
+        (2, "invalid JSON: Expecting value at character 32 of the line")
     ]
 
 
