@@ -277,6 +277,12 @@ class AssignmentState(models.TextChoices):
     EXPIRED = "expired", "Lease expired"
 
 
+SERVED_AT_HELP = (
+    "When the server leased the pair (server clock). The page leases the next pair while one is on screen, so "
+    "this may come before the pair was shown: dwell_ms is the time it was visible."
+)
+
+
 class Assignment(models.Model):
     """A pair leased to an annotator inside a sitting, with the side the server put response A on."""
 
@@ -286,7 +292,7 @@ class Assignment(models.Model):
     sitting = models.ForeignKey(AnnotationSession, on_delete=models.CASCADE, related_name="assignments")
     left_response = models.CharField(max_length=1, choices=Response.choices)
     state = models.CharField(max_length=8, choices=AssignmentState.choices, default=AssignmentState.LEASED)
-    served_at = models.DateTimeField()
+    served_at = models.DateTimeField(help_text=SERVED_AT_HELP)
     expires_at = models.DateTimeField()
     is_gold = models.BooleanField(default=False)
     probe_of = models.OneToOneField(
@@ -359,7 +365,7 @@ class Judgment(models.Model):
     strength = models.PositiveSmallIntegerField(null=True, blank=True)
     rationale = models.TextField(blank=True)
     left_response = models.CharField(max_length=1, choices=Response.choices)
-    served_at = models.DateTimeField()
+    served_at = models.DateTimeField(help_text=SERVED_AT_HELP)
     answered_at = models.DateTimeField()
     dwell_ms = models.PositiveIntegerField(null=True, blank=True, help_text="Visible time measured by the client.")
     index_in_sitting = models.PositiveIntegerField(help_text="1 for the first answer of the sitting.")

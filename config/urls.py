@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
+from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.auth import PasswordChangeView, ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
@@ -14,6 +15,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
 
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A path under /api/ that no route matches (`/api/assignments/-1/judgment/`) is answered in
+    JSON like the API's own 404s; an API client cannot read Django's HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """As `not_found`, for an error no view handled (DRF answers its own; a middleware's is not)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "A server error occurred.", "code": "server_error"}, status=500)
+    return defaults.server_error(request)
+
+
+handler404 = not_found
+handler500 = server_error
 
 # The admin's login says why a locked username is refused, as the login page does.
 admin.site.login_form = ThrottledAdminAuthenticationForm

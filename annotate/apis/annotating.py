@@ -389,7 +389,14 @@ class JudgmentSubmitApi(APIView):
             child=serializers.ChoiceField(choices=[Side.LEFT, Side.RIGHT, Side.TIE]), required=False, allow_empty=True
         )
         safety = serializers.ChoiceField(choices=Safety.choices, required=False, allow_blank=True, default="")
-        dwell_ms = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=86_400_000)
+        dwell_ms = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            max_value=86_400_000,
+            help_text="Milliseconds the pair was visible. Without it, the time since the pair was leased is"
+            " stored, which counts time a prefetched pair waited unseen.",
+        )
         viewport_width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
         viewport_height = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
 

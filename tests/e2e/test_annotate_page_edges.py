@@ -1004,3 +1004,22 @@ def test_a_sitting_open_in_another_project_is_named_and_linked_and_its_break_hol
     expect(page.locator("#break-timer")).to_have_text(re.compile(rf"^{project.break_minutes - 1}:\d\d$"))
     expect(page.get_by_role("button", name="Start a sitting", exact=True)).to_be_disabled()
     assert not AnnotationSession.objects.filter(project=other).exists()
+
+
+def test_back_to_the_page_after_its_sitting_ended_starts_no_sitting_and_shows_the_server_state(
+    page, project, annotator
+):
+    # The page and its progress answer came from the browser's cache on Back: the page still carried
+    # the guidelines' "start a sitting" request, the progress answer still said no sitting had begun,
+    # and the page started one nobody asked for (it had a break of 0 minutes to start it in).
+    project.break_minutes = 0
+    project.save()
+    on_pair_one(page, project)
+    end_sitting(page)
+    expect(page.get_by_role("heading", name="Sitting over")).to_be_visible()
+    page.goto(reverse("annotate:project_list"))
+    page.go_back()
+    expect(page.get_by_role("region", name="Ready to start?")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert AnnotationSession.objects.filter(project=project).count() == 1
+    expect(page.locator("#panel-work")).to_be_hidden()

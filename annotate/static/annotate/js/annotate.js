@@ -983,5 +983,10 @@
   clearTop.observe(bar);
   clearTop.observe(idleRegion);
   window.setInterval(tick, 500);
+  // Back or Forward may bring this page back as it was left (the back-forward cache): its sitting may
+  // have ended or started elsewhere since. Loaded again, it asks the server where things stand.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) window.location.reload();
+  });
   init();
 })();
