@@ -192,6 +192,22 @@ def transcripts_split(chosen: str, rejected: str) -> tuple[str, str, str] | None
 BLANK_ALLOWED = frozenset({"chosen", "rejected", "response_a", "response_b"})
 
 
+def value_kind(value: Any) -> str:
+    """What a value is, in the words of JSON (where most rows come from) rather than Python's type
+    names ("NoneType", "float" for a NaN, "dict")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
 def _text_check(
     values: dict[str, Any], field: str, *, row: int, max_chars: int, blank_ok: bool = False
 ) -> RowError | None:
@@ -201,7 +217,7 @@ def _text_check(
     if type(value) is CellLength:
         return RowError(row, field, f"too long: {value.chars:,} characters, the limit is {max_chars:,}")
     if not isinstance(value, str):
-        return RowError(row, field, f"expected text, got {type(value).__name__}")
+        return RowError(row, field, f"expected text, got {value_kind(value)}")
     if not value or (value.isspace() and not blank_ok):
         return RowError(row, field, "empty")
     if len(value) > max_chars:
@@ -219,7 +235,7 @@ def pair_parse(source_row: SourceRow, *, fmt: str, max_chars: int) -> ParsedPair
     values = source_row.values
     row = source_row.row
     if not isinstance(values, dict):
-        return [RowError(row, "json", f"expected a JSON object, got {type(values).__name__}")]
+        return [RowError(row, "json", f"expected a JSON object, got {value_kind(values)}")]
     fields = FIELDS[fmt]
     blank_ok = frozenset() if fmt == HH_RLHF else BLANK_ALLOWED
     for f in fields:
@@ -437,7 +453,7 @@ def jsonl_rows(path: Path, *, max_chars: int, max_gzip_bytes: int | None = None)
                 if isinstance(values, dict):
                     yield SourceRow(line_number, index, values)
                 else:
-                    error = RowError(line_number, "json", f"expected a JSON object, got {type(values).__name__}")
+                    error = RowError(line_number, "json", f"expected a JSON object, got {value_kind(values)}")
                     yield SourceRow(line_number, index, None, error)
             index += 1
 
@@ -676,6 +692,27 @@ def csv_rows(
             index += 1
 
 
+# Longest first: UTF-32-LE's mark begins with UTF-16-LE's.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _wide_encoding_check(path: Path, *, name: str) -> None:
+    """Refuse a file that says it is UTF-16 or UTF-32 text (a byte order mark, as Windows tools
+    write): read as UTF-8, each of its rows was "not UTF-8 text" or "cannot tell the format"."""
+    with _open_binary(path) as f:
+        head = f.read(4)
+    for mark, encoding in _WIDE_BOMS:
+        if head.startswith(mark):
+            raise ImportSourceError(
+                f"{name}: the file is {encoding} text (it starts with a {encoding} byte order mark); save it as UTF-8"
+            )
+
+
 def _unclosed_quote_error(name: str, record: CsvRecord) -> ImportSourceError:
     """A quote that never closes swallowed every line after it into one cell: those rows are not
     bad rows to skip but rows that cannot be read, so the file is refused whole, as a truncated one."""
@@ -701,6 +738,7 @@ def file_rows(
         rows = jsonl_rows(path, max_chars=max_chars, max_gzip_bytes=max_gzip_bytes)
     last = 0
     try:
+        _wide_encoding_check(path, name=name)
         for source_row in rows:
             last = source_row.row
             yield source_row

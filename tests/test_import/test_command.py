@@ -94,7 +94,7 @@ def test_skip_invalid_imports_the_good_rows_and_reports_each_bad_one(project, tm
     out, err = run("--project", "helpful", "--skip-invalid", str(path))
     assert "2 pairs created, 0 duplicates skipped, 2 invalid rows" in out
     assert "skipped row 2, field 'json'" in err
-    assert "skipped row 4, field 'response_b': expected text, got int" in err
+    assert "skipped row 4, field 'response_b': expected text, got a number" in err
     assert pair_rows(project) == {0, 2}
 
 

@@ -112,7 +112,7 @@ def test_a_prompt_without_the_assistant_marker_is_the_context_as_it_is() -> None
 def test_every_bad_field_of_a_row_is_reported() -> None:
     errors = pair_parse(SourceRow(7, 6, {"chosen": 3}), fmt=HH_RLHF, max_chars=100)
     assert [(e.row, e.field, e.message) for e in errors] == [
-        (7, "chosen", "expected text, got int"),
+        (7, "chosen", "expected text, got a number"),
         (7, "rejected", "missing"),
     ]
 

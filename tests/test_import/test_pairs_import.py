@@ -581,6 +581,47 @@ def test_invalid_json_is_placed_by_its_character_in_the_line_not_by_a_line_2(pro
     ]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "name", "said"),
+    [
+        ("utf-16", "pairs.jsonl", "UTF-16"),
+        ("utf-16", "pairs.csv", "UTF-16"),
+        ("utf-32", "pairs.jsonl", "UTF-32"),
+        ("utf-16", "pairs.jsonl.gz", "UTF-16"),
+    ],
+)
+def test_a_utf16_or_utf32_file_is_refused_asking_for_utf8(project, tmp_path, encoding, name, said) -> None:
+    # Read as UTF-8, every line was "not UTF-8 text ... (read as JSONL: only a name ending in .csv ...)".
+    text = "prompt,response_a,response_b\nq,a,b\n" if ".csv" in name else json.dumps(pairs_row(0)) + "\n"
+    data = text.encode(encoding)  # Python's utf-16 and utf-32 codecs write the byte order mark
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.raises(ImportSourceError) as raised:
+        pairs_import(project=project, source=path, skip_invalid=True)
+    assert (
+        str(raised.value)
+        == f"{name}: the file is {said} text (it starts with a {said} byte order mark); save it as UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("null", "expected a JSON object, got null"),
+        ("true", "expected a JSON object, got a boolean"),
+        ("[1, 2]", "expected a JSON object, got a list"),
+        ('{"prompt": NaN, "response_a": "a", "response_b": "b"}', "expected text, got a number"),
+        ('{"prompt": {"text": "q"}, "response_a": "a", "response_b": "b"}', "expected text, got an object"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_named_in_jsons_words(project, tmp_path, line, message) -> None:
+    # Python's names came through: "got NoneType", "got float" for a NaN, "got dict".
+    path = write_lines(tmp_path / "pairs.jsonl", [line])
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert [e.message for e in raised.value.errors] == [message]
+
+
 def test_a_byte_order_mark_before_a_line_is_read_past(project, tmp_path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(pairs_row(0)).encode() + b"\n")
