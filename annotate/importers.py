@@ -197,6 +197,8 @@ def value_kind(value: Any) -> str:
     names ("NoneType", "float" for a NaN, "dict")."""
     if value is None:
         return "null"
+    if isinstance(value, str):
+        return "a string"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, (int, float)):

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from config.api_paths import is_api_request
+
 
 class PrivateNoStoreMiddleware:
     """After AuthenticationMiddleware: `request.user` tells a logged-in request."""
@@ -23,8 +25,6 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not response.has_header("Cache-Control") and (
-            request.path.startswith("/api/") or request.user.is_authenticated
-        ):
+        if not response.has_header("Cache-Control") and (is_api_request(request) or request.user.is_authenticated):
             add_never_cache_headers(response)
         return response

@@ -21,14 +21,16 @@ def policy_header(directives: dict[str, list[str]]) -> str:
 
 
 class ContentSecurityPolicyMiddleware:
-    """Adds `settings.CONTENT_SECURITY_POLICY` to a response that does not set its own."""
+    """Adds `settings.CONTENT_SECURITY_POLICY` to a response that does not set its own, except,
+    under DEBUG, to Django's error page, whose inline scripts fold and unfold the traceback."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.header = policy_header(settings.CONTENT_SECURITY_POLICY)
+        self.debug = settings.DEBUG
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if self.header and HEADER not in response:
+        if self.header and HEADER not in response and not (self.debug and response.status_code >= 500):
             response[HEADER] = self.header
         return response

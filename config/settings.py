@@ -176,12 +176,13 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Scripts from this origin only: an injected `<script>` or `onclick=` does not run. Styles also
 # allow inline ones: the admin's change list, Swagger UI and the browsable API carry `<style>`
-# blocks or attributes, and a style cannot run code. Images may be data: URLs (Swagger UI's icons).
+# blocks or attributes, and a style cannot run code. Images may be data: URLs (Swagger UI's icons) or
+# come from any HTTPS site (a lead's guidelines, in Markdown, may show one).
 CONTENT_SECURITY_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'", "'unsafe-inline'"],
-    "img-src": ["'self'", "data:"],
+    "img-src": ["'self'", "data:", "https:"],
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "form-action": ["'self'"],

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from config.api_paths import is_api_request
 from config.auth import PasswordChangeView, ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
 
 
@@ -18,15 +19,16 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """A path under /api/ that no route matches (`/api/assignments/-1/judgment/`) is answered in
-    JSON like the API's own 404s; an API client cannot read Django's HTML page."""
-    if request.path.startswith("/api/"):
+    JSON, as the API's own 404s are; an API client cannot read Django's HTML page. (Under DEBUG, as in
+    the demo, Django answers with its debug page instead, and ignores these handlers.)"""
+    if is_api_request(request):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """As `not_found`, for an error no view handled (DRF answers its own; a middleware's is not)."""
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return JsonResponse({"detail": "A server error occurred.", "code": "server_error"}, status=500)
     return defaults.server_error(request)
 

@@ -61,6 +61,20 @@ def test_an_empty_policy_sends_no_header(rf):
     assert HEADER not in ContentSecurityPolicyMiddleware(lambda request: HttpResponse("ok"))(rf.get("/"))
 
 
+def test_djangos_debug_error_page_keeps_its_scripts_under_debug_only(rf, settings):
+    from django.http import HttpResponseServerError
+
+    from config.content_security import ContentSecurityPolicyMiddleware
+
+    def error(request):
+        return HttpResponseServerError("traceback")
+
+    settings.DEBUG = True
+    assert HEADER not in ContentSecurityPolicyMiddleware(error)(rf.get("/"))
+    settings.DEBUG = False
+    assert HEADER in ContentSecurityPolicyMiddleware(error)(rf.get("/"))
+
+
 def test_the_header_is_built_from_the_directives_in_order():
     assert policy_header({"default-src": ["'self'"], "img-src": ["'self'", "data:"]}) == (
         "default-src 'self'; img-src 'self' data:"

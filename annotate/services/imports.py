@@ -39,6 +39,7 @@ from annotate.importers import (
 )
 from annotate.models import ImportJob, JobState, Pair, Project
 from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check, task_send
+from config.uploads import upload_too_large_message
 
 logger = logging.getLogger(__name__)
 
@@ -403,7 +404,7 @@ def upload_size_check(*, upload: UploadedFile) -> None:
     (config.uploads.MultipartBodyLimitMiddleware); this names the file that is over by less."""
     limit_mb: int = settings.PAIRWISE_MAX_UPLOAD_MB
     if upload.size is not None and upload.size > limit_mb * 1024 * 1024:
-        raise ValidationError(f"The file is over {limit_mb:,} MiB, the most an upload may be.", code="upload_too_large")
+        raise ValidationError(upload_too_large_message(limit_mb), code="upload_too_large")
 
 
 def _upload_save(upload: UploadedFile) -> Path:

@@ -608,6 +608,7 @@ def test_a_utf16_or_utf32_file_is_refused_asking_for_utf8(project, tmp_path, enc
     ("line", "message"),
     [
         ("null", "expected a JSON object, got null"),
+        ('"hello"', "expected a JSON object, got a string"),
         ("true", "expected a JSON object, got a boolean"),
         ("[1, 2]", "expected a JSON object, got a list"),
         ('{"prompt": NaN, "response_a": "a", "response_b": "b"}', "expected text, got a number"),
