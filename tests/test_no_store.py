@@ -40,3 +40,14 @@ def test_static_files_stay_cacheable_for_a_logged_in_user(client, annotator, set
     response = client.get("/static/annotate/js/annotate.js")
     assert response.status_code == 200
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+def test_the_header_is_what_djangos_never_cache_writes():
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from config.caching import NO_STORE
+
+    response = HttpResponse()
+    add_never_cache_headers(response)
+    assert sorted(response["Cache-Control"].split(", ")) == sorted(NO_STORE.split(", "))
