@@ -3,10 +3,11 @@
 Django bounds other bodies by DATA_UPLOAD_MAX_MEMORY_SIZE before reading them, but a multipart body's
 files are spooled to a temporary file whatever their size, and the first reader may be the CSRF check,
 before a view can look at who is asking: anyone, logged in or not, could fill the disk. Only an
-import takes a file (PAIRWISE_MAX_UPLOAD_MB), and only from a logged-in user (a session, or over the
-API a token, which DRF checks before it reads a body); every other multipart body may hold the form
-fields Django allows and no more. A longer declared Content-Length is answered 413 at once. A request
-without a Content-Length has no body for Django (it reads that many bytes).
+import takes a file (PAIRWISE_MAX_UPLOAD_MB), and only from a lead of its project (a session user
+who leads it, or over the API a token, which DRF and the view check before reading a body); every
+other multipart body may hold the form fields Django allows and no more. A longer declared
+Content-Length is answered 413 at once. A request without a Content-Length has no body for Django
+(it reads that many bytes).
 
 This holds under WSGI (gunicorn, runserver), as the app is served. Under ASGI Django reads the whole
 body into a temporary file before any middleware runs."""
@@ -48,16 +49,23 @@ def declared_length(request: HttpRequest) -> int:
 
 
 def may_upload(request: HttpRequest) -> bool:
-    """Whether the request goes to a view that takes an import's file, from someone logged in: a
-    session user, or over the API a request carrying credentials (a wrong token is refused before
-    the body is read)."""
+    """Whether the request goes to a view that takes an import's file, from a lead of its project: a
+    session user who leads it, or over the API a request carrying credentials (DRF refuses a wrong
+    token, and the view a user who is not a lead, before either reads the body). Anyone else's body
+    is read by the CSRF check before the view refuses them, so they may send no file."""
     try:
-        view = resolve(request.path_info).view_name
+        match = resolve(request.path_info)
     except Resolver404:
         return False
-    if view not in UPLOAD_VIEWS:
+    if match.view_name not in UPLOAD_VIEWS:
         return False
-    return request.user.is_authenticated or (is_api_request(request) and "HTTP_AUTHORIZATION" in request.META)
+    if is_api_request(request) and "HTTP_AUTHORIZATION" in request.META:
+        return True
+    if not request.user.is_authenticated:
+        return False
+    from annotate.models import Membership, Role  # the app's models: loaded after the settings
+
+    return Membership.objects.filter(user=request.user, project__slug=match.kwargs["slug"], role=Role.LEAD).exists()
 
 
 class MultipartBodyLimitMiddleware:
@@ -84,7 +92,7 @@ class MultipartBodyLimitMiddleware:
         if upload:
             message = upload_too_large_message(settings.PAIRWISE_MAX_UPLOAD_MB)
         else:
-            message = "This request is too large: only an import, by a logged-in user, may send a file."
+            message = "This request is too large: only an import by a lead of the project may send a file."
         if is_api_request(request):
             return JsonResponse({"detail": message, "code": "upload_too_large"}, status=413)
         return render(request, "upload_too_large.html", {"message": message}, status=413)

@@ -95,15 +95,17 @@ class RefusalSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """Not found (404: not a member of the project, or not one's own object), or forbidden (403: not
-    logged in, or a member in another role, code not_annotator)."""
+    """Not found (404: not a member of the project, or not one's own object), not logged in (401, with
+    `WWW-Authenticate: Token`; a browser session whose CSRF token is missing gets 403), or forbidden
+    (403: a member in another role, code not_annotator)."""
 
     detail = serializers.CharField()
     code = serializers.CharField(required=False)
 
 
 # The refusals every annotator endpoint may answer with, besides its own success.
-REFUSALS = {403: ErrorSerializer, 404: ErrorSerializer, 409: RefusalSerializer}
+UNAUTHORIZED = {401: ErrorSerializer}
+REFUSALS = {**UNAUTHORIZED, 403: ErrorSerializer, 404: ErrorSerializer, 409: RefusalSerializer}
 
 
 class TurnSerializer(serializers.Serializer):
@@ -286,7 +288,10 @@ def _open_sitting_write(request: Request, slug: str, write) -> ApiResponse:
 
 
 class SittingEndApi(APIView):
-    @extend_schema(request=None, responses={200: SittingEnvelopeSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: SittingEnvelopeSerializer, **UNAUTHORIZED, 403: ErrorSerializer, 404: ErrorSerializer},
+    )
     def post(self, request: Request, slug: str) -> ApiResponse:
         return _open_sitting_write(request, slug, sitting_end)
 
@@ -303,7 +308,13 @@ class SittingActivityApi(APIView):
 
     @extend_schema(
         request=SittingActivityInputSerializer,
-        responses={200: SittingEnvelopeSerializer, 400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses={
+            200: SittingEnvelopeSerializer,
+            400: ErrorSerializer,
+            **UNAUTHORIZED,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
     )
     def post(self, request: Request, slug: str) -> ApiResponse:
         params = self.SittingActivityInputSerializer(data=request.data)

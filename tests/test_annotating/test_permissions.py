@@ -37,37 +37,37 @@ def call(api, user, method, url, data=None):
         (
             "get",
             "/api/projects/helpful/progress/",
-            {"annotator": 200, "other_annotator": 404, "lead": 200, "engineer": 200, "anonymous": 403},
+            {"annotator": 200, "other_annotator": 404, "lead": 200, "engineer": 200, "anonymous": 401},
         ),
         (
             "post",
             "/api/projects/helpful/sittings/",
-            {"annotator": 201, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+            {"annotator": 201, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 401},
         ),
         (
             "get",
             "/api/projects/helpful/sittings/current/",
-            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 403},
+            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 401},
         ),
         (
             "post",
             "/api/projects/helpful/sittings/current/end/",
-            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 401},
         ),
         (
             "post",
             "/api/projects/helpful/sittings/current/activity/",
-            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 401},
         ),
         (
             "post",
             "/api/projects/helpful/next/",
-            {"annotator": 409, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 403},
+            {"annotator": 409, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 401},
         ),
         (
             "get",
             "/api/projects/nope/progress/",
-            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 403},
+            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 401},
         ),
     ],
 )
@@ -81,14 +81,14 @@ def test_only_the_assignee_may_answer_an_assignment(api, cast, project, pairs, w
     sitting_start(project=project, annotator=cast["annotator"])
     assignment, _ = assignment_next(project=project, annotator=cast["annotator"])
     response = call(api, cast[who], "post", f"/api/assignments/{assignment.id}/judgment/", {"side": "left"})
-    assert response.status_code == {"annotator": 201, "anonymous": 403}.get(who, 404)
+    assert response.status_code == {"annotator": 201, "anonymous": 401}.get(who, 404)
 
 
 def test_the_project_list_shows_only_the_users_own_projects(api, cast, pairs):
     rows = call(api, cast["annotator"], "get", "/api/projects/").json()
     assert [(row["slug"], row["role"], row["pairs_total"]) for row in rows] == [("helpful", "annotator", 20)]
     assert [row["slug"] for row in call(api, cast["other_annotator"], "get", "/api/projects/").json()] == ["other"]
-    assert call(api, None, "get", "/api/projects/").status_code == 403
+    assert call(api, None, "get", "/api/projects/").status_code == 401
 
 
 def test_the_api_schema_and_its_docs_are_served(client, annotator):

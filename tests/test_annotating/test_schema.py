@@ -62,7 +62,7 @@ def test_the_refusals_answer_as_the_schema_says(api, schema, annotator, annotato
     check(schema, client.post("/api/projects/helpful/sittings/current/end/"), path=sitting + "current/end/")  # 404
     check(schema, client.get("/api/projects/helpful/sittings/current/"), path=sitting + "current/", method="get")
     check(schema, start(api(engineer)), path=sitting)  # 403 not_annotator
-    check(schema, start(api(None)), path=sitting)  # 403, not logged in
+    check(schema, start(api(None)), path=sitting)  # 401, not logged in
     check(schema, start(client, slug="nowhere"), path=sitting)  # 404
     start(client)
     served = next_pair(client).json()["assignment"]["id"]

@@ -56,7 +56,7 @@ def test_an_export_job_runs_in_a_worker_and_only_its_project_may_download_it(
     assert sorted(names) == ["README.md", "data.jsonl", "manifest.json"]
     assert client_for(annotator).get(url).status_code == 404
     assert client_for(outsider).get(url).status_code == 404
-    assert client_for(None).get(url).status_code == 403
+    assert client_for(None).get(url).status_code == 401
     stranger = make_user("stranger")
     Membership.objects.create(user=stranger, project=outsider.memberships.get().project, role=Role.ENGINEER)
     assert client_for(stranger).get(url).status_code == 404

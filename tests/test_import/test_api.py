@@ -137,10 +137,11 @@ def test_members_who_are_not_leads_are_forbidden(role, request, project, upload_
     assert not upload_dir.exists()
 
 
-def test_anonymous_requests_are_forbidden(project, upload_dir) -> None:
+def test_anonymous_requests_are_refused_as_not_logged_in(project, upload_dir) -> None:
     client = client_for(None)
-    assert client.get(URL).status_code == 403
-    assert client.post(URL, {"file": upload()}, format="multipart").status_code == 403
+    assert client.get(URL).status_code == 401
+    assert client.get(URL)["WWW-Authenticate"] == "Token"
+    assert client.post(URL, {"file": upload()}, format="multipart").status_code == 401
     assert not ImportJob.objects.exists()
 
 

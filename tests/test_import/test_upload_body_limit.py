@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 BOUNDARY = "pairwise-boundary"
 GIB = 1024**3
-NOT_AN_IMPORT = "This request is too large: only an import, by a logged-in user, may send a file."
+NOT_AN_IMPORT = "This request is too large: only an import by a lead of the project may send a file."
 
 
 def post_declaring(client: Client, path: str, length: int, **extra):
@@ -48,6 +48,16 @@ def test_a_stranger_may_send_no_more_than_a_forms_fields_anywhere(path, project)
     response = post_declaring(client, path, multipart_body_limit(upload=False) + 1)
     assert response.status_code == 413
     assert NOT_AN_IMPORT in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/projects/helpful/imports/", "/projects/nowhere/imports/"])
+def test_a_member_who_is_not_a_lead_may_not_send_a_file_to_an_import(client, project, annotator, engineer, path):
+    # The CSRF check read their 300 MiB before the view answered 404: any account could fill the disk.
+    for user in (annotator, engineer):
+        client.force_login(user)
+        response = post_declaring(client, path, multipart_body_limit(upload=False) + 1)
+        assert response.status_code == 413
+        assert NOT_AN_IMPORT in response.content.decode()
 
 
 def test_a_logged_in_user_may_not_send_an_upload_sized_body_elsewhere(client, project, annotator):
@@ -104,8 +114,7 @@ def test_an_api_upload_with_a_wrong_token_is_refused_before_its_body_is_read(pro
         multipart_body_limit(upload=True),
         HTTP_AUTHORIZATION="Token not-a-token",
     )
-    # 403 rather than 401: session authentication comes first in DRF's list, and has no challenge.
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json() == {"detail": "Invalid token."}
 
 

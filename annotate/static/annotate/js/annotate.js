@@ -105,9 +105,10 @@
         };
       }
     }
-    if (response.status === 403 && data.code !== "not_annotator") {
-      // Logged out (the session expired, or ended in another tab), or the CSRF cookie went with it:
-      // the server's words ("Authentication credentials were not provided.") do not say what to do.
+    if (response.status === 401 || (response.status === 403 && data.code !== "not_annotator")) {
+      // Logged out (401: the session expired, or ended in another tab), or the CSRF cookie went with
+      // it (403): the server's words ("Authentication credentials were not provided.") do not say
+      // what to do.
       el("logged-out").hidden = false;
       data = { detail: "You are no longer logged in, so this was not saved." };
     }
