@@ -178,11 +178,6 @@ def _failures(key: str | None) -> int:
     return cache.get(key, 0) if key is not None else 0
 
 
-def login_locked(*, request: HttpRequest | None, username: str) -> bool:
-    """Whether a password login for `username` from this request's address is refused for now."""
-    return login_lock_reason(request=request, username=username) is not None
-
-
 def _account_failures_key(username: str) -> str:
     return f"pairwise:login-failures-of:{_username_digest(username)}"
 
@@ -205,13 +200,65 @@ def login_lock_reason(*, request: HttpRequest | None, username: str) -> str | No
     return None
 
 
-def _count(key: str) -> None:
-    # add() starts the window with the first failure; incr() keeps its expiry.
+def _count(key: str) -> int:
+    """Count one more under `key`; the count with it. add() starts the window with the first;
+    incr() keeps its expiry, and is atomic in Redis, so concurrent counts each see their own."""
     cache.add(key, 0, timeout=settings.LOGIN_FAILURES_WINDOW)
     try:
-        cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between the two calls
         cache.set(key, 1, timeout=settings.LOGIN_FAILURES_WINDOW)
+        return 1
+
+
+# The request attribute that says its login attempt was counted before its password was checked.
+_ATTEMPT_COUNTED = "pairwise_login_attempt_counted"
+
+
+def login_attempt_count(*, request: HttpRequest | None, username: str) -> str | None:
+    """Count this login attempt as a failure before its password is checked, and say why it is
+    refused ("account", "address"), if it is; a success takes it back (`on_logged_in`).
+
+    Counted after the check, as it was, every attempt made at once read the count before any of them
+    was added: 40 guesses sent together got 11 answers as wrong passwords where the limit is 10. An
+    attempt counted first sees the attempts before it, however many run at once."""
+    try:
+        keys = (_failures_key(request=request, username=username), _account_failures_key(username))
+        address_key = _address_failures_key(request)
+        here, anywhere = (_count(key) for key in keys)
+        from_address = _count(address_key) if address_key is not None else 0
+    except RedisError:  # as in login_lock_reason: logins go on, unthrottled, rather than all failing
+        logger.warning("login attempt not counted; login not throttled", exc_info=True)
+        return None
+    if request is not None:
+        setattr(request, _ATTEMPT_COUNTED, (keys[1], address_key))
+    if here > settings.LOGIN_FAILURES_MAX:
+        return "account"
+    if device_known(request=request, username=username):
+        return None
+    if anywhere > settings.LOGIN_ACCOUNT_FAILURES_MAX:
+        return "account"
+    if from_address > settings.LOGIN_ADDRESS_FAILURES_MAX:
+        return "address"
+    return None
+
+
+def _attempt_uncount(request: HttpRequest | None) -> None:
+    """A login that succeeded was no failure: its counts by username and by address go back down (the
+    count for this username from here is cleared whole)."""
+    counted = getattr(request, _ATTEMPT_COUNTED, None)
+    if counted is None:
+        return
+    delattr(request, _ATTEMPT_COUNTED)
+    for key in counted:
+        if key is None:
+            continue
+        try:
+            cache.decr(key)
+        except ValueError:  # its window ended meanwhile: nothing to take back
+            pass
+        except RedisError:
+            logger.warning("login attempt count not taken back", exc_info=True)
 
 
 def login_failure_record(*, request: HttpRequest | None, username: str) -> None:
@@ -237,13 +284,13 @@ def _username(username: str | None, credentials: dict) -> str | None:
 
 
 class ThrottledModelBackend(ModelBackend):
-    """Django's backend, refusing a username whose failures from this address, or an address whose
-    failures, reached the limit, before any password is checked (PermissionDenied stops
-    `authenticate` at once)."""
+    """Django's backend, counting each attempt before its password is checked and refusing it when
+    the failures of its username from this address, of its username, or of this address, reached
+    their limit (PermissionDenied stops `authenticate` at once)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         name = _username(username, kwargs)
-        if name is not None and login_locked(request=request, username=name):
+        if name is not None and login_attempt_count(request=request, username=name) is not None:
             raise PermissionDenied("Too many failed logins.")
         return super().authenticate(request, username=username, password=password, **kwargs)
 
@@ -296,12 +343,17 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
 
 
 def on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
+    # An attempt the backend counted before checking its password is counted already.
+    if request is not None and getattr(request, _ATTEMPT_COUNTED, None) is not None:
+        delattr(request, _ATTEMPT_COUNTED)
+        return
     name = _username(credentials.get("username"), credentials)
     if name is not None:
         login_failure_record(request=request, username=name)
 
 
 def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    _attempt_uncount(request)
     login_failures_clear(request=request, username=user.get_username())
     if request is not None:
         request.pairwise_logged_in_as = user.get_username()  # DeviceCookieMiddleware remembers it

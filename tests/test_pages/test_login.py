@@ -232,3 +232,35 @@ def test_guesses_from_ever_new_addresses_still_lock_the_username(lead, settings)
     fresh = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="192.0.2.200")
     response = log_in(fresh, "lead", "pw-lead")
     assert not logged_in(fresh) and b"Too many failed logins for this account" in response.content
+
+
+def test_attempts_made_at_once_cannot_all_pass_the_limit(lead, settings, monkeypatch):
+    # Counted after the password check, every attempt in flight read the count before any was added:
+    # 40 wrong passwords sent together got 11 checked where the limit is 10. Here a second attempt
+    # arrives while the first one's password is being checked, with one try left.
+    from django.contrib.auth.backends import ModelBackend
+
+    for _ in range(settings.LOGIN_FAILURES_MAX - 1):
+        log_in(Client(), "lead", "not-the-password")
+    checked: list[str] = []
+    check_password = ModelBackend.authenticate
+
+    def slow_check(self, request, username=None, password=None, **kwargs):
+        checked.append(password)
+        if len(checked) == 1:  # the second attempt comes in meanwhile
+            authenticate(RequestFactory().post("/accounts/login/"), username="lead", password="second-guess")
+        return check_password(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", slow_check)
+    assert authenticate(RequestFactory().post("/accounts/login/"), username="lead", password="first-guess") is None
+    assert checked == ["first-guess"]
+    assert cache.get(_failures_key(request=RequestFactory().post("/"), username="lead")) >= settings.LOGIN_FAILURES_MAX
+
+
+def test_a_login_that_succeeds_takes_its_attempt_back_from_the_wider_counts(lead, settings):
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    log_in(client, "someone", "guess")
+    assert log_in(client, "lead", "pw-lead").status_code == 302
+    request = RequestFactory(REMOTE_ADDR="203.0.113.9").post("/")
+    assert cache.get(_address_failures_key(request)) == 1
+    assert (cache.get(_account_failures_key("lead")) or 0) == 0  # 1 if a success counted as a failure
