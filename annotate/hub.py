@@ -13,7 +13,7 @@ from pathlib import Path
 
 # The Hub's repository ids: an optional owner and a name, letters, digits, "_", "." and "-", neither
 # starting with "." or "-" nor holding ".." or "--" (which the Hub refuses too).
-HUB_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+HUB_ID = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,95}")  # whole names: fullmatch
 
 
 class HubIdError(ValueError):
@@ -22,7 +22,7 @@ class HubIdError(ValueError):
 
 def hub_id_check(name: str, *, what: str) -> str:
     """`name` if it is a Hub repository id that names nothing on this machine; else HubIdError."""
-    if not HUB_ID.match(name) or ".." in name or "--" in name:
+    if not HUB_ID.fullmatch(name) or ".." in name or "--" in name:
         raise HubIdError(f"{what} must be a Hugging Face Hub id such as 'owner/name', not {name!r}.")
     if Path(name).exists():
         raise HubIdError(f"{what} {name!r} names a path on the server; only a Hugging Face Hub id is accepted.")

@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Collect human preference judgments with position and fatigue control.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is for the API's users, who are logged in (401 otherwise); the docs page asks to log in.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from our own static files, not a CDN: /api/docs/ works offline, like every page.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -15,7 +15,8 @@ def directives(response) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("path", ["/accounts/login/", "/api/docs/", "/admin/login/", "/healthz"])
-def test_it_lets_scripts_come_from_this_origin_only(client, path):
+def test_it_lets_scripts_come_from_this_origin_only(client, annotator, path):
+    client.force_login(annotator)
     policy = directives(client.get(path))
     assert policy["script-src"] == ["'self'"]
     assert policy["object-src"] == ["'none'"]
@@ -31,7 +32,8 @@ def test_it_is_on_the_pages_and_the_api_of_a_logged_in_user(client, project, ann
         assert "'unsafe-inline'" not in directives(response)["script-src"], path
 
 
-def test_swagger_ui_starts_from_a_script_file_not_an_inline_script(client):
+def test_swagger_ui_starts_from_a_script_file_not_an_inline_script(client, annotator):
+    client.force_login(annotator)
     page = client.get("/api/docs/").content.decode()
     assert "<script>" not in page
     script = client.get("/api/docs/?script=")

@@ -36,8 +36,8 @@ def test_a_script_injected_into_a_page_does_not_run(browser, live_server, viewpo
     context.close()
 
 
-def test_swagger_ui_renders_the_api_under_the_policy(page, db):
-    page.goto("/api/docs/")
+def test_swagger_ui_renders_the_api_under_the_policy(page, project, annotator):
+    log_in(page, "annotator", then="/api/docs/")
     expect(page.get_by_text("/api/projects/{slug}/next/").first).to_be_visible()
 
 

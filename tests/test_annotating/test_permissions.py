@@ -91,7 +91,10 @@ def test_the_project_list_shows_only_the_users_own_projects(api, cast, pairs):
     assert call(api, None, "get", "/api/projects/").status_code == 401
 
 
-def test_the_api_schema_and_its_docs_are_served(client, annotator):
+def test_the_api_schema_and_its_docs_are_served_to_users_who_are_logged_in(client, annotator):
+    assert client.get("/api/schema/").status_code == 401
+    assert client.get("/api/docs/").url.startswith("/accounts/login/?next=/api/docs/")
+    client.force_login(annotator)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/projects/{slug}/next/" in schema.content
@@ -99,11 +102,12 @@ def test_the_api_schema_and_its_docs_are_served(client, annotator):
     assert docs.status_code == 200
 
 
-def test_the_api_docs_load_swagger_ui_from_our_static_files_not_a_cdn(client):
+def test_the_api_docs_load_swagger_ui_from_our_static_files_not_a_cdn(client, annotator):
     import re
 
     from django.contrib.staticfiles import finders
 
+    client.force_login(annotator)
     page = client.get("/api/docs/").content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert any(asset.endswith("swagger-ui-bundle.js") for asset in assets)

@@ -26,7 +26,8 @@ def _json_schema(node: Any) -> Any:
 
 
 @pytest.fixture
-def schema(client) -> dict:
+def schema(client, annotator) -> dict:
+    client.force_login(annotator)
     return yaml.safe_load(client.get("/api/schema/").content)
 
 

@@ -204,3 +204,13 @@ def test_a_job_whose_dataset_names_a_builder_of_the_datasets_library_fails_witho
     assert not other_project.pairs.exists()
     assert job.state == JobState.FAILED
     assert "Hugging Face Hub id" in job.error
+
+
+@pytest.mark.parametrize("name", ["gpt2\n", "owner/name\n", "owner/name\nmore"])
+def test_a_hub_id_is_matched_whole_not_up_to_a_line_break(name) -> None:
+    from annotate.hub import HubIdError, hub_id_check
+
+    # The pattern ended in "$", which also matches before a final "\n".
+    with pytest.raises(HubIdError):
+        hub_id_check(name, what="The dataset")
+    assert hub_id_check(name.split("\n")[0], what="The dataset") == name.split("\n")[0]
