@@ -170,6 +170,10 @@ class ExportOptions:
             unused |= dict.fromkeys(("tokenizer", "max_length"), "applies to the tokenized format only")
         if self.writer != "hf":  # (the tokenized format takes no writer but jsonl)
             unused |= dict.fromkeys(("test_size", "seed"), "splits train from test for writer hf only")
+        if self.format == "tokenized":
+            unused["writer"] = "is a file type for records; the tokenized format writes its own files"
+        if self.format in {records.FORMAT_HH_RLHF, "tokenized"}:
+            unused["with_metadata"] = "adds columns to the preference and conversational records only"
         return unused
 
     def applied(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from annotate.hub import hub_id_check
 from annotate.models import ImportJob, JobState
 from annotate.services.jobs import JobsBusyError
 from exporter.models import ExportJob
+from exporter.records import FORMAT_CONVERSATIONAL, FORMAT_PREFERENCE
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
     AGGREGATES,
@@ -44,10 +45,10 @@ def export_summary(job: ExportJob) -> str:
         words.append(f"{applied['tokenizer']}, {applied['max_length']} tokens")
     else:
         words.append(applied["writer"])
-    if applied["writer"] == "hf":
+    if applied.get("writer") == "hf":
         words.append(f"test {applied['test_size']:g}, seed {applied['seed']}")
     words.append("per judgment" if applied["per_judgment"] else applied["aggregate"])
-    if applied["with_metadata"]:
+    if applied.get("with_metadata"):
         words.append("with metadata")
     return " · ".join(words)
 
@@ -86,6 +87,12 @@ def _applicable(form: QueryDict) -> dict[str, Any]:
     beside "one record per judgment"), so one left as it was is dropped here, not refused as the CLI
     and the API refuse an option given for nothing; the manifest records only the options used."""
     given: dict[str, Any] = {}
+    # The tokenized format writes its own files (no file type), and only the preference and
+    # conversational records have metadata columns.
+    if form.get("format") != "tokenized":
+        given["writer"] = form.get("writer", "jsonl")
+    if form.get("with_metadata") == "on" and form.get("format") in (FORMAT_PREFERENCE, FORMAT_CONVERSATIONAL):
+        given["with_metadata"] = True
     if form.get("format") == "tokenized":
         if form.get("tokenizer"):
             given["tokenizer"] = hub_id_check(form["tokenizer"], what="The tokenizer")
@@ -93,7 +100,7 @@ def _applicable(form: QueryDict) -> dict[str, Any]:
             given["max_length"] = length
     if form.get("per_judgment") != "on" and form.get("aggregate"):
         given["aggregate"] = form["aggregate"]
-    if form.get("writer") == "hf":
+    if given.get("writer") == "hf":
         if (share := _number(form, "test_size", float)) is not None:
             given["test_size"] = share
         if (seed := _number(form, "seed", int)) is not None:
@@ -119,9 +126,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             options = ExportOptions(
                 format=form.get("format", "hh-rlhf"),
-                writer=form.get("writer", "jsonl"),
                 per_judgment=form.get("per_judgment") == "on",
-                with_metadata=form.get("with_metadata") == "on",
                 include_gold=form.get("include_gold") == "on",
                 include_probes=form.get("include_probes") == "on",
                 min_judgments=_number(form, "min_judgments", int),

@@ -244,6 +244,32 @@ def test_export_options_that_would_be_ignored_or_keep_nothing_are_refused(option
         ExportOptions(**options).check()
 
 
+@pytest.mark.parametrize(
+    ("form", "dropped"),
+    [
+        ({"format": "tokenized", "writer": "parquet", "with_metadata": "on"}, {"writer", "with_metadata"}),
+        ({"format": "hh-rlhf", "writer": "parquet", "with_metadata": "on"}, {"with_metadata"}),
+    ],
+    ids=["tokenized", "hh-rlhf"],
+)
+def test_the_export_page_drops_a_file_type_or_metadata_its_format_does_not_use(
+    client, project, engineer, form, dropped
+):
+    # It refused them ("writer 'parquet' does not apply", "hh-rlhf records carry no metadata
+    # columns") where the README says the page, showing every field at once, drops them.
+    client.force_login(engineer)
+    assert client.post("/projects/helpful/exports/", form).status_code == 302
+    applied = ExportOptions.from_json(ExportJob.objects.get().options).applied()
+    assert not dropped & set(applied)
+    assert applied.get("writer") == (None if "writer" in dropped else "parquet")
+
+
+def test_the_manifest_records_no_file_type_or_metadata_where_the_format_has_none() -> None:
+    assert not {"writer", "with_metadata"} & set(ExportOptions(format="tokenized").applied())
+    assert "with_metadata" not in ExportOptions(format="hh-rlhf").applied()
+    assert {"writer", "with_metadata"} <= set(ExportOptions(format="preference").applied())
+
+
 def test_the_export_page_takes_a_tokenizer_hub_id_and_a_max_length(client, project, engineer, tmp_path, monkeypatch):
     client.force_login(engineer)
     response = client.post(
