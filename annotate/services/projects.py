@@ -33,20 +33,51 @@ SETTINGS_LEADS_CHANGE = (
 )
 
 
+class SettingsConflictError(Exception):
+    """Someone changed a setting since the page that changes it was opened: `fields` maps each such
+    field to its value now."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        self.fields = fields
+        super().__init__(f"changed meanwhile: {', '.join(fields)}")
+
+
+def _same_setting(a: Any, b: Any) -> bool:
+    # A browser sends a form's line breaks as "\r\n"; the model keeps "\n" (Project.clean).
+    if isinstance(a, str) and isinstance(b, str):
+        return a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
+    return a == b
+
+
 def project_settings_update(
-    *, project: Project, actor: AbstractBaseUser, values: dict[str, Any]
+    *,
+    project: Project,
+    actor: AbstractBaseUser,
+    values: dict[str, Any],
+    expected: dict[str, Any] | None = None,
 ) -> ProjectSettingsChange | None:
     """Set `values` (fields of SETTINGS_LEADS_CHANGE) on the project, validated as the model validates
     them, and keep the change; None if nothing changed. A new k recomputes every pair's queue status
     in the same transaction. Sittings already open keep the deadline and item limit they started
-    with; the rest applies from the next request. Raises ValueError for a field leads do not set,
-    ValidationError for a bad value (nothing saved)."""
+    with; the rest applies from the next request. `expected` holds what the lead saw of the fields
+    (the page's initial values): one changed meanwhile to something else than this lead's value
+    raises SettingsConflictError, and nothing is saved, rather than the last save winning unseen.
+    Raises ValueError for a field leads do not set, ValidationError for a bad value (nothing saved)."""
     unknown = set(values) - set(SETTINGS_LEADS_CHANGE)
     if unknown:
         raise ValueError(f"Not a setting leads change: {', '.join(sorted(unknown))}")
     with transaction.atomic():
         locked = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         before = {field: getattr(locked, field) for field in values}
+        conflicts = {
+            field: before[field]
+            for field, seen in (expected or {}).items()
+            if field in values
+            and not _same_setting(before[field], seen)
+            and not _same_setting(before[field], values[field])
+        }
+        if conflicts:
+            raise SettingsConflictError(conflicts)
         for field, value in values.items():
             setattr(locked, field, value)
         locked.full_clean(exclude=["slug"], validate_unique=False)

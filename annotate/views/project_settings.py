@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from annotate.models import Project, ProjectSettingsChange, Role
 from annotate.selectors import project_get_for_user
-from annotate.services.projects import SETTINGS_LEADS_CHANGE, project_settings_update
+from annotate.services.projects import SETTINGS_LEADS_CHANGE, SettingsConflictError, project_settings_update
 
 CHANGES_SHOWN = 20
 
@@ -95,6 +95,13 @@ class ProjectSettingsForm(forms.ModelForm):
                         validator.limit_value
                     )
 
+    def shown_value(self, name: str) -> object:
+        """The value of field `name` when the page was opened (its hidden initial input), as Django's
+        `changed_data` reads it."""
+        field = self.fields[name]
+        posted = field.hidden_widget().value_from_datadict(self.data, self.files, self.add_initial_prefix(name))
+        return field.to_python(posted)
+
 
 def _page_order(field: str) -> tuple[int, str]:
     """The page's order; after them, by name, the fields only the admin changes."""
@@ -148,9 +155,23 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     form = ProjectSettingsForm(request.POST, instance=copy.copy(project))
     if not form.is_valid():
         return _page(request, project, form, status=400)
-    change = project_settings_update(
-        project=project, actor=request.user, values={name: form.cleaned_data[name] for name in form.changed_data}
-    )
+    try:
+        change = project_settings_update(
+            project=project,
+            actor=request.user,
+            values={name: form.cleaned_data[name] for name in form.changed_data},
+            expected={name: form.shown_value(name) for name in form.changed_data},
+        )
+    except SettingsConflictError as conflict:
+        now = "; ".join(
+            f"{LABELS[field].split(' (')[0].lower()} is now {_shown(value)}" for field, value in conflict.fields.items()
+        )
+        messages.error(
+            request,
+            f"Nothing was saved: another lead changed what you changed since you opened this page ({now}). "
+            "The page shows the saved settings; make your change again if you still want it.",
+        )
+        return redirect("annotate:project_settings", slug=project.slug)
     if change is None:
         messages.info(request, "Nothing changed.")
     else:

@@ -209,6 +209,39 @@ def test_saving_a_page_shown_before_another_leads_change_keeps_that_change(proje
     assert ProjectSettingsChange.objects.filter(actor=lead).get().changes == {"break_minutes": [5, 9]}
 
 
+def test_changing_what_another_lead_changed_since_the_page_opened_is_refused_naming_it(project, lead):
+    """Found by the lead walkthrough: two tabs on k=5, one saved 6, the other then saved 7 with
+    "Saved: judgments per pair." and no word of the 6 it replaced (guidelines were lost the same way)."""
+    shown = form_data(project, judgments_per_pair=7, guidelines="Mine.", break_minutes=9)
+    project_settings_update(project=project, actor=make_user("lead2"), values={"judgments_per_pair": 6})
+    response = signed_in(lead).post(page_url(project), shown, follow=True)
+    project.refresh_from_db()
+    assert (project.judgments_per_pair, project.break_minutes) == (6, 5)  # nothing of this save
+    assert not ProjectSettingsChange.objects.filter(actor=lead).exists()
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Nothing was saved: another lead changed what you changed since you opened this page")
+    assert "judgments per pair is now 6" in message
+    assert 'value="6"' in response.content.decode()  # the page shows what is saved
+
+
+def test_setting_what_another_lead_already_set_is_no_conflict(project, lead):
+    shown = form_data(project, judgments_per_pair=6)
+    project_settings_update(project=project, actor=make_user("lead2"), values={"judgments_per_pair": 6})
+    response = signed_in(lead).post(page_url(project), shown, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Nothing changed."]
+
+
+def test_the_service_refuses_a_change_made_on_a_stale_value(project, lead):
+    from annotate.services.projects import SettingsConflictError
+
+    project_settings_update(project=project, actor=lead, values={"break_minutes": 8})
+    with pytest.raises(SettingsConflictError) as raised:
+        project_settings_update(project=project, actor=lead, values={"break_minutes": 9}, expected={"break_minutes": 5})
+    assert raised.value.fields == {"break_minutes": 8}
+    project.refresh_from_db()
+    assert project.break_minutes == 8
+
+
 def test_the_page_carries_the_values_it_showed(project, lead):
     html = signed_in(lead).get(page_url(project)).content.decode()
     assert 'type="hidden" name="initial-break_minutes" value="5"' in html
