@@ -156,6 +156,15 @@ def test_a_closed_project_says_so_to_its_annotators_instead_of_offering_to_annot
     assert reverse("annotate:guidelines", kwargs={"slug": project.slug}) in body
 
 
+@pytest.mark.parametrize("who", ["lead", "engineer"])
+def test_a_closed_project_says_so_to_its_leads_and_engineers_too(client, project, lead, engineer, who):
+    # Found by the lead walkthrough: after closing it, a lead's card looked as before.
+    client.force_login(lead if who == "lead" else engineer)
+    assert "Closed for annotation" not in client.get(URL).content.decode()
+    Project.objects.filter(pk=project.pk).update(is_active=False)
+    assert client.get(URL).content.decode().count("Closed for annotation") == 1
+
+
 def test_every_page_names_its_icon_so_browsers_do_not_ask_for_a_missing_favicon(client, db):
     from django.contrib.staticfiles import finders
 
