@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Sum
@@ -134,7 +135,8 @@ def judgments_by_day(
 
 @dataclass
 class Scorecard:
-    """Everything the pages show of one annotator member. `quality` is that annotator's row of
+    """Everything the pages show of one annotator member, or of a former one whose judgments are in
+    the project (`former`, with an unsaved membership). `quality` is that annotator's row of
     `quality_by_annotator` (None without judgments); `report` their rows of the latest report's
     sections, keyed by section (empty without a report or without judgments in it)."""
 
@@ -145,6 +147,10 @@ class Scorecard:
     days: list[dt.date]
     per_day: list[int]
     report: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def former(self) -> bool:
+        return self.membership.pk is None
 
     @property
     def user(self):
@@ -297,7 +303,11 @@ def scorecard_row(project: Project, card: Scorecard) -> list[SortCell]:
             sort=card.user.get_username().lower(),
             href=reverse("analytics:scorecard", kwargs={"slug": project.slug, "user_id": card.user.pk}),
         ),
-        SortCell("paused", sort="paused", flag=True) if paused else SortCell("active", sort="active"),
+        SortCell("removed", sort="removed")
+        if card.former
+        else SortCell("paused", sort="paused", flag=True)
+        if paused
+        else SortCell("active", sort="active"),
         SortCell(num(card.judgments), sort=_sort(card.judgments)),
         SortCell(num(card.per_hour, 1), sort=_sort(card.per_hour), detail=f"{card.hours:.2f} h"),
         SortCell(seconds(quality.get("median_dwell_ms")), sort=_sort(quality.get("median_dwell_ms"))),
@@ -324,7 +334,9 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
     quality, gold, probes = card.quality or {}, card.gold, card.probes
     membership = card.membership
     table = Table(f"Figures of {card.user.get_username()}", ["Figure", "Value"])
-    if membership.paused_at is not None:
+    if card.former:
+        table.add("Status", "removed from the project (their judgments stay in it)")
+    elif membership.paused_at is not None:
         table.add("Status", Cell(f"paused since {timezone.localtime(membership.paused_at):%Y-%m-%d %H:%M}", flag=True))
         table.add("Reason for the pause", membership.paused_reason or DASH)
     else:
@@ -410,12 +422,27 @@ def _report_facts(project: Project) -> dict:
 
 
 def _annotator_membership(project: Project, user_id: int) -> Membership:
+    """The annotator's membership; for a former annotator whose judgments are in the project (removed,
+    or now in another role), an unsaved one, as the dashboard's annotator page also shows them."""
     membership = (
         Membership.objects.select_related("user").filter(project=project, user_id=user_id, role=Role.ANNOTATOR).first()
     )
-    if membership is None:
-        raise Http404("No such annotator in this project.")
-    return membership
+    if membership is not None:
+        return membership
+    if Judgment.objects.filter(project=project, annotator_id=user_id).exists():
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is not None:
+            return Membership(project=project, user=user, role=Role.ANNOTATOR)
+    raise Http404("No such annotator in this project.")
+
+
+def _former_annotators(project: Project, members: list[Membership]) -> list[Membership]:
+    """Unsaved memberships of the people whose judgments are in the project but who are no annotator
+    member of it now: their cards stay, as their judgments stay in its reports and exports."""
+    current = {membership.user_id for membership in members}
+    ids = set(Judgment.objects.filter(project=project).values_list("annotator_id", flat=True).distinct()) - current
+    users = get_user_model().objects.filter(pk__in=ids).order_by("username")
+    return [Membership(project=project, user=user, role=Role.ANNOTATOR) for user in users]
 
 
 @login_required
@@ -428,6 +455,7 @@ def scorecards(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("user")
         .order_by("user__username")
     )
+    memberships += _former_annotators(project, memberships)
     payload = facts["report"].payload if facts["report"] is not None else None
     cards = scorecards_build(project=project, memberships=memberships, payload=payload) if memberships else []
     context = facts | {
@@ -474,6 +502,11 @@ def _membership_action(request: HttpRequest, slug: str, user_id: int, *, pause: 
     subject = _annotator_membership(project, user_id)
     if membership.role != Role.LEAD:
         raise PermissionDenied("Only project leads can pause or resume annotators.")
+    if subject.pk is None:
+        # Removed since the card was opened (or a former annotator's card): nothing to pause.
+        name = subject.user.get_username()
+        messages.info(request, f"{name} is no longer an annotator of this project; nothing to pause or resume.")
+        return redirect("analytics:scorecard", slug=project.slug, user_id=subject.user_id)
     form = ReasonForm(request.POST)
     if not form.is_valid():
         return _card_page(request, project, membership, subject, form)

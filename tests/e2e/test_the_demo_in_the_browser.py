@@ -135,7 +135,8 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     expect(page.locator("#computed-at")).to_contain_text("come from the bias report computed")
     scorecards = page.locator("#scorecards")
     expect(scorecards.locator("caption")).to_have_text(
-        f"One row per annotator of the project ({len(SIMULATED_ANNOTATORS)})"
+        "One row per annotator of the project, and per former one whose judgments it holds"
+        f" ({len(SIMULATED_ANNOTATORS)})"
     )
     assert row_names(scorecards) == SIMULATED_ANNOTATORS
     # Judgments are counted live, gold and swapped repeats included: every judgment in the project.

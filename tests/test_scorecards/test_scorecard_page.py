@@ -120,3 +120,35 @@ def test_with_a_report_the_card_links_to_the_annotator_in_it(client, lead, annot
     html = client.get(card_url(report.project, annotator.id)).content.decode()
     annotator_page = reverse("analytics:annotator", kwargs={"slug": report.project.slug, "annotator_id": annotator.id})
     assert f'<a href="{annotator_page}">This annotator in the latest report</a>' in html
+
+
+def test_a_removed_annotator_keeps_a_card_and_a_row_as_their_judgments_stay(client, lead, annotator, scored_project):
+    # Found by the lead walkthrough: removed, they left the scorecards (their card a 404) while the
+    # dashboard's annotator page, the reports and the exports still held their judgments.
+    from annotate.services.members import membership_remove
+
+    judged = Judgment.objects.filter(project=scored_project, annotator=annotator).count()
+    assert judged
+    membership_remove(project=scored_project, user_id=annotator.id, actor=lead)
+    client.force_login(lead)
+    html = client.get(card_url(scored_project, annotator.id)).content.decode()
+    shown = figures(html, "Figures of annotator")
+    assert shown["Status"] == "removed from the project (their judgments stay in it)"
+    assert shown["Judgments (gold pairs and swapped repeats included)"] == str(judged)
+    assert 'name="reason"' not in html  # nothing to pause
+    table = client.get(reverse("analytics:scorecards", kwargs={"slug": scored_project.slug})).content.decode()
+    caption = "One row per annotator of the project, and per former one whose judgments it holds (2)"
+    assert [row[:2] for row in table_rows(table, caption)[1:] if row[0] == "annotator"] == [["annotator", "removed"]]
+
+
+def test_pausing_someone_removed_since_their_card_was_opened_says_so(client, lead, annotator, scored_project):
+    from annotate.services.members import membership_remove
+
+    membership_remove(project=scored_project, user_id=annotator.id, actor=lead)
+    client.force_login(lead)
+    pause = reverse("analytics:scorecard_pause", kwargs={"slug": scored_project.slug, "user_id": annotator.id})
+    response = client.post(pause, {"reason": "Too fast."}, follow=True)
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "annotator is no longer an annotator of this project; nothing to pause or resume."
+    ]
