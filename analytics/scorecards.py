@@ -303,7 +303,7 @@ def scorecard_row(project: Project, card: Scorecard) -> list[SortCell]:
             sort=card.user.get_username().lower(),
             href=reverse("analytics:scorecard", kwargs={"slug": project.slug, "user_id": card.user.pk}),
         ),
-        SortCell("removed", sort="removed")
+        SortCell("former", sort="former")
         if card.former
         else SortCell("paused", sort="paused", flag=True)
         if paused
@@ -335,7 +335,7 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
     membership = card.membership
     table = Table(f"Figures of {card.user.get_username()}", ["Figure", "Value"])
     if card.former:
-        table.add("Status", "removed from the project (their judgments stay in it)")
+        table.add("Status", "no longer an annotator of the project (their judgments stay in it)")
     elif membership.paused_at is not None:
         table.add("Status", Cell(f"paused since {timezone.localtime(membership.paused_at):%Y-%m-%d %H:%M}", flag=True))
         table.add("Reason for the pause", membership.paused_reason or DASH)

@@ -133,12 +133,12 @@ def test_a_removed_annotator_keeps_a_card_and_a_row_as_their_judgments_stay(clie
     client.force_login(lead)
     html = client.get(card_url(scored_project, annotator.id)).content.decode()
     shown = figures(html, "Figures of annotator")
-    assert shown["Status"] == "removed from the project (their judgments stay in it)"
+    assert shown["Status"] == "no longer an annotator of the project (their judgments stay in it)"
     assert shown["Judgments (gold pairs and swapped repeats included)"] == str(judged)
     assert 'name="reason"' not in html  # nothing to pause
     table = client.get(reverse("analytics:scorecards", kwargs={"slug": scored_project.slug})).content.decode()
     caption = "One row per annotator of the project, and per former one whose judgments it holds (2)"
-    assert [row[:2] for row in table_rows(table, caption)[1:] if row[0] == "annotator"] == [["annotator", "removed"]]
+    assert [row[:2] for row in table_rows(table, caption)[1:] if row[0] == "annotator"] == [["annotator", "former"]]
 
 
 def test_pausing_someone_removed_since_their_card_was_opened_says_so(client, lead, annotator, scored_project):
