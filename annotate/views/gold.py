@@ -293,7 +293,9 @@ def gold_pair_set(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse
     if not change.changed:
         messages.info(request, f"Pair {pair.id} already had that gold answer; nothing changed.")
     elif change.after:
-        messages.success(request, f"Pair {pair.id} is gold, with answer {change.after.upper()}.")
+        # The answer it replaced, if any: a page opened before another lead's change said otherwise.
+        was = f" (it was {change.before.upper()})" if change.before else ""
+        messages.success(request, f"Pair {pair.id} is gold, with answer {change.after.upper()}{was}.")
         _warn_if_gold_is_never_shown(request, project)
     else:
         messages.success(request, f"Pair {pair.id} is no longer gold; it is back in the queue.")

@@ -96,8 +96,10 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
         )
     try:
         removed = membership_remove(project=project, user_id=user_id, actor=request.user)
-    except Membership.DoesNotExist as error:
-        raise Http404("No such annotator or engineer in this project.") from error
+    except Membership.DoesNotExist:
+        # Removed meanwhile (a second tab, another lead), or never a member: the list says who is.
+        messages.info(request, "That person is no annotator or engineer of this project (any more); nothing changed.")
+        return redirect("annotate:members", slug=project.slug)
     name = removed.user.get_username()
     if removed.role == Role.ANNOTATOR:
         messages.success(

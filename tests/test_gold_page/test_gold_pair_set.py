@@ -42,6 +42,15 @@ def test_it_changes_and_then_clears_the_gold_answer(lead_client, project, pairs)
     ]
 
 
+def test_changing_an_answer_says_which_one_it_replaced(lead_client, project, pairs):
+    # Found by the lead walkthrough: a page opened before another lead set A said nothing of that A.
+    pair = pairs[1]
+    first = lead_client.post(gold_url(project, pair.id, "set"), {"answer": "a"}, follow=True)
+    assert next(str(m) for m in first.context["messages"]) == f"Pair {pair.id} is gold, with answer A."
+    second = lead_client.post(gold_url(project, pair.id, "set"), {"answer": "b"}, follow=True)
+    assert next(str(m) for m in second.context["messages"]) == f"Pair {pair.id} is gold, with answer B (it was A)."
+
+
 def test_it_writes_nothing_when_the_answer_is_already_that(lead_client, project, pairs):
     lead_client.post(gold_url(project, pairs[0].id, "set"), {"answer": "a"})
     lead_client.post(gold_url(project, pairs[0].id, "set"), {"answer": "a"})

@@ -129,10 +129,25 @@ def test_a_lead_cannot_remove_a_lead_nor_a_member_of_another_project(project, ot
     client = signed_in(lead)
     for user in (second_lead, lead, outsider, elsewhere):
         assert client.get(remove_url(project, user)).status_code == 404
-        assert client.post(remove_url(project, user)).status_code == 404
+        # A POST says nothing changed, whoever the id is: it tells no more than the list shows.
+        refused = client.post(remove_url(project, user), follow=True)
+        assert [str(m) for m in refused.context["messages"]] == [NOT_REMOVABLE]
     assert Membership.objects.filter(role=Role.LEAD).count() == 3
     assert Membership.objects.filter(user=elsewhere, project=other_project).exists()
     assert not AuditEvent.objects.exists()
+
+
+NOT_REMOVABLE = "That person is no annotator or engineer of this project (any more); nothing changed."
+
+
+def test_a_removal_confirmed_twice_says_the_second_time_that_nothing_changed(project, lead, annotator):
+    # Found by the lead walkthrough: the same confirmation page in two tabs, the second a bare 404.
+    client = signed_in(lead)
+    client.post(remove_url(project, annotator), follow=True)
+    again = client.post(remove_url(project, annotator), follow=True)
+    assert again.status_code == 200
+    assert [str(m) for m in again.context["messages"]] == [NOT_REMOVABLE]
+    assert AuditEvent.objects.filter(subject=annotator).count() == 1
 
 
 def test_a_lead_removes_an_engineer_who_then_cannot_export(project, lead, engineer):
