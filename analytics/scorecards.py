@@ -456,6 +456,7 @@ def scorecards(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("user__username")
     )
     memberships += _former_annotators(project, memberships)
+    memberships.sort(key=lambda membership: membership.user.get_username())
     payload = facts["report"].payload if facts["report"] is not None else None
     cards = scorecards_build(project=project, memberships=memberships, payload=payload) if memberships else []
     context = facts | {
@@ -495,13 +496,21 @@ def scorecard(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
     return _card_page(request, project, membership, _annotator_membership(project, user_id))
 
 
+NO_ANNOTATOR = "That person is no annotator of this project (any more); nothing to pause or resume."
+
+
 def _membership_action(request: HttpRequest, slug: str, user_id: int, *, pause: bool) -> HttpResponse:
     """Pause or resume (leads only) with a required reason, then back to the card with a message;
     a missing reason shows the card again with the error (400)."""
     project, membership = project_get_for_user(user=request.user, slug=slug, roles=READERS)
-    subject = _annotator_membership(project, user_id)
     if membership.role != Role.LEAD:
         raise PermissionDenied("Only project leads can pause or resume annotators.")
+    try:
+        subject = _annotator_membership(project, user_id)
+    except Http404:
+        # Removed since the card was opened, with no judgment to keep a card for.
+        messages.info(request, NO_ANNOTATOR)
+        return redirect("analytics:scorecards", slug=project.slug)
     if subject.pk is None:
         # Removed since the card was opened (or a former annotator's card): nothing to pause.
         name = subject.user.get_username()
@@ -516,9 +525,10 @@ def _membership_action(request: HttpRequest, slug: str, user_id: int, *, pause: 
     except ValidationError as error:
         form.add_error("reason", error)
         return _card_page(request, project, membership, subject, form)
-    except Membership.DoesNotExist as error:
+    except Membership.DoesNotExist:
         # Removed (on the Members page, or in the admin) since the card was read above.
-        raise Http404("No such annotator in this project.") from error
+        messages.info(request, NO_ANNOTATOR)
+        return redirect("analytics:scorecards", slug=project.slug)
     name = subject.user.get_username()
     if change.changed and pause and change.sitting_ended:
         messages.success(

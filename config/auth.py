@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -182,22 +183,40 @@ def _account_failures_key(username: str) -> str:
     return f"pairwise:login-failures-of:{_username_digest(username)}"
 
 
+def _keys(*, request: HttpRequest | None, username: str) -> tuple[str, str, str | None]:
+    """The three failure counts' keys: this username from this address, this username from anywhere,
+    this address whatever the username (None without an address)."""
+    return (
+        _failures_key(request=request, username=username),
+        _account_failures_key(username),
+        _address_failures_key(request),
+    )
+
+
+def _refusal(failures: tuple[int, int, int], *, request: HttpRequest | None, username: str) -> str | None:
+    """Why a login is refused, given the failures before it (here, anywhere, from this address)."""
+    here, anywhere, from_address = failures
+    if here >= settings.LOGIN_FAILURES_MAX:
+        return "account"
+    if device_known(request=request, username=username):
+        return None
+    if anywhere >= settings.LOGIN_ACCOUNT_FAILURES_MAX:
+        return "account"
+    if from_address >= settings.LOGIN_ADDRESS_FAILURES_MAX:
+        return "address"
+    return None
+
+
 def login_lock_reason(*, request: HttpRequest | None, username: str) -> str | None:
     """Why a password login for `username` from here is refused for now: "account" (its failures from
     this address, or from anywhere, these not for a browser that logged in as it before), "address"
     (this address's failures, whatever the usernames, also not for such a browser), or None."""
     try:
-        if _failures(_failures_key(request=request, username=username)) >= settings.LOGIN_FAILURES_MAX:
-            return "account"
-        if device_known(request=request, username=username):
-            return None
-        if _failures(_account_failures_key(username)) >= settings.LOGIN_ACCOUNT_FAILURES_MAX:
-            return "account"
-        if _failures(_address_failures_key(request)) >= settings.LOGIN_ADDRESS_FAILURES_MAX:
-            return "address"
+        failures = tuple(_failures(key) for key in _keys(request=request, username=username))
     except RedisError:  # the cache (Redis) is down: logins go on, unthrottled, rather than all failing
         logger.warning("login failure counts unreadable; login not throttled", exc_info=True)
-    return None
+        return None
+    return _refusal(failures, request=request, username=username)
 
 
 def _count(key: str) -> int:
@@ -211,48 +230,36 @@ def _count(key: str) -> int:
         return 1
 
 
-# The request attribute that says its login attempt was counted before its password was checked.
-_ATTEMPT_COUNTED = "pairwise_login_attempt_counted"
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A password check counted as a failure before it was made: `keys` it was counted under,
+    `refused` why it may not be made ("account", "address") or None."""
+
+    keys: tuple[str, ...] = ()
+    refused: str | None = None
 
 
-def login_attempt_count(*, request: HttpRequest | None, username: str) -> str | None:
-    """Count this login attempt as a failure before its password is checked, and say why it is
-    refused ("account", "address"), if it is; a success takes it back (`on_logged_in`).
+def login_attempt_count(*, request: HttpRequest | None, username: str) -> LoginAttempt:
+    """Count a password check for `username` as a failure before it is made, and say whether it is
+    refused; a check that passes is taken back (`login_attempt_take_back`).
 
     Counted after the check, as it was, every attempt made at once read the count before any of them
     was added: 40 guesses sent together got 11 answers as wrong passwords where the limit is 10. An
     attempt counted first sees the attempts before it, however many run at once."""
+    keys = tuple(key for key in _keys(request=request, username=username) if key is not None)
     try:
-        keys = (_failures_key(request=request, username=username), _account_failures_key(username))
-        address_key = _address_failures_key(request)
-        here, anywhere = (_count(key) for key in keys)
-        from_address = _count(address_key) if address_key is not None else 0
+        counts = [_count(key) for key in keys]
     except RedisError:  # as in login_lock_reason: logins go on, unthrottled, rather than all failing
         logger.warning("login attempt not counted; login not throttled", exc_info=True)
-        return None
-    if request is not None:
-        setattr(request, _ATTEMPT_COUNTED, (keys[1], address_key))
-    if here > settings.LOGIN_FAILURES_MAX:
-        return "account"
-    if device_known(request=request, username=username):
-        return None
-    if anywhere > settings.LOGIN_ACCOUNT_FAILURES_MAX:
-        return "account"
-    if from_address > settings.LOGIN_ADDRESS_FAILURES_MAX:
-        return "address"
-    return None
+        return LoginAttempt()
+    here, anywhere, *from_address = counts  # no count by address without an address
+    failures = (here - 1, anywhere - 1, from_address[0] - 1 if from_address else 0)
+    return LoginAttempt(keys=keys, refused=_refusal(failures, request=request, username=username))
 
 
-def _attempt_uncount(request: HttpRequest | None) -> None:
-    """A login that succeeded was no failure: its counts by username and by address go back down (the
-    count for this username from here is cleared whole)."""
-    counted = getattr(request, _ATTEMPT_COUNTED, None)
-    if counted is None:
-        return
-    delattr(request, _ATTEMPT_COUNTED)
-    for key in counted:
-        if key is None:
-            continue
+def login_attempt_take_back(attempt: LoginAttempt) -> None:
+    """A password check that passed was no failure: its counts go back down."""
+    for key in attempt.keys:
         try:
             cache.decr(key)
         except ValueError:  # its window ended meanwhile: nothing to take back
@@ -283,16 +290,35 @@ def _username(username: str | None, credentials: dict) -> str | None:
     return username if username is not None else credentials.get(get_user_model().USERNAME_FIELD)
 
 
+# The request attribute that says the backend counted its failed login (see `on_login_failed`).
+_ATTEMPT_COUNTED = "pairwise_login_attempt_counted"
+
+
 class ThrottledModelBackend(ModelBackend):
     """Django's backend, counting each attempt before its password is checked and refusing it when
     the failures of its username from this address, of its username, or of this address, reached
-    their limit (PermissionDenied stops `authenticate` at once)."""
+    their limit (PermissionDenied stops `authenticate` at once); a password that passes is taken
+    back at once, whatever the form then says (the admin's refuses a user who is not staff)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         name = _username(username, kwargs)
-        if name is not None and login_attempt_count(request=request, username=name) is not None:
+        if name is None:
+            return super().authenticate(request, username=username, password=password, **kwargs)
+        if request is None:
+            # No request to say the attempt was counted here: read the lock, and `on_login_failed`
+            # counts a failure, as for any backend.
+            if login_lock_reason(request=request, username=name) is not None:
+                raise PermissionDenied("Too many failed logins.")
+            return super().authenticate(request, username=username, password=password, **kwargs)
+        attempt = login_attempt_count(request=request, username=name)
+        setattr(request, _ATTEMPT_COUNTED, True)  # `on_login_failed` counts it no more
+        if attempt.refused is not None:
             raise PermissionDenied("Too many failed logins.")
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None:
+            delattr(request, _ATTEMPT_COUNTED)
+            login_attempt_take_back(attempt)
+        return user
 
 
 def _locked_error(reason: str = "account") -> ValidationError:
@@ -331,15 +357,13 @@ class ThrottledPasswordChangeForm(PasswordChangeForm):
         self.request = request
 
     def clean_old_password(self) -> str:
-        username = self.user.get_username()
-        reason = login_lock_reason(request=self.request, username=username)
-        if reason is not None:
-            raise _locked_error(reason)
-        try:
-            return super().clean_old_password()
-        except ValidationError:
-            login_failure_record(request=self.request, username=username)
-            raise
+        # Counted before the check, as a login is (concurrent guesses each see the ones before).
+        attempt = login_attempt_count(request=self.request, username=self.user.get_username())
+        if attempt.refused is not None:
+            raise _locked_error(attempt.refused)
+        old_password = super().clean_old_password()  # a wrong one raises, counted
+        login_attempt_take_back(attempt)
+        return old_password
 
 
 def on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
@@ -353,7 +377,6 @@ def on_login_failed(sender, credentials: dict, request: HttpRequest | None = Non
 
 
 def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
-    _attempt_uncount(request)
     login_failures_clear(request=request, username=user.get_username())
     if request is not None:
         request.pairwise_logged_in_as = user.get_username()  # DeviceCookieMiddleware remembers it

@@ -48,9 +48,17 @@ def declared_length(request: HttpRequest) -> int:
         return 0
 
 
+def _token_credentials(request: HttpRequest) -> bool:
+    """Whether the request carries API token credentials (`Authorization: Token <key>`), which DRF
+    checks before anything reads the body. Another scheme is ignored by it, and the session then
+    authenticates the request, whose CSRF check reads the body."""
+    scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return scheme.lower() == "token" and bool(key.strip())
+
+
 def may_upload(request: HttpRequest) -> bool:
     """Whether the request goes to a view that takes an import's file, from a lead of its project: a
-    session user who leads it, or over the API a request carrying credentials (DRF refuses a wrong
+    session user who leads it, or over the API a request carrying a token (DRF refuses a wrong
     token, and the view a user who is not a lead, before either reads the body). Anyone else's body
     is read by the CSRF check before the view refuses them, so they may send no file."""
     try:
@@ -59,7 +67,7 @@ def may_upload(request: HttpRequest) -> bool:
         return False
     if match.view_name not in UPLOAD_VIEWS:
         return False
-    if is_api_request(request) and "HTTP_AUTHORIZATION" in request.META:
+    if is_api_request(request) and _token_credentials(request):
         return True
     if not request.user.is_authenticated:
         return False

@@ -24,7 +24,7 @@ def test_the_annotation_page_and_its_api_answers_are_not_stored(client, project,
 
 def test_an_api_refusal_to_a_stranger_is_not_stored_either(client, project):
     response = client.get(f"/api/projects/{project.slug}/progress/")
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert "no-store" in response["Cache-Control"]
 
 

@@ -43,9 +43,11 @@ class SettingsConflictError(Exception):
 
 
 def _same_setting(a: Any, b: Any) -> bool:
-    # A browser sends a form's line breaks as "\r\n"; the model keeps "\n" (Project.clean).
+    # As the form reads text: a browser sends line breaks as "\r\n" (the model keeps "\n",
+    # Project.clean), and the form strips what surrounds the text (a value stored by seed_demo, the
+    # shell or the admin may end in "\n").
     if isinstance(a, str) and isinstance(b, str):
-        return a.replace("\r\n", "\n") == b.replace("\r\n", "\n")
+        return a.replace("\r\n", "\n").strip() == b.replace("\r\n", "\n").strip()
     return a == b
 
 

@@ -164,7 +164,10 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
         )
     except SettingsConflictError as conflict:
         now = "; ".join(
-            f"{LABELS[field].split(' (')[0].lower()} is now {_shown(value)}" for field, value in conflict.fields.items()
+            "the guidelines were changed"
+            if field == "guidelines"
+            else f"{LABELS[field].split(' (')[0].lower()} is now {_shown(value)}"
+            for field, value in conflict.fields.items()
         )
         messages.error(
             request,

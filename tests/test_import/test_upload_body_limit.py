@@ -131,3 +131,18 @@ def test_other_bodies_are_left_to_djangos_own_limit(client, project, annotator, 
     )
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
+
+
+@pytest.mark.parametrize("authorization", ["Bearer x", "Basic eDp5", "Token", "token-less"])
+def test_a_header_that_is_no_token_gives_a_session_user_no_upload_allowance(project, annotator, authorization):
+    # Found in review: any Authorization header passed for API credentials; DRF ignores other
+    # schemes, the session then authenticates the request, and its CSRF check read the whole body.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(annotator)
+    response = post_declaring(
+        client,
+        f"/api/projects/{project.slug}/imports/",
+        multipart_body_limit(upload=True),
+        HTTP_AUTHORIZATION=authorization,
+    )
+    assert response.status_code == 413

@@ -325,3 +325,24 @@ def test_a_long_value_is_listed_whole_when_opened(project, lead):
     assert f'<div class="changed-text">{long}</div>' in html
     summary = html.split("<summary>")[1].split("</summary>")[0]
     assert summary.startswith("Read both answers to the end before choosing. Read") and summary.endswith("…")
+
+
+def test_guidelines_stored_with_a_final_line_break_are_edited_without_a_conflict(project, lead):
+    # Found in review: seed_demo stores its guidelines ending in "\n", which the form strips from what
+    # the page showed, so every edit of them was refused as another lead's change.
+    project.guidelines = "Pick the better answer.\n"
+    project.save()
+    data = form_data(project, guidelines="Pick the better answer.\r\nAnd say why.")
+    data["initial-guidelines"] = "Pick the better answer.\r\n"
+    response = signed_in(lead).post(page_url(project), data, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Saved: guidelines."]
+    project.refresh_from_db()
+    assert project.guidelines == "Pick the better answer.\nAnd say why."
+
+
+def test_a_conflict_on_the_guidelines_names_them_without_printing_them(project, lead):
+    shown = form_data(project, guidelines="Mine.")
+    project_settings_update(project=project, actor=make_user("lead2"), values={"guidelines": "Theirs, very long."})
+    response = signed_in(lead).post(page_url(project), shown, follow=True)
+    [message] = [str(m) for m in response.context["messages"]]
+    assert "(the guidelines were changed)" in message and "Theirs" not in message

@@ -152,3 +152,15 @@ def test_pausing_someone_removed_since_their_card_was_opened_says_so(client, lea
     assert [str(m) for m in response.context["messages"]] == [
         "annotator is no longer an annotator of this project; nothing to pause or resume."
     ]
+
+
+def test_a_former_annotator_is_listed_in_name_order_with_the_others(
+    client, lead, annotator, annotator2, scored_project
+):
+    from annotate.services.members import membership_remove
+
+    membership_remove(project=scored_project, user_id=annotator.id, actor=lead)
+    client.force_login(lead)
+    table = client.get(reverse("analytics:scorecards", kwargs={"slug": scored_project.slug})).content.decode()
+    caption = "One row per annotator of the project, and per former one whose judgments it holds (2)"
+    assert [row[0] for row in table_rows(table, caption)[1:]] == sorted(["annotator", "annotator2"])
