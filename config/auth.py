@@ -224,10 +224,15 @@ def _count(key: str) -> int:
     incr() keeps its expiry, and is atomic in Redis, so concurrent counts each see their own."""
     cache.add(key, 0, timeout=settings.LOGIN_FAILURES_WINDOW)
     try:
-        return cache.incr(key)
+        count = cache.incr(key)
     except ValueError:  # expired between the two calls
         cache.set(key, 1, timeout=settings.LOGIN_FAILURES_WINDOW)
         return 1
+    if count == 1:
+        # Django's incr is EXISTS then INCRBY: a key that expired in between comes back with no
+        # expiry, and would count for ever. The first count (re)starts the window either way.
+        cache.touch(key, timeout=settings.LOGIN_FAILURES_WINDOW)
+    return count
 
 
 @dataclass(frozen=True)
@@ -261,7 +266,8 @@ def login_attempt_take_back(attempt: LoginAttempt) -> None:
     """A password check that passed was no failure: its counts go back down."""
     for key in attempt.keys:
         try:
-            cache.decr(key)
+            if cache.decr(key) < 0:  # expired between decr's EXISTS and its DECRBY: no expiry now
+                cache.delete(key)
         except ValueError:  # its window ended meanwhile: nothing to take back
             pass
         except RedisError:

@@ -304,3 +304,23 @@ def test_old_passwords_guessed_at_once_cannot_all_pass_the_limit(lead, settings,
     monkeypatch.setattr(PasswordChangeForm, "clean_old_password", slow_check)
     ThrottledPasswordChangeForm(lead, {"old_password": "first"}, request=request).is_valid()
     assert checked == ["first"]
+
+
+def test_in_redis_a_count_left_without_an_expiry_gets_one_again(settings):
+    # Django's incr and decr are EXISTS then INCRBY: a key that expires in between is made again by
+    # INCRBY with no expiry, and would count (or, taken back, stand at -1) for ever.
+    import redis
+
+    from config.auth import LoginAttempt, _count, login_attempt_take_back
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings.CACHES = redis_cache(url)
+    raw = redis.Redis.from_url(url)
+    key = "pairwise:test-expiry"
+    cache.delete(key)
+    raw.set(cache.make_key(key), 0)  # as INCRBY leaves it: no expiry
+    assert _count(key) == 1
+    assert 0 < raw.ttl(cache.make_key(key)) <= settings.LOGIN_FAILURES_WINDOW
+    raw.set(cache.make_key(key), 0)
+    login_attempt_take_back(LoginAttempt(keys=(key,)))  # would stand at -1
+    assert raw.exists(cache.make_key(key)) == 0
