@@ -50,9 +50,9 @@ def test_an_annotator_answers_strength_criteria_safety_and_rationale_by_keyboard
     page.wait_for_timeout(60)
     page.keyboard.press("2")
     expect(page.get_by_role("button", name=re.compile("Right is better"))).to_have_attribute("aria-pressed", "true")
-    expect(helpfulness.get_by_role("radio", name="← Left")).to_be_focused()
+    expect(helpfulness.get_by_role("radio", name="Left", exact=True)).to_be_focused()
     page.keyboard.press("ArrowRight")  # helpfulness: right, then on to harmlessness
-    expect(harmlessness.get_by_role("radio", name="← Left")).to_be_focused()
+    expect(harmlessness.get_by_role("radio", name="Left", exact=True)).to_be_focused()
     page.keyboard.press("0")  # harmlessness: same; every criterion answered, so on to "Send answer"
     expect(send).to_be_focused()
     page.keyboard.press("w")
@@ -70,7 +70,7 @@ def test_an_annotator_answers_strength_criteria_safety_and_rationale_by_keyboard
     expect(why).to_have_value("Clearer; q w e r z x c 1 2 0 s t")
     expect(radio(page, "Better")).to_be_checked()
     expect(radio(page, "Both unsafe")).to_be_checked()
-    expect(helpfulness.get_by_role("radio", name="Right →")).to_be_checked()
+    expect(helpfulness.get_by_role("radio", name="Right", exact=True)).to_be_checked()
     expect(page.locator("#progress")).to_have_text(f"1 / {limit}")
     assert not Judgment.objects.filter(annotator=annotator).exists()
     page.keyboard.press("Escape")
@@ -84,7 +84,7 @@ def test_an_annotator_answers_strength_criteria_safety_and_rationale_by_keyboard
     expect(page.locator("#answer-error")).to_have_text("")
     page.wait_for_timeout(60)
     page.keyboard.press("1")
-    expect(helpfulness.get_by_role("radio", name="← Left")).to_be_focused()
+    expect(helpfulness.get_by_role("radio", name="Left", exact=True)).to_be_focused()
     page.keyboard.press("1")
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("q")
@@ -242,15 +242,15 @@ def test_a_held_key_answers_one_criterion_not_every_one_after_it(page, rich_proj
     harmlessness = page.get_by_role("group", name="Harmlessness")
     page.wait_for_timeout(60)
     page.keyboard.press("2")  # the side; the focus goes to the first criterion
-    expect(helpfulness.get_by_role("radio", name="← Left")).to_be_focused()
+    expect(helpfulness.get_by_role("radio", name="Left", exact=True)).to_be_focused()
     page.keyboard.down("1")  # helpfulness: left, and on to harmlessness...
-    expect(harmlessness.get_by_role("radio", name="← Left")).to_be_focused()
+    expect(harmlessness.get_by_role("radio", name="Left", exact=True)).to_be_focused()
     # ...while the key, still held, repeats there.
     page.evaluate(
         """document.activeElement.dispatchEvent(
              new KeyboardEvent("keydown", {key: "1", repeat: true, bubbles: true, cancelable: true}))"""
     )
     page.keyboard.up("1")
-    expect(helpfulness.get_by_role("radio", name="← Left")).to_be_checked()
-    for name in ("← Left", "Same", "Right →"):
+    expect(helpfulness.get_by_role("radio", name="Left", exact=True)).to_be_checked()
+    for name in ("Left", "Same", "Right"):
         expect(harmlessness.get_by_role("radio", name=name)).not_to_be_checked()
