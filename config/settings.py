@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "config.caching.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.not_allowed.MethodNotAllowedPageMiddleware",
     # Last, so its refusal page has the user and messages; still before the CSRF check reads a body.
     "config.uploads.MultipartBodyLimitMiddleware",
 ]
