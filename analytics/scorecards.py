@@ -456,7 +456,7 @@ def scorecards(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("user__username")
     )
     memberships += _former_annotators(project, memberships)
-    memberships.sort(key=lambda membership: membership.user.get_username())
+    memberships.sort(key=lambda membership: membership.user.get_username().casefold())
     payload = facts["report"].payload if facts["report"] is not None else None
     cards = scorecards_build(project=project, memberships=memberships, payload=payload) if memberships else []
     context = facts | {

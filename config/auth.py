@@ -259,7 +259,13 @@ def login_attempt_count(*, request: HttpRequest | None, username: str) -> LoginA
         return LoginAttempt()
     here, anywhere, *from_address = counts  # no count by address without an address
     failures = (here - 1, anywhere - 1, from_address[0] - 1 if from_address else 0)
-    return LoginAttempt(keys=keys, refused=_refusal(failures, request=request, username=username))
+    refused = _refusal(failures, request=request, username=username)
+    if refused is not None:
+        # A refused attempt checks no password: counted, it would push the counts on without end (the
+        # password page has no read-only check before this one), and lock the username everywhere.
+        login_attempt_take_back(LoginAttempt(keys=keys))
+        return LoginAttempt(refused=refused)
+    return LoginAttempt(keys=keys)
 
 
 def login_attempt_take_back(attempt: LoginAttempt) -> None:

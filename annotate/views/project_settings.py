@@ -74,6 +74,10 @@ HELP = {
 }
 
 
+# What a page showed when its hidden value cannot be read: equal to no setting.
+UNREADABLE = object()
+
+
 class ProjectSettingsForm(forms.ModelForm):
     class Meta:
         model = Project
@@ -100,7 +104,10 @@ class ProjectSettingsForm(forms.ModelForm):
         `changed_data` reads it."""
         field = self.fields[name]
         posted = field.hidden_widget().value_from_datadict(self.data, self.files, self.add_initial_prefix(name))
-        return field.to_python(posted)
+        try:
+            return field.to_python(posted)
+        except forms.ValidationError:
+            return UNREADABLE  # a hand-edited page: what it showed is unknown, so any other value conflicts
 
 
 def _page_order(field: str) -> tuple[int, str]:

@@ -324,3 +324,22 @@ def test_in_redis_a_count_left_without_an_expiry_gets_one_again(settings):
     raw.set(cache.make_key(key), 0)
     login_attempt_take_back(LoginAttempt(keys=(key,)))  # would stand at -1
     assert raw.exists(cache.make_key(key)) == 0
+
+
+def test_refused_guesses_on_the_password_page_add_nothing_to_the_counts(lead, engineer, settings):
+    # Found in review: counted before the check, a refused guess was counted too, with no end: 120
+    # posts from one session locked the username everywhere and the address for everyone.
+    from config.auth import ThrottledPasswordChangeForm
+
+    request = RequestFactory(REMOTE_ADDR="203.0.113.7").post("/accounts/password/")
+    for _ in range(120):
+        ThrottledPasswordChangeForm(lead, {"old_password": "wrong"}, request=request).is_valid()
+    counts = [
+        cache.get(key) for key in (_failures_key(request=request, username="lead"), _account_failures_key("lead"))
+    ]
+    assert counts == [settings.LOGIN_FAILURES_MAX] * 2
+    assert cache.get(_address_failures_key(request)) == settings.LOGIN_FAILURES_MAX
+    elsewhere = Client(REMOTE_ADDR="198.51.100.1")
+    assert log_in(elsewhere, "lead", "pw-lead").status_code == 302
+    same_address = Client(REMOTE_ADDR="203.0.113.7")
+    assert log_in(same_address, "engineer", "pw-engineer").status_code == 302

@@ -346,3 +346,14 @@ def test_a_conflict_on_the_guidelines_names_them_without_printing_them(project, 
     response = signed_in(lead).post(page_url(project), shown, follow=True)
     [message] = [str(m) for m in response.context["messages"]]
     assert "(the guidelines were changed)" in message and "Theirs" not in message
+
+
+@pytest.mark.parametrize(("field", "shown"), [("gold_rate", "abc"), ("sitting_minutes", "x")])
+def test_a_hidden_value_edited_by_hand_is_a_conflict_not_a_500(project, lead, field, shown):
+    data = form_data(project, **{field: "1" if field == "gold_rate" else "30"})
+    data[f"initial-{field}"] = shown
+    response = signed_in(lead).post(page_url(project), data, follow=True)
+    assert response.status_code == 200
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Nothing was saved: another lead changed what you changed")
+    assert not ProjectSettingsChange.objects.exists()
