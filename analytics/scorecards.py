@@ -429,11 +429,10 @@ def _annotator_membership(project: Project, user_id: int) -> Membership:
     )
     if membership is not None:
         return membership
-    if Judgment.objects.filter(project=project, annotator_id=user_id).exists():
-        user = get_user_model().objects.filter(pk=user_id).first()
-        if user is not None:
-            return Membership(project=project, user=user, role=Role.ANNOTATOR)
-    raise Http404("No such annotator in this project.")
+    former = get_user_model().objects.filter(pk=user_id, judgments__project=project).distinct().first()
+    if former is None:
+        raise Http404("No such annotator in this project.")
+    return Membership(project=project, user=former, role=Role.ANNOTATOR)
 
 
 def _former_annotators(project: Project, members: list[Membership]) -> list[Membership]:
@@ -441,8 +440,10 @@ def _former_annotators(project: Project, members: list[Membership]) -> list[Memb
     member of it now: their cards stay, as their judgments stay in its reports and exports."""
     current = {membership.user_id for membership in members}
     ids = set(Judgment.objects.filter(project=project).values_list("annotator_id", flat=True).distinct()) - current
-    users = get_user_model().objects.filter(pk__in=ids).order_by("username")
-    return [Membership(project=project, user=user, role=Role.ANNOTATOR) for user in users]
+    return [
+        Membership(project=project, user=user, role=Role.ANNOTATOR)
+        for user in get_user_model().objects.filter(pk__in=ids)
+    ]
 
 
 @login_required
@@ -450,13 +451,10 @@ def scorecards(request: HttpRequest, slug: str) -> HttpResponse:
     """The sortable table of the project's annotator members, for its leads and engineers."""
     project, membership = project_get_for_user(user=request.user, slug=slug, roles=READERS)
     facts = _report_facts(project)
-    memberships = list(
-        Membership.objects.filter(project=project, role=Role.ANNOTATOR)
-        .select_related("user")
-        .order_by("user__username")
-    )
+    memberships = list(Membership.objects.filter(project=project, role=Role.ANNOTATOR).select_related("user"))
     memberships += _former_annotators(project, memberships)
-    memberships.sort(key=lambda membership: membership.user.get_username().casefold())
+    # By name, as the database's collation orders them (case aside), members and former ones together.
+    memberships.sort(key=lambda membership: (membership.user.get_username().casefold(), membership.user.get_username()))
     payload = facts["report"].payload if facts["report"] is not None else None
     cards = scorecards_build(project=project, memberships=memberships, payload=payload) if memberships else []
     context = facts | {

@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponse
 from config.api_paths import is_api_request
 
 # What django.utils.cache.add_never_cache_headers writes, as one constant: that function parses and
-# rewrites the header and formats an Expires date, 20 µs on every API answer; max-age=0 makes Expires moot.
+# rewrites the header and formats an Expires date, about twenty times the constant's cost on every API
+# answer (bench/middleware_cost.py, docs/benchmarks.md); max-age=0 makes Expires moot.
 NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
 

@@ -119,11 +119,21 @@ def _page_order(field: str) -> tuple[int, str]:
     )
 
 
+def _named(field: str) -> str:
+    """A setting in a flash message: its label without the explanation in brackets."""
+    return LABELS[field].split(" (")[0].lower()
+
+
 def _said(field: str, value: object) -> str:
     """A changed setting in the flash message: by its label, or for the switch, what it now is."""
     if field == "is_active":
         return "opened for annotation" if value else "closed for annotation"
-    return LABELS[field].split(" (")[0].lower()
+    return _named(field)
+
+
+def _conflict_said(field: str, value: object) -> str:
+    """A setting another lead changed, in the refusal: its value now (the guidelines are too long to quote)."""
+    return "the guidelines were changed" if field == "guidelines" else f"{_named(field)} is now {_shown(value)}"
 
 
 def _shown(value: object) -> object:
@@ -170,12 +180,7 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             expected={name: form.shown_value(name) for name in form.changed_data},
         )
     except SettingsConflictError as conflict:
-        now = "; ".join(
-            "the guidelines were changed"
-            if field == "guidelines"
-            else f"{LABELS[field].split(' (')[0].lower()} is now {_shown(value)}"
-            for field, value in conflict.fields.items()
-        )
+        now = "; ".join(_conflict_said(field, value) for field, value in conflict.fields.items())
         messages.error(
             request,
             f"Nothing was saved: another lead changed what you changed since you opened this page ({now}). "

@@ -42,7 +42,7 @@ def test_a_stranger_declaring_a_huge_upload_is_refused_before_the_body_is_read(c
 @pytest.mark.parametrize("path", ["/accounts/login/", "/projects/helpful/imports/", "/api/projects/helpful/imports/"])
 def test_a_stranger_may_send_no_more_than_a_forms_fields_anywhere(path, project):
     # The CSRF check read the login form's body whatever its size, spooling its files to disk:
-    # anyone could send 500 MiB bodies there, many at once.
+    # anyone could send upload-sized bodies there, many at once.
     client = Client()
     client.get("/accounts/login/")  # a CSRF cookie, as an attacker would fetch one
     response = post_declaring(client, path, multipart_body_limit(upload=False) + 1)
@@ -52,7 +52,7 @@ def test_a_stranger_may_send_no_more_than_a_forms_fields_anywhere(path, project)
 
 @pytest.mark.parametrize("path", ["/projects/helpful/imports/", "/projects/nowhere/imports/"])
 def test_a_member_who_is_not_a_lead_may_not_send_a_file_to_an_import(client, project, annotator, engineer, path):
-    # The CSRF check read their 300 MiB before the view answered 404: any account could fill the disk.
+    # The CSRF check read their whole body before the view answered 404: any account could fill the disk.
     for user in (annotator, engineer):
         client.force_login(user)
         response = post_declaring(client, path, multipart_body_limit(upload=False) + 1)

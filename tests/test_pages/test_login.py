@@ -235,9 +235,9 @@ def test_guesses_from_ever_new_addresses_still_lock_the_username(lead, settings)
 
 
 def test_attempts_made_at_once_cannot_all_pass_the_limit(lead, settings, monkeypatch):
-    # Counted after the password check, every attempt in flight read the count before any was added:
-    # 40 wrong passwords sent together got 11 checked where the limit is 10. Here a second attempt
-    # arrives while the first one's password is being checked, with one try left.
+    # Counted after the password check, every attempt in flight read the count before any was added,
+    # and more than the limit were checked. Here a second attempt arrives while the first one's
+    # password is being checked, with one try left: it must not be checked.
     from django.contrib.auth.backends import ModelBackend
 
     for _ in range(settings.LOGIN_FAILURES_MAX - 1):
