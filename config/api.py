@@ -1,5 +1,6 @@
-"""How the API reads requests: DRF's JSON parser, with a body nested too deeply for Python's JSON
-decoder refused as a 400, and an exception handler that answers a body too large in JSON."""
+"""How the API reads requests and pages lists: DRF's JSON parser, with a body nested too deeply for
+Python's JSON decoder refused as a 400, an exception handler that answers a body too large in JSON,
+and the cursor pages of the job lists."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import parsers, status, views
 from rest_framework.exceptions import ParseError
+from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 
@@ -31,3 +33,15 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     return views.exception_handler(exc, context)
+
+
+class JobPagination(CursorPagination):
+    """A project's jobs (imports, exports), newest first, a page at a time: `{"next", "previous",
+    "results"}`, with `?page_size=` up to 200. The lists were one answer of every job (imports) or the
+    newest 100 with no way to the rest (exports). A cursor, not an offset, so a job started while a
+    client pages does not move the next page, and the id orders it: unique, and the order jobs came in."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

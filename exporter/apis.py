@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from annotate.hub import HubIdError, hub_id_check
 from annotate.services.jobs import JobsBusyError
+from config.api import JobPagination
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
@@ -79,10 +80,14 @@ class ExportOptionsSerializer(serializers.Serializer):
 
 
 class ExportListApi(APIView):
+    pagination_class = JobPagination
+
     @extend_schema(responses=ExportJobSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         project = export_project_get(user=request.user, slug=slug)
-        return Response(ExportJobSerializer(ExportJob.objects.filter(project=project)[:100], many=True).data)
+        pages = self.pagination_class()
+        jobs = pages.paginate_queryset(ExportJob.objects.filter(project=project), request, view=self)
+        return pages.get_paginated_response(ExportJobSerializer(jobs, many=True).data)
 
     @extend_schema(request=ExportOptionsSerializer, responses={202: ExportJobSerializer})
     def post(self, request: Request, slug: str) -> Response:

@@ -1,8 +1,9 @@
 """Import API: leads start imports (an uploaded file or a Hugging Face dataset) and follow their jobs.
 
-`POST /api/projects/<slug>/imports/` → 202 with the job; `GET` lists the project's jobs;
-`GET /api/projects/<slug>/imports/<id>/` shows one. Non-members get 404, members who are not leads
-of the project 403, anonymous requests 403 (session authentication answers without a challenge).
+`POST /api/projects/<slug>/imports/` → 202 with the job; `GET` lists the project's jobs, newest
+first, a page at a time (`config.api.JobPagination`); `GET /api/projects/<slug>/imports/<id>/` shows
+one. Non-members get 404, members who are not leads of the project 403, requests without credentials
+401.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
 from annotate.services.jobs import JobsBusyError
-from config.api import JSONParser
+from config.api import JobPagination, JSONParser
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:
@@ -98,12 +99,14 @@ class ImportStartInputSerializer(serializers.Serializer):
 
 class ImportJobListApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    pagination_class = JobPagination
 
     @extend_schema(responses=ImportJobOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         project = _project_for_lead(request, slug)
-        jobs = ImportJob.objects.filter(project=project).order_by("-created_at", "-id")
-        return Response(ImportJobOutputSerializer(jobs, many=True).data)
+        pages = self.pagination_class()
+        jobs = pages.paginate_queryset(ImportJob.objects.filter(project=project), request, view=self)
+        return pages.get_paginated_response(ImportJobOutputSerializer(jobs, many=True).data)
 
     @extend_schema(request=ImportStartInputSerializer, responses={202: ImportJobOutputSerializer})
     def post(self, request: Request, slug: str) -> Response:

@@ -96,6 +96,23 @@ def test_annotators_cannot_start_exports_and_bad_options_are_refused(project, le
 
 
 @pytest.mark.django_db
+def test_the_export_list_pages_through_every_job_of_the_project_only(project, lead, engineer, annotator, outsider):
+    # It showed the newest 100 and no way to the rest.
+    ours = [ExportJob.objects.create(project=project, format="preference").pk for _ in range(103)]
+    theirs = ExportJob.objects.create(project=outsider.memberships.get().project, format="preference")
+    seen, url = [], "/api/projects/helpful/exports/"
+    while url:
+        body = client_for(engineer).get(url).json()
+        assert len(body["results"]) <= 50
+        seen += [job["id"] for job in body["results"]]
+        url = body["next"]
+    assert seen == ours[::-1] and theirs.pk not in seen
+    assert client_for(annotator).get("/api/projects/helpful/exports/").status_code == 404
+    assert client_for(outsider).get("/api/projects/helpful/exports/").status_code == 404
+    assert client_for(None).get("/api/projects/helpful/exports/").status_code == 401
+
+
+@pytest.mark.django_db
 def test_exclude_paused_is_kept_with_the_job_for_the_worker(project, lead):
     response = client_for(lead).post("/api/projects/helpful/exports/", {"exclude_paused": True}, format="json")
     assert response.status_code == 202

@@ -96,18 +96,36 @@ def test_a_file_over_the_upload_limit_is_refused_with_400_and_nothing_stored(lea
     assert client_for(lead).post(URL, {"file": at_limit}, format="multipart").status_code == 202
 
 
-def test_a_lead_lists_and_reads_the_projects_jobs(lead, project) -> None:
+def test_a_lead_lists_and_reads_the_projects_jobs(lead, project, other_project) -> None:
     first = ImportJob.objects.create(project=project, source="a", original_name="a.jsonl", format="pairs")
     second = ImportJob.objects.create(
         project=project, source="b", original_name="b.jsonl", format="", state=JobState.DONE, pairs_created=5
     )
+    theirs = ImportJob.objects.create(project=other_project, source="c", format="pairs")
     client = client_for(lead)
     listed = client.get(URL)
     assert listed.status_code == 200
-    assert [j["id"] for j in listed.json()] == [second.pk, first.pk]
+    assert listed.json() == {"next": None, "previous": None, "results": listed.json()["results"]}
+    assert [j["id"] for j in listed.json()["results"]] == [second.pk, first.pk]
+    assert theirs.pk not in [j["id"] for j in listed.json()["results"]]
     one = client.get(f"{URL}{second.pk}/")
     assert one.status_code == 200
     assert (one.json()["state"], one.json()["pairs_created"]) == ("done", 5)
+
+
+def test_the_list_comes_a_page_at_a_time_newest_first_and_reaches_every_job(lead, project) -> None:
+    jobs = [ImportJob.objects.create(project=project, source=str(i), format="pairs").pk for i in range(7)]
+    client = client_for(lead)
+    seen, url, pages = [], f"{URL}?page_size=3", 0
+    while url:
+        body = client.get(url).json()
+        seen += [j["id"] for j in body["results"]]
+        url, pages = body["next"], pages + 1
+        # A job started while the client pages does not move the pages after the cursor.
+        if pages == 1:
+            ImportJob.objects.create(project=project, source="late", format="pairs")
+    assert (seen, pages) == (jobs[::-1], 3)
+    assert len(client.get(f"{URL}?page_size=1000").json()["results"]) == 8  # at most 200 a page
 
 
 def test_a_lead_of_another_project_can_neither_see_nor_import(outsider, project, upload_dir) -> None:
