@@ -43,11 +43,11 @@ def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH) -> int:
         rows = list(
             Pair.objects.filter(project_id=project_id, transcript_similarity__isnull=True)
             .order_by("id")
-            .values_list("id", "context", "response_a", "response_b")[:batch]
+            .values_list("id", "context", "response_a", "response_b", "source_preference")[:batch]
         )
         if not rows:
             return done
-        measures = similarity.pair_text_measures_batch([(c, a, b) for _, c, a, b in rows])
+        measures = similarity.pair_text_measures_batch([texts for _, *texts in rows])
         updates = [Pair(id=pair_id, **values) for (pair_id, *_), values in zip(rows, measures, strict=True)]
         with transaction.atomic():
             Pair.objects.bulk_update(updates, MEASURED_FIELDS, batch_size=500)

@@ -34,8 +34,14 @@ incidental-parameter bias of fixed-effects logit, of order 1/n per sitting). For
 are those at which the pair was shown (minutes at the answer less its dwell): at the answer, a slow
 answer is later by its own slowness.
 
-Flag: per annotator, the logistic slope of quality on minutes in the sitting; one-sided p of a
-decline (Wald), Benjamini-Hochberg across annotators; flagged when adjusted p < `flag_alpha`.
+Flag: per annotator, the logistic slope of quality on minutes in the sitting, within sittings as the
+trend tests are, and within the yardstick each answer's quality was read from: one intercept per
+(sitting, yardstick). One-sided p of a decline (Wald), Benjamini-Hochberg across annotators; flagged
+when adjusted p < `flag_alpha`. A pooled fit (one intercept per annotator) flagged an annotator whose
+quick sittings were careful and slow ones sloppy, steady within each; and a swapped repeat comes at
+least `probe_min_gap` items after its first answer, so probe consistency, whose base rate is not
+the majority's (0 for an always-left clicker, whose majority agreement is about a half), is read
+late in a sitting more often than early: pooled, the change of yardstick passed for a decline.
 
 Speeding: a judgment is faster than reading when dwell_ms < reading floor =
 (words_context + words_response_a + words_response_b) / 238 words per minute, in ms, times the
@@ -57,6 +63,7 @@ from analytics.metrics.columns import (
     MINUTE_EDGES,
     MS_PER_MINUTE,
     SINCE_BREAK_MINUTE_EDGES,
+    SKIP,
     assign_bins,
     bin_labels,
     minutes,
@@ -64,11 +71,13 @@ from analytics.metrics.columns import (
 )
 from analytics.metrics.jsonable import to_jsonable
 from analytics.metrics.proportions import adjusted_flags, rates_by_bin
-from analytics.metrics.regression import fit_fixed_effects_logit, fit_pooled_logit
+from analytics.metrics.regression import fit_fixed_effects_logit
 
 FLAG_ALPHA = 0.01
 READING_WPM = 238
 BINARY_MEASURES = ("left", "loo_majority", "source", "gold", "probe")
+# Quality is the first of these that an answer has.
+QUALITY_YARDSTICKS = ("gold", "probe", "loo_majority", "source")
 # The axes of the trend tests, the two the dashboard shows. Not minutes since the break, which no
 # page shows (its curves stay).
 TREND_AXES = ("index", "minutes")
@@ -112,6 +121,11 @@ def fatigue_measures(judgments: pd.DataFrame) -> pd.DataFrame:
     measures["quality"] = (
         measures["gold"].fillna(measures["probe"]).fillna(measures["loo_majority"]).fillna(measures["source"])
     )
+    # Which of them it is, by its place in QUALITY_YARDSTICKS (-1: none): the flag compares like with like.
+    yardstick = pd.Series(-1, index=judgments.index, dtype=np.int64)
+    for code, measure in reversed(list(enumerate(QUALITY_YARDSTICKS))):
+        yardstick[measures[measure].notna()] = code
+    measures["quality_yardstick"] = yardstick
     return measures
 
 
@@ -144,15 +158,21 @@ def within_sitting_slope(groups: np.ndarray, axis: pd.Series, outcome: pd.Series
     return {"n": fit["n"], "sittings": fit["groups"], "slope": fit["slope"], "reason": fit["reason"]}
 
 
-def _trends(measures: pd.DataFrame) -> dict:
-    # One group per sitting (per annotator where the sitting is not known): comparing each sitting
-    # with itself, neither who answers when nor which sittings run long passes for a trend.
+def _sitting_groups(measures: pd.DataFrame) -> np.ndarray:
+    """One code per sitting (per annotator where the sitting is not known), numbered from 0."""
     sitting = measures["sitting"].to_numpy(dtype=float)
     known = ~np.isnan(sitting)
     groups = np.empty(len(measures), dtype=np.int64)
     groups[known], sittings = pd.factorize(sitting[known])
     if not known.all():  # codes after the sittings' (numbers, not strings: a million rows)
         groups[~known] = len(sittings) + pd.factorize(measures["annotator"].to_numpy()[~known])[0]
+    return groups
+
+
+def _trends(measures: pd.DataFrame) -> dict:
+    # One group per sitting (per annotator where the sitting is not known): comparing each sitting
+    # with itself, neither who answers when nor which sittings run long passes for a trend.
+    groups = _sitting_groups(measures)
     # Dwell as "slower than the sitting's median", against the minutes at which the pair was shown.
     median = measures["dwell_ms"].groupby(groups).transform("median")
     slower = (measures["dwell_ms"] > median).astype(float).where(measures["dwell_ms"].notna())
@@ -176,27 +196,41 @@ def _one_sided_decline(slope: dict | None) -> float | None:
 
 def quality_decline_flags(measures: pd.DataFrame, *, flag_alpha: float = FLAG_ALPHA) -> list[dict]:
     """Per annotator: n with a quality value, quality rate, slope of quality per minute in the sitting
-    (log-odds), one-sided p of a decline, BH-adjusted p across annotators, flagged."""
-    observed = measures[measures["quality"].notna()]
-    # Pool equal (annotator, minute) rows once; each annotator's fit then runs on a few rows.
-    pooled = observed.groupby(["annotator", "minutes"], sort=True)["quality"].agg(["sum", "count"]).reset_index()
+    (log-odds) within sittings and yardsticks (module docstring), with "sittings", the (sitting,
+    yardstick) groups whose answers say anything of it; one-sided p of a decline, BH-adjusted p across
+    annotators, flagged."""
+    observed = measures["quality"].notna().to_numpy()
+    table = pd.DataFrame(
+        {
+            "annotator": measures["annotator"].to_numpy()[observed],
+            "group": pd.factorize(
+                pd.MultiIndex.from_arrays([_sitting_groups(measures), measures["quality_yardstick"].to_numpy()])
+            )[0][observed],
+            "minutes": measures["minutes"].to_numpy(dtype=float)[observed],
+            "quality": measures["quality"].to_numpy(dtype=float)[observed],
+        }
+    )
+    # Pool equal (group, minute) rows once; a group holds one annotator's answers.
+    pooled = table.groupby(["annotator", "group", "minutes"], sort=True)["quality"].agg(["sum", "count"]).reset_index()
     by_annotator = dict(tuple(pooled.groupby("annotator", sort=False)))
     rows = []
     for annotator in sorted(measures["annotator"].unique()):
         mine = by_annotator.get(annotator, pooled.iloc[:0])
-        fit = fit_pooled_logit(
+        fit = fit_fixed_effects_logit(
             mine["sum"].to_numpy(dtype=float),
             mine["count"].to_numpy(dtype=float),
-            mine[["minutes"]].to_numpy(dtype=float),
-            ["minutes"],
+            mine["minutes"].to_numpy(dtype=float),
+            pd.factorize(mine["group"])[0],
+            no_group="no sitting's answers vary in quality at two points in time or more",
         )
-        slope = (fit["coefficients"] or {}).get("minutes")
+        slope = fit["slope"]
         n, successes = int(mine["count"].sum()), float(mine["sum"].sum())
         rows.append(
             {
                 "annotator": annotator,
                 "n": n,
                 "quality": successes / n if n else None,
+                "sittings": fit["groups"],
                 "slope_per_minute": slope["estimate"] if slope else None,
                 "p_decline": _one_sided_decline(slope),
                 "reason": fit["reason"],
@@ -213,17 +247,18 @@ def speeding(judgments: pd.DataFrame, pairs: pd.DataFrame, *, wpm: float = READI
     project's reading factor, as the submit's `fast` flag uses it), overall and per annotator:
     {"n" (judgments with a dwell on a pair with word counts), "speeding", "share"}; "wpm" is the
     reading speed that floor stands for, `wpm / factor` (None for a factor of 0, which makes no
-    answer fast). All sides count, skips included."""
+    answer fast). Skips are not answers and do not count, as the submit's flag does not count them:
+    they did, so the dashboard's figure and the scorecards' "Fast answers" differed by the quick skips."""
     if factor < 0:
         raise ValueError("factor must not be negative")
-    require_columns(judgments, ("annotator", "pair_id", "dwell_ms"), table="judgment")
+    require_columns(judgments, ("annotator", "pair_id", "side", "dwell_ms"), table="judgment")
     require_columns(pairs, ("pair_id", "words_context", "words_response_a", "words_response_b"), table="pair")
     words = pairs["words_context"] + pairs["words_response_a"] + pairs["words_response_b"]
     floor_ms = pd.Series((words / wpm * MS_PER_MINUTE * factor).to_numpy(), index=pairs["pair_id"].to_numpy())
     floors = floor_ms.reindex(judgments["pair_id"]).to_numpy(dtype=float)
     dwell = judgments["dwell_ms"].to_numpy(dtype=float)
     # Without a dwell or the pair's word counts there is nothing to compare.
-    known = ~np.isnan(dwell) & ~np.isnan(floors)
+    known = ~np.isnan(dwell) & ~np.isnan(floors) & (judgments["side"] != SKIP).to_numpy()
     table = pd.DataFrame({"annotator": judgments["annotator"].to_numpy()[known], "fast": dwell[known] < floors[known]})
 
     def summary(rows: pd.DataFrame) -> dict:

@@ -2,7 +2,8 @@
 
 (a) Transcript similarity, the seed notebook's measure reproduced exactly:
     `difflib.SequenceMatcher(None, chosen, rejected).ratio()` on the two full transcripts
-    (context + "\\n\\nAssistant:" + response). `analytics.metrics.seqmatch` is the same algorithm
+    (context + "\\n\\nAssistant:" + response), the source's chosen first (A first for a pair
+    without a preference). `analytics.metrics.seqmatch` is the same algorithm
     compiled with numba and gives bit-identical ratios, about 6× faster per core. Buckets, as in the notebook:
     high r > 0.9, medium 0.7 < r ≤ 0.9, low r ≤ 0.7; and the mean (`statistics.mean`).
 (b) Response similarity: the normalized Indel similarity of the two final responses alone,
@@ -66,13 +67,17 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def pair_text_measures(context: str, response_a: str, response_b: str) -> dict:
+def pair_text_measures(context: str, response_a: str, response_b: str, preference: str = "") -> dict:
     """Everything the analytics need from one pair's texts, to store on the pair at import so that
-    reports never read texts: both similarities (transcript A as the notebook's "chosen", B as
-    its "rejected") and the word counts of the context, the responses and the full transcripts."""
+    reports never read texts: both similarities and the word counts of the context, the responses
+    and the full transcripts. The transcript similarity is the notebook's ratio(chosen, rejected):
+    the source's preferred transcript first (`preference` "a" or "b"), A first when it has none.
+    It was always A first: difflib's ratio is not symmetric, and 19 of the demo's 70 pairs, 25 of
+    them preferring B, came out different (one 0.935, "high", where the notebook gives 0.691)."""
     transcript_a, transcript_b = transcript(context, response_a), transcript(context, response_b)
+    chosen, rejected = (transcript_b, transcript_a) if preference == "b" else (transcript_a, transcript_b)
     return {
-        "transcript_similarity": transcript_similarity(transcript_a, transcript_b),
+        "transcript_similarity": transcript_similarity(chosen, rejected),
         "response_similarity": response_similarity(response_a, response_b),
         "words_context": word_count(context),
         "words_response_a": word_count(response_a),
@@ -82,22 +87,23 @@ def pair_text_measures(context: str, response_a: str, response_b: str) -> dict:
     }
 
 
-def _measure_chunk(chunk: list[tuple[str, str, str]]) -> list[dict]:
-    return [pair_text_measures(context, a, b) for context, a, b in chunk]
+def _measure_chunk(chunk: list[tuple[str, ...]]) -> list[dict]:
+    return [pair_text_measures(*pair) for pair in chunk]
 
 
-def pair_text_measures_batch(pairs: Iterable[tuple[str, str, str]], *, workers: int = 1) -> list[dict]:
-    """`pair_text_measures` for many (context, response_a, response_b) triples, in input order.
+def pair_text_measures_batch(pairs: Iterable[tuple[str, ...]], *, workers: int = 1) -> list[dict]:
+    """`pair_text_measures` for many (context, response_a, response_b[, preference]) tuples, in
+    input order.
 
     With `workers` > 1 the chunks are spread over that many processes (the similarity is
     CPU-bound and holds the GIL; threads would not run it in parallel). Only from a process that
     may have children: not inside a Celery prefork child (daemonic), not in a web request; the
     default, 1, computes in the calling process.
     """
-    triples = list(pairs)
-    if workers <= 1 or len(triples) <= CHUNK:
-        return _measure_chunk(triples)
-    chunks = [triples[start : start + CHUNK] for start in range(0, len(triples), CHUNK)]
+    rows = list(pairs)
+    if workers <= 1 or len(rows) <= CHUNK:
+        return _measure_chunk(rows)
+    chunks = [rows[start : start + CHUNK] for start in range(0, len(rows), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return [measures for chunk in pool.map(_measure_chunk, chunks) for measures in chunk]
 

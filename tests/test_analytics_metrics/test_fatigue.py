@@ -152,9 +152,11 @@ def test_it_counts_answers_faster_than_reading_238_words_a_minute():
     )
     judgments = pd.DataFrame(
         {
-            "annotator": ["u", "u", "v", "v", "v"],
-            "pair_id": [1, 1, 1, 2, 3],  # pair 3 has no word counts
-            "dwell_ms": [59_999.0, 60_000.0, np.nan, 1000.0, 1.0],
+            "annotator": ["u", "u", "v", "v", "v", "v"],
+            "pair_id": [1, 1, 1, 2, 3, 2],  # pair 3 has no word counts
+            # A skip is no answer: not fast, as the submit's flag has it.
+            "side": ["left", "right", "tie", "left", "left", "skip"],
+            "dwell_ms": [59_999.0, 60_000.0, np.nan, 1000.0, 1.0, 10.0],
         }
     )
     report = speeding(judgments, pairs)
@@ -213,3 +215,69 @@ def test_a_sittings_pace_does_not_pass_for_a_trend_within_it():
     per_annotator = fatigue(judgments.drop(columns="sitting_id"))["trends"]
     assert per_annotator["index"]["dwell_ms"]["slope"]["p_value"] < 0.01
     assert per_annotator["minutes"]["dwell_ms"]["slope"]["p_value"] < 0.01
+
+
+def careful_quick_sittings_and_sloppy_slow_ones(rng: np.random.Generator) -> pd.DataFrame:
+    """One annotator, steady within every sitting: 20 sittings of 30 answers, the quick ones (10 s an
+    answer) 95% right, the slow ones (50 s an answer) 55% right, by gold."""
+    frames = []
+    for number in range(20):
+        quick = number % 2 == 0
+        seconds, rate = (10, 0.95) if quick else (50, 0.55)
+        frames.append(
+            sitting(30).assign(
+                sitting_id=number,
+                elapsed_in_sitting_ms=[i * seconds * 1000 for i in range(30)],
+                gold_correct=(rng.random(30) < rate).astype(float),
+            )
+        )
+    judgments = pd.concat(frames, ignore_index=True)
+    return judgments.assign(pair_id=range(len(judgments)), source_preference="a")
+
+
+def test_sittings_that_differ_do_not_pass_for_a_decline_within_them():
+    # A pooled fit put the slow sittings' sloppy answers late and the quick ones' careful answers
+    # early: slope -0.09 a minute, flagged (found by the statistics audit).
+    judgments = careful_quick_sittings_and_sloppy_slow_ones(np.random.default_rng(3))
+    row = fatigue(judgments)["per_annotator"][0]
+    assert row["flagged"] is False and row["p_decline"] > 0.05
+    # A sitting whose answers are all right says nothing of a trend within it (its intercept alone fits).
+    varies = judgments.groupby("sitting_id")["gold_correct"].transform("nunique") == 2
+    assert row["sittings"] == judgments.loc[varies, "sitting_id"].nunique() >= 15
+    # The same answers compared within each sitting, by statsmodels.
+    kept = judgments[varies]
+    data = pd.DataFrame(
+        {
+            "y": kept["gold_correct"],
+            "minutes": kept["elapsed_in_sitting_ms"] // 1000 / 60,
+            "sitting": kept["sitting_id"],
+        }
+    )
+    direct = sm.Logit.from_formula("y ~ minutes + C(sitting)", data).fit(disp=0)
+    assert row["slope_per_minute"] == pytest.approx(direct.params["minutes"], rel=1e-6)
+    # Which is what the flag found all the same without the sittings: it had nothing to tell them apart.
+    pooled = fatigue(judgments.drop(columns="sitting_id"))["per_annotator"][0]
+    assert pooled["flagged"] is True and pooled["slope_per_minute"] < 0
+
+
+def test_a_change_of_yardstick_late_in_a_sitting_does_not_pass_for_a_decline():
+    # An always-left clicker, the same all through: the others' majority agrees with them half the
+    # time; their swapped repeats, which come late (after probe_min_gap items), are never consistent.
+    # Pooled over yardsticks, the late zeros were a decline, flagged (found by the statistics audit).
+    rng = np.random.default_rng(4)
+    frames = []
+    for number in range(20):
+        one = sitting(30, sides=["left"] * 30).assign(sitting_id=number)
+        one["loo"] = (rng.random(30) < 0.5).astype(float)
+        one["probe_of"] = [np.nan] * 22 + [1.0] * 8
+        one["probe_consistent"] = [np.nan] * 22 + [0.0] * 8
+        frames.append(one)
+    judgments = pd.concat(frames, ignore_index=True).assign(source_preference="a")
+    judgments["pair_id"] = range(len(judgments))
+    # Each first answer's quality is agreement with the source, which is right half the time.
+    judgments["left_response"] = np.where(judgments.pop("loo") == 1.0, "a", "b")
+    judgments["chosen_response"] = judgments["left_response"]
+    measures = fatigue_measures(judgments)
+    assert set(measures["quality_yardstick"]) == {1, 3}  # probe, source
+    row = fatigue(judgments)["per_annotator"][0]
+    assert row["flagged"] is False and row["p_decline"] > 0.05

@@ -89,6 +89,25 @@ def test_it_measures_a_pair_once_with_word_counts_of_every_part():
     )
 
 
+def test_the_transcript_ratio_takes_the_sources_chosen_first(hh_triples):
+    # difflib's autojunk reads only the second sequence, so ratio(A, B) is not ratio(B, A); for a pair
+    # whose source preferred B it was stored A first (found by the statistics audit).
+    asymmetric = [
+        (c, a, b)
+        for c, a, b in hh_triples[:200]
+        if difflib.SequenceMatcher(None, transcript(c, a), transcript(c, b)).ratio()
+        != difflib.SequenceMatcher(None, transcript(c, b), transcript(c, a)).ratio()
+    ]
+    assert len(asymmetric) >= 5
+    for context, a, b in asymmetric[:5]:
+        chosen_b = difflib.SequenceMatcher(None, transcript(context, b), transcript(context, a))
+        chosen_a = difflib.SequenceMatcher(None, transcript(context, a), transcript(context, b))
+        assert pair_text_measures(context, a, b, "b")["transcript_similarity"] == chosen_b.ratio()
+        assert pair_text_measures(context, a, b, "a")["transcript_similarity"] == chosen_a.ratio()
+        assert pair_text_measures(context, a, b)["transcript_similarity"] == chosen_a.ratio()  # no preference
+        assert pair_text_measures_batch([(context, a, b, "b")]) == [pair_text_measures(context, a, b, "b")]
+
+
 def test_its_batch_in_several_processes_equals_one_at_a_time(hh_triples):
     triples = hh_triples[:600]
     assert pair_text_measures_batch(triples, workers=2) == [pair_text_measures(*triple) for triple in triples]

@@ -5,6 +5,7 @@ pair's current answer everywhere."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,23 @@ def test_an_annotators_swapped_repeat_is_not_a_vote_in_the_others_majority():
     assert np.isnan(measures.loc[1, "loo_majority"])
     assert measures.loc[0, "loo_majority"] == 0.0  # the others (2 and 3) chose b
     assert np.isnan(measures.loc[3, "loo_majority"]) and np.isnan(measures.loc[3, "left"])
+
+
+@pytest.mark.django_db
+def test_a_pair_is_measured_with_its_sources_chosen_transcript_first(project):
+    # Two transcripts over 200 characters, so difflib's autojunk makes the ratio depend on the order
+    # (0.134 chosen first, 0.186 A first).
+    context = "\n\nHuman: Which is better?"
+    a = " " + "The quick brown fox jumps over the lazy dog. " * 5
+    b = " " + "Pack my box with five dozen liquor jugs, then the quick brown fox. " * 4
+    chosen_b = Pair.objects.create(
+        project=project, context=context, response_a=a, response_b=b, source_preference="b", content_hash="1" * 64
+    )
+    pair_measures_fill(project_id=project.id)
+    chosen_b.refresh_from_db()
+    chosen, rejected = context + "\n\nAssistant:" + b, context + "\n\nAssistant:" + a
+    assert chosen_b.transcript_similarity == difflib.SequenceMatcher(None, chosen, rejected).ratio()
+    assert chosen_b.transcript_similarity != difflib.SequenceMatcher(None, rejected, chosen).ratio()
 
 
 @pytest.mark.django_db

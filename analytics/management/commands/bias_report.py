@@ -103,7 +103,8 @@ def _summary(project: Project, payload: dict) -> str:
             + (f"  FLAGGED ({', '.join(reasons[annotator])})" if reasons[annotator] else "")
         )
     overall = position.get("overall", {})
-    lines.append(f"  all: n={overall.get('n', 0)} left={_rate(overall)} p={_p(overall.get('p_value'))}")
+    pooled = _pct(overall.get("rate")) if overall.get("rate") is not None else "—"
+    lines.append(f"  all: n={overall.get('n', 0)} left={pooled} (pooled over annotators: no interval or test)")
     lines += ["", *_length_lines(payload.get("length", {})), "", *_similarity_lines(payload.get("similarity", {}))]
     lines += ["", *_agreement_lines(agreement)]
     return "\n".join(lines)
