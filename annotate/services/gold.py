@@ -9,6 +9,9 @@ What a gold answer means to the rest of the app
   Correcting an answer therefore corrects the scorecards, not pauses already made.
 - A lease already out keeps its kind: a pair leased as an ordinary pair and then marked gold is
   still answered as an ordinary judgment, so its queue counters stay right.
+- A pair's side counters count the leases and judgments of its kind now: a change of kind recounts
+  them (`annotating.common.pairs_sides_recount`), so the sides of the queue judgments a pair collects
+  after its gold answer is cleared are balanced among themselves, not against its gold judgments.
 
 Audit rows: `AuditEvent.subject` is required and names a user, but these actions concern a pair,
 not a member. The subject is the lead who acted, and the pair is named in the reason.
@@ -24,6 +27,7 @@ from django.db import transaction
 from django.db.models import F
 
 from annotate.models import AuditEvent, Pair, Project, Response
+from annotate.services.annotating.common import pairs_sides_recount
 
 GOLD_SET = "gold_set"
 GOLD_CLEARED = "gold_cleared"
@@ -75,6 +79,8 @@ def pair_gold_set(*, project: Project, pair_id: int, answer: str, actor: Abstrac
         if before == answer:
             return GoldChange(pair_id=pair_id, before=before, after=answer, event=None)
         Pair.objects.filter(pk=pair_id).update(gold_answer=answer)
+        if bool(before) != bool(answer):  # into or out of the k-queue: its sides count that kind's now
+            pairs_sides_recount(Pair.objects.filter(pk=pair_id))
         if answer:
             action = GOLD_SET
             reason = f"pair {pair_id}: gold answer {_answer_name(answer)} (was {_answer_name(before)})"
@@ -108,11 +114,12 @@ def pairs_gold_from_source(*, project: Project, actor: AbstractBaseUser, limit: 
         )
         # Locked in id order first, as every statement that takes several pairs takes them: updated in
         # the order the database read them, they deadlocked with a change of k (which locks them all).
-        list(chosen.select_for_update(no_key=True).order_by("id").values_list("id", flat=True))
+        locked = list(chosen.select_for_update(no_key=True).order_by("id").values_list("id", flat=True))
         # The outer filter is checked again on each row, so a pair made gold meanwhile by a lead keeps
         # that lead's answer.
         marked = chosen.update(gold_answer=F("source_preference"))
         if marked:
+            pairs_sides_recount(Pair.objects.filter(pk__in=locked))
             scope = f"at most {limit}" if limit is not None else "all"
             AuditEvent.objects.create(
                 project=project,

@@ -192,7 +192,9 @@ def membership_remove(*, project: Project, user_id: int, actor: AbstractBaseUser
     deleted membership. Raises Membership.DoesNotExist when the user is no annotator or engineer of
     the project (leads are the admin's to remove)."""
     with transaction.atomic():
-        membership = members_removable(project=project).select_for_update().get(user_id=user_id)
+        # of=self: the user row joined in is not locked with it. FOR UPDATE on it stalled every commit
+        # of that person's, in any project (each checks its foreign keys to the user), and their starts.
+        membership = members_removable(project=project).select_for_update(of=("self",)).get(user_id=user_id)
         AuditEvent.objects.create(
             project=project, actor=actor, subject=membership.user, action=REMOVED, reason=f"was {membership.role}"
         )

@@ -13,8 +13,16 @@ import pytest
 from django.db import connections, transaction
 from django.utils import timezone
 
-from annotate.models import Assignment, AssignmentState, Judgment, Membership, Pair, Role
-from annotate.services.annotating import assignment_next, judgment_submit, leases_expire, sitting_end, sitting_start
+from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Membership, Pair, Role
+from annotate.services import members
+from annotate.services.annotating import (
+    AnnotationError,
+    assignment_next,
+    judgment_submit,
+    leases_expire,
+    sitting_end,
+    sitting_start,
+)
 from annotate.services.annotating import judgments as judgments_module
 from annotate.services.annotating.assignment import _leases_expire
 from tests.conftest import make_pairs, make_user
@@ -169,3 +177,67 @@ def test_an_annotator_removed_from_the_project_cannot_answer_a_lease_they_still_
     response = submit(client, assignment_id)
     assert response.status_code == 404
     assert not Judgment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("break_minutes", [0, 5])
+def test_a_start_that_waits_for_a_pause_is_refused_as_paused(project, monkeypatch, break_minutes):
+    # The start read the pause in the statement that locked the sitting: waiting for the pause's lock,
+    # PostgreSQL read the membership as of before the pause, so the start opened a sitting (no break)
+    # or sent the annotator to a break (found by the concurrency audit).
+    project.break_minutes = break_minutes
+    project.save()
+    make_pairs(project, 3)
+    (person,) = annotators(project, 1)
+    lead = make_user("lead")
+    t0 = timezone.now()
+    sitting_start(project=project, annotator=person, now=t0)
+    held, go, errors, refusals = threading.Event(), threading.Event(), [], []
+    end_now = members._sitting_end_now
+
+    def end_and_hold(**kwargs):
+        ended = end_now(**kwargs)
+        held.set()  # the pause holds the sitting's lock, its membership written, not committed
+        go.wait(10)
+        return ended
+
+    def start_later() -> None:
+        try:
+            sitting_start(project=project, annotator=person, now=t0 + dt.timedelta(seconds=11))
+        except AnnotationError as error:
+            refusals.append(error.code)
+
+    monkeypatch.setattr(members, "_sitting_end_now", end_and_hold)
+    pause = in_thread(
+        lambda: members.membership_pause(
+            project=project, user=person, actor=lead, reason="checking", now=t0 + dt.timedelta(seconds=10)
+        ),
+        errors,
+    )
+    assert held.wait(10)
+    start = in_thread(start_later, errors)
+    time.sleep(0.5)  # the start waits for the sitting's lock
+    go.set()
+    pause.join()
+    start.join()
+    assert errors == [] and refusals == ["paused"]
+    assert list(AnnotationSession.objects.values_list("end_reason", flat=True)) == ["paused"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_a_member_leaves_their_user_row_free_for_their_other_work(project):
+    # The removal locked the user row joined to the membership FOR UPDATE: every commit of the person's
+    # elsewhere (each checks its foreign keys to the user with FOR KEY SHARE) waited for it (found by the
+    # concurrency audit).
+    (person,) = annotators(project, 1)
+    lead = make_user("lead")
+    other = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            members.membership_remove(project=project, user_id=person.pk, actor=lead)
+            with other.cursor() as cursor:
+                cursor.execute("SELECT id FROM auth_user WHERE id = %s FOR KEY SHARE NOWAIT", [person.pk])
+                assert cursor.fetchall() == [(person.pk,)]
+    finally:
+        other.close()
+    assert not Membership.objects.filter(user=person).exists()

@@ -32,7 +32,7 @@ from annotate.services.annotating.common import (
     _now,
     _pairs_lock,
     _status_after,
-    side_counter,
+    side_given_back,
 )
 from annotate.services.annotating.sittings import _paused_flag, _sitting_close, _sitting_enforce_limits
 
@@ -273,7 +273,9 @@ def _judgment_record(
     Assignment.objects.filter(pk=assignment.pk).update(state=AssignmentState.ANSWERED)
     in_queue = not assignment.is_gold and assignment.probe_of_id is None
     sitting.items_done = index
-    sitting.last_activity_at = now
+    # Never back: `now` is read before the locks, and a request that waited for this sitting behind a
+    # later one would have moved the idle clock back by its wait.
+    sitting.last_activity_at = max(sitting.last_activity_at, now)
     sitting.fast_streak = sitting.fast_streak + 1 if judgment.fast else 0
     sitting.save(update_fields=["items_done", "last_activity_at", "fast_streak"])
     # This pair is locked before its counters move (the update reads k): by the close, in id order
@@ -295,10 +297,7 @@ def _judgment_record(
         _pairs_lock(pair_ids=answered)
     # A skip gives back the side its lease showed on the left, as a released lease does: the side
     # counters count live leases and judgments that count (`common._pairs_release_leases`).
-    side_back = {}
-    if side == Side.SKIP:
-        counter = side_counter(assignment.left_response)
-        side_back = {counter: F(counter) - 1}
+    side_back = side_given_back(assignment.left_response, gold=assignment.is_gold) if side == Side.SKIP else {}
     if in_queue:
         counted = 0 if side == Side.SKIP else 1
         Pair.objects.filter(pk=assignment.pair_id).update(

@@ -134,12 +134,14 @@ def _sitting_start_checked(
         # which FOR UPDATE would block while this start waits for that sitting: a deadlock.
         list(get_user_model().objects.select_for_update(no_key=True).filter(pk=annotator.pk).values_list("pk"))
         latest = _sitting_lock_latest(project=project, annotator=annotator)
-        if latest is None:
-            paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).exists()
-        else:
-            # Read with the lock, so a pause that came meanwhile counts; it also ends a sitting that a
-            # pause set another way left open.
-            paused = latest.annotator_paused
+        # Read after the lock, in a statement of its own, so that a pause that came meanwhile counts: the
+        # flag read in the locking statement is as of that statement's start when it waited for the
+        # lock, so a pause holding the sitting left it closed as paused and the membership read as not
+        # paused, and the start opened a sitting (found by the concurrency audit).
+        paused = Membership.objects.filter(project=project, user=annotator, paused_at__isnull=False).exists()
+        if latest is not None:
+            # It also ends a sitting that a pause set another way left open.
+            latest.annotator_paused = paused
             _sitting_enforce_limits(sitting=latest, now=now)
             if latest.is_open:
                 return latest, False, None
