@@ -278,3 +278,23 @@ def test_a_lease_taken_before_its_pair_changed_kind_gives_nothing_back_to_the_ne
     assert _sides(pair) == {new.left_response: 1, new.right_response: 0}
     sitting_end(project=project, annotator=annotator2, now=now)
     assert _sides(pair) == {"a": 0, "b": 0}
+
+
+def test_the_migration_recounts_each_pairs_sides_for_its_kind_now(project, annotator, annotator2):
+    recount_sides = importlib.import_module("annotate.migrations.0016_side_counters_of_the_pairs_kind").recount_sides
+    project.break_minutes, project.gold_rate, project.gold_min_accuracy = 0, 1.0, 0.0
+    project.save()
+    (pair,) = make_pairs(project, 1)
+    Pair.objects.filter(pk=pair.pk).update(gold_answer="a")
+    now = timezone.now()
+    gold = _claim(project, annotator, now)
+    judgment_submit(assignment_id=gold.id, annotator=annotator, side="left", now=now)
+    # Cleared as before this change: the gold judgment stays in the counters.
+    Pair.objects.filter(pk=pair.pk).update(gold_answer="")
+    project.gold_rate = 0.0
+    project.save()
+    queue = _claim(project, annotator2, now)
+    assert not queue.is_gold
+    with connection.schema_editor() as editor:
+        recount_sides(django_apps, editor)
+    assert _sides(pair) == {queue.left_response: 1, queue.right_response: 0}
