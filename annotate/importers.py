@@ -703,11 +703,23 @@ _WIDE_BOMS = (
 )
 
 
+# Files that are no text at all, by their first bytes, and what to import instead: read as text,
+# each was "invalid JSON: not UTF-8" at its first row.
+_BINARY_FORMATS = (
+    (b"PAR1", "a Parquet file; import its JSONL or CSV form, or a dataset directory with format hf"),
+    (b"PK\x03\x04", "a zip archive (an export's download is one); unpack it and import the data file inside"),
+)
+
+
 def _wide_encoding_check(path: Path, *, name: str) -> None:
     """Refuse a file that says it is UTF-16 or UTF-32 text (a byte order mark, as Windows tools
-    write): read as UTF-8, each of its rows was "not UTF-8 text" or "cannot tell the format"."""
+    write): read as UTF-8, each of its rows was "not UTF-8 text" or "cannot tell the format"; and a
+    Parquet file or a zip archive, which are not text."""
     with _open_binary(path) as f:
         head = f.read(4)
+    for magic, what in _BINARY_FORMATS:
+        if head.startswith(magic):
+            raise ImportSourceError(f"{name}: the file is {what}")
     for mark, encoding in _WIDE_BOMS:
         if head.startswith(mark):
             raise ImportSourceError(

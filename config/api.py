@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from rest_framework import parsers, status, views
+from rest_framework import parsers, serializers, status, views
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -45,3 +45,20 @@ class JobPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class UnknownFieldsRefused:
+    """A serializer mixin: a field the serializer does not know is a 400 naming it, not dropped. A
+    misspelled option (`min_agreeement`) was ignored, and the job ran without it, as if unfiltered.
+    The CSRF token of a form posted with a session (the browsable API's) is no field."""
+
+    IGNORED = frozenset({"csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields) - self.IGNORED)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [f"No such field; the fields are: {', '.join(self.fields)}."] for name in unknown}
+                )
+        return super().to_internal_value(data)

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from annotate.hub import HubIdError, hub_id_check
 from annotate.services.jobs import JobsBusyError
-from config.api import JobPagination
+from config.api import JobPagination, UnknownFieldsRefused
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
@@ -45,7 +45,7 @@ class ExportJobSerializer(serializers.ModelSerializer):
         ]
 
 
-class ExportOptionsSerializer(serializers.Serializer):
+class ExportOptionsSerializer(UnknownFieldsRefused, serializers.Serializer):
     format = serializers.ChoiceField(choices=FORMATS, default="hh-rlhf")
     writer = serializers.ChoiceField(choices=WRITERS, default="jsonl")
     per_judgment = serializers.BooleanField(default=False)
@@ -72,11 +72,14 @@ class ExportOptionsSerializer(serializers.Serializer):
     tokenizer = serializers.CharField(default="gpt2", max_length=200)
     max_length = serializers.IntegerField(default=512, min_value=MAX_LENGTH_RANGE[0], max_value=MAX_LENGTH_RANGE[1])
 
-    def validate_tokenizer(self, value: str) -> str:
-        try:
-            return hub_id_check(value, what="The tokenizer")
-        except HubIdError as error:
-            raise serializers.ValidationError(str(error)) from error
+    def validate(self, attrs: dict) -> dict:
+        # Checked where one is loaded or given: the default of another format names nothing to load.
+        if attrs["format"] == "tokenized" or "tokenizer" in self.initial_data:
+            try:
+                hub_id_check(attrs["tokenizer"], what="The tokenizer")
+            except HubIdError as error:
+                raise serializers.ValidationError({"tokenizer": [str(error)]}) from error
+        return attrs
 
 
 class ExportListApi(APIView):

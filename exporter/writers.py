@@ -217,12 +217,17 @@ def files_sha256(*, root: str | Path, exclude: Iterable[str] = (MANIFEST_NAME,))
         rel = path.relative_to(root).as_posix()
         if rel in excluded:
             continue
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
-                digest.update(block)
-        found[rel] = {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+        found[rel] = {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
     return found
+
+
+def file_sha256(path: str | Path) -> str:
+    """The hex SHA-256 of a file, read a MiB at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def code_version_get(*, repo_root: str | Path | None = None) -> str:
@@ -269,8 +274,9 @@ def manifest_write(
 
     `options` are the export's options as given (JSON values; datetimes, dates and paths are written
     as ISO 8601 / POSIX strings), `counts` the record counts
-    (e.g. pairs read, records written, per split), `filter_effects` {filter name: records it removed}
-    in the order the filters ran. Sorted keys, two-space indent, UTF-8, "\\n" at the end."""
+    (e.g. pairs read, records written, per split), `filter_effects` {filter name: records it removed}.
+    Sorted keys (the filters' too: the order they run in is the README's, not the file's), two-space
+    indent, UTF-8, "\\n" at the end."""
     out_dir = Path(out_dir)
     manifest = {
         "format": fmt,

@@ -25,7 +25,7 @@ from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
 from annotate.services.jobs import JobsBusyError
-from config.api import JobPagination, JSONParser
+from config.api import JobPagination, JSONParser, UnknownFieldsRefused
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:
@@ -60,7 +60,7 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class ImportStartInputSerializer(serializers.Serializer):
+class ImportStartInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     """Either `file` (format optional: detected when empty) or `format: "hf"` with `dataset`."""
 
     file = serializers.FileField(required=False)

@@ -314,6 +314,22 @@ def test_gold_and_probe_judgments_stay_out_of_exports_unless_asked_for(project, 
     assert marks == {pairs[0].id: (True, None), pairs[1].id: (False, original), pairs[2].id: (False, None)}
 
 
+def test_a_pair_made_gold_after_it_was_judged_stays_out_as_gold(project, voters, tmp_path):
+    # Only judgments served as gold were left out: a pair marked gold later went on into the data
+    # (found by the export audit).
+    from annotate.services.gold import pair_gold_set
+
+    pairs = make_pairs(project, 2)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    pair_gold_set(project=project, pair_id=pairs[0].id, answer="a", actor=voters[1])
+    default, manifest = export_lines(project, tmp_path, "default")
+    assert [line["pair_id"] for line in default] == [pairs[1].id]
+    assert manifest["filter_effects"] == {"gold_excluded": 1, "probes_excluded": 0}
+    everything, manifest = export_lines(project, tmp_path, "all", per_judgment=True, include_gold=True)
+    # Let in, it is what it was: a judgment served in the queue.
+    assert {line["pair_id"]: line["is_gold"] for line in everything} == {pairs[0].id: False, pairs[1].id: False}
+
+
 def judge_through_the_services(project, person, *, choose, now):
     """One sitting of `person` in which every pair the server hands out is answered: `choose(assignment)`
     gives "a", "b" or a side ("tie", "skip"), turned into the side the server put that response on."""

@@ -8,8 +8,10 @@ import io
 import math
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -113,6 +115,17 @@ def test_the_export_list_pages_through_every_job_of_the_project_only(project, le
 
 
 @pytest.mark.django_db
+def test_a_misspelled_option_is_refused_naming_it_not_dropped(project, lead):
+    # It was dropped: 202, and the job ran with min_agreement null, unfiltered (found by the export audit).
+    response = client_for(lead).post(
+        "/api/projects/helpful/exports/", {"min_agreeement": 0.9, "format": "preference"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["min_agreeement"] and "min_agreement" in response.json()["min_agreeement"][0]
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
 def test_exclude_paused_is_kept_with_the_job_for_the_worker(project, lead):
     response = client_for(lead).post("/api/projects/helpful/exports/", {"exclude_paused": True}, format="json")
     assert response.status_code == 202
@@ -143,6 +156,25 @@ def test_a_job_whose_tokenizer_names_a_directory_of_the_worker_fails(project, le
     job.refresh_from_db()
     assert job.state == "failed"
     assert "names a path on the server" in job.error
+
+
+@pytest.mark.django_db
+def test_an_export_that_loads_no_tokenizer_does_not_check_the_default_one(project, lead, tmp_path, monkeypatch):
+    # The default tokenizer, "gpt2", was checked for every format: a directory of that name where the
+    # worker runs failed every export (found by the export audit).
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "gpt2").mkdir()
+    response = client_for(lead).post("/api/projects/helpful/exports/", {"format": "preference"}, format="json")
+    assert response.status_code == 202
+    export_job_run(job_id=response.json()["id"])
+    job = ExportJob.objects.get(pk=response.json()["id"])
+    assert job.state == "done", job.error
+    with zipfile.ZipFile(Path(settings.MEDIA_ROOT) / job.file) as archive:
+        assert sorted(archive.namelist()) == ["README.md", "data.jsonl", "manifest.json"]
+        assert archive.testzip() is None
+    assert hashlib.sha256((Path(settings.MEDIA_ROOT) / job.file).read_bytes()).hexdigest() == job.sha256
+    tokenized = client_for(lead).post("/api/projects/helpful/exports/", {"format": "tokenized"}, format="json")
+    assert tokenized.status_code == 400 and "names a path on the server" in tokenized.json()["tokenizer"][0]
 
 
 @pytest.mark.django_db

@@ -83,6 +83,12 @@ def test_an_incomplete_request_is_refused_with_400_and_no_job(lead, payload, kin
     assert not ImportJob.objects.exists()
 
 
+def test_a_misspelled_field_is_refused_naming_it(lead, upload_dir) -> None:
+    response = client_for(lead).post(URL, {"file": upload(), "skip_invalids": "true"}, format="multipart")
+    assert response.status_code == 400 and list(response.json()) == ["skip_invalids"]
+    assert not ImportJob.objects.exists()
+
+
 def test_a_file_over_the_upload_limit_is_refused_with_400_and_nothing_stored(lead, settings, upload_dir) -> None:
     settings.PAIRWISE_MAX_UPLOAD_MB = 1
     too_big = SimpleUploadedFile("big.jsonl", b"x" * (1024 * 1024 + 1))

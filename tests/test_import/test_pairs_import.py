@@ -604,6 +604,25 @@ def test_a_utf16_or_utf32_file_is_refused_asking_for_utf8(project, tmp_path, enc
     )
 
 
+@pytest.mark.parametrize("kind", ["parquet", "zip"])
+def test_a_parquet_file_or_a_zip_archive_is_refused_naming_what_it_is(project, tmp_path, kind) -> None:
+    # Read as text, each was "invalid JSON: not UTF-8" at its first row (found by the export audit).
+    import zipfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / f"export.{'parquet' if kind == 'parquet' else 'zip'}"
+    if kind == "parquet":
+        pq.write_table(pa.table({"prompt": ["q"], "chosen": ["a"], "rejected": ["b"]}), path)
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("data.jsonl", json.dumps(pairs_row(0)) + "\n")
+    what = "a Parquet file" if kind == "parquet" else "a zip archive"
+    with pytest.raises(ImportSourceError, match=f"^{path.name}: the file is {what}"):
+        pairs_import(project=project, source=path, skip_invalid=True)
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
