@@ -207,7 +207,8 @@ def _flagging_report(report):
         raise ExportError(
             "exclude_flagged needs a bias report, and this project has none yet: the worker computes one "
             "within minutes of the first judgments of an active project, and a lead can ask for one now "
-            "(Recompute on the dashboard); export again once it is there."
+            "(Recompute on the dashboard, or `manage.py bias_report --project SLUG --save`); export again "
+            "once it is there."
         )
     return report
 

@@ -44,6 +44,22 @@ def test_excluding_flagged_annotators_before_any_bias_report_is_an_error_not_a_f
     assert not (tmp_path / "out").exists()
 
 
+def test_a_report_kept_by_the_command_is_the_one_an_export_excluding_the_flagged_reads(project, pairs, tmp_path):
+    # bias_report only printed a report, so from the command line --exclude-flagged had none to read.
+    from analytics.models import BiasReport
+
+    annotator = make_user("leftie")
+    Membership.objects.create(user=annotator, project=project, role=Role.ANNOTATOR)
+    judgments_bulk(project, annotator, choose=lambda pair_id, _p: "a")
+    call_command("bias_report", "--project", project.slug, "--json")
+    assert not BiasReport.objects.exists()
+    call_command("bias_report", "--project", project.slug, "--save", "--json")
+    report = BiasReport.objects.get()
+    assert (report.state, report.judgments_seen, report.payload["n_judgments"]) == ("done", len(pairs), len(pairs))
+    export(project, tmp_path / "out", "--exclude-flagged")
+    assert (tmp_path / "out" / "manifest.json").exists()
+
+
 def test_a_tokenizer_that_cannot_be_loaded_is_an_error_naming_it(project, pairs, tmp_path):
     missing = tmp_path / "no-tokenizer"
     # Said "Repo id must use alphanumeric chars": transformers took the path for a Hub id.

@@ -1,10 +1,13 @@
 import json
+import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from analytics.models import BiasReport
 from analytics.services import bias_report_payload
-from annotate.models import Project
+from annotate.models import JobState, Project
 
 
 class Command(BaseCommand):
@@ -13,15 +16,33 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--project", required=True, help="project slug")
         parser.add_argument("--json", action="store_true", help="print the whole payload as JSON")
+        parser.add_argument(
+            "--save",
+            action="store_true",
+            help="also keep it as the project's latest report, as the worker does (the dashboard shows it, "
+            "and an export with --exclude-flagged leaves out whom it flags)",
+        )
 
-    def handle(self, *args, project: str, json: bool = False, **options) -> None:
+    def handle(self, *args, project: str, json: bool = False, save: bool = False, **options) -> None:
         from analytics.services import pair_measures_fill
 
         found = Project.objects.filter(slug=project).first()
         if found is None:
             raise CommandError(f"No project with slug {project!r}.")
+        started_at, started = timezone.now(), time.monotonic()
         pair_measures_fill(project_id=found.id)
         payload = bias_report_payload(project=found)
+        if save:
+            report = BiasReport.objects.create(
+                project=found,
+                state=JobState.DONE,
+                payload=payload,
+                judgments_seen=payload["n_judgments"],
+                started_at=started_at,
+                computed_at=timezone.now(),
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+            self.stderr.write(f"Kept as bias report {report.pk}, the project's latest.")
         if json:
             self.stdout.write(_dumps(payload))
             return
