@@ -22,8 +22,10 @@ run: export DEBUG = 1
 run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py seed_demo --with-simulated --url http://$(HOST):$(PORT)/
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning --schedule var/celerybeat-schedule & \
+	@# The worker stops with the server. Not `kill 0`: that signals this shell too, whose trap runs
+	@# again, and again, until dash overflows its stack ("Segmentation fault" at every Ctrl-C).
+	@$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning --schedule var/celerybeat-schedule & \
+	worker=$$!; trap 'trap - INT TERM EXIT; kill $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(BIN)/.installed
