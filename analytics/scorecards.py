@@ -56,7 +56,7 @@ from analytics.presentation import (
     rate,
     seconds,
 )
-from analytics.selectors import bias_report_latest, judgment_frame
+from analytics.selectors import bias_report_latest, judgment_frame, local_midnight
 from annotate.models import AnnotationSession, AuditEvent, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.members import REASON_MAX_CHARS, membership_pause, membership_resume
@@ -113,7 +113,7 @@ def judgments_by_day(
     judgment in them, the judgments answered on each day. One GROUP BY (annotator, day)."""
     today = timezone.localdate(now or timezone.now())
     day_list = [today - dt.timedelta(days=days - 1 - i) for i in range(days)]
-    judgments = Judgment.objects.filter(project=project, answered_at__date__gte=day_list[0])
+    judgments = Judgment.objects.filter(project=project, answered_at__gte=local_midnight(day_list[0]))
     if annotator_id is not None:
         judgments = judgments.filter(annotator_id=annotator_id)
     counted = (

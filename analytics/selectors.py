@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.utils import timezone
 
 from analytics.models import BiasReport
 from annotate.models import JobState, Judgment, Pair, Project
@@ -153,6 +155,12 @@ def judgment_frame(
 def pair_frame(*, project: Project) -> pd.DataFrame:
     """One row per pair of the project with its stored word counts and similarities."""
     return _frame(Pair.objects.filter(project=project).order_by("id"), PAIR_FIELDS)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The start of `day` in the site's time zone, as an aware datetime: a bound on `answered_at` that
+    its index serves, where `answered_at__date` casts every row first."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def bias_report_latest(*, project: Project) -> BiasReport | None:

@@ -54,6 +54,20 @@ def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH) -> int:
         done += len(rows)
 
 
+def bias_report_keep(*, project: Project, payload: dict, started_at: dt.datetime, duration_ms: int) -> BiasReport:
+    """Keep a report computed outside the worker (`manage.py bias_report --save`) as the project's
+    latest, as the worker's own computation leaves one: done, with its payload and timings."""
+    return BiasReport.objects.create(
+        project=project,
+        state=JobState.DONE,
+        payload=payload,
+        judgments_seen=payload["n_judgments"],
+        started_at=started_at,
+        computed_at=timezone.now(),
+        duration_ms=duration_ms,
+    )
+
+
 def bias_report_request(
     *, project: Project, user: AbstractBaseUser | None = None, parameters: dict | None = None
 ) -> tuple[BiasReport, bool]:

@@ -56,7 +56,7 @@ from analytics.presentation import (
     rate,
     usernames,
 )
-from analytics.selectors import bias_report_latest, bias_report_live
+from analytics.selectors import bias_report_latest, bias_report_live, local_midnight
 from analytics.services import bias_report_request
 from annotate.models import JobState, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
@@ -71,11 +71,12 @@ def _project_for_reader(request: HttpRequest, slug: str) -> tuple[Project, Membe
 def judgments_per_day(*, project: Project, days: int = THROUGHPUT_DAYS, now: dt.datetime | None = None) -> list[dict]:
     """Judgments answered per day (in the site's time zone) over the last `days` days, from the first
     day with any to today, days without judgments as 0. One aggregate query on the
-    (project, answered_at) index; no rows are loaded."""
+    (project, answered_at) index (a bound on the column itself: `answered_at__date` was a cast of every
+    row, a scan of all the project's judgments); no rows are loaded."""
     today = timezone.localdate(now or timezone.now())
     since = today - dt.timedelta(days=days - 1)
     counted = dict(
-        Judgment.objects.filter(project=project, answered_at__date__gte=since)
+        Judgment.objects.filter(project=project, answered_at__gte=local_midnight(since))
         .annotate(day=TruncDate("answered_at"))
         .values("day")
         .annotate(n=Count("id"))

@@ -178,10 +178,14 @@ class Pair(models.Model):
     judgment_count = models.PositiveIntegerField(default=0, help_text="Judgments that count toward k (not skips).")
     lease_count = models.PositiveIntegerField(default=0, help_text="Live, unanswered leases.")
     a_left_count = models.PositiveIntegerField(
-        default=0, help_text="Live leases and judgments that count (not skips or probes) with response A on the left."
+        default=0,
+        help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now (gold or "
+        "queue), with response A on the left.",
     )
     b_left_count = models.PositiveIntegerField(
-        default=0, help_text="Live leases and judgments that count (not skips or probes) with response B on the left."
+        default=0,
+        help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now (gold or "
+        "queue), with response B on the left.",
     )
     status = models.PositiveSmallIntegerField(choices=PairStatus.choices, default=PairStatus.FRESH)
     # Computed once after import by a Celery task (analytics.similarity), never per report.

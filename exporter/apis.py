@@ -46,6 +46,9 @@ class ExportJobSerializer(serializers.ModelSerializer):
 
 
 class ExportOptionsSerializer(UnknownFieldsRefused, serializers.Serializer):
+    """The options of an export, as `manage.py export_preferences` takes them; a field not named here
+    is refused (400) rather than dropped."""
+
     format = serializers.ChoiceField(choices=FORMATS, default="hh-rlhf")
     writer = serializers.ChoiceField(choices=WRITERS, default="jsonl")
     per_judgment = serializers.BooleanField(default=False)

@@ -686,8 +686,9 @@ def export_job_create(*, project: Project, user: AbstractBaseUser, options: Expo
 
 
 def _needs_zip64(path: Path) -> bool:
-    # zipfile needs to know before writing an entry that it may pass 4 GiB (writestr knew the size).
-    return path.stat().st_size >= zipfile.ZIP64_LIMIT
+    # zipfile needs to know before writing an entry that it may pass 4 GiB (writestr knew the size), by
+    # its own rule: deflate may grow data that does not compress by up to 5%.
+    return path.stat().st_size * 1.05 > zipfile.ZIP64_LIMIT
 
 
 def _archive(directory: Path, archive: Path) -> None:

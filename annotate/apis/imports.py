@@ -60,6 +60,14 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class ImportJobListedSerializer(ImportJobOutputSerializer):
+    """A job in the list: its counts without the bad rows themselves (up to a thousand a job, 2.4 MB for
+    a page of 200); the job's own answer has them."""
+
+    class Meta(ImportJobOutputSerializer.Meta):
+        fields = [name for name in ImportJobOutputSerializer.Meta.fields if name != "errors"]
+
+
 class ImportStartInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     """Either `file` (format optional: detected when empty) or `format: "hf"` with `dataset`."""
 
@@ -101,12 +109,13 @@ class ImportJobListApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     pagination_class = JobPagination
 
-    @extend_schema(responses=ImportJobOutputSerializer(many=True))
+    @extend_schema(responses=ImportJobListedSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         project = _project_for_lead(request, slug)
         pages = self.pagination_class()
-        jobs = pages.paginate_queryset(ImportJob.objects.filter(project=project), request, view=self)
-        return pages.get_paginated_response(ImportJobOutputSerializer(jobs, many=True).data)
+        listed = ImportJob.objects.filter(project=project).defer("errors")
+        jobs = pages.paginate_queryset(listed, request, view=self)
+        return pages.get_paginated_response(ImportJobListedSerializer(jobs, many=True).data)
 
     @extend_schema(request=ImportStartInputSerializer, responses={202: ImportJobOutputSerializer})
     def post(self, request: Request, slug: str) -> Response:

@@ -2,8 +2,8 @@
 (`annotate.services.annotating.common.pairs_sides_recount`); they counted both, so a pair whose gold
 answer was set or cleared after it had judgments kept the other kind's in its counts."""
 
-from django.db import migrations
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db import migrations, models
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 
@@ -31,7 +31,11 @@ def recount_sides(apps, schema_editor):
         return rows(Assignment, state="leased") + rows(Judgment, side__in=["left", "right", "tie"])
 
     for gold, kind in ((True, ~Q(gold_answer="")), (False, Q(gold_answer=""))):
-        Pair.objects.filter(kind).update(a_left_count=shown("a", gold), b_left_count=shown("b", gold))
+        # Only pairs with a lease or a judgment of the other kind can change: the rest are left as they
+        # are, not rewritten (all of a large table, under the lock above).
+        other = {"pair": OuterRef("pk"), "probe_of__isnull": True, "is_gold": not gold}
+        changed = Exists(Assignment.objects.filter(**other)) | Exists(Judgment.objects.filter(**other))
+        Pair.objects.filter(kind).filter(changed).update(a_left_count=shown("a", gold), b_left_count=shown("b", gold))
 
 
 class Migration(migrations.Migration):
@@ -39,4 +43,24 @@ class Migration(migrations.Migration):
         ("annotate", "0015_remeasure_b_preferred_pairs"),
     ]
 
-    operations = [migrations.RunPython(recount_sides, migrations.RunPython.noop)]
+    operations = [
+        migrations.RunPython(recount_sides, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="pair",
+            name="a_left_count",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now "
+                "(gold or queue), with response A on the left.",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="pair",
+            name="b_left_count",
+            field=models.PositiveIntegerField(
+                default=0,
+                help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now "
+                "(gold or queue), with response B on the left.",
+            ),
+        ),
+    ]

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
-from annotate.models import AuditEvent, Pair, Project, Response
+from annotate.models import Assignment, AuditEvent, Pair, Project, Response
 from annotate.services.annotating.common import pairs_sides_recount
 
 GOLD_SET = "gold_set"
@@ -36,6 +36,8 @@ GOLD_FROM_SOURCE = "gold_from_source"
 GOLD_ANSWERS = (Response.A.value, Response.B.value, "")
 # The largest LIMIT PostgreSQL takes (a bigint); a larger one is an error from the database.
 LIMIT_MAX = 2**63 - 1
+# Pairs made gold (and their sides recounted) per statement, in `pairs_gold_from_source`.
+GOLD_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -114,12 +116,19 @@ def pairs_gold_from_source(*, project: Project, actor: AbstractBaseUser, limit: 
         )
         # Locked in id order first, as every statement that takes several pairs takes them: updated in
         # the order the database read them, they deadlocked with a change of k (which locks them all).
-        locked = list(chosen.select_for_update(no_key=True).order_by("id").values_list("id", flat=True))
-        # The outer filter is checked again on each row, so a pair made gold meanwhile by a lead keeps
+        # A pair a lead made gold meanwhile is read again once its lock is free, and left out: it keeps
         # that lead's answer.
-        marked = chosen.update(gold_answer=F("source_preference"))
+        locked = list(chosen.select_for_update(no_key=True).order_by("id").values_list("id", flat=True))
+        # The locked pairs and no others: `chosen` again would run its LIMIT in a new snapshot and could
+        # take a pair whose gold a lead cleared meanwhile, not locked, not recounted (found in review).
+        # In batches: a statement takes at most 65,535 parameters (a large project's pairs at once were
+        # a 500). Only pairs ever leased have sides to count again.
+        marked = 0
+        for start in range(0, len(locked), GOLD_BATCH):
+            batch = Pair.objects.filter(pk__in=locked[start : start + GOLD_BATCH])
+            marked += batch.update(gold_answer=F("source_preference"))
+            pairs_sides_recount(batch.filter(Exists(Assignment.objects.filter(pair=OuterRef("pk")))))
         if marked:
-            pairs_sides_recount(Pair.objects.filter(pk__in=locked))
             scope = f"at most {limit}" if limit is not None else "all"
             AuditEvent.objects.create(
                 project=project,

@@ -65,7 +65,7 @@ def test_it_flags_an_annotator_whose_adjusted_p_is_below_the_threshold_and_not_t
     assert by_name["lefty"]["p_adjusted"] == pytest.approx(min(1.0, raw * 2), rel=1e-12)
     assert by_name["lefty"]["flagged"] is True
     assert by_name["fair"]["flagged"] is False
-    assert report["overall"]["n"] == 140 and report["overall"]["successes"] == 95
+    assert report["overall"] == {"n": 140, "successes": 95, "rate": 95 / 140, "ties": 0, "skips": 0}
 
 
 def test_it_bins_left_rates_by_index_and_by_minutes_in_the_sitting():

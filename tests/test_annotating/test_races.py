@@ -241,3 +241,21 @@ def test_removing_a_member_leaves_their_user_row_free_for_their_other_work(proje
     finally:
         other.close()
     assert not Membership.objects.filter(user=person).exists()
+
+
+@pytest.mark.django_db
+def test_an_answer_whose_clock_was_read_before_a_later_request_does_not_move_the_idle_clock_back(project):
+    # `now` is read before the sitting's lock: an answer that waited behind a later activity ping set
+    # the sitting's last activity to its own, earlier time, moving the idle deadline back (found by
+    # the concurrency audit).
+    from annotate.services.annotating import sitting_activity_record
+
+    make_pairs(project, 2)
+    (person,) = annotators(project, 1)
+    t0 = timezone.now()
+    sitting = sitting_start(project=project, annotator=person, now=t0)[0]
+    assignment, _ = assignment_next(project=project, annotator=person, now=t0)
+    sitting_activity_record(project=project, annotator=person, now=t0 + dt.timedelta(seconds=20))
+    judgment_submit(assignment_id=assignment.id, annotator=person, side="left", now=t0 + dt.timedelta(seconds=10))
+    sitting.refresh_from_db()
+    assert sitting.last_activity_at == t0 + dt.timedelta(seconds=20)

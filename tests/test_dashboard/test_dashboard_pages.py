@@ -159,6 +159,32 @@ def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead,
     assert data["throughput"] == {"labels": days, "counts": [30, 60, 0]}
 
 
+@pytest.mark.django_db
+def test_judgments_per_day_start_at_local_midnight_with_a_bound_the_index_serves(project, settings):
+    # The bound was `answered_at__date`, a cast of every row: a scan of all the project's judgments
+    # (found by the scale audit).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from analytics.views import judgments_per_day
+    from annotate.models import Judgment
+    from tests.conftest import make_pairs, make_user
+    from tests.factories import judgments_bulk, judgments_rewrite
+
+    settings.TIME_ZONE = "America/New_York"
+    now = timezone.make_aware(dt.datetime(2026, 3, 20, 12, 0))
+    make_pairs(project, 2)
+    judgments_bulk(project, make_user("early"), choose=lambda pair_id, _p: "a")
+    first, second = Judgment.objects.order_by("id")
+    since = timezone.make_aware(dt.datetime(2026, 3, 7))  # the first of 14 days back
+    judgments_rewrite(Judgment.objects.filter(pk=first.pk), answered_at=since - dt.timedelta(minutes=30))
+    judgments_rewrite(Judgment.objects.filter(pk=second.pk), answered_at=since + dt.timedelta(minutes=30))
+    with CaptureQueriesContext(connection) as queries:
+        days = judgments_per_day(project=project, days=14, now=now)
+    assert days[0] == {"day": "2026-03-07", "judgments": 1} and len(days) == 14
+    assert '"answered_at" >= ' in queries[0]["sql"]
+
+
 def test_it_says_how_long_ago_the_report_was_computed(client, lead, report):
     BiasReport.objects.filter(pk=report.pk).update(computed_at=timezone.now() - dt.timedelta(minutes=3, seconds=5))
     client.force_login(lead)

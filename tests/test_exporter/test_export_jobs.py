@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import math
+import os
 import time
 import zipfile
 from pathlib import Path
@@ -175,6 +176,20 @@ def test_an_export_that_loads_no_tokenizer_does_not_check_the_default_one(projec
     assert hashlib.sha256((Path(settings.MEDIA_ROOT) / job.file).read_bytes()).hexdigest() == job.sha256
     tokenized = client_for(lead).post("/api/projects/helpful/exports/", {"format": "tokenized"}, format="json")
     assert tokenized.status_code == 400 and "names a path on the server" in tokenized.json()["tokenizer"][0]
+
+
+def test_an_archive_entry_that_deflate_would_grow_past_the_zip64_limit_is_written(tmp_path, monkeypatch):
+    # Random bytes do not compress: deflate makes them a little larger, so zipfile wants zip64 for an
+    # entry within 5% of the limit (scaled down here from 4 GiB).
+    from exporter.services import _archive
+
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 100_001)
+    (tmp_path / "in").mkdir()
+    data = os.urandom(100_000)
+    (tmp_path / "in" / "data.bin").write_bytes(data)
+    _archive(tmp_path / "in", tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.read("data.bin") == data
 
 
 @pytest.mark.django_db

@@ -120,3 +120,30 @@ def test_at_a_gold_rate_of_zero_the_page_and_the_marking_say_gold_pairs_are_neve
         said = [(m.level_tag, str(m)) for m in posted.context["messages"]]
         assert said[0][0] == "success"
         assert (("warning", GOLD_NEVER_SHOWN) in said) is warned
+
+
+def test_the_pairs_it_makes_gold_count_their_sides_as_gold_pairs_in_batches(lead, project, mixed_pairs, monkeypatch):
+    # Recounted all at once, a large project's pairs passed the 65,535 parameters a statement takes (a
+    # 500 on the gold page); and the queue judgments of a pair made gold are no gold judgments.
+    from annotate.models import Membership, Role
+    from annotate.services import gold
+    from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+    from tests.conftest import make_user
+
+    project.break_minutes, project.sitting_items = 0, 100
+    project.save()
+    monkeypatch.setattr(gold, "GOLD_BATCH", 2)
+    judge = make_user("judge")
+    Membership.objects.create(user=judge, project=project, role=Role.ANNOTATOR)
+    sitting_start(project=project, annotator=judge)
+    for _ in range(5):
+        assignment, _ = assignment_next(project=project, annotator=judge)
+        judgment_submit(assignment_id=assignment.id, annotator=judge, side="left")
+    assignment_next(project=project, annotator=judge)  # a live queue lease too
+    shown = Pair.objects.filter(project=project).exclude(a_left_count=0, b_left_count=0)
+    judged = set(shown.values_list("id", flat=True))
+    assert len(judged) == 6
+    assert pairs_gold_from_source(project=project, actor=lead) == 7
+    made_gold = Pair.objects.filter(project=project).exclude(gold_answer="")
+    assert made_gold.filter(id__in=judged).exists()
+    assert list(made_gold.exclude(a_left_count=0, b_left_count=0)) == []

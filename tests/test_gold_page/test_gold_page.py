@@ -151,6 +151,10 @@ def test_it_finds_pairs_by_id_source_name_and_text(lead_client, project, other_p
         return listed_pair_ids(lead_client.get(gold_url(project), params).content.decode())
 
     assert found(q=f"#{pairs[5].id}") == [pairs[5].id]
+    # "#" and digits is an id only; plain digits are text too.
+    Pair.objects.filter(id=pairs[6].id).update(response_a=f"see #{pairs[5].id} and {pairs[5].id}")
+    assert found(q=f"#{pairs[5].id}") == [pairs[5].id]
+    assert {pairs[5].id, pairs[6].id} <= set(found(q=str(pairs[5].id)))  # others' texts may hold the digits
     assert found(q="HARMLESS") == [pairs[3].id, pairs[4].id]
     assert found(q="question 7?") == [pairs[7].id]
     assert found(q="distinctive phrase") == [pairs[8].id]

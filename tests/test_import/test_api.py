@@ -113,10 +113,11 @@ def test_a_lead_lists_and_reads_the_projects_jobs(lead, project, other_project) 
     assert listed.status_code == 200
     assert listed.json() == {"next": None, "previous": None, "results": listed.json()["results"]}
     assert [j["id"] for j in listed.json()["results"]] == [second.pk, first.pk]
+    assert "errors" not in listed.json()["results"][0]  # a job's own answer has them (up to 1,000)
     assert theirs.pk not in [j["id"] for j in listed.json()["results"]]
     one = client.get(f"{URL}{second.pk}/")
     assert one.status_code == 200
-    assert (one.json()["state"], one.json()["pairs_created"]) == ("done", 5)
+    assert (one.json()["state"], one.json()["pairs_created"], one.json()["errors"]) == ("done", 5, [])
 
 
 def test_the_list_comes_a_page_at_a_time_newest_first_and_reaches_every_job(lead, project) -> None:
@@ -131,7 +132,9 @@ def test_the_list_comes_a_page_at_a_time_newest_first_and_reaches_every_job(lead
         if pages == 1:
             ImportJob.objects.create(project=project, source="late", format="pairs")
     assert (seen, pages) == (jobs[::-1], 3)
-    assert len(client.get(f"{URL}?page_size=1000").json()["results"]) == 8  # at most 200 a page
+    ImportJob.objects.bulk_create([ImportJob(project=project, source="many", format="pairs") for _ in range(200)])
+    assert len(client.get(f"{URL}?page_size=1000").json()["results"]) == 200  # at most 200 a page
+    assert len(client.get(URL).json()["results"]) == 50
 
 
 def test_a_lead_of_another_project_can_neither_see_nor_import(outsider, project, upload_dir) -> None:

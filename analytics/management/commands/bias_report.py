@@ -5,9 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from analytics.models import BiasReport
-from analytics.services import bias_report_payload
-from annotate.models import JobState, Project
+from analytics.services import bias_report_keep, bias_report_payload
+from annotate.models import Project
 
 
 class Command(BaseCommand):
@@ -33,15 +32,8 @@ class Command(BaseCommand):
         pair_measures_fill(project_id=found.id)
         payload = bias_report_payload(project=found)
         if save:
-            report = BiasReport.objects.create(
-                project=found,
-                state=JobState.DONE,
-                payload=payload,
-                judgments_seen=payload["n_judgments"],
-                started_at=started_at,
-                computed_at=timezone.now(),
-                duration_ms=int((time.monotonic() - started) * 1000),
-            )
+            duration_ms = int((time.monotonic() - started) * 1000)
+            report = bias_report_keep(project=found, payload=payload, started_at=started_at, duration_ms=duration_ms)
             self.stderr.write(f"Kept as bias report {report.pk}, the project's latest.")
         if json:
             self.stdout.write(_dumps(payload))
