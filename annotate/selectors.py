@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from annotate.models import Judgment, Membership, Pair, Project, Role
+
+logger = logging.getLogger(__name__)
 
 ALL_ROLES = (Role.ANNOTATOR, Role.LEAD, Role.ENGINEER)
 
@@ -35,19 +41,43 @@ def projects_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
 
 
+def project_pair_counts(*, project: Project) -> dict[str, int]:
+    """{"pairs_total", "pairs_complete"}: the project's queue pairs, and those holding its k judgments.
+    Gold pairs, outside the k-queue, are in neither. Counting reads every pair of the project (a second
+    for a million pairs, and every annotator's page asks at every sitting), so the counts are kept in
+    the cache for PAIRWISE_PAIR_COUNTS_CACHE_SECONDS, under the k they were counted for; one query
+    counts both. A cache that does not answer (Redis down) costs the count, not the page."""
+    k = project.judgments_per_pair
+    key = f"pair-counts:{project.pk}:{k}"
+    seconds = settings.PAIRWISE_PAIR_COUNTS_CACHE_SECONDS
+    try:
+        cached = cache.get(key) if seconds else None
+    except RedisError:
+        logger.warning("pair counts not read from the cache", exc_info=True)
+        cached = None
+    if cached is not None:
+        return cached
+    counts = Pair.objects.filter(project=project, gold_answer="").aggregate(
+        pairs_total=Count("id"), pairs_complete=Count("id", filter=Q(judgment_count__gte=k))
+    )
+    if seconds:
+        try:
+            cache.set(key, counts, timeout=seconds)
+        except RedisError:
+            logger.warning("pair counts not kept in the cache", exc_info=True)
+    return counts
+
+
 def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime | None = None) -> dict:
-    """The user's judgments in a project and the project's pairs done. Counts the project's pairs:
-    read when a page opens or a sitting ends, not for every pair. Gold pairs, outside the k-queue,
-    are in neither pair count."""
+    """The user's judgments in a project and the project's pairs done (`project_pair_counts`): read
+    when a page opens or a sitting ends, not for every pair."""
     now = now or timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     mine = Judgment.objects.filter(project=project, annotator=user)
-    queue = Pair.objects.filter(project=project, gold_answer="")
     return {
         "my_judgments": mine.count(),
         "my_judgments_today": mine.filter(answered_at__gte=day_start).count(),
-        "pairs_total": queue.count(),
-        "pairs_complete": queue.filter(judgment_count__gte=project.judgments_per_pair).count(),
+        **project_pair_counts(project=project),
     }
 
 

@@ -19,8 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from annotate.models import AnnotationSession, Assignment, EndReason, Judgment, Pair, Project, Role, Safety, Side
-from annotate.selectors import context_turns, progress_get, project_get_for_user, projects_for_user
+from annotate.models import AnnotationSession, Assignment, EndReason, Judgment, Project, Role, Safety, Side
+from annotate.selectors import (
+    context_turns,
+    progress_get,
+    project_get_for_user,
+    project_pair_counts,
+    projects_for_user,
+)
 from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
@@ -196,7 +202,7 @@ class ProjectListApi(APIView):
                     "role": membership.role,
                     # Queue pairs only, as in the progress API and on "My projects": gold pairs never
                     # reach k, so a total that counted them said something else under the same name.
-                    "pairs_total": Pair.objects.filter(project=project, gold_answer="").count(),
+                    "pairs_total": project_pair_counts(project=project)["pairs_total"],
                     "my_judgments": Judgment.objects.filter(project=project, annotator=request.user).count(),
                 }
             )

@@ -19,8 +19,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 from markdown_it import MarkdownIt
 
-from annotate.models import AnnotationSession, Judgment, Pair, Project, Role, Safety, Strength
-from annotate.selectors import project_get_for_user, projects_for_user
+from annotate.models import AnnotationSession, Judgment, Project, Role, Safety, Strength
+from annotate.selectors import project_get_for_user, project_pair_counts, projects_for_user
 
 # Keyboard letters of the extras. Strength: the row of keys under 1-4, strongest first (Llama 2's scale).
 STRENGTH_KEYS = {Strength.SIGNIFICANTLY: "q", Strength.BETTER: "w", Strength.SLIGHTLY: "e", Strength.NEGLIGIBLY: "r"}
@@ -69,17 +69,22 @@ def project_list(request: HttpRequest) -> HttpResponse:
     A pair is complete when it holds the project's k judgments (skips do not count toward k). Gold
     pairs are outside the k-queue (their judgments never count toward k), so they are left out of
     both figures, as on the dashboard: counted, they kept the bar from ever filling."""
-    queue = Pair.objects.filter(project=OuterRef("project"), gold_answer="")
-    memberships = projects_for_user(user=request.user).annotate(
-        my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=request.user)),
-        pairs_total=_count(queue),
-        pairs_complete=_count(queue.filter(judgment_count__gte=OuterRef("project__judgments_per_pair"))),
-        # One sitting at a time, in any project: the card of the one open says so (and leads back to
-        # it even in a project closed since it started, where it runs to its end).
-        sitting_open=Exists(
-            AnnotationSession.objects.filter(project=OuterRef("project"), annotator=request.user, ended_at__isnull=True)
-        ),
+    memberships = list(
+        projects_for_user(user=request.user).annotate(
+            my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=request.user)),
+            # One sitting at a time, in any project: the card of the one open says so (and leads back to
+            # it even in a project closed since it started, where it runs to its end).
+            sitting_open=Exists(
+                AnnotationSession.objects.filter(
+                    project=OuterRef("project"), annotator=request.user, ended_at__isnull=True
+                )
+            ),
+        )
     )
+    for membership in memberships:
+        # From the cache mostly (`project_pair_counts`): counted here, each card read all its pairs.
+        counts = project_pair_counts(project=membership.project)
+        membership.pairs_total, membership.pairs_complete = counts["pairs_total"], counts["pairs_complete"]
     return render(request, "annotate/project_list.html", {"memberships": memberships, "Role": Role})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -130,20 +131,32 @@ def test_it_lists_only_the_users_own_projects(client, project, outsider):
     assert "Helpful" not in response.content.decode()
 
 
-def test_it_reads_every_projects_progress_in_one_query(client, project, annotator, django_assert_num_queries):
+def test_it_reads_every_projects_progress_in_one_query_with_the_pair_counts_cached(
+    client, project, annotator, django_assert_num_queries, settings
+):
+    # Each project's pair counts read all its pairs; they come from the cache once counted
+    # (annotate.selectors.project_pair_counts), and the rest of every card from one query.
+    settings.PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = 30
+    cache.clear()
     make_pairs(project, 3)
     client.force_login(annotator)
+    client.get(URL)
     with CaptureQueriesContext(connection) as one_project:
         client.get(URL)
     for n in range(3):
         extra = Project.objects.create(slug=f"extra-{n}", name=f"Extra {n}")
         make_pairs(extra, 2, prefix=f"x{n}")
         Membership.objects.create(user=annotator, project=extra, role=Role.ANNOTATOR)
+    with CaptureQueriesContext(connection) as counting:
+        client.get(URL)
+    assert len(counting.captured_queries) == len(one_project.captured_queries) + 3  # the new projects' counts
 
     with django_assert_num_queries(len(one_project.captured_queries)):
         response = client.get(URL)
 
     assert len(response.context["memberships"]) == 4
+    assert [m.pairs_total for m in response.context["memberships"]] == [2, 2, 2, 3]
+    cache.clear()
 
 
 def test_a_closed_project_says_so_to_its_annotators_instead_of_offering_to_annotate(client, project, annotator):
