@@ -57,3 +57,24 @@ def test_a_report_pending_for_ten_minutes_is_sent_again(project, sent, django_ca
     assert sent == [lost.pk, lost.pk]  # when asked for, and again by the sweep
     lost.refresh_from_db()
     assert lost.state == JobState.PENDING
+
+
+def test_beat_keeps_each_projects_newest_reports_and_its_latest_done_one(project, other_project, sent):
+    # Every report beat computed was kept: about 16 MB a day for a busy project (found by the scale audit).
+    from analytics.services import bias_reports_prune
+
+    now = timezone.now()
+
+    def report(project, minutes_ago: int, state: str) -> int:
+        at = now - dt.timedelta(minutes=minutes_ago)
+        made = BiasReport.objects.create(project=project, payload={"n_judgments": 0})
+        BiasReport.objects.filter(pk=made.pk).update(state=state, created_at=at, computed_at=at)
+        return made.pk
+
+    done = report(project, 100, JobState.DONE)  # the latest done: every newer one failed
+    failed = [report(project, 90 - i, JobState.FAILED) for i in range(5)]
+    theirs = [report(other_project, 50 - i, JobState.DONE) for i in range(3)]
+    assert bias_reports_prune(keep=2) == 3 + 1
+    assert set(BiasReport.objects.filter(project=project).values_list("id", flat=True)) == {done, *failed[-2:]}
+    assert set(BiasReport.objects.filter(project=other_project).values_list("id", flat=True)) == set(theirs[-2:])
+    assert bias_reports_prune(keep=2) == 0
