@@ -42,27 +42,42 @@ def projects_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
 
 
 def project_pair_counts(*, project: Project) -> dict[str, int]:
-    """{"pairs_total", "pairs_complete"}: the project's queue pairs, and those holding its k judgments.
-    Gold pairs, outside the k-queue, are in neither. Counting reads every pair of the project (a second
-    for a million pairs, and every annotator's page asks at every sitting), so the counts are kept in
-    the cache for PAIRWISE_PAIR_COUNTS_CACHE_SECONDS, under the k they were counted for; one query
-    counts both. A cache that does not answer (Redis down) costs the count, not the page."""
-    k = project.judgments_per_pair
-    key = f"pair-counts:{project.pk}:{k}"
+    """{"pairs_total", "pairs_complete"}: the project's queue pairs, and those holding its k judgments
+    (`projects_pair_counts` for one project)."""
+    return projects_pair_counts(projects=[project])[project.pk]
+
+
+def projects_pair_counts(*, projects: Iterable[Project]) -> dict[int, dict[str, int]]:
+    """Per project id, {"pairs_total", "pairs_complete"}: its queue pairs, and those holding its k
+    judgments. Gold pairs, outside the k-queue, are in neither. Counting reads every pair of a project
+    (a second for a million pairs, and every annotator's page asks at every sitting), so the counts are
+    kept in the cache for PAIRWISE_PAIR_COUNTS_CACHE_SECONDS, under the k they were counted for; one
+    query counts both. The cache is asked once for all the projects, and not again when it fails: a
+    Redis that does not answer costs one timeout and the counts, not a timeout per project."""
+    projects = list(projects)
     seconds = settings.PAIRWISE_PAIR_COUNTS_CACHE_SECONDS
-    try:
-        cached = cache.get(key) if seconds else None
-    except RedisError:
-        logger.warning("pair counts not read from the cache", exc_info=True)
-        cached = None
-    if cached is not None:
-        return cached
-    counts = Pair.objects.filter(project=project, gold_answer="").aggregate(
-        pairs_total=Count("id"), pairs_complete=Count("id", filter=Q(judgment_count__gte=k))
-    )
-    if seconds:
+    keys = {project.pk: f"pair-counts:{project.pk}:{project.judgments_per_pair}" for project in projects}
+    found: dict = {}
+    cache_answers = bool(seconds)
+    if cache_answers:
         try:
-            cache.set(key, counts, timeout=seconds)
+            found = cache.get_many(list(keys.values()))
+        except RedisError:
+            logger.warning("pair counts not read from the cache", exc_info=True)
+            cache_answers = False
+    counts, counted = {}, {}
+    for project in projects:
+        key = keys[project.pk]
+        if key in found:
+            counts[project.pk] = found[key]
+            continue
+        counts[project.pk] = counted[key] = Pair.objects.filter(project=project, gold_answer="").aggregate(
+            pairs_total=Count("id"),
+            pairs_complete=Count("id", filter=Q(judgment_count__gte=project.judgments_per_pair)),
+        )
+    if cache_answers and counted:
+        try:
+            cache.set_many(counted, timeout=seconds)
         except RedisError:
             logger.warning("pair counts not kept in the cache", exc_info=True)
     return counts

@@ -294,7 +294,7 @@ PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = env.int("PAIRWISE_MAX_GZIP_DECOMPRESSED_MB",
 # How long a project's pair counts (queue pairs, pairs complete) are kept in the cache for the progress
 # figures: counting reads every pair of the project (about a second for a million pairs), and every
 # annotator's page asked at every sitting.
-PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = 30
+PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = env.int("PAIRWISE_PAIR_COUNTS_CACHE_SECONDS", default=30)
 
 LOGGING = {
     "version": 1,

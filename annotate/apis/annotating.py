@@ -24,8 +24,8 @@ from annotate.selectors import (
     context_turns,
     progress_get,
     project_get_for_user,
-    project_pair_counts,
     projects_for_user,
+    projects_pair_counts,
 )
 from annotate.services.annotating import (
     AnnotationError,
@@ -193,7 +193,9 @@ class ProjectListApi(APIView):
     @extend_schema(responses=ProjectListOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
         rows = []
-        for membership in projects_for_user(user=request.user):
+        memberships = list(projects_for_user(user=request.user))
+        counts = projects_pair_counts(projects=[membership.project for membership in memberships])
+        for membership in memberships:
             project = membership.project
             rows.append(
                 {
@@ -202,7 +204,7 @@ class ProjectListApi(APIView):
                     "role": membership.role,
                     # Queue pairs only, as in the progress API and on "My projects": gold pairs never
                     # reach k, so a total that counted them said something else under the same name.
-                    "pairs_total": project_pair_counts(project=project)["pairs_total"],
+                    "pairs_total": counts[project.pk]["pairs_total"],
                     "my_judgments": Judgment.objects.filter(project=project, annotator=request.user).count(),
                 }
             )

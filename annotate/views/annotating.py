@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from markdown_it import MarkdownIt
 
 from annotate.models import AnnotationSession, Judgment, Project, Role, Safety, Strength
-from annotate.selectors import project_get_for_user, project_pair_counts, projects_for_user
+from annotate.selectors import project_get_for_user, projects_for_user, projects_pair_counts
 
 # Keyboard letters of the extras. Strength: the row of keys under 1-4, strongest first (Llama 2's scale).
 STRENGTH_KEYS = {Strength.SIGNIFICANTLY: "q", Strength.BETTER: "w", Strength.SLIGHTLY: "e", Strength.NEGLIGIBLY: "r"}
@@ -81,10 +81,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
             ),
         )
     )
+    # From the cache mostly (`projects_pair_counts`): counted here, each card read all its pairs.
+    counts = projects_pair_counts(projects=[membership.project for membership in memberships])
     for membership in memberships:
-        # From the cache mostly (`project_pair_counts`): counted here, each card read all its pairs.
-        counts = project_pair_counts(project=membership.project)
-        membership.pairs_total, membership.pairs_complete = counts["pairs_total"], counts["pairs_complete"]
+        membership.pairs_total = counts[membership.project_id]["pairs_total"]
+        membership.pairs_complete = counts[membership.project_id]["pairs_complete"]
     return render(request, "annotate/project_list.html", {"memberships": memberships, "Role": Role})
 
 

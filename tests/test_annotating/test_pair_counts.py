@@ -57,3 +57,30 @@ def test_a_cache_that_does_not_answer_costs_the_count_not_the_page(project, sett
         }
     }
     assert project_pair_counts(project=project) == {"pairs_total": 3, "pairs_complete": 0}
+
+
+def test_the_cache_is_asked_once_for_all_projects_and_not_again_when_it_fails(
+    project, other_project, cached, monkeypatch
+):
+    # Asked per project, with a set after a failed get, a Redis that hangs cost two timeouts per project
+    # on My projects (10 s for five projects, found in review).
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from annotate.selectors import projects_pair_counts
+
+    make_pairs(project, 2)
+    make_pairs(other_project, 3, prefix="o")
+    asked = []
+
+    def hangs(keys):
+        asked.append(("get_many", list(keys)))
+        raise RedisTimeout("Timeout reading from socket")
+
+    monkeypatch.setattr(cache, "get_many", hangs)
+    monkeypatch.setattr(cache, "set_many", lambda *args, **kwargs: asked.append(("set_many",)))
+    counts = projects_pair_counts(projects=[project, other_project])
+    assert counts == {
+        project.pk: {"pairs_total": 2, "pairs_complete": 0},
+        other_project.pk: {"pairs_total": 3, "pairs_complete": 0},
+    }
+    assert [call[0] for call in asked] == ["get_many"] and len(asked[0][1]) == 2

@@ -259,3 +259,33 @@ def test_an_answer_whose_clock_was_read_before_a_later_request_does_not_move_the
     judgment_submit(assignment_id=assignment.id, annotator=person, side="left", now=t0 + dt.timedelta(seconds=10))
     sitting.refresh_from_db()
     assert sitting.last_activity_at == t0 + dt.timedelta(seconds=20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gold_from_source_marks_the_pairs_it_locked_when_a_lead_clears_another_meanwhile(project, monkeypatch):
+    # Marking `chosen` again ran its LIMIT in a new snapshot: a pair whose gold answer a lead cleared
+    # meanwhile, ahead in the queue order, was marked in place of the one locked, and never recounted
+    # (found in review).
+    from annotate.services import gold
+
+    lead = make_user("lead")
+    first, second = make_pairs(project, 2)
+    Pair.objects.filter(pk=first.pk).update(sort_key=0.1, gold_answer="b")  # gold now, ahead in the queue
+    Pair.objects.filter(pk=second.pk).update(sort_key=0.9)
+    locked, go, errors = threading.Event(), threading.Event(), []
+    real_f = gold.F
+
+    def f_after_the_lock(name):
+        locked.set()  # the update builds its F() once the candidates are locked
+        go.wait(10)
+        return real_f(name)
+
+    monkeypatch.setattr(gold, "F", f_after_the_lock)
+    marking = in_thread(lambda: gold.pairs_gold_from_source(project=project, actor=lead, limit=1), errors)
+    assert locked.wait(10)
+    gold.pair_gold_set(project=project, pair_id=first.pk, answer="", actor=lead)  # not locked: goes through
+    go.set()
+    marking.join()
+    assert errors == []
+    answers = dict(Pair.objects.filter(project=project).values_list("pk", "gold_answer"))
+    assert answers == {first.pk: "", second.pk: "a"}
