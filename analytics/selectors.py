@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db import connection
+from django.db.models import Case, CharField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from analytics.models import BiasReport
@@ -34,7 +36,8 @@ JUDGMENT_FIELDS = {
     "source_preference": "pair__source_preference",
     "fast": "fast",
     "is_gold": "is_gold",
-    "gold_answer": "pair__gold_answer",
+    # An annotation of `judgment_frame`: read for gold judgments only, not joined for every judgment.
+    "gold_answer": "gold_answer_now",
     "gold_correct": "gold_correct",
     "probe_of": "probe_of_id",
 }
@@ -54,13 +57,18 @@ PAIR_FIELDS = {
 }
 
 
-def _column_kind(model, path: str) -> tuple[str, bool]:
+def _column_kind(queryset, path: str) -> tuple[str, bool]:
     """("text" | "bool" | "datetime" | "number", nullable) of a values_list path such as
-    "pair__source_preference" or "annotator_id"."""
-    *relations, last = path.split("__")
-    for relation in relations:
-        model = model._meta.get_field(relation).related_model
-    field = model._meta.get_field(last)
+    "pair__source_preference" or "annotator_id", or of one of the queryset's annotations."""
+    annotation = queryset.query.annotations.get(path)
+    if annotation is not None:
+        field = annotation.output_field
+    else:
+        model = queryset.model
+        *relations, last = path.split("__")
+        for relation in relations:
+            model = model._meta.get_field(relation).related_model
+        field = model._meta.get_field(last)
     kinds = {"CharField": "text", "TextField": "text", "SlugField": "text", "BooleanField": "bool"}
     kind = kinds.get(
         field.get_internal_type(), "datetime" if field.get_internal_type() == "DateTimeField" else "number"
@@ -103,7 +111,7 @@ def _frame_copy(queryset, fields: dict[str, str]) -> pd.DataFrame:
     import pandas as pd
 
     sql, params = queryset.values_list(*fields.values()).query.sql_with_params()
-    kinds = {column: _column_kind(queryset.model, path) for column, path in fields.items()}
+    kinds = {column: _column_kind(queryset, path) for column, path in fields.items()}
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
         # Parsed as PostgreSQL sends it: the CSV text is never held whole (a million judgments:
         # ~200 MB less at the report's peak).
@@ -130,6 +138,21 @@ def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
     return _frame_orm(queryset, fields)
 
 
+def judgments_with_gold_answer(judgments: QuerySet[Judgment]) -> QuerySet[Judgment]:
+    """`judgments` with `gold_answer_now`: the pair's gold answer now, for gold judgments, and "" for
+    the others, which is all the metrics read of it. Joined for every judgment, it read the whole pair
+    table: 1.1-1.5 s of the scorecards' 2 s at 200,000 judgments of a million pairs, where this took
+    0.2 s (measured by the scale audit)."""
+    answer_now = Pair.objects.filter(pk=OuterRef("pair_id")).values("gold_answer")[:1]
+    return judgments.annotate(
+        gold_answer_now=Case(
+            When(is_gold=True, then=Coalesce(Subquery(answer_now), Value(""))),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+
+
 def judgment_frame(
     *, project: Project, annotator_id: int | None = None, columns: Iterable[str] | None = None
 ) -> pd.DataFrame:
@@ -138,6 +161,8 @@ def judgment_frame(
     scored against each pair's current gold answer (`quality.gold_correct_column`); or only `columns`."""
     fields = JUDGMENT_FIELDS if columns is None else {name: JUDGMENT_FIELDS[name] for name in columns}
     judgments = Judgment.objects.filter(project=project)
+    if "gold_answer" in fields:
+        judgments = judgments_with_gold_answer(judgments)
     if annotator_id is not None:
         judgments = judgments.filter(annotator_id=annotator_id)
     frame = _frame(judgments.order_by("id"), fields)

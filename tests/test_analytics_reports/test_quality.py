@@ -101,7 +101,7 @@ def test_probes_tell_an_always_left_annotator_from_an_honest_one(project, annota
 
 @pytest.mark.django_db
 def test_the_copy_reader_gives_the_same_frames_as_the_orm(project, annotator, annotator2):
-    from analytics.selectors import JUDGMENT_FIELDS, PAIR_FIELDS, _frame_copy, _frame_orm
+    from analytics.selectors import JUDGMENT_FIELDS, PAIR_FIELDS, _frame_copy, _frame_orm, judgments_with_gold_answer
     from annotate.models import Judgment
 
     project.probe_rate = 0.3
@@ -125,7 +125,7 @@ def test_the_copy_reader_gives_the_same_frames_as_the_orm(project, annotator, an
                 dwell_ms=None if i % 3 == 0 else 9_000 + i,
             )
     judgments_rewrite(Judgment.objects.filter(pair__in=pairs[:5]), is_gold=True, gold_correct=True)
-    judgments = Judgment.objects.filter(project=project).order_by("id")
+    judgments = judgments_with_gold_answer(Judgment.objects.filter(project=project).order_by("id"))
     assert judgments.filter(probe_of__isnull=False).exists() and judgments.filter(dwell_ms__isnull=True).exists()
     pd.testing.assert_frame_equal(_frame_copy(judgments, JUDGMENT_FIELDS), _frame_orm(judgments, JUDGMENT_FIELDS))
     pair_measures_fill(project_id=project.id)  # as the report does first
@@ -151,3 +151,24 @@ def test_fatigue_quality_reads_gold_then_probe_consistency_then_the_others_major
     )
     quality = fatigue_measures(rows)["quality"].tolist()
     assert quality[:3] == [0.0, 1.0, 1.0]  # gold, then the probe, then the others' majority ("a")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("columns", [None, ["pair_id", "is_gold", "gold_answer"]], ids=["all", "some"])
+def test_the_frame_reads_the_pairs_gold_answer_now_for_gold_judgments_only(project, annotator, columns):
+    # A subquery for gold judgments, where a join read the whole pair table for every judgment.
+    from analytics.selectors import judgment_frame
+    from annotate.models import Judgment
+    from tests.factories import judgments_bulk
+
+    pairs = make_pairs(project, 3)
+    judgments_bulk(project, annotator, choose=lambda pair_id, _p: "a")
+    Pair.objects.filter(pk=pairs[0].pk).update(gold_answer="b")
+    Pair.objects.filter(pk=pairs[1].pk).update(gold_answer="a")  # gold since: its judgment was no gold one
+    judgments_rewrite(Judgment.objects.filter(pair=pairs[0]), is_gold=True)
+    frame = judgment_frame(project=project, columns=columns)
+    assert dict(zip(frame["pair_id"], frame["gold_answer"], strict=True)) == {
+        pairs[0].id: "b",
+        pairs[1].id: "",
+        pairs[2].id: "",
+    }
