@@ -34,6 +34,9 @@ def test_it_shows_the_whole_conversation_and_both_responses_labelled(lead_client
     for text in ("How do I boil an egg?", "In water.", "For how long?"):
         assert text in html
     assert html.index("How do I boil an egg?") < html.index("In water.") < html.index("For how long?")
+    # Its box scrolls past a capped height: a tab stop, so that the keyboard can scroll it (axe
+    # scrollable-region-focusable, found by the accessibility audit).
+    assert '<ol class="turns" id="context" tabindex="0" aria-labelledby="conversation-heading">' in html
     response_a = html[html.index('id="response-a-heading"') : html.index('id="response-b-heading"')]
     assert "Response A" in response_a
     assert "About nine minutes for a hard yolk." in response_a

@@ -89,6 +89,10 @@ def test_an_addition_that_cannot_be_made_says_why_and_changes_nothing(project, l
     assert said in response.content.decode()
     assert set(Membership.objects.values_list("user__username", "project_id", "role")) == before
     assert not AuditEvent.objects.exists()
+    if form["role"] == "lead":
+        # The select's aria-describedby names the error's id (found by the accessibility audit).
+        html = response.content.decode()
+        assert 'aria-describedby="id_role_error"' in html and 'id="id_role_error"' in html
 
 
 def test_removing_an_annotator_ends_their_sitting_keeps_their_judgments_and_is_audited(
