@@ -1023,3 +1023,34 @@ def test_back_to_the_page_after_its_sitting_ended_starts_no_sitting_and_shows_th
     page.wait_for_timeout(500)
     assert AnnotationSession.objects.filter(project=project).count() == 1
     expect(page.locator("#panel-work")).to_be_hidden()
+
+
+def test_focus_lands_on_the_pair_and_a_missing_part_of_the_answer_is_tied_to_its_message(page, project, annotator):
+    # Focus fell to the page after a start (its button hidden) and after Send answer (disabled while
+    # sending), so screen readers read on from the top; and the field a refused answer pointed to said
+    # nothing of why when tabbed back to (found by the accessibility audit).
+    project.ask_rationale = True
+    project.rationale_min_chars = 10
+    project.save()
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    expect(page.locator("#left-heading")).to_be_focused()
+    page.wait_for_timeout(300)
+    page.keyboard.press("1")  # the side, which in this project Enter then sends
+    page.locator("#send-answer").focus()
+    page.keyboard.press("Enter")
+    rationale = page.locator("#rationale")
+    expect(page.locator("#answer-error")).to_have_text(re.compile("at least 10 characters"))
+    expect(rationale).to_be_focused()
+    expect(rationale).to_have_attribute("aria-invalid", "true")
+    expect(rationale).to_have_attribute("aria-describedby", "rationale-hint answer-error")
+    rationale.fill("Left answers the question.")
+    page.locator("#send-answer").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.locator("#send-answer")).to_be_focused()
+    expect(rationale).not_to_have_attribute("aria-invalid", "true")
+    expect(rationale).to_have_attribute("aria-describedby", "rationale-hint")
+    assert Judgment.objects.get(annotator=annotator).rationale == "Left answers the question."

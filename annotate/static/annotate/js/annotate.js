@@ -214,6 +214,10 @@
     // is showing.
     if (focused && focused.isConnected && document.activeElement === document.body) {
       focused.focus({ preventScroll: true });
+    } else if (document.activeElement === document.body) {
+      // Nothing to give focus back to (a Start or Try again button, now hidden, had it): the pair's
+      // first heading takes it, so that a screen reader reads on from the pair, not from the top.
+      el("left-heading").focus({ preventScroll: true });
     }
     if (!el("status").textContent && state.sitting) {
       announce(`Pair ${state.sitting.items_done + 1} of ${state.sitting.item_limit}.`);
@@ -223,8 +227,9 @@
 
   function setBusy(busy) {
     state.busy = busy;
-    if (busy && document.activeElement && document.activeElement.closest("#panel-work .choices")) {
-      state.focusedChoice = document.activeElement;
+    const active = document.activeElement;
+    if (busy && active && (active.closest("#panel-work .choices") || active.id === "send-answer")) {
+      state.focusedChoice = active;
     }
     for (const button of document.querySelectorAll("#panel-work .choices button")) button.disabled = busy;
     if (el("send-answer")) el("send-answer").disabled = busy;
@@ -250,8 +255,22 @@
     return input ? input.value : "";
   }
 
-  function showError(message) {
+  // The message under the answer, tied to the part of the answer that is missing (`field`, or its
+  // group), so that tabbing back to it says what is wrong (WCAG 3.3.1); cleared with the message.
+  function showError(message, field) {
     el("answer-error").textContent = message || "";
+    for (const marked of document.querySelectorAll("#panel-work [aria-invalid]")) {
+      marked.removeAttribute("aria-invalid");
+      const others = (marked.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== "answer-error");
+      if (others.length) marked.setAttribute("aria-describedby", others.join(" "));
+      else marked.removeAttribute("aria-describedby");
+    }
+    const target = field && (field.closest("fieldset") || field);
+    if (message && target && !target.closest(".choices")) {
+      target.setAttribute("aria-invalid", "true");
+      const ids = (target.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      target.setAttribute("aria-describedby", [...ids, "answer-error"].join(" "));
+    }
   }
 
   function resetAnswer() {
@@ -688,7 +707,7 @@
     if (config.confirmWithEnter) {
       const gap = missing(side);
       if (gap) {
-        showError(gap[0]);
+        showError(gap[0], gap[1]);
         if (gap[1]) gap[1].focus();
         return;
       }
