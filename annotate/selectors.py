@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from annotate.models import Judgment, Membership, Pair, Project, Role
+from annotate.models import AnnotationSession, Judgment, Membership, Pair, Project, Role
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,35 @@ def project_get_for_user(
 
 def projects_for_user(*, user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
+
+
+def _count(queryset) -> Coalesce:
+    """A correlated COUNT(*) usable as an annotation (one query for the whole list)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values("project").annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def memberships_with_progress(*, user: AbstractBaseUser) -> list[Membership]:
+    """The user's memberships (`projects_for_user`), each with its progress: `my_judgments`,
+    `sitting_open` (one sitting at a time, in any project: the open one's card says so, even in a
+    project closed since it started, where it runs to its end), and the project's `pairs_total` and
+    `pairs_complete` (`projects_pair_counts`). One query for the memberships, whatever their number."""
+    memberships = list(
+        projects_for_user(user=user).annotate(
+            my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=user)),
+            sitting_open=Exists(
+                AnnotationSession.objects.filter(project=OuterRef("project"), annotator=user, ended_at__isnull=True)
+            ),
+        )
+    )
+    counts = projects_pair_counts(projects=[membership.project for membership in memberships])
+    for membership in memberships:
+        membership.pairs_total = counts[membership.project_id]["pairs_total"]
+        membership.pairs_complete = counts[membership.project_id]["pairs_complete"]
+    return memberships
 
 
 def project_pair_counts(*, project: Project) -> dict[str, int]:

@@ -19,14 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from annotate.models import AnnotationSession, Assignment, EndReason, Judgment, Project, Role, Safety, Side
-from annotate.selectors import (
-    context_turns,
-    progress_get,
-    project_get_for_user,
-    projects_for_user,
-    projects_pair_counts,
-)
+from annotate.models import AnnotationSession, Assignment, EndReason, Project, Role, Safety, Side
+from annotate.selectors import context_turns, memberships_with_progress, progress_get, project_get_for_user
 from annotate.services.annotating import (
     AnnotationError,
     assignment_next,
@@ -192,22 +186,18 @@ class ProjectListApi(APIView):
 
     @extend_schema(responses=ProjectListOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        rows = []
-        memberships = list(projects_for_user(user=request.user))
-        counts = projects_pair_counts(projects=[membership.project for membership in memberships])
-        for membership in memberships:
-            project = membership.project
-            rows.append(
-                {
-                    "slug": project.slug,
-                    "name": project.name,
-                    "role": membership.role,
-                    # Queue pairs only, as in the progress API and on "My projects": gold pairs never
-                    # reach k, so a total that counted them said something else under the same name.
-                    "pairs_total": counts[project.pk]["pairs_total"],
-                    "my_judgments": Judgment.objects.filter(project=project, annotator=request.user).count(),
-                }
-            )
+        # Queue pairs only, as in the progress API and on "My projects": gold pairs never reach k, so a
+        # total that counted them said something else under the same name.
+        rows = [
+            {
+                "slug": membership.project.slug,
+                "name": membership.project.name,
+                "role": membership.role,
+                "pairs_total": membership.pairs_total,
+                "my_judgments": membership.my_judgments,
+            }
+            for membership in memberships_with_progress(user=request.user)
+        ]
         return ApiResponse(self.ProjectListOutputSerializer(rows, many=True).data)
 
 

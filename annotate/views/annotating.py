@@ -9,8 +9,6 @@ link cannot (from another site, a GET would start a sitting and lease pairs in t
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -19,8 +17,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 from markdown_it import MarkdownIt
 
-from annotate.models import AnnotationSession, Judgment, Project, Role, Safety, Strength
-from annotate.selectors import project_get_for_user, projects_for_user, projects_pair_counts
+from annotate.models import AnnotationSession, Project, Role, Safety, Strength
+from annotate.selectors import memberships_with_progress, project_get_for_user
 
 # Keyboard letters of the extras. Strength: the row of keys under 1-4, strongest first (Llama 2's scale).
 STRENGTH_KEYS = {Strength.SIGNIFICANTLY: "q", Strength.BETTER: "w", Strength.SLIGHTLY: "e", Strength.NEGLIGIBLY: "r"}
@@ -53,15 +51,6 @@ def guidelines_html(text: str) -> SafeString:
     return mark_safe(markdown.renderer.render(tokens, markdown.options, env))  # noqa: S308 (raw HTML is escaped by the preset)
 
 
-def _count(queryset) -> Subquery:
-    """A correlated COUNT(*) usable as an annotation (one query for the whole list)."""
-    return Coalesce(
-        Subquery(queryset.order_by().values("project").annotate(n=Count("pk")).values("n")[:1]),
-        Value(0),
-        output_field=IntegerField(),
-    )
-
-
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     """The user's projects, with their role and progress: own judgments, pairs complete / total.
@@ -69,23 +58,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     A pair is complete when it holds the project's k judgments (skips do not count toward k). Gold
     pairs are outside the k-queue (their judgments never count toward k), so they are left out of
     both figures, as on the dashboard: counted, they kept the bar from ever filling."""
-    memberships = list(
-        projects_for_user(user=request.user).annotate(
-            my_judgments=_count(Judgment.objects.filter(project=OuterRef("project"), annotator=request.user)),
-            # One sitting at a time, in any project: the card of the one open says so (and leads back to
-            # it even in a project closed since it started, where it runs to its end).
-            sitting_open=Exists(
-                AnnotationSession.objects.filter(
-                    project=OuterRef("project"), annotator=request.user, ended_at__isnull=True
-                )
-            ),
-        )
-    )
-    # From the cache mostly (`projects_pair_counts`): counted here, each card read all its pairs.
-    counts = projects_pair_counts(projects=[membership.project for membership in memberships])
-    for membership in memberships:
-        membership.pairs_total = counts[membership.project_id]["pairs_total"]
-        membership.pairs_complete = counts[membership.project_id]["pairs_complete"]
+    memberships = memberships_with_progress(user=request.user)
     return render(request, "annotate/project_list.html", {"memberships": memberships, "Role": Role})
 
 

@@ -131,31 +131,35 @@ def test_it_lists_only_the_users_own_projects(client, project, outsider):
     assert "Helpful" not in response.content.decode()
 
 
+@pytest.mark.parametrize("url", [URL, "/api/projects/"], ids=["page", "api"])
 def test_it_reads_every_projects_progress_in_one_query_with_the_pair_counts_cached(
-    client, project, annotator, django_assert_num_queries, settings
+    client, project, annotator, django_assert_num_queries, settings, url
 ):
     # Each project's pair counts read all its pairs; they come from the cache once counted
-    # (annotate.selectors.project_pair_counts), and the rest of every card from one query.
+    # (annotate.selectors.projects_pair_counts), and the rest of every card from one query, on the page
+    # and in the API (which counted the user's judgments in a query per project).
     settings.PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = 30
     cache.clear()
     make_pairs(project, 3)
     client.force_login(annotator)
-    client.get(URL)
+    client.get(url)
     with CaptureQueriesContext(connection) as one_project:
-        client.get(URL)
+        client.get(url)
     for n in range(3):
         extra = Project.objects.create(slug=f"extra-{n}", name=f"Extra {n}")
         make_pairs(extra, 2, prefix=f"x{n}")
         Membership.objects.create(user=annotator, project=extra, role=Role.ANNOTATOR)
     with CaptureQueriesContext(connection) as counting:
-        client.get(URL)
+        client.get(url)
     assert len(counting.captured_queries) == len(one_project.captured_queries) + 3  # the new projects' counts
 
     with django_assert_num_queries(len(one_project.captured_queries)):
-        response = client.get(URL)
+        response = client.get(url)
 
-    assert len(response.context["memberships"]) == 4
-    assert [m.pairs_total for m in response.context["memberships"]] == [2, 2, 2, 3]
+    if url == URL:
+        assert [m.pairs_total for m in response.context["memberships"]] == [2, 2, 2, 3]
+    else:
+        assert [(row["pairs_total"], row["my_judgments"]) for row in response.json()] == [(2, 0)] * 3 + [(3, 0)]
     cache.clear()
 
 
