@@ -257,13 +257,21 @@ def _keep(rows: list, predicate, name: str, effects: dict[str, int], active: boo
 def _judgments_filtered(
     *, project: Project, options: ExportOptions, flagged: set[int], paused: set[int], effects: dict[str, int]
 ) -> list[dict]:
-    rows = list(Judgment.objects.filter(project=project).order_by("id").values(*JUDGMENT_FIELDS, "pair__gold_answer"))
+    rows = list(Judgment.objects.filter(project=project).order_by("id").values(*JUDGMENT_FIELDS))
     for row in rows:
         row["judgment_id"] = row.pop("id")
-        # Gold now: a pair a lead marked gold after it was judged in the queue is gold all the same.
-        row["gold"] = row["is_gold"] or row.pop("pair__gold_answer") != ""
+    # Gold now as well as served as gold: a pair a lead marked gold after it was judged in the queue is
+    # gold all the same. The gold pairs' ids, from their partial index, rather than a join of every
+    # judgment to the pair table.
+    gold_now = set(Pair.objects.filter(project=project).exclude(gold_answer="").values_list("id", flat=True))
     # Gold answers and swapped repeats are instruments for measuring annotators, not data: out by default.
-    rows = _keep(rows, lambda r: not r["gold"], "gold_excluded", effects, not options.include_gold)
+    rows = _keep(
+        rows,
+        lambda r: not r["is_gold"] and r["pair_id"] not in gold_now,
+        "gold_excluded",
+        effects,
+        not options.include_gold,
+    )
     rows = _keep(rows, lambda r: r["probe_of_id"] is None, "probes_excluded", effects, not options.include_probes)
     rows = _keep(rows, lambda r: r["annotator_id"] not in flagged, "exclude_flagged", effects, options.exclude_flagged)
     rows = _keep(rows, lambda r: r["annotator_id"] not in paused, "exclude_paused", effects, options.exclude_paused)
