@@ -85,15 +85,19 @@ def _sitting_enforce_limits(*, sitting: AnnotationSession, now: dt.datetime) -> 
         _sitting_close(sitting=sitting, reason=EndReason.PAUSED, ended_at=now)
 
 
-def _sitting_lock_latest(*, project: Project, annotator: AbstractBaseUser) -> AnnotationSession | None:
-    return (
+def _sitting_lock_latest(
+    *, project: Project, annotator: AbstractBaseUser, paused_flag: bool = True
+) -> AnnotationSession | None:
+    """The annotator's latest sitting in the project, row-locked; with `annotator_paused` read in the
+    same statement (`_paused_flag`) unless `paused_flag` is False (a caller that reads it after)."""
+    sittings = (
         AnnotationSession.objects.select_for_update(of=("self",))
         .select_related("project")
         .filter(project=project, annotator=annotator)
-        .annotate(annotator_paused=_paused_flag())
-        .order_by("-started_at", "-id")
-        .first()
     )
+    if paused_flag:
+        sittings = sittings.annotate(annotator_paused=_paused_flag())
+    return sittings.order_by("-started_at", "-id").first()
 
 
 def sitting_start(
@@ -133,7 +137,7 @@ def _sitting_start_checked(
         # answer, a pause) checks its new rows' foreign keys to this user at commit with FOR KEY SHARE,
         # which FOR UPDATE would block while this start waits for that sitting: a deadlock.
         list(get_user_model().objects.select_for_update(no_key=True).filter(pk=annotator.pk).values_list("pk"))
-        latest = _sitting_lock_latest(project=project, annotator=annotator)
+        latest = _sitting_lock_latest(project=project, annotator=annotator, paused_flag=False)
         # Read after the lock, in a statement of its own, so that a pause that came meanwhile counts: the
         # flag read in the locking statement is as of that statement's start when it waited for the
         # lock, so a pause holding the sitting left it closed as paused and the membership read as not
