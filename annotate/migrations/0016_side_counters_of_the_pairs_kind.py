@@ -1,6 +1,8 @@
 """The side counters of a pair count the leases and judgments of its kind now, gold or queue
 (`annotate.services.annotating.common.pairs_sides_recount`); they counted both, so a pair whose gold
-answer was set or cleared after it had judgments kept the other kind's in its counts."""
+answer was set or cleared after it had judgments kept the other kind's in its counts.
+
+The recount is that service's, on the historical models a migration must use (as 0009's is)."""
 
 from django.db import migrations, models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
@@ -45,22 +47,16 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(recount_sides, migrations.RunPython.noop),
-        migrations.AlterField(
-            model_name="pair",
-            name="a_left_count",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now "
-                "(gold or queue), with response A on the left.",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="pair",
-            name="b_left_count",
-            field=models.PositiveIntegerField(
-                default=0,
-                help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now "
-                "(gold or queue), with response B on the left.",
-            ),
+        *(
+            migrations.AlterField(
+                model_name="pair",
+                name=f"{side}_left_count",
+                field=models.PositiveIntegerField(
+                    default=0,
+                    help_text="Live leases and judgments that count (not skips or probes), of the pair's kind now "
+                    f"(gold or queue), with response {side.upper()} on the left.",
+                ),
+            )
+            for side in ("a", "b")
         ),
     ]
