@@ -143,7 +143,16 @@ def test_the_pairs_it_makes_gold_count_their_sides_as_gold_pairs_in_batches(lead
     shown = Pair.objects.filter(project=project).exclude(a_left_count=0, b_left_count=0)
     judged = set(shown.values_list("id", flat=True))
     assert len(judged) == 6
-    assert pairs_gold_from_source(project=project, actor=lead) == 7
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert pairs_gold_from_source(project=project, actor=lead) == 7
+    # At most GOLD_BATCH pairs a statement: the 7 candidates in 4 updates of their gold answer.
+    marking = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "annotate_pair" SET "gold_answer"')
+    ]
+    assert len(marking) == 4
     made_gold = Pair.objects.filter(project=project).exclude(gold_answer="")
     assert made_gold.filter(id__in=judged).exists()
     assert list(made_gold.exclude(a_left_count=0, b_left_count=0)) == []
