@@ -134,7 +134,7 @@ def position_table(per_annotator: dict[int, dict], names: dict[int, str], overal
             )
     if overall:
         # Descriptive only: an interval or a test would count every judgment as independent, and one
-        # annotator's judgments are alike (a single left-clicker made the demo's pooled p 0.03).
+        # annotator's judgments are alike (a single left-clicker moved the demo's pooled test).
         table.add(
             "All annotators",
             f"{overall.get('successes')} / {overall.get('n')}",

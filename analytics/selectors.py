@@ -141,8 +141,8 @@ def _frame(queryset, fields: dict[str, str]) -> pd.DataFrame:
 def judgments_with_gold_answer(judgments: QuerySet[Judgment]) -> QuerySet[Judgment]:
     """`judgments` with `gold_answer_now`: the pair's gold answer now, for gold judgments, and "" for
     the others, which is all the metrics read of it. Joined for every judgment, it read the whole pair
-    table: 1.1-1.5 s of the scorecards' 2 s at 200,000 judgments of a million pairs, where this took
-    0.2 s (measured by the scale audit)."""
+    table; read so, the scorecards' frame takes about half the time (bench/scorecards_frame.py,
+    docs/benchmarks.md)."""
     answer_now = Pair.objects.filter(pk=OuterRef("pair_id")).values("gold_answer")[:1]
     return judgments.annotate(
         gold_answer_now=Case(

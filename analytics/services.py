@@ -215,9 +215,9 @@ def bias_reports_recover(*, now: dt.datetime | None = None) -> int:
     return failed
 
 
-# Reports kept per project. Beat computes one every few minutes while a project is annotated (about
-# 55 kB each, stored; 16 MB a day for a busy project, found by the scale audit): the dashboard reads the
-# latest, and older ones are history nobody reads.
+# Reports kept per project. Beat computes one every few minutes while a project is annotated, each with
+# its whole payload, and kept them all: the dashboard reads the latest, and older ones are history
+# nobody reads.
 REPORTS_KEPT = 100
 
 

@@ -79,8 +79,8 @@ def project_pair_counts(*, project: Project) -> dict[str, int]:
 
 def projects_pair_counts(*, projects: Iterable[Project]) -> dict[int, dict[str, int]]:
     """Per project id, {"pairs_total", "pairs_complete"}: its queue pairs, and those holding its k
-    judgments. Gold pairs, outside the k-queue, are in neither. Counting reads every pair of a project
-    (a second for a million pairs, and every annotator's page asks at every sitting), so the counts are
+    judgments. Gold pairs, outside the k-queue, are in neither. Counting reads every pair of a project,
+    and every annotator's page asks at every sitting, so the counts are
     kept in the cache for PAIRWISE_PAIR_COUNTS_CACHE_SECONDS, under the k they were counted for; one
     query counts both. The cache is asked once for all the projects, and not again when it fails: a
     Redis that does not answer costs one timeout and the counts, not a timeout per project."""

@@ -292,8 +292,7 @@ PAIRWISE_MAX_UPLOAD_MB = env.int("PAIRWISE_MAX_UPLOAD_MB", default=512)
 # 512 MiB of gzip can hold 512 GiB. A plain file costs no more to read than its size.
 PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = env.int("PAIRWISE_MAX_GZIP_DECOMPRESSED_MB", default=4096)
 # How long a project's pair counts (queue pairs, pairs complete) are kept in the cache for the progress
-# figures: counting reads every pair of the project (about a second for a million pairs), and every
-# annotator's page asked at every sitting.
+# figures: counting reads every pair of the project, and every annotator's page asks at every sitting.
 PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = env.int("PAIRWISE_PAIR_COUNTS_CACHE_SECONDS", default=30)
 
 LOGGING = {

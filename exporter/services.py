@@ -706,7 +706,7 @@ def _archive(directory: Path, archive: Path) -> None:
             info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            # Copied a MiB at a time: read whole, a 400 MiB file took the worker from 70 MB to 1.2 GB
+            # Copied a MiB at a time: read whole, each file was held in the worker's memory at once
             # (found by the export audit). The same bytes as writestr, which writes through open() too.
             with open(path, "rb") as handle, zipped.open(info, "w", force_zip64=_needs_zip64(path)) as entry:
                 shutil.copyfileobj(handle, entry, 1 << 20)

@@ -79,7 +79,7 @@ def position_bias(
     return to_jsonable(
         {
             # Pooled over annotators, with no interval or test: one annotator's judgments are not
-            # independent of each other (a single left-clicker made the demo's pooled p 0.03).
+            # independent of each other (a single left-clicker moved the demo's pooled test).
             "overall": {
                 key: value
                 for key, value in left_rate(judgments["side"]).items()

@@ -72,8 +72,8 @@ def pair_text_measures(context: str, response_a: str, response_b: str, preferenc
     reports never read texts: both similarities and the word counts of the context, the responses
     and the full transcripts. The transcript similarity is the notebook's ratio(chosen, rejected):
     the source's preferred transcript first (`preference` "a" or "b"), A first when it has none.
-    It was always A first: difflib's ratio is not symmetric, and 19 of the demo's 70 pairs, 25 of
-    them preferring B, came out different (one 0.935, "high", where the notebook gives 0.691)."""
+    It was always A first: difflib's ratio is not symmetric, so a pair whose source preferred B could
+    get another value than the notebook's, even another bucket (found by the statistics audit)."""
     transcript_a, transcript_b = transcript(context, response_a), transcript(context, response_b)
     chosen, rejected = (transcript_b, transcript_a) if preference == "b" else (transcript_a, transcript_b)
     return {

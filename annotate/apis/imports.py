@@ -61,8 +61,8 @@ class ImportJobOutputSerializer(serializers.ModelSerializer):
 
 
 class ImportJobListedSerializer(ImportJobOutputSerializer):
-    """A job in the list: its counts without the bad rows themselves (up to a thousand a job, 2.4 MB for
-    a page of 200); the job's own answer has them."""
+    """A job in the list: its counts without the bad rows themselves (up to a thousand a job, two
+    hundred jobs a page); the job's own answer has them."""
 
     class Meta(ImportJobOutputSerializer.Meta):
         fields = [name for name in ImportJobOutputSerializer.Meta.fields if name != "errors"]

@@ -237,7 +237,7 @@ def careful_quick_sittings_and_sloppy_slow_ones(rng: np.random.Generator) -> pd.
 
 def test_sittings_that_differ_do_not_pass_for_a_decline_within_them():
     # A pooled fit put the slow sittings' sloppy answers late and the quick ones' careful answers
-    # early: slope -0.09 a minute, flagged (found by the statistics audit).
+    # early: a decline, flagged (found by the statistics audit).
     judgments = careful_quick_sittings_and_sloppy_slow_ones(np.random.default_rng(3))
     row = fatigue(judgments)["per_annotator"][0]
     assert row["flagged"] is False and row["p_decline"] > 0.05

@@ -60,7 +60,7 @@ def test_a_report_pending_for_ten_minutes_is_sent_again(project, sent, django_ca
 
 
 def test_beat_keeps_each_projects_newest_reports_and_its_latest_done_one(project, other_project, sent):
-    # Every report beat computed was kept: about 16 MB a day for a busy project (found by the scale audit).
+    # Every report beat computed was kept, a payload every few minutes for good (found by the scale audit).
     from analytics.services import bias_reports_prune
 
     now = timezone.now()

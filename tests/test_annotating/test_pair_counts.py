@@ -63,7 +63,7 @@ def test_the_cache_is_asked_once_for_all_projects_and_not_again_when_it_fails(
     project, other_project, cached, monkeypatch
 ):
     # Asked per project, with a set after a failed get, a Redis that hangs cost two timeouts per project
-    # on My projects (10 s for five projects, found in review).
+    # on My projects (found in review).
     from redis.exceptions import TimeoutError as RedisTimeout
 
     from annotate.selectors import projects_pair_counts

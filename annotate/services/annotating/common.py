@@ -107,8 +107,8 @@ def pairs_sides_recount(pairs: QuerySet[Pair]) -> None:
     """Set the side counters of `pairs` to their live leases and counted judgments (not skips, not
     probes) of each pair's kind now, gold or queue. A lead who sets or clears a gold answer changes a
     pair's kind; counted across both, the queue judgments a pair collects after its gold answer was
-    cleared were balanced against its gold judgments, not among themselves (3 to 1 with k = 4: found by
-    the concurrency audit). Precondition: inside a transaction holding the pairs' locks."""
+    cleared were balanced against its gold judgments, not among themselves (found by the concurrency
+    audit). Precondition: inside a transaction holding the pairs' locks."""
 
     def shown(left: str, *, gold: bool):
         def rows(model, **where):
