@@ -1,5 +1,6 @@
-"""Writes on memberships by a project's lead: pausing and resuming an annotator, each kept in the
-audit log (`AuditEvent`) with who did it and why.
+"""Writes on memberships by a project's lead: adding, removing and changing the role of annotators
+and engineers, pausing and resuming an annotator, each kept in the audit log (`AuditEvent`) with who
+did it (and, for a pause or a resume, why).
 
 An annotator who leaves a project (their membership deleted, or its role changed, in the admin)
 has their open sitting there ended at once too (end reason "removed"), by `membership_left`.
@@ -30,6 +31,7 @@ PAUSED = "paused"
 RESUMED = "resumed"
 ADDED = "added"
 REMOVED = "removed"
+ROLE_CHANGED = "role changed"
 # The roles a lead gives and takes on the Members page; leads themselves are the admin's to name.
 ROLES_LEADS_MANAGE = (Role.ANNOTATOR, Role.ENGINEER)
 REASON_MAX_CHARS = AuditEvent._meta.get_field("reason").max_length
@@ -200,6 +202,37 @@ def membership_remove(*, project: Project, user_id: int, actor: AbstractBaseUser
         )
         membership.delete()
     return membership
+
+
+def membership_role_change(*, project: Project, user_id: int, role: str, actor: AbstractBaseUser) -> MembershipChange:
+    """Make an annotator of the project an engineer, or an engineer an annotator (kept in the audit
+    log). An annotator's open sitting there ends once this commits (`membership_left`, from the
+    membership's signals), and their judgments stay. One made an annotator starts the gold rule's
+    window afresh, as one added is (`membership_add`). A pause stays with the membership: a paused
+    annotator made an engineer and then an annotator again is still paused (a role change is no way
+    round a pause; a removal is, and its page says so). Changing to the role held already changes
+    nothing and writes no audit row. Raises ValidationError when the role is not one a lead gives,
+    and Membership.DoesNotExist when the user is no annotator or engineer of the project."""
+    if role not in ROLES_LEADS_MANAGE:
+        raise ValidationError(
+            "A lead gives the roles annotator and engineer; leads are named in the admin.", code="role"
+        )
+    with transaction.atomic():
+        # of=self, as for a removal: the user row stays unlocked.
+        membership = members_removable(project=project).select_for_update(of=("self",)).get(user_id=user_id)
+        was = membership.role
+        if was == role:
+            return MembershipChange(membership=membership, event=None)
+        membership.role = role
+        fields = ["role"]
+        if role == Role.ANNOTATOR:
+            membership.resumed_at = timezone.now()
+            fields.append("resumed_at")
+        membership.save(update_fields=fields)
+        event = AuditEvent.objects.create(
+            project=project, actor=actor, subject=membership.user, action=ROLE_CHANGED, reason=f"was {was}, now {role}"
+        )
+    return MembershipChange(membership=membership, event=event)
 
 
 # Changes made in the Django admin ---------------------------------------------------------------

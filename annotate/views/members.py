@@ -1,12 +1,13 @@
 """The Members page of a project, for its leads: who is in it and in what role, and the lead's hand
-on its annotators and engineers (add an existing user, remove one). Writes go through
+on its annotators and engineers (add an existing user, change one's role, remove one). Writes go through
 `annotate.services.members`; each is kept in the audit log.
 
 Who may see what: leads only. Engineers, annotators, outsiders and unknown projects are a 404
-(`project_get_for_user`), and so is removing someone who is no annotator or engineer of the project;
-anonymous users go to the login. Leads themselves are named and removed in the admin. A removal is
-confirmed on a page of its own first (it ends a sitting and lifts a pause). The page lists the last
-AUDIT_SHOWN changes to members: additions, removals, pauses and resumptions.
+(`project_get_for_user`), and so is removing, or changing the role of, someone who is no annotator or
+engineer of the project; anonymous users go to the login. Leads themselves are named and removed in
+the admin. A removal and a role change are each confirmed on a page of their own first (either can
+end a sitting; a removal lifts a pause). The page lists the last AUDIT_SHOWN changes to members:
+additions, removals, role changes, pauses and resumptions.
 """
 
 from __future__ import annotations
@@ -27,14 +28,16 @@ from annotate.services.members import (
     PAUSED,
     REMOVED,
     RESUMED,
+    ROLE_CHANGED,
     ROLES_LEADS_MANAGE,
     members_removable,
     membership_add,
     membership_remove,
+    membership_role_change,
 )
 
 # The audit rows about members (the gold page keeps the ones about pairs), newest first.
-MEMBER_ACTIONS = (ADDED, REMOVED, PAUSED, RESUMED)
+MEMBER_ACTIONS = (ADDED, REMOVED, ROLE_CHANGED, PAUSED, RESUMED)
 AUDIT_SHOWN = 50
 AS_A = {Role.ANNOTATOR: "an annotator", Role.ENGINEER: "an ML engineer"}
 
@@ -112,7 +115,51 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
     return redirect("annotate:members", slug=project.slug)
 
 
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=[(role.value, role.label) for role in ROLES_LEADS_MANAGE], label="New role")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
+    """GET asks the lead to confirm the change (an annotator made an engineer leaves their sitting);
+    POST makes it."""
+    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    if request.method == "GET":
+        member = members_removable(project=project).filter(user_id=user_id).first()
+        if member is None:
+            raise Http404("No such annotator or engineer in this project.")
+        other = next(role for role in ROLES_LEADS_MANAGE if role != member.role)
+        context = {"project": project, "member": member, "as_a": AS_A[member.role], "to": other, "to_a": AS_A[other]}
+        return render(request, "annotate/member_role.html", context)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose annotator or engineer; nothing changed.")
+        return redirect("annotate:members", slug=project.slug)
+    try:
+        change = membership_role_change(
+            project=project, user_id=user_id, role=form.cleaned_data["role"], actor=request.user
+        )
+    except Membership.DoesNotExist:
+        messages.info(request, "That person is no annotator or engineer of this project (any more); nothing changed.")
+        return redirect("annotate:members", slug=project.slug)
+    member = change.membership
+    name = member.user.get_username()
+    if not change.changed:
+        messages.info(request, f"{name} is {AS_A[member.role]} here already; nothing changed.")
+    elif member.role == Role.ENGINEER:
+        messages.success(
+            request,
+            f"{name} is now an ML engineer here: any sitting they had open has ended, its unanswered pairs back "
+            "in the pool; their judgments stay.",
+        )
+    else:
+        messages.success(request, f"{name} is now an annotator here.")
+    return redirect("annotate:members", slug=project.slug)
+
+
 urlpatterns = [
     path("projects/<slug:slug>/members/", members_page, name="members"),
     path("projects/<slug:slug>/members/<int:user_id>/remove/", member_remove, name="member_remove"),
+    path("projects/<slug:slug>/members/<int:user_id>/role/", member_role, name="member_role"),
 ]

@@ -85,6 +85,7 @@ def test_at_320_px_no_page_of_a_lead_scrolls_sideways(page, busy_project, lead, 
         "exports": reverse("exporter:exports", kwargs=slug),
         "members": reverse("annotate:members", kwargs=slug),
         "member removal": reverse("annotate:member_remove", kwargs=slug | {"user_id": annotator.pk}),
+        "member's role": reverse("annotate:member_role", kwargs=slug | {"user_id": annotator.pk}),
         "settings": reverse("annotate:project_settings", kwargs=slug),
         "password": reverse("password_change"),
     }

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import AnnotationSession, Assignment, AuditEvent, Judgment, Membership, Role, Side
-from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+from annotate.services.annotating import AnnotationError, assignment_next, judgment_submit, sitting_start
 from tests.conftest import make_pairs, make_user
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +21,10 @@ def page_url(project) -> str:
 
 def remove_url(project, user) -> str:
     return reverse("annotate:member_remove", kwargs={"slug": project.slug, "user_id": user.pk})
+
+
+def role_url(project, user) -> str:
+    return reverse("annotate:member_role", kwargs={"slug": project.slug, "user_id": user.pk})
 
 
 def signed_in(user) -> Client:
@@ -37,9 +41,11 @@ def test_a_lead_sees_every_member_with_role_and_state(project, lead, engineer, a
     for name in ("lead", "engineer", "annotator", "annotator2"):
         assert f'<th scope="row">{name}</th>' in html
     assert html.count(">Paused<") == 1 and html.count(">Active<") == 1 and html.count(">Account deactivated<") == 1
-    # Annotators and engineers can be removed here; leads (the lead themself among them) are the admin's.
+    # Annotators and engineers can be removed, or given the other role, here; leads (the lead themself
+    # among them) are the admin's.
     assert remove_url(project, annotator) in html and remove_url(project, engineer) in html
-    assert remove_url(project, lead) not in html
+    assert role_url(project, annotator) in html and role_url(project, engineer) in html
+    assert remove_url(project, lead) not in html and role_url(project, lead) not in html
 
 
 @pytest.mark.parametrize("who", ["engineer", "annotator", "outsider"])
@@ -48,11 +54,18 @@ def test_anyone_but_the_projects_lead_gets_a_404(request, project, who, annotato
     assert client.get(page_url(project)).status_code == 404
     assert client.post(page_url(project), {"username": "x", "role": "annotator"}).status_code == 404
     assert client.post(remove_url(project, annotator)).status_code == 404
-    assert Membership.objects.filter(user=annotator, project=project).exists()
+    assert client.get(role_url(project, annotator)).status_code == 404
+    assert client.post(role_url(project, annotator), {"role": "engineer"}).status_code == 404
+    assert Membership.objects.get(user=annotator, project=project).role == Role.ANNOTATOR
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(project, annotator):
-    for response in (Client().get(page_url(project)), Client().post(remove_url(project, annotator))):
+    for response in (
+        Client().get(page_url(project)),
+        Client().post(remove_url(project, annotator)),
+        Client().get(role_url(project, annotator)),
+        Client().post(role_url(project, annotator), {"role": "engineer"}),
+    ):
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
@@ -197,3 +210,101 @@ def test_the_page_lists_the_changes_to_members_newest_first(project, lead, annot
     cells = ("<td>was engineer</td>", "<td>as engineer</td>", "<td>All good.</td>", "<td>Checking gold.</td>")
     rows = [log.index(cell) for cell in cells]
     assert rows == sorted(rows)
+
+
+def test_an_annotator_made_an_engineer_leaves_their_sitting_keeps_their_judgments_and_can_export(
+    django_capture_on_commit_callbacks, project, lead, annotator, annotator2
+):
+    project.judgments_per_pair = 1
+    project.save()
+    make_pairs(project, 3)
+    sitting_start(project=project, annotator=annotator)
+    answered, _ = assignment_next(project=project, annotator=annotator)
+    judgment_submit(assignment_id=answered.id, annotator=annotator, side=Side.LEFT, dwell_ms=1)
+    held, _ = assignment_next(project=project, annotator=annotator)
+    client = signed_in(lead)
+    page = client.get(role_url(project, annotator)).content.decode()
+    assert "Make annotator an ML engineer?" in page and "A sitting they have open ends now" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(role_url(project, annotator), {"role": "engineer"}, follow=True)
+    assert "annotator is now an ML engineer here" in response.content.decode()
+    assert Membership.objects.get(user=annotator, project=project).role == Role.ENGINEER
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "removed"
+    assert Assignment.objects.get(pk=held.pk).state == "released"
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    event = AuditEvent.objects.get(subject=annotator)
+    assert (event.actor, event.action, event.reason) == (lead, "role changed", "was annotator, now engineer")
+    assert "<td>was annotator, now engineer</td>" in client.get(page_url(project)).content.decode()
+    # The pair they held goes to someone else; they export now, and annotate no more.
+    sitting_start(project=project, annotator=annotator2)
+    assert assignment_next(project=project, annotator=annotator2)[0].pair_id == held.pair_id
+    now_engineer = signed_in(annotator)
+    assert now_engineer.get(reverse("exporter:exports", kwargs={"slug": project.slug})).status_code == 200
+    assert now_engineer.get(reverse("annotate:annotate", kwargs={"slug": project.slug})).status_code == 404
+
+
+def test_an_engineer_made_an_annotator_annotates_and_exports_no_more(project, lead, engineer):
+    before = Membership.objects.get(user=engineer, project=project).resumed_at
+    response = signed_in(lead).post(role_url(project, engineer), {"role": "annotator"}, follow=True)
+    assert "engineer is now an annotator here." in response.content.decode()
+    membership = Membership.objects.get(user=engineer, project=project)
+    # The gold rule's window starts now, as for someone added.
+    assert membership.role == Role.ANNOTATOR and membership.resumed_at is not None and membership.resumed_at != before
+    now_annotator = signed_in(engineer)
+    # The annotation page sends a newcomer to the guidelines first; to an engineer it was a 404.
+    first = now_annotator.get(reverse("annotate:annotate", kwargs={"slug": project.slug}))
+    assert first.status_code == 302 and first["Location"] == reverse(
+        "annotate:guidelines", kwargs={"slug": project.slug}
+    )
+    assert now_annotator.get(reverse("exporter:exports", kwargs={"slug": project.slug})).status_code == 404
+    sitting_start(project=project, annotator=engineer)
+
+
+def test_a_paused_annotator_stays_paused_through_two_role_changes(project, lead, annotator):
+    from annotate.services.members import membership_pause
+
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.")
+    client = signed_in(lead)
+    page = client.get(role_url(project, annotator)).content.decode()
+    assert "annotator is an annotator here, paused." in page and "Their pause stays" in page
+    client.post(role_url(project, annotator), {"role": "engineer"})
+    assert "They are paused" in client.get(role_url(project, annotator)).content.decode()
+    client.post(role_url(project, annotator), {"role": "annotator"})
+    membership = Membership.objects.get(user=annotator, project=project)
+    assert membership.role == Role.ANNOTATOR and membership.paused_at is not None
+    with pytest.raises(AnnotationError) as refused:
+        sitting_start(project=project, annotator=annotator)
+    assert refused.value.code == "paused"
+
+
+@pytest.mark.parametrize(
+    ("role", "said"),
+    [
+        ("annotator", "annotator is an annotator here already; nothing changed."),
+        ("lead", "Choose annotator or engineer; nothing changed."),
+        ("", "Choose annotator or engineer; nothing changed."),
+    ],
+)
+def test_a_role_change_that_changes_nothing_says_so(project, lead, annotator, role, said):
+    response = signed_in(lead).post(role_url(project, annotator), {"role": role}, follow=True)
+    assert response.redirect_chain == [(page_url(project), 302)]
+    assert [str(m) for m in response.context["messages"]] == [said]
+    assert Membership.objects.get(user=annotator, project=project).role == Role.ANNOTATOR
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_lead_cannot_change_the_role_of_a_lead_nor_of_a_member_of_another_project(
+    project, other_project, lead, outsider
+):
+    second_lead = make_user("second-lead")
+    Membership.objects.create(user=second_lead, project=project, role=Role.LEAD)
+    elsewhere = make_user("elsewhere")
+    Membership.objects.create(user=elsewhere, project=other_project, role=Role.ANNOTATOR)
+    client = signed_in(lead)
+    for user in (second_lead, lead, outsider, elsewhere):
+        assert client.get(role_url(project, user)).status_code == 404
+        refused = client.post(role_url(project, user), {"role": "engineer"}, follow=True)
+        assert [str(m) for m in refused.context["messages"]] == [NOT_REMOVABLE]
+    assert Membership.objects.filter(role=Role.LEAD).count() == 3
+    assert Membership.objects.get(user=elsewhere, project=other_project).role == Role.ANNOTATOR
+    assert not AuditEvent.objects.exists()
