@@ -13,7 +13,7 @@ class AnnotateConfig(AppConfig):
 
         from annotate.models import Membership
         from annotate.signals import membership_deleted, membership_saved, membership_saving
-        from config.auth import on_logged_in, on_login_failed, on_user_saved, trusted_proxies_check
+        from config.auth import on_logged_in, on_login_failed, on_user_saved, on_user_saving, trusted_proxies_check
 
         # An annotator who leaves a project (in the admin) has their open sitting there ended at once.
         post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="annotate.membership_deleted")
@@ -24,5 +24,6 @@ class AnnotateConfig(AppConfig):
         user_login_failed.connect(on_login_failed, dispatch_uid="config.auth.on_login_failed")
         user_logged_in.connect(on_logged_in, dispatch_uid="config.auth.on_logged_in")
         checks.register(trusted_proxies_check, checks.Tags.security, deploy=True)
-        # A new password revokes the user's API tokens.
+        # A new password, or one disabled, revokes the user's API tokens.
+        pre_save.connect(on_user_saving, sender=get_user_model(), dispatch_uid="config.auth.on_user_saving")
         post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="config.auth.on_user_saved")

@@ -392,12 +392,27 @@ def on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
         request.pairwise_logged_in_as = user.get_username()  # DeviceCookieMiddleware remembers it
 
 
+def on_user_saving(sender, instance, update_fields=None, **kwargs) -> None:
+    """Before a user is saved: whether the save disables their password (`set_unusable_password`, the
+    admin's "Disable password-based authentication"), which ends their sessions as a new password
+    does and must revoke their tokens as one does (`on_user_saved`). Only a user whose password is
+    unusable now costs a query (a login's rehash of a usable password is no change of password)."""
+    instance._pairwise_password_disabled = False
+    if instance.pk is None or instance.has_usable_password():
+        return
+    if update_fields is not None and "password" not in update_fields:
+        return
+    before = sender.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    instance._pairwise_password_disabled = before is not None and before != instance.password
+
+
 def on_user_saved(sender, instance, **kwargs) -> None:
-    """A new password revokes the user's API tokens, as it ends their other sessions: whoever took
-    the old password could have taken a token with it. Wherever the password is set (the password
-    page, the admin, `changepassword`): `set_password` leaves the new one in `_password` until the
-    save that stores it is over, so a save without a new password costs nothing."""
-    if getattr(instance, "_password", None) is not None:
+    """A new password, or one disabled, revokes the user's API tokens, as it ends their other
+    sessions: whoever took the old password could have taken a token with it. Wherever the password
+    is set (the password page, the admin, `changepassword`): `set_password` leaves the new one in
+    `_password` until the save that stores it is over, so a save without a new password costs
+    nothing; a disabled one is marked by `on_user_saving`."""
+    if getattr(instance, "_password", None) is not None or getattr(instance, "_pairwise_password_disabled", False):
         from rest_framework.authtoken.models import Token
 
         Token.objects.filter(user=instance).delete()

@@ -103,3 +103,30 @@ def test_a_new_password_revokes_the_users_api_tokens_and_only_theirs(project, an
     annotator2.set_password(NEW)
     annotator2.save()
     assert answers(theirs) == 401
+
+
+@pytest.mark.django_db
+def test_a_password_disabled_in_the_admin_revokes_the_users_api_tokens(project, annotator, annotator2):
+    # Found by the second security audit: the admin's "Disable password-based authentication" ended
+    # the user's sessions, and their token went on exporting.
+    admin = get_user_model().objects.create_superuser("root-admin", password="root-admin-pass-123")
+    mine, theirs = (Token.objects.create(user=user) for user in (annotator, annotator2))
+    progress = reverse("api:progress", kwargs={"slug": project.slug})
+
+    def answers(token) -> int:
+        return Client().get(progress, headers={"Authorization": f"Token {token.key}"}).status_code
+
+    client = Client()
+    client.force_login(admin)
+    url = reverse("admin:auth_user_password_change", args=[annotator.pk])
+    response = client.post(url, {"usable_password": "false", "unset-password": "1"}, follow=True)
+    assert response.status_code == 200
+    annotator.refresh_from_db()
+    assert not annotator.has_usable_password()
+    assert (answers(mine), answers(theirs)) == (401, 200)
+    assert not Token.objects.filter(user=annotator).exists()
+    # A token made for them afterwards survives saves that leave the password alone.
+    again = Token.objects.create(user=annotator)
+    annotator.first_name = "Saved again"
+    annotator.save()
+    assert answers(again) == 200
