@@ -40,6 +40,9 @@ from annotate.services.members import (
 MEMBER_ACTIONS = (ADDED, REMOVED, ROLE_CHANGED, PAUSED, RESUMED)
 AUDIT_SHOWN = 50
 AS_A = {Role.ANNOTATOR: "an annotator", Role.ENGINEER: "an ML engineer"}
+# A removal or role change posted for someone who is no annotator or engineer here: changed meanwhile
+# (a second tab, another lead), or never one. It tells no more than the list shows.
+NOT_MANAGED = "That person is no annotator or engineer of this project (any more); nothing changed."
 
 
 class AddMemberForm(forms.Form):
@@ -85,23 +88,28 @@ def members_page(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("annotate:members", slug=project.slug)
 
 
+def _managed_member_or_404(*, project, user_id: int) -> Membership:
+    """The project's annotator or engineer `user_id`, for a confirmation page; a 404 for anyone else."""
+    member = members_removable(project=project).filter(user_id=user_id).first()
+    if member is None:
+        raise Http404("No such annotator or engineer in this project.")
+    return member
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
     """GET asks the lead to confirm (a removal ends a sitting and lifts a pause); POST removes."""
     project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
     if request.method == "GET":
-        member = members_removable(project=project).filter(user_id=user_id).first()
-        if member is None:
-            raise Http404("No such annotator or engineer in this project.")
+        member = _managed_member_or_404(project=project, user_id=user_id)
         return render(
             request, "annotate/member_remove.html", {"project": project, "member": member, "as_a": AS_A[member.role]}
         )
     try:
         removed = membership_remove(project=project, user_id=user_id, actor=request.user)
     except Membership.DoesNotExist:
-        # Removed meanwhile (a second tab, another lead), or never a member: the list says who is.
-        messages.info(request, "That person is no annotator or engineer of this project (any more); nothing changed.")
+        messages.info(request, NOT_MANAGED)
         return redirect("annotate:members", slug=project.slug)
     name = removed.user.get_username()
     if removed.role == Role.ANNOTATOR:
@@ -126,9 +134,7 @@ def member_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
     POST makes it."""
     project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
     if request.method == "GET":
-        member = members_removable(project=project).filter(user_id=user_id).first()
-        if member is None:
-            raise Http404("No such annotator or engineer in this project.")
+        member = _managed_member_or_404(project=project, user_id=user_id)
         other = next(role for role in ROLES_LEADS_MANAGE if role != member.role)
         context = {"project": project, "member": member, "as_a": AS_A[member.role], "to": other, "to_a": AS_A[other]}
         return render(request, "annotate/member_role.html", context)
@@ -141,7 +147,7 @@ def member_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
             project=project, user_id=user_id, role=form.cleaned_data["role"], actor=request.user
         )
     except Membership.DoesNotExist:
-        messages.info(request, "That person is no annotator or engineer of this project (any more); nothing changed.")
+        messages.info(request, NOT_MANAGED)
         return redirect("annotate:members", slug=project.slug)
     member = change.membership
     name = member.user.get_username()

@@ -33,6 +33,18 @@ def signed_in(user) -> Client:
     return client
 
 
+def one_answered_one_held(project, annotator):
+    """k = 1, three pairs; the annotator in a sitting with one pair answered and one held: both assignments."""
+    project.judgments_per_pair = 1
+    project.save()
+    make_pairs(project, 3)
+    sitting_start(project=project, annotator=annotator)
+    answered, _ = assignment_next(project=project, annotator=annotator)
+    judgment_submit(assignment_id=answered.id, annotator=annotator, side=Side.LEFT, dwell_ms=1)
+    held, _ = assignment_next(project=project, annotator=annotator)
+    return answered, held
+
+
 def test_a_lead_sees_every_member_with_role_and_state(project, lead, engineer, annotator, annotator2):
     Membership.objects.filter(user=annotator2).update(paused_at="2026-11-01T09:00:00Z")
     get_user_model().objects.filter(pk=engineer.pk).update(is_active=False)
@@ -111,13 +123,7 @@ def test_an_addition_that_cannot_be_made_says_why_and_changes_nothing(project, l
 def test_removing_an_annotator_ends_their_sitting_keeps_their_judgments_and_is_audited(
     django_capture_on_commit_callbacks, project, lead, annotator, annotator2
 ):
-    project.judgments_per_pair = 1
-    project.save()
-    make_pairs(project, 3)
-    sitting_start(project=project, annotator=annotator)
-    answered, _ = assignment_next(project=project, annotator=annotator)
-    judgment_submit(assignment_id=answered.id, annotator=annotator, side=Side.LEFT, dwell_ms=1)
-    held, _ = assignment_next(project=project, annotator=annotator)
+    answered, held = one_answered_one_held(project, annotator)
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(lead).post(remove_url(project, annotator), follow=True)
     assert "annotator is no longer an annotator here" in response.content.decode()
@@ -215,13 +221,7 @@ def test_the_page_lists_the_changes_to_members_newest_first(project, lead, annot
 def test_an_annotator_made_an_engineer_leaves_their_sitting_keeps_their_judgments_and_can_export(
     django_capture_on_commit_callbacks, project, lead, annotator, annotator2
 ):
-    project.judgments_per_pair = 1
-    project.save()
-    make_pairs(project, 3)
-    sitting_start(project=project, annotator=annotator)
-    answered, _ = assignment_next(project=project, annotator=annotator)
-    judgment_submit(assignment_id=answered.id, annotator=annotator, side=Side.LEFT, dwell_ms=1)
-    held, _ = assignment_next(project=project, annotator=annotator)
+    _answered, held = one_answered_one_held(project, annotator)
     client = signed_in(lead)
     page = client.get(role_url(project, annotator)).content.decode()
     assert "Make annotator an ML engineer?" in page and "A sitting they have open ends now" in page
