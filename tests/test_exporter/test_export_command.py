@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 
 import pytest
@@ -102,3 +104,14 @@ def test_exclude_paused_drops_the_paused_annotators_judgments_and_says_how_many(
     export(project, tmp_path / "out", "--exclude-paused")
     said = capsys.readouterr().out
     assert "Exported 4 records (hh-rlhf)" in said and "exclude_paused -4." in said
+
+
+def test_a_time_without_a_zone_is_in_the_sites_time_zone_as_on_the_exports_page(project, pairs, tmp_path, settings):
+    # Found by the ML engineer's audit: the command read it as UTC, the page and the API in TIME_ZONE,
+    # so the same --since chose other judgments here.
+    settings.TIME_ZONE = "Europe/Berlin"
+    export(project, tmp_path / "out", "--since", "2026-11-01T09:30", "--until", "2026-11-02T00:00+00:00")
+    options = json.loads((tmp_path / "out" / "manifest.json").read_text())["options"]
+    since, until = (dt.datetime.fromisoformat(options[name]) for name in ("since", "until"))
+    # 09:30 in Berlin is 08:30 UTC; a time with a zone of its own keeps it.
+    assert (since, until) == (dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC), dt.datetime(2026, 11, 2, tzinfo=dt.UTC))

@@ -1,14 +1,17 @@
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from annotate.models import Project
 from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_write
 
 
 def _datetime(value: str) -> dt.datetime:
+    """An ISO 8601 date and time; one without a zone is in the site's TIME_ZONE, as on the Exports page
+    and in the API (it was UTC here alone, so the same "since" chose other judgments here)."""
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
 class Command(BaseCommand):
@@ -40,8 +43,10 @@ class Command(BaseCommand):
         parser.add_argument("--exclude-paused", action="store_true", help="drop annotators paused in the project now")
         parser.add_argument("--max-sitting-minutes", type=float, help="drop judgments later in a sitting than this")
         parser.add_argument("--max-index-in-sitting", type=int, help="drop judgments past this index in a sitting")
-        parser.add_argument("--since", type=_datetime, help="answered at or after (ISO 8601)")
-        parser.add_argument("--until", type=_datetime, help="answered before (ISO 8601)")
+        parser.add_argument(
+            "--since", type=_datetime, help="answered at or after (ISO 8601; without a zone, in TIME_ZONE)"
+        )
+        parser.add_argument("--until", type=_datetime, help="answered before (ISO 8601; without a zone, in TIME_ZONE)")
         parser.add_argument("--source", help="only pairs from this source name")
         parser.add_argument("--test-size", type=float, default=0.1, help="test share for --writer hf")
         parser.add_argument("--seed", type=int, default=0, help="seed of the train/test rule")
