@@ -40,6 +40,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import zlib
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
@@ -56,6 +57,11 @@ FORMATS = (HH_RLHF, PREFERENCE, PAIRS, HF)
 ROW_FORMATS = (HH_RLHF, PREFERENCE, PAIRS)
 
 ASSISTANT = "\n\nAssistant:"
+# Where a turn of a transcript starts, and whose it is: a blank line and the speaker's name, or the name
+# alone at the very start (a transcript written "Human: …" without the leading blank line, a TRL prompt
+# say, whose first message kept "Human:" in it). For display and the conversational export; the split
+# into context and responses reads ASSISTANT alone.
+TURN_MARKER = re.compile(r"(?:\A|\n\n)(Human|Assistant):")
 
 # The fields each row shape needs, in the order they are checked and reported.
 FIELDS: dict[str, tuple[str, ...]] = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from annotate.importers import TURN_MARKER
 from annotate.models import AnnotationSession, Judgment, Membership, Pair, Project, Role
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime |
     }
 
 
-CONTEXT_TURN = re.compile(r"\n\n(Human|Assistant):")
+CONTEXT_TURN = TURN_MARKER
 
 
 def context_turns(context: str) -> list[dict[str, str]]:

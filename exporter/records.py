@@ -20,11 +20,10 @@ Formats (`FORMATS`):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from annotate.importers import transcripts_split  # pure parsing: no Django
+from annotate.importers import TURN_MARKER, transcripts_split  # pure parsing: no Django
 
 ASSISTANT_MARKER = "\n\nAssistant:"
 HUMAN_MARKER = "\n\nHuman:"
@@ -40,8 +39,6 @@ _CORE_KEYS = {
     FORMAT_CONVERSATIONAL: ("prompt", "chosen", "rejected"),
 }
 
-# A turn starts at a blank line followed by the speaker's name; HH-RLHF writes exactly these two.
-_TURN_MARKER = re.compile(r"\n\n(Human|Assistant):")
 _ROLE = {"Human": "user", "Assistant": "assistant"}
 
 
@@ -75,11 +72,12 @@ def context_turns(context: str) -> list[dict[str, str]]:
     every response). Inner whitespace is kept as written. This makes the conversational format
     lossy with respect to outer whitespace; `hh-rlhf` and `preference` keep every byte.
 
-    Text before the first marker (a context that does not start with "\\n\\nHuman:", e.g. a bare
-    prompt) becomes one user turn when it is not blank. A response that itself contains
+    A speaker's name at the very start ("Human: …", without the blank line) starts a turn too. Text
+    before the first marker (a context that starts with neither, e.g. a bare prompt) becomes one user
+    turn when it is not blank. A response that itself contains
     "\\n\\nHuman:" is split there: the transcript format cannot tell the difference either."""
     turns: list[dict[str, str]] = []
-    pieces = _TURN_MARKER.split(context)
+    pieces = TURN_MARKER.split(context)
     # pieces = [text before the first marker, speaker, text, speaker, text, ...]
     head = pieces[0].strip()
     if head:

@@ -134,6 +134,18 @@ def test_conversational_turns_are_parsed_and_outer_whitespace_stripped():
     assert record["n_judgments"] == 3
 
 
+def test_a_transcript_that_starts_with_a_speakers_name_keeps_no_name_in_its_first_message():
+    # Found by the ML engineer's audit: "Human: What is 2+2?" without the leading blank line stayed
+    # one user message, "Human:" and all.
+    assert context_turns("Human: What is 2+2?\n\nAssistant: Four.\n\nHuman: And 3+3?") == [
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": "Four."},
+        {"role": "user", "content": "And 3+3?"},
+    ]
+    # Only at the very start or after a blank line: a name inside a message is the message's.
+    assert context_turns("Say Human: twice.") == [{"role": "user", "content": "Say Human: twice."}]
+
+
 def test_a_bare_prompt_becomes_one_user_turn():
     assert context_turns("Write a haiku.") == [{"role": "user", "content": "Write a haiku."}]
 
