@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from analytics.selectors import bias_report_latest
 from annotate.hub import HubIdError, hub_id_check
+from annotate.importers import ASSISTANT
 from annotate.models import AuditEvent, JobState, Judgment, Membership, Pair, Project, ProjectSettingsChange
 from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check
 from annotate.services.members import PAUSED, RESUMED
@@ -394,15 +395,24 @@ def _records(*, options: ExportOptions, judgments: list[dict], pairs: dict[int, 
                 prompt_marker=pair["prompt_marker"],
             )
         )
-        # The split key is the prompt (the context): every record of a pair, and of every pair that
-        # shares its prompt (several response pairs per prompt are common), lands in one split, so the
-        # test split holds only prompts that train has not seen. Keyed by pair, as before, one prompt
-        # could be in both.
         if pair_id not in split_keys:
-            split_keys[pair_id] = "context:" + hashlib.sha256(pair["context"].encode()).hexdigest()
+            split_keys[pair_id] = split_key(pair["context"])
         keys.append(split_keys[pair_id])
     counts["records"] = len(built)
     return built, keys, ids, counts
+
+
+def split_key(context: str) -> str:
+    """The train/test split key of a pair with this context: its conversation's opening, the context
+    up to its first "\n\nAssistant:" (all of it when it has none). Every record of a pair, of every
+    pair of one prompt (several response pairs per prompt are common), and of every pair whose
+    conversation continues another's (its context is the other's, that pair's response and more
+    turns) lands in one split, so that the test split asks nothing that train has seen, not even a
+    test record's response inside a train prompt. Keyed by the whole context, as before, a
+    conversation and its continuation could straddle the split (found by the ML engineer's audit).
+    Conversations that merely open alike ("Hi") land together too, which costs only evenness."""
+    opening = context.split(ASSISTANT, 1)[0]
+    return "opening:" + hashlib.sha256(opening.encode()).hexdigest()
 
 
 def _per_judgment_pairs_filtered(

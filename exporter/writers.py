@@ -177,8 +177,8 @@ def dataset_dict_write(
 ) -> dict[str, int]:
     """Write a `datasets.DatasetDict` with "train" and "test" splits to `path` via `save_to_disk`.
 
-    `keys[i]` is record i's stable key for `split_is_test` (e.g. a hash of the prompt, the same for
-    all records of all pairs of one prompt, so a prompt stays in one split); by default the
+    `keys[i]` is record i's stable key for `split_is_test` (e.g. a hash of the conversation's opening,
+    the same for all records of all pairs of one conversation, so that it stays in one split); by default the
     record's own JSON line. Both splits always exist
     and share one schema (an empty split keeps the columns). Returns {"train": n, "test": n}."""
     import datasets  # heavy; only this writer needs it
