@@ -241,6 +241,30 @@ def test_word_of_activity_renews_the_lease_of_the_pair_on_screen_only(api, annot
     )
 
 
+def test_an_answer_renews_the_lease_of_the_pair_prefetched_behind_it(api, project, annotator, pairs, clock):
+    # Found by the annotator page audit: the prefetched pair's lease ran from the prefetch, so a reader
+    # who took most of a lease over one pair, then a minute and a half over the next, was refused.
+    project.lease_minutes = project.idle_timeout_minutes = 5
+    project.save(update_fields=["lease_minutes", "idle_timeout_minutes"])
+    client = api(annotator)
+    start(client)
+    reading = next_pair(client).json()["assignment"]["id"]
+    prefetched = next_pair(client, exclude=[reading]).json()["assignment"]["id"]
+    clock.advance(minutes=4)  # a careful read, with no input the page reports
+    assert submit(client, reading).status_code == 201
+    assert Assignment.objects.get(pk=prefetched).expires_at == clock() + dt.timedelta(minutes=5)
+    clock.advance(minutes=1, seconds=30)
+    assert submit(client, prefetched, "right").status_code == 201
+    # A lease already run out at the answer stays run out (the page does not show it): not revived.
+    third = next_pair(client).json()["assignment"]["id"]
+    fourth = next_pair(client, exclude=[third]).json()["assignment"]["id"]
+    ran_out = clock() - dt.timedelta(seconds=1)
+    Assignment.objects.filter(pk=fourth).update(expires_at=ran_out)
+    clock.advance(seconds=30)
+    assert submit(client, third).status_code == 201
+    assert Assignment.objects.get(pk=fourth).expires_at == ran_out
+
+
 def test_word_of_activity_does_not_reopen_a_sitting_already_idle_nor_stretch_its_time(api, annotator, pairs, clock):
     client = api(annotator)
     start(client)

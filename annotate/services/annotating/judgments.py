@@ -229,6 +229,23 @@ def judgment_submit(
     raise refusal
 
 
+def _other_leases_renew(*, sitting: AnnotationSession, answered_id: int, now: dt.datetime) -> None:
+    """The sitting's other live leases (the pair the page prefetched, which it shows as this answer
+    goes) run from this answer, as from their serving. They ran from the prefetch: a careful reader
+    who took most of a lease over one pair had the next one's answer refused as run out, with no input
+    missed (found by the annotator page audit). One run out already stays so (the page does not show
+    it), and one the expiry sweep holds is left to it (SKIP LOCKED: no wait, hence no lock cycle with
+    its pair locks; this runs before this answer's own pair locks). Precondition: inside the
+    submit's transaction, holding the sitting's row lock."""
+    held = (
+        Assignment.objects.select_for_update(skip_locked=True)
+        .filter(sitting=sitting, state=AssignmentState.LEASED, expires_at__gt=now)
+        .exclude(pk=answered_id)
+        .values("pk")
+    )
+    Assignment.objects.filter(pk__in=held).update(expires_at=now + dt.timedelta(minutes=sitting.project.lease_minutes))
+
+
 def _judgment_record(
     *, assignment: Assignment, sitting: AnnotationSession, answer: Answer, now: dt.datetime
 ) -> Judgment:
@@ -294,6 +311,7 @@ def _judgment_record(
     elif sitting.items_done >= sitting.item_limit:
         _sitting_close(sitting=sitting, reason=EndReason.ITEMS, ended_at=now, lock_pair_ids=answered)
     else:
+        _other_leases_renew(sitting=sitting, answered_id=assignment.pk, now=now)
         _pairs_lock(pair_ids=answered)
     # A skip gives back the side its lease showed on the left, as a released lease does: the side
     # counters count live leases and judgments that count (`common._pairs_release_leases`).
