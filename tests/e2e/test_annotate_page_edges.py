@@ -223,6 +223,59 @@ def test_the_second_click_of_a_slow_double_click_does_not_answer_the_next_pair(p
     expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
 
 
+@pytest.mark.parametrize("button", [LEFT, re.compile("Skip")])
+def test_enter_held_down_on_an_answer_answers_one_pair(page, project, annotator, button):
+    # Found by the annotator page audit: focus stays on the answer pressed, and every repeat of a held
+    # Enter clicked it again, answering a pair about every half second, unread.
+    project.allow_skip = True
+    project.save(update_fields=["allow_skip"])
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name=button).focus()
+    page.keyboard.down("Enter")
+    for _ in range(8):  # the key's repeats, as the keyboard sends them while it is held
+        page.wait_for_timeout(250)
+        page.keyboard.down("Enter")
+    page.keyboard.up("Enter")
+    page.wait_for_timeout(800)
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+
+
+def test_a_click_hard_on_the_next_pair_appearing_behind_a_slow_reply_does_not_answer_it(page, project, annotator):
+    # Found by the annotator page audit: behind a slow reply the second click of a double click came
+    # more than DOUBLE_CLICK_MS after the first, just after the next pair appeared, and answered it.
+    make_pairs(project, 10)
+    page.add_init_script(SLOW_JUDGMENT_RESPONSE)
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(500)
+    # Clicked the moment the next pair's text lands, as a click can be (no test timer is that quick).
+    page.evaluate(
+        """() => {
+          window.slowJudgment = true;
+          const left = document.getElementById("left-text");
+          window.secondClick = new Promise((resolve) => {
+            new MutationObserver((changes, observer) => {
+              observer.disconnect();
+              document.querySelector("#panel-work .choices button[data-side='left']").click();
+              resolve();
+            }).observe(left, { childList: true, characterData: true, subtree: true });
+          });
+        }"""
+    )
+    page.get_by_role("button", name=LEFT).click()
+    page.evaluate("window.secondClick")
+    page.wait_for_timeout(800)
+    assert Judgment.objects.filter(annotator=annotator).count() == 1
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    page.evaluate("window.slowJudgment = false")
+    page.get_by_role("button", name=LEFT).click()  # a deliberate click later answers as usual
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+
+
 def test_shift_arrow_extends_a_selection_and_does_not_answer(page, project, annotator):
     make_pairs(project, 10)
     log_in(page, "annotator")

@@ -807,9 +807,13 @@
     button.addEventListener("click", (event) => {
       // A click that answers at once, hard on the heels of another (a double click, however slow),
       // would land on the next pair, shown in between: it is dropped.
+      // So is one within REACTION_MS of the pair appearing, as a key is: behind a slow reply the next
+      // pair appeared after DOUBLE_CLICK_MS, under the second click of a double click.
       const now = performance.now();
       const answersAtOnce = button.dataset.side === "skip" || !config.confirmWithEnter;
-      if (answersAtOnce && (event.detail > 1 || now - state.lastAnswerClick < DOUBLE_CLICK_MS)) return;
+      const tooSoon =
+        event.detail > 1 || now - state.lastAnswerClick < DOUBLE_CLICK_MS || now - state.shownAt < REACTION_MS;
+      if (answersAtOnce && tooSoon) return;
       if (answersAtOnce) state.lastAnswerClick = now;
       choose(button.dataset.side, false);
     });
@@ -930,7 +934,16 @@
   });
 
   document.addEventListener("keydown", (event) => {
-    if (el("panel-work").hidden || event.repeat) return;
+    if (event.repeat) {
+      // A held Enter clicks a focused button again at every repeat, and focus stays on the answer
+      // pressed: each repeat answered the next pair, unread (found by the annotator page audit). A
+      // key held down is one press here, whatever has focus.
+      if ((event.key === "Enter" || event.key === " ") && event.target && event.target.closest("button")) {
+        event.preventDefault();
+      }
+      return;
+    }
+    if (el("panel-work").hidden) return;
     const target = event.target;
     if (isTextEntry(target)) {
       // In a text box keys only type, except these two ways out.
