@@ -221,6 +221,9 @@ class ProgressApi(APIView):
         sitting = SittingSerializer(allow_null=True)
         on_break = serializers.BooleanField()
         break_seconds_left = serializers.IntegerField()
+        paused = serializers.BooleanField(
+            help_text="Whether the project's lead (or its gold rule) has paused this annotator here now."
+        )
         start_refused = RefusalSerializer(
             allow_null=True,
             help_text="For an annotator with no sitting open and no break running in this project: what starting "
@@ -251,6 +254,7 @@ class ProgressApi(APIView):
                 "sitting": _sitting_data(sitting),
                 "on_break": break_left > 0,
                 "break_seconds_left": break_left,
+                "paused": membership.role == Role.ANNOTATOR and membership.paused_at is not None,
                 "start_refused": start_refused,
             }
         ).data

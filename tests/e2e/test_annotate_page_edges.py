@@ -938,6 +938,54 @@ def test_an_annotator_removed_mid_sitting_is_told_so_at_the_next_answer_not_offe
     assert not Judgment.objects.filter(annotator=annotator).exists()
 
 
+def test_an_annotator_removed_mid_sitting_who_ends_it_is_told_so_not_shown_a_blank_page(page, project, annotator, lead):
+    # Found by the annotator page audit: "End sitting" left a blank page saying "No such project."
+    on_pair_one(page, project)
+    membership_remove(project=project, user_id=annotator.pk, actor=lead)
+    end_sitting(page)
+    expect(page.get_by_role("heading", name="No longer an annotator here")).to_be_visible()
+    expect(page.locator("#sitting-bar")).to_be_hidden()
+
+
+def test_a_reader_removed_mid_sitting_is_told_so_at_the_pages_next_word_of_activity(page, project, annotator, lead):
+    # Found by the annotator page audit: the 404s to the page's words of activity went unheard, and
+    # past the idle timeout the page asked for progress every two seconds, the pair still on screen.
+    on_pair_one_of_a_project_asking_why(page, project)
+    membership_remove(project=project, user_id=annotator.pk, actor=lead)
+    page.clock.fast_forward("00:31")
+    page.get_by_label("Why?").press_sequentially("The right one")
+    expect(page.get_by_role("heading", name="No longer an annotator here")).to_be_visible()
+    expect(page.locator("#panel-work")).to_be_hidden()
+
+
+def test_a_pause_lifted_before_the_page_hears_of_it_shows_the_break_not_the_pause(page, project, annotator, lead):
+    # Found by the annotator page audit: paused and resumed while reading, the annotator answered and
+    # was left on "Annotation is paused", with no countdown and no way on; a reload showed the break.
+    on_pair_one(page, project)
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking the gold answers.")
+    membership_resume(project=project, user=annotator, actor=lead, reason="Checked: all fine.")
+    page.keyboard.press("1")
+    expect(page.locator("#panel-summary")).to_contain_text("has since been resumed")
+    expect(page.locator("#panel-break")).to_be_visible()
+    expect(page.get_by_role("heading", name="Annotation is paused")).to_be_hidden()
+    assert not Judgment.objects.filter(annotator=annotator).exists()
+
+
+def test_the_reading_time_of_a_pair_survives_a_reload(page, project, annotator):
+    # Found by the annotator page audit: the dwell restarted at every load, so a reader who reloaded
+    # mid-pair had a few seconds stored, and the answer flagged as faster than reading.
+    on_pair_one(page, project)
+    shown = page.locator("#left-text").text_content()
+    page.wait_for_timeout(1500)
+    page.reload()
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    expect(page.locator("#left-text")).to_have_text(shown)  # the same pair, its lease kept
+    page.wait_for_timeout(300)
+    page.keyboard.press("1")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.get(annotator=annotator).dwell_ms >= 1800
+
+
 def test_an_annotator_made_engineer_mid_sitting_is_told_they_no_longer_annotate(page, project, annotator):
     on_pair_one(page, project)
     Membership.objects.filter(user=annotator, project=project).update(role=Role.ENGINEER)

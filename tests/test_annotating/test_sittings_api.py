@@ -318,3 +318,21 @@ def test_the_periodic_sweep_expires_leases_in_a_closed_projects_open_sitting(api
     assert AnnotationSession.objects.get().is_open
     assert Assignment.objects.get(pk=leased).state == AssignmentState.EXPIRED
     assert Pair.objects.get(assignments__id=leased).lease_count == 0
+
+
+def test_progress_says_whether_the_annotator_is_paused_now(api, project, annotator, lead, pairs, clock):
+    from annotate.services.members import membership_pause, membership_resume
+
+    client = api(annotator)
+    start(client)
+
+    def paused() -> bool:
+        return client.get("/api/projects/helpful/progress/").json()["paused"]
+
+    assert paused() is False
+    membership_pause(project=project, user=annotator, actor=lead, reason="Checking gold.")
+    assert paused() is True
+    membership_resume(project=project, user=annotator, actor=lead, reason="Fine.")
+    assert paused() is False
+    # Others have no pause to tell.
+    assert api(lead).get("/api/projects/helpful/progress/").json()["paused"] is False

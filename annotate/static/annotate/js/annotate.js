@@ -421,8 +421,32 @@
 
   // ---- Dwell time: only the time the page is visible counts -------------------------------------
 
+  // The dwell so far of the pair on screen, kept for this tab as the page goes (a reload, Back, a
+  // phone putting the tab away): the same pair comes back, and its reading time with it. Restarted
+  // at each load, it was stored short and flagged as faster than reading (found by the annotator
+  // page audit).
+  const DWELL_KEPT = "pairwise.dwell";
+
+  function dwellKeep() {
+    if (!state.current) return;
+    try {
+      window.sessionStorage.setItem(DWELL_KEPT, JSON.stringify({ id: state.current.id, ms: dwellMs() }));
+    } catch (error) {
+      // Storage refused (a private window's quota): the dwell counts from this load, as before.
+    }
+  }
+
+  function dwellKept(assignmentId) {
+    try {
+      const kept = JSON.parse(window.sessionStorage.getItem(DWELL_KEPT) || "null");
+      return kept && kept.id === assignmentId && Number.isFinite(kept.ms) && kept.ms > 0 ? kept.ms : 0;
+    } catch (error) {
+      return 0;
+    }
+  }
+
   function startDwell() {
-    state.dwell.accumulated = 0;
+    state.dwell.accumulated = state.current ? dwellKept(state.current.id) : 0;
     state.dwell.visibleSince = document.hidden ? null : performance.now();
   }
 
@@ -431,11 +455,13 @@
     return Math.round(accumulated + (visibleSince === null ? 0 : performance.now() - visibleSince));
   }
 
+  window.addEventListener("pagehide", dwellKeep);
   document.addEventListener("visibilitychange", () => {
     const dwell = state.dwell;
     if (document.hidden) {
       if (dwell.visibleSince !== null) dwell.accumulated += performance.now() - dwell.visibleSince;
       dwell.visibleSince = null;
+      dwellKeep();
     } else if (state.current && dwell.visibleSince === null) {
       dwell.visibleSince = performance.now();
     }
@@ -464,6 +490,11 @@
     // Waiting for a pair, no lease to renew: only the sitting's idle timeout.
     const body = state.current ? { assignment: state.current.id } : {};
     api("POST", config.urls.activity, body).then(({ status, data }) => {
+      if (noLongerAnnotator(status, data)) {
+        // Taken off the project's annotators while reading: said now, not after the idle timeout.
+        showNoSitting("removed");
+        return;
+      }
       const sitting = data && data.sitting;
       if (!sitting) return;
       if (status === 200 && sitting.is_open) {
@@ -516,6 +547,12 @@
     state.checkingDeadline = true;
     let sitting = null;
     const progress = await api("GET", config.urls.progress);
+    if (noLongerAnnotator(progress.status, progress.data)) {
+      // Not asked again every two seconds for ever, with the pair left on screen.
+      state.checkingDeadline = false;
+      showNoSitting("removed");
+      return;
+    }
     if (progress.status === 200 && progress.data.sitting) sitting = progress.data.sitting;
     if (sitting && sitting.is_open && sitting.seconds_left <= 0) {
       const onHand = [state.current, state.prefetched].filter(Boolean).map((a) => a.id);
@@ -567,9 +604,18 @@
     const items = sitting.items_done;
     if (sitting.end_reason === "paused" && paused) {
       // Paused (by the lead, or by the gold rule on the answer just given): no break to wait out,
-      // since no next sitting will start. Its focused heading says so to screen readers too.
-      showNoSitting("paused");
-      say(note);
+      // since no next sitting will start. Its focused heading says so to screen readers too. Unless
+      // the lead has resumed them since (the page learns of the end late, at an answer): then the
+      // break of that sitting runs, as a reload shows (found by the annotator page audit).
+      show("loading");
+      api("GET", config.urls.progress).then(({ status, data }) => {
+        if (status === 200 && data.paused === false) {
+          endOfSitting(data.sitting && data.sitting.id === sitting.id ? data.sitting : sitting, note, false);
+        } else {
+          showNoSitting("paused");
+          say(note);
+        }
+      });
       return;
     }
     // The summary card shows the count; the status line keeps only a note the card does not give.
@@ -763,6 +809,8 @@
     const { status, data } = await api("POST", config.urls.endSitting);
     if (status === 200) {
       endOfSitting(data.sitting);
+    } else if (noLongerAnnotator(status, data)) {
+      showNoSitting("removed"); // not a blank page saying "No such project."
     } else if (status === 404) {
       await init(); // no open sitting (it ended meanwhile): show where things stand
     } else {
@@ -774,6 +822,10 @@
 
   async function init() {
     const { status, data } = await api("GET", config.urls.progress);
+    if (noLongerAnnotator(status, data)) {
+      showNoSitting("removed");
+      return;
+    }
     if (status !== 200) {
       show();
       say(detailOf(data, "Your progress could not be loaded. Reload the page to try again."));
