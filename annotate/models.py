@@ -5,6 +5,7 @@ See `../shared/docs/design.md`. Writes live in `services.py`, reads in `selector
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 from django.conf import settings
@@ -254,6 +255,13 @@ class AnnotationSession(models.Model):
         help_text="When the annotator's working stretch began: the start of the first sitting, in any project, "
         "after a rest of at least REST_MINUTES (or this project's break, if longer)."
     )
+    idle_timeout_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The project's idle timeout when the sitting started, which it keeps as it keeps its deadline "
+        "and item limit (a lead's change applies from the next sitting); empty for sittings from before it was "
+        "kept, which follow the project's.",
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=8, choices=EndReason.choices, blank=True)
     break_until = models.DateTimeField(null=True, blank=True)
@@ -272,6 +280,12 @@ class AnnotationSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def idle_timeout(self) -> dt.timedelta:
+        """The idle timeout this sitting runs under: its own, or for an older sitting its project's."""
+        minutes = self.idle_timeout_minutes
+        return dt.timedelta(minutes=minutes if minutes is not None else self.project.idle_timeout_minutes)
 
 
 class AssignmentState(models.TextChoices):

@@ -120,7 +120,7 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
         return None
     now = timezone.now()
     is_open = sitting.is_open
-    idle = dt.timedelta(minutes=sitting.project.idle_timeout_minutes)
+    idle = sitting.idle_timeout
     return {
         "id": sitting.id,
         "started_at": sitting.started_at,

@@ -31,9 +31,9 @@ SECTIONS = (
     ("Project", "", ("name", "guidelines", "is_active")),
     (
         "Sittings and breaks",
-        "A sitting already open keeps the minutes and pairs it started with, and a break already running "
-        "keeps its end; the idle timeout and the lease apply from the next request. The lease is at least "
-        "the idle timeout: a reader who has not touched the page keeps the pair as long as the sitting.",
+        "A sitting already open keeps the minutes, pairs and idle timeout it started with, and a break "
+        "already running keeps its end; the lease applies from the next request. The lease is at least the "
+        "idle timeout: a reader who has not touched the page keeps the pair as long as the sitting.",
         ("sitting_minutes", "sitting_items", "break_minutes", "idle_timeout_minutes", "lease_minutes"),
     ),
     (

@@ -336,3 +336,29 @@ def test_progress_says_whether_the_annotator_is_paused_now(api, project, annotat
     assert paused() is False
     # Others have no pause to tell.
     assert api(lead).get("/api/projects/helpful/progress/").json()["paused"] is False
+
+
+def test_an_open_sitting_keeps_the_idle_timeout_it_started_with(api, project, annotator, lead, pairs, clock):
+    # Found by the annotator page audit: a lead who lowered the idle timeout from 5 minutes to 1 ended
+    # sittings open at the time, backdated, and the answer in hand was refused with a break to follow.
+    # Raised, it brought back to life sittings that had gone idle unswept.
+    from annotate.services.projects import project_settings_update
+
+    client = api(annotator)
+    start(client)
+    reading = next_pair(client).json()["assignment"]["id"]
+    clock.advance(minutes=4)
+    project_settings_update(project=project, actor=lead, values={"idle_timeout_minutes": 1, "lease_minutes": 1})
+    answered = submit(client, reading)
+    assert answered.status_code == 201
+    assert answered.json()["sitting"]["idle_seconds_left"] == 5 * 60
+    next_pair(client)
+    # Gone idle, and not yet closed by anyone when the lead raises the idle timeout: not revived.
+    clock.advance(minutes=5, seconds=1)
+    project_settings_update(project=project, actor=lead, values={"idle_timeout_minutes": 30, "lease_minutes": 30})
+    assert activity(client).json()["sitting"]["end_reason"] == "idle"
+    sitting = AnnotationSession.objects.get()
+    assert sitting.ended_at == clock() - dt.timedelta(seconds=1)  # 5 minutes after the answer
+    # The next sitting takes the project's idle timeout as it is then.
+    clock.advance(minutes=10)
+    assert start(client).json()["sitting"]["idle_seconds_left"] == 30 * 60

@@ -240,7 +240,7 @@ def sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
     limit, whichever comes first (the deadline on a tie), where `_sitting_enforce_limits` closes it."""
     if sitting.ended_at is not None:
         return sitting.ended_at
-    return min(sitting.deadline, sitting.last_activity_at + dt.timedelta(minutes=sitting.project.idle_timeout_minutes))
+    return min(sitting.deadline, sitting.last_activity_at + sitting.idle_timeout)
 
 
 def _work_last_ended(*, annotator: AbstractBaseUser) -> AnnotationSession | None:
@@ -273,6 +273,7 @@ def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.date
                 started_at=now,
                 deadline=now + dt.timedelta(minutes=project.sitting_minutes),
                 item_limit=project.sitting_items,
+                idle_timeout_minutes=project.idle_timeout_minutes,
                 last_activity_at=now,
                 ordinal_today=ordinal,
                 stretch_started_at=now if rested else previous.stretch_started_at,
