@@ -5,19 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from analytics.models import BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
-from annotate.services.jobs import job_enqueue, job_error_internal, jobs_fail_stale, jobs_requeue_pending
+from annotate.services.jobs import (
+    JOB_MAX_ATTEMPTS,
+    job_claim,
+    job_enqueue,
+    job_error_internal,
+    job_held,
+    jobs_fail_stale,
+    jobs_requeue_pending,
+)
 
 logger = logging.getLogger(__name__)
 MEASURE_BATCH = 2_000
@@ -76,7 +81,7 @@ def bias_report_request(
     from analytics.tasks import compute_bias_report
 
     live = bias_report_live(project=project)
-    if live is not None:
+    if live is not None and not _report_abandoned(live):
         return live, False
     try:
         with transaction.atomic():
@@ -85,6 +90,22 @@ def bias_report_request(
     except IntegrityError:  # another request created one between our check and insert
         return bias_report_live(project=project), False
     return report, True
+
+
+def _report_abandoned(report: BiasReport) -> bool:
+    """Whether a live report was abandoned by a worker that died whole (its message comes back only
+    after the broker's visibility timeout, an hour), failed here so that a new one can be asked for:
+    running, with its lock free. Every request returned the stuck row until then (found by the job
+    life cycle audit). A worker takes the lock before it claims the row, and lets go after it has
+    finished it. PostgreSQL only (SQLite has no such locks, and its solo worker no such death)."""
+    if report.state != JobState.RUNNING or connection.vendor != "postgresql":
+        return False
+    with job_held(key=_REPORT_LOCK, job_id=report.id) as free:
+        return free and bool(
+            BiasReport.objects.filter(pk=report.id, state=JobState.RUNNING).update(
+                state=JobState.FAILED, error="The worker computing this report stopped; a new one was asked for."
+            )
+        )
 
 
 def bias_report_payload(*, project: Project) -> dict[str, Any]:
@@ -127,32 +148,10 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
     )
 
 
-# Key of the session-scoped advisory lock a worker holds while it computes a report.
+# Key of the session-scoped advisory lock a worker holds while it computes a report (`job_held`).
 _REPORT_LOCK = 0x5057_5250  # "PWRP"
-# Workers that may die computing one report: reject_on_worker_lost sends a killed worker's message
-# back, and a report that kills every worker (out of memory) would otherwise be taken over forever,
-# its started_at renewed each time so that the stale sweep never fails it.
-REPORT_MAX_ATTEMPTS = 3
-
-
-@contextmanager
-def _report_held(*, report_id: int) -> Iterator[bool]:
-    """Whether this worker may compute the report: True while it holds the report's advisory lock,
-    False when a live worker holds it. PostgreSQL releases the lock when its holder's connection
-    ends, so a worker that died leaves its report free to take over, and a running one does not.
-    SQLite (the demo's single solo worker) has no such locks: always True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_REPORT_LOCK, report_id])
-        held = cursor.fetchone()[0]
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_REPORT_LOCK, report_id])
+# Workers that may die computing one report (`job_claim`).
+REPORT_MAX_ATTEMPTS = JOB_MAX_ATTEMPTS
 
 
 def bias_report_compute(*, report_id: int) -> BiasReport | None:
@@ -160,22 +159,13 @@ def bias_report_compute(*, report_id: int) -> BiasReport | None:
     finds it done); a row left `running` by a worker that died is taken over, but not one a live
     worker is computing (a second message, as the sweep sends for a report pending too long, finds
     its lock held and does nothing). Returns None when the report was not ours to compute."""
-    with _report_held(report_id=report_id) as held:
+    with job_held(key=_REPORT_LOCK, job_id=report_id) as held:
         return _bias_report_compute_held(report_id=report_id) if held else None
 
 
 def _bias_report_compute_held(*, report_id: int) -> BiasReport | None:
-    """bias_report_compute's work. Precondition: the report's lock is held (`_report_held`)."""
-    claimable = Q(state=JobState.PENDING) | Q(state=JobState.RUNNING, attempts__lt=REPORT_MAX_ATTEMPTS)
-    claimed = BiasReport.objects.filter(claimable, pk=report_id).update(
-        state=JobState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
-    )
-    if not claimed:
-        # Still running with its lock free: its last worker died too.
-        BiasReport.objects.filter(pk=report_id, state=JobState.RUNNING).update(
-            state=JobState.FAILED,
-            error=f"The worker computing this report stopped {REPORT_MAX_ATTEMPTS} times (out of memory?).",
-        )
+    """bias_report_compute's work. Precondition: the report's lock is held (`job_held`)."""
+    if not job_claim(model=BiasReport, job_id=report_id, what="report", max_attempts=REPORT_MAX_ATTEMPTS):
         return None
     report = BiasReport.objects.select_related("project").get(pk=report_id)
     started = time.monotonic()

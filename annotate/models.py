@@ -443,13 +443,17 @@ class JobState(models.TextChoices):
 
 class Job(models.Model):
     """A background job's row: its state, the error if it failed, and when it ran. A worker claims
-    it with a conditional update (pending → running), so two workers never run the same job."""
+    it with a conditional update (`annotate.services.jobs.job_claim`) under the job's advisory lock,
+    so two workers never run the same job, and one whose worker died is taken over."""
 
     state = models.CharField(max_length=8, choices=JobState.choices, default=JobState.PENDING)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Workers that started it: more than one when a worker died running it."
+    )
 
     class Meta:
         abstract = True

@@ -10,8 +10,8 @@ from annotate.services.jobs import STALE_AFTER, job_time_limits
 
 @shared_task(name="annotate.import_pairs", ignore_result=True, **job_time_limits(stale_after=STALE_AFTER))
 def import_pairs_task(job_id: int) -> None:
-    """Run ImportJob `job_id`. Never retried: a redelivered job is no longer pending, and the content
-    hash constraint would refuse repeated pairs anyway."""
+    """Run ImportJob `job_id`. Never retried on an error (the job ends failed); a message that comes
+    back because its worker died runs the job again (`import_job_run`)."""
     import_job_run(job_id=job_id)
 
 
@@ -34,10 +34,12 @@ def close_stale_sittings_task() -> None:
 
 @shared_task(name="annotate.fail_stale_imports", ignore_result=True)
 def fail_stale_imports_task() -> None:
-    """Periodic: fail the imports whose worker died, so that none stays "running", and send again
-    those whose message was lost, so that none stays "pending"."""
+    """Periodic: fail the imports whose worker died, so that none stays "running", send again those
+    whose message was lost, so that none stays "pending", and delete the uploads none of them needs."""
     from annotate.models import ImportJob
+    from annotate.services.imports import uploads_prune
     from annotate.services.jobs import jobs_fail_stale, jobs_requeue_pending
 
     jobs_fail_stale(model=ImportJob)
     jobs_requeue_pending(model=ImportJob, task=import_pairs_task)
+    uploads_prune()

@@ -29,7 +29,7 @@ from analytics.selectors import bias_report_latest
 from annotate.hub import HubIdError, hub_id_check
 from annotate.importers import ASSISTANT
 from annotate.models import AuditEvent, JobState, Judgment, Membership, Pair, Project, ProjectSettingsChange
-from annotate.services.jobs import job_enqueue, job_error_internal, jobs_waiting_check
+from annotate.services.jobs import job_claim, job_enqueue, job_error_internal, job_held, jobs_waiting_check
 from annotate.services.members import PAUSED, RESUMED
 from exporter import aggregation, records
 from exporter.models import ExportJob
@@ -734,14 +734,56 @@ def export_archive_discard(*, job: ExportJob) -> None:
         transaction.on_commit(lambda: path.unlink(missing_ok=True))
 
 
+# Key of the session-scoped advisory lock a worker holds while it runs an export job (`job_held`).
+_EXPORT_JOB_LOCK = 0x5057_454A  # "PWEJ"
+
+
+# A work directory or archive that no live job is writing, or no row names, this old is left over.
+EXPORT_ORPHAN_AFTER = dt.timedelta(hours=1)
+
+
+def exports_prune(*, now: dt.datetime | None = None) -> int:
+    """Delete what export jobs left under MEDIA_ROOT/exports and no row needs: the work directories of
+    jobs not pending or running, and the archives no row names, older than EXPORT_ORPHAN_AFTER (a job
+    failed by the stale sweep after its worker died kept its work directory, one that died zipping its
+    half-written archive: found by the job life cycle audit). Returns how many were deleted."""
+    root = Path(settings.MEDIA_ROOT) / "exports"
+    if not root.is_dir():
+        return 0
+    cutoff = ((now or timezone.now()) - EXPORT_ORPHAN_AFTER).timestamp()
+    live = set(ExportJob.objects.filter(state__in=[JobState.PENDING, JobState.RUNNING]).values_list("id", flat=True))
+    named = {
+        (Path(settings.MEDIA_ROOT) / name).resolve()
+        for name in ExportJob.objects.exclude(file="").values_list("file", flat=True)
+    }
+    deleted = 0
+    for path in root.glob("*/*"):
+        if path.stat().st_mtime >= cutoff:
+            continue
+        if path.is_dir() and path.name.startswith("job-"):
+            job_id = path.name.removeprefix("job-")
+            if job_id.isdigit() and int(job_id) not in live:
+                shutil.rmtree(path, ignore_errors=True)
+                deleted += 1
+        elif path.is_file() and path.suffix == ".zip" and path.resolve() not in named:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
 def export_job_run(*, job_id: int) -> ExportJob | None:
-    """Claim the job (pending → running) and run it; a job another worker holds is left alone."""
+    """Claim the job and run it: one pending, or one whose worker died (`job_claim`: it starts over,
+    its work directory and any archive of the dead worker's replaced). A job a live worker runs, or
+    one finished, is left alone: returns None."""
+    with job_held(key=_EXPORT_JOB_LOCK, job_id=job_id) as held:
+        if not held or not job_claim(model=ExportJob, job_id=job_id, what="export"):
+            return None
+        return _export_job_run_claimed(job_id=job_id)
+
+
+def _export_job_run_claimed(*, job_id: int) -> ExportJob | None:
     from exporter import writers
 
-    if not ExportJob.objects.filter(pk=job_id, state=JobState.PENDING).update(
-        state=JobState.RUNNING, started_at=timezone.now()
-    ):
-        return None
     job = ExportJob.objects.select_related("project").get(pk=job_id)
     root = Path(settings.MEDIA_ROOT) / "exports" / str(job.project_id)
     work = root / f"job-{job.id}"
@@ -760,6 +802,8 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         digest = writers.file_sha256(archive)
     except Exception as error:
         logger.exception("export job %s failed", job_id)
+        # An archive begun is no export (a disk that filled up while zipping): no row names it.
+        archive.unlink(missing_ok=True)
         user_facing = isinstance(error, ExportError | HubIdError)
         message = str(error) if user_facing else job_error_internal(what="export", error=error)
         if not ExportJob.objects.filter(pk=job_id).update(

@@ -3,12 +3,14 @@ another project."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from annotate.models import Membership, Pair, Project, Role
 
@@ -158,3 +160,17 @@ def page(browser, live_server, viewport):
     from tests.browser import new_page
 
     yield from new_page(browser, live_server, viewport)
+
+
+@contextlib.contextmanager
+def advisory_lock_held_elsewhere(key: int, object_id: int):
+    """A session advisory lock (`annotate.services.jobs.job_held`'s) held by another connection, as a
+    live worker running the job holds it; released on exit."""
+    import psycopg
+
+    database = connection.settings_dict
+    with psycopg.connect(
+        host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [key, object_id])
+        yield

@@ -92,3 +92,40 @@ def test_pending_jobs_are_sent_again_after_ten_minutes_and_failed_after_six_hour
     assert [states[j.pk] for j in (fresh, lost, never, done)] == ["pending", "pending", "failed", "done"]
     never.refresh_from_db()
     assert never.error.startswith("No worker took this job in the 6 hours after it was started")
+
+
+def test_the_sweeps_delete_the_files_no_waiting_or_running_job_needs(project, tmp_path, monkeypatch):
+    # Found by the job life cycle audit: a job failed by the stale sweep kept its upload (806 MB after
+    # five killed imports) or its export's work directory, and a half-written archive stayed for good.
+    import os
+
+    monkeypatch.setattr(settings, "PAIRWISE_UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setattr(settings, "MEDIA_ROOT", str(tmp_path / "media"))
+    uploads, exports = tmp_path / "uploads", tmp_path / "media" / "exports" / str(project.pk)
+    uploads.mkdir()
+    exports.mkdir(parents=True)
+    two_hours_ago = (timezone.now() - dt.timedelta(hours=2)).timestamp()
+
+    def made(path, *, old=True, directory=False):
+        path.mkdir() if directory else path.write_bytes(b"x")
+        if old:
+            os.utime(path, (two_hours_ago, two_hours_ago))
+        return path
+
+    waiting = job(ImportJob, project, state=JobState.PENDING, started_hours_ago=None)
+    ImportJob.objects.filter(pk=waiting.pk).update(source=str(made(uploads / "waiting.jsonl")))
+    left = made(uploads / "left.jsonl")
+    fresh = made(uploads / "fresh.jsonl", old=False)  # its job may not have committed yet
+    running = job(ExportJob, project, state=JobState.RUNNING, started_hours_ago=1)
+    ended = job(ExportJob, project, state=JobState.FAILED, started_hours_ago=2)
+    done = job(ExportJob, project, state=JobState.DONE, started_hours_ago=2)
+    kept_archive = made(exports / "p-export-1.zip")
+    ExportJob.objects.filter(pk=done.pk).update(file=str(kept_archive.relative_to(tmp_path / "media")))
+    made(exports / f"job-{running.pk}", directory=True)
+    made(exports / f"job-{ended.pk}", directory=True)
+    made(exports / "p-export-2.zip")  # half an archive, named by no row
+    fail_stale_imports_task()
+    fail_stale_exports()
+    assert sorted(path.name for path in uploads.iterdir()) == ["fresh.jsonl", "waiting.jsonl"]
+    assert sorted(path.name for path in exports.iterdir()) == [f"job-{running.pk}", "p-export-1.zip"]
+    assert not left.exists() and fresh.exists()

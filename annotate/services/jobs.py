@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import models
+from django.db import connection, models
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -22,9 +25,57 @@ REQUEUE_AFTER = dt.timedelta(minutes=10)
 
 logger = logging.getLogger(__name__)
 
+# Workers that may die running one job: reject_on_worker_lost sends a killed worker's message back, and
+# the next worker takes the job over (`job_claim`); a job that kills every worker (out of memory) would
+# otherwise be taken over forever.
+JOB_MAX_ATTEMPTS = 3
+
 # Imports, and exports, that may wait or run at once in one project: enough for any real work, and a
 # bound on what a script (or a fuzzer: it queued 1,865 exports) can pile onto the workers.
 MAX_WAITING_JOBS = 5
+
+
+@contextmanager
+def job_held(*, key: int, job_id: int) -> Iterator[bool]:
+    """Whether this worker may run the job: True while it holds the job's session advisory lock (`key`
+    names the kind of job), False when a live worker holds it. PostgreSQL releases the lock when its
+    holder's connection ends, so a worker that died leaves its job free to take over, and a running
+    one does not. SQLite (the demo's single solo worker) has no such locks: always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, job_id])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, job_id])
+
+
+def job_claim(*, model: type[models.Model], job_id: int, what: str, max_attempts: int = JOB_MAX_ATTEMPTS) -> bool:
+    """Claim the job (a Job, or any row with its state, started_at and attempts, as a BiasReport) for
+    this worker: one pending, or one left running by a worker that died (a killed worker's message
+    comes back, and without this the job stayed "running" until the stale sweep, hours later, its
+    upload on disk and its place among the project's waiting jobs taken: found by the job life cycle
+    audit). A job that has stopped its workers `max_attempts` times is failed instead. Whether it is
+    ours to run. Precondition: the job's lock is held (`job_held`), so a live worker's is never taken."""
+    now = timezone.now()
+    claimable = Q(state=JobState.PENDING) | Q(state=JobState.RUNNING, attempts__lt=max_attempts)
+    if model.objects.filter(claimable, pk=job_id).update(
+        state=JobState.RUNNING, started_at=now, attempts=F("attempts") + 1
+    ):
+        return True
+    # Still running with its lock free: its last worker died too.
+    finished = {"finished_at": now} if issubclass(model, Job) else {}
+    model.objects.filter(pk=job_id, state=JobState.RUNNING).update(
+        state=JobState.FAILED,
+        error=f"The worker running this {what} stopped {max_attempts} times (out of memory?).",
+        **finished,
+    )
+    return False
 
 
 def job_time_limits(*, stale_after: dt.timedelta) -> dict[str, int]:

@@ -543,3 +543,50 @@ def test_the_recent_exports_tell_exports_of_one_format_apart(project, lead):
     for job in jobs:
         assert f'Download<span class="visually-hidden"> export {job.id}</span> (zip)</a>' in html
     assert html.count('<span class="muted">by lead</span>') == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_whose_worker_died_is_run_again_and_one_a_live_worker_runs_is_not(project, lead, settings, tmp_path):
+    # Found by the job life cycle audit: the message of a worker killed mid-export came back to find the
+    # job no longer pending, and the job stayed "running" until the stale sweep, hours later.
+    from exporter.services import _EXPORT_JOB_LOCK
+    from tests.conftest import advisory_lock_held_elsewhere
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    options = ExportOptions(format="preference")
+    job = ExportJob.objects.create(
+        project=project, created_by=lead, format="preference", options=options.as_json(), state="running", attempts=1
+    )
+    # What the dead worker left: its work directory, half an archive.
+    root = tmp_path / "exports" / str(project.pk)
+    (root / f"job-{job.pk}").mkdir(parents=True)
+    (root / f"job-{job.pk}" / "data.jsonl").write_text("half")
+    (root / f"{project.slug}-export-{job.pk}.zip").write_bytes(b"PK half")
+    with advisory_lock_held_elsewhere(_EXPORT_JOB_LOCK, job.pk):  # a live worker runs it: left alone
+        assert export_job_run(job_id=job.pk) is None
+    assert ExportJob.objects.get(pk=job.pk).attempts == 1
+    finished = export_job_run(job_id=job.pk)
+    assert (finished.state, finished.attempts) == ("done", 2), finished.error
+    with zipfile.ZipFile(tmp_path / finished.file) as archive:
+        assert archive.testzip() is None and "manifest.json" in archive.namelist()
+    assert not (root / f"job-{job.pk}").exists()
+
+
+@pytest.mark.django_db
+def test_an_export_that_fails_while_zipping_leaves_no_half_archive(project, lead, settings, tmp_path, monkeypatch):
+    # Found by the job life cycle audit (a disk that filled up): the half-written archive stayed, named
+    # by no row.
+    import exporter.services as services
+
+    settings.MEDIA_ROOT = str(tmp_path)
+
+    def disk_full(work, archive):
+        archive.write_bytes(b"PK half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services, "_archive", disk_full)
+    job = ExportJob.objects.create(
+        project=project, created_by=lead, format="preference", options=ExportOptions(format="preference").as_json()
+    )
+    assert export_job_run(job_id=job.pk).state == "failed"
+    assert list((tmp_path / "exports").rglob("*")) == [tmp_path / "exports" / str(project.pk)]

@@ -14,7 +14,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotate.models import ImportJob, JobState, Pair
-from annotate.services.imports import ERRORS_KEPT, import_job_run
+from annotate.services.imports import _IMPORT_JOB_LOCK, ERRORS_KEPT, import_job_run
+from annotate.services.jobs import JOB_MAX_ATTEMPTS
+from tests.conftest import advisory_lock_held_elsewhere
 
 from .conftest import gzip_damaged, gzip_past_one_mib, hh_row, past_the_gzip_limit
 
@@ -94,11 +96,66 @@ def test_a_dataset_that_cannot_be_loaded_ends_failed_with_the_reason(live_worker
     assert "no-such-dataset" in job.error
 
 
-def test_a_job_already_claimed_is_not_run_again(transactional_db, project) -> None:
-    job = ImportJob.objects.create(project=project, source="/nowhere.jsonl", format="pairs", state=JobState.RUNNING)
+def test_a_job_a_live_worker_runs_is_not_run_again(transactional_db, project) -> None:
+    job = ImportJob.objects.create(
+        project=project, source="/nowhere.jsonl", format="pairs", state=JobState.RUNNING, attempts=1
+    )
+    with advisory_lock_held_elsewhere(_IMPORT_JOB_LOCK, job.pk):  # the worker running it
+        assert import_job_run(job_id=job.pk) is None
+    job.refresh_from_db()
+    assert (job.state, job.error, job.finished_at, job.attempts) == (JobState.RUNNING, "", None, 1)
+
+
+def test_a_job_whose_worker_died_is_run_again_and_its_upload_then_deleted(
+    transactional_db, project, tmp_path, settings
+):
+    # Found by the job life cycle audit: a worker killed mid-import left its job "running" for the six
+    # hours until the stale sweep (its message came back, to find the job no longer pending), its upload
+    # on disk, and its place among the project's waiting imports taken.
+    settings.PAIRWISE_UPLOAD_DIR = str(tmp_path)
+    upload = tmp_path / "abc.jsonl"
+    upload.write_text("\n".join(json.dumps(hh_row(i)) for i in range(3)) + "\n")
+    job = ImportJob.objects.create(
+        project=project, source=str(upload), format="hh-rlhf", state=JobState.RUNNING, attempts=1
+    )
+    finished = import_job_run(job_id=job.pk)  # the message given back, in another worker
+    assert (finished.state, finished.pairs_created, finished.attempts) == (JobState.DONE, 3, 2), finished.error
+    assert not upload.exists()
+
+
+def test_a_job_that_stopped_its_worker_three_times_fails_and_its_upload_goes(
+    transactional_db, project, tmp_path, settings
+):
+    settings.PAIRWISE_UPLOAD_DIR = str(tmp_path)
+    upload = tmp_path / "abc.jsonl"
+    upload.write_text(json.dumps(hh_row(0)) + "\n")
+    job = ImportJob.objects.create(
+        project=project, source=str(upload), format="hh-rlhf", state=JobState.RUNNING, attempts=JOB_MAX_ATTEMPTS
+    )
     assert import_job_run(job_id=job.pk) is None
     job.refresh_from_db()
-    assert (job.state, job.error, job.finished_at) == (JobState.RUNNING, "", None)
+    assert job.state == JobState.FAILED and f"stopped {JOB_MAX_ATTEMPTS} times" in job.error
+    assert job.finished_at is not None and not upload.exists()
+    assert not Pair.objects.exists()
+
+
+def test_a_job_deleted_while_it_ran_stays_deleted(transactional_db, project, tmp_path, settings, monkeypatch):
+    # Found by the job life cycle audit: the job's save at its end inserted the deleted row again.
+    import annotate.services.imports as imports
+
+    settings.PAIRWISE_UPLOAD_DIR = str(tmp_path)
+    upload = tmp_path / "abc.jsonl"
+    upload.write_text(json.dumps(hh_row(0)) + "\n")
+    job = ImportJob.objects.create(project=project, source=str(upload), format="hh-rlhf")
+    real = imports.pairs_import
+
+    def deleted_meanwhile(**kwargs):
+        ImportJob.objects.filter(pk=job.pk).delete()  # in the admin, while the worker imports
+        return real(**kwargs)
+
+    monkeypatch.setattr(imports, "pairs_import", deleted_meanwhile)
+    assert import_job_run(job_id=job.pk) is None
+    assert not ImportJob.objects.exists() and not upload.exists()
 
 
 def test_an_import_whose_message_was_lost_runs_when_the_sweep_sends_it_again(
@@ -153,3 +210,36 @@ def test_a_job_whose_gzip_file_decompresses_past_the_limit_ends_failed_with_the_
     assert re.match(past_the_gzip_limit("pairs.jsonl.gz"), job.error)
     assert not Pair.objects.filter(project=project).exists()
     assert not source.exists()  # the upload is deleted, as after any finished job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_whose_worker_is_killed_runs_again_and_ends_done_once(project, settings) -> None:
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs REDIS_URL")
+    import os
+    import signal
+
+    from annotate.tasks import import_pairs_task
+    from config.celery import app
+    from tests.conftest import HH_RLHF_TEST
+    from tests.test_analytics_reports.test_report_worker import (
+        _subprocess_worker,
+        _worker_stop,
+        wait_for,
+        worker_children,
+    )
+
+    app.control.purge()  # messages left by an earlier run name rows of another test database
+    worker = _subprocess_worker(concurrency=1)
+    try:
+        child = wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)[0]
+        job = ImportJob.objects.create(project=project, source=str(HH_RLHF_TEST), format="hh-rlhf")
+        import_pairs_task.delay(job.pk)
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).state == JobState.RUNNING, step=0.01)
+        os.kill(child, signal.SIGKILL)
+        wait_for(lambda: ImportJob.objects.get(pk=job.pk).state in {"done", "failed"}, timeout=180, step=0.2)
+    finally:
+        output = _worker_stop(worker)
+    job.refresh_from_db()
+    assert (job.state, job.pairs_created, job.attempts) == (JobState.DONE, 2312, 2), (job.error, output[-3000:])
+    assert Pair.objects.filter(project=project).count() == 2312
