@@ -253,8 +253,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    else {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # A Redis that takes connections and never answers held a web request that queues a job for
+        # good, and 16 of them the whole site (found by the job life cycle audit). Longer than the
+        # worker's one-second BRPOP poll; the job's row is committed first, and the sweep sends a job
+        # whose message could not be sent again.
+        "socket_connect_timeout": 5,
+        "socket_timeout": 5,
+    }
 )
+# One retry of a send that failed, not three, each up to the socket timeout above.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 1, "interval_max": 1}
 if CELERY_BROKER_URL.startswith("filesystem"):
     # The folders must exist before anything is sent: an import run from the command line before
     # the demo's first `make run` would otherwise fail to queue its pair measures.

@@ -104,3 +104,39 @@ def test_measuring_pairs_is_not_sent_again_when_its_worker_dies_and_has_a_time_l
 
     assert fill_pair_measures.acks_late and not fill_pair_measures.reject_on_worker_lost
     assert 0 < fill_pair_measures.soft_time_limit < fill_pair_measures.time_limit < STALE_AFTER.total_seconds()
+
+
+def test_sending_a_job_to_a_redis_that_never_answers_gives_up_instead_of_hanging(settings, caplog):
+    # Found by the job life cycle audit: a Redis that took connections and never answered held the
+    # web request that queued a job for good (still blocked after 300 s). The row is committed first;
+    # the sweep sends the job again.
+    import socket
+    import threading
+
+    from celery import Celery
+
+    from annotate.services.jobs import task_send
+
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("needs the Redis broker's settings")
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True).start()
+    app = Celery("silent", set_as_current=False)
+    app.config_from_object("django.conf:settings", namespace="CELERY")
+    app.conf.broker_url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+    def noop(job_id: int) -> None:
+        pass
+
+    app.task(name="silent.noop", ignore_result=True, shared=False)(noop)
+    app.finalize()
+    task = app.tasks["silent.noop"]
+    sender = threading.Thread(
+        target=lambda: task_send(task=task, arg=1, recovery="the sweep sends it again"), daemon=True
+    )
+    sender.start()
+    sender.join(timeout=60)  # not a speed check: a send that blocked for good never ends
+    listener.close()
+    assert not sender.is_alive()
+    assert "could not send silent.noop(1); the sweep sends it again" in caplog.text
