@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -37,10 +39,46 @@ MEASURED_FIELDS = [
 ]
 
 
-def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH) -> int:
-    """Compute and store the text measures of every pair of the project that has none yet.
+# Key of the session-scoped advisory lock held while a project's pairs are measured.
+_MEASURE_LOCK = 0x5057_4D46  # "PWMF"
 
-    Idempotent and safe to run twice at once: each batch only writes pairs still unmeasured."""
+
+@contextmanager
+def _measuring(*, project_id: int, wait: bool) -> Iterator[bool]:
+    """Whether this process measures the project's pairs: True while it holds the project's measuring
+    lock. `wait`: wait for another process measuring them (and then find little or nothing left),
+    else give way to it (False). SQLite (the demo's single solo worker): always True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_MEASURE_LOCK, project_id])
+            held = True
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_MEASURE_LOCK, project_id])
+            held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_MEASURE_LOCK, project_id])
+
+
+def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH, wait: bool = True) -> int:
+    """Compute and store the text measures of every pair of the project that has none yet; returns
+    how many it measured.
+
+    One process at a time per project: two at once each measured every pair, twice the work for
+    nothing (found by the job life cycle audit: each import sends a fill, and a report or an export
+    with a similarity filter fills too). A report or an export, which need the measures, wait for
+    one already running (`wait`); the import's own fill gives way to it (wait=False)."""
+    with _measuring(project_id=project_id, wait=wait) as held:
+        return _pair_measures_fill_held(project_id=project_id, batch=batch) if held else 0
+
+
+def _pair_measures_fill_held(*, project_id: int, batch: int) -> int:
     from analytics.metrics import similarity  # heavy: imported by the worker, not by the web process
 
     done = 0

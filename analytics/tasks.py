@@ -29,7 +29,8 @@ def compute_bias_report(report_id: int) -> None:
     **job_time_limits(stale_after=STALE_AFTER),
 )
 def fill_pair_measures(project_id: int) -> None:
-    services.pair_measures_fill(project_id=project_id)
+    # A fill already running for the project (another import's, a report's) measures these pairs too.
+    services.pair_measures_fill(project_id=project_id, wait=False)
 
 
 @shared_task(name="analytics.schedule_bias_reports")
