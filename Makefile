@@ -24,7 +24,7 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py seed_demo --with-simulated --url http://$(HOST):$(PORT)/
 	@# The worker stops with the server. Not `kill 0`: that signals this shell too, whose trap runs
 	@# again, and again, until dash overflows its stack ("Segmentation fault" at every Ctrl-C).
-	@$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning --schedule var/celerybeat-schedule & \
+	@$(BIN)/celery -A config worker --beat --pool=solo --queues=celery,sweeps --loglevel=warning --schedule var/celerybeat-schedule & \
 	worker=$$!; trap 'trap - INT TERM EXIT; kill $$worker 2>/dev/null; wait $$worker' INT TERM EXIT; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -290,6 +290,12 @@ CELERY_BEAT_SCHEDULE = {
         ("recompute-bias-reports", "analytics.schedule_bias_reports", BIAS_REPORT_EVERY_SECONDS),
     ]
 }
+# The periodic sweeps (each a few queries) go to a queue of their own: behind imports, exports and
+# pair measures on the default queue, which can fill every worker slot for minutes, their messages
+# expired unrun (found by the job life cycle audit). docker-compose's `sweeper` worker takes only this
+# queue; its `worker`, and `make run`'s, take both.
+SWEEPS_QUEUE = "sweeps"
+CELERY_TASK_ROUTES = {entry["task"]: {"queue": SWEEPS_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()}
 
 # Pairwise's own limits.
 PAIRWISE_MAX_TEXT_CHARS = env.int("PAIRWISE_MAX_TEXT_CHARS", default=100_000)

@@ -46,6 +46,25 @@ def test_beat_runs_both_sweeps():
     assert {"annotate.fail_stale_imports", "exporter.fail_stale_exports"} <= tasks
 
 
+def test_the_sweeps_have_a_queue_of_their_own_that_every_stack_consumes():
+    """Behind long jobs on the default queue the sweeps' messages expired unrun (found by the job life
+    cycle audit): they go to `sweeps`, which a worker of its own takes in docker-compose, and which
+    the main worker, and `make run`'s, take too (a sweep that no worker takes never runs)."""
+    import re
+    from pathlib import Path
+
+    from config.celery import app
+
+    root = Path(__file__).resolve().parent.parent
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert app.amqp.router.route({}, entry["task"])["queue"].name == "sweeps", entry["task"]
+    assert app.amqp.router.route({}, "annotate.import_pairs")["queue"].name == "celery"
+    compose = (root / "docker-compose.yml").read_text()
+    queues = re.findall(r'"--queues=([a-z,]+)"', compose)
+    assert sorted(queues) == ["celery,sweeps", "sweeps"]
+    assert "--queues=celery,sweeps" in (root / "Makefile").read_text()
+
+
 def test_a_periodic_message_expires_when_the_next_one_is_due():
     """With the worker down, beat keeps sending: each message must lapse instead of queueing up to be
     run back to back (1,440 sittings sweeps a day) when the worker returns."""
