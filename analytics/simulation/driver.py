@@ -196,7 +196,7 @@ class _Annotator:
                 return sitting_end_effective(exc.sitting) + self._seconds(5, 120)
             if exc.code != "on_break":
                 raise
-            return exc.sitting.break_until + self._seconds(5, 120)
+            return (exc.break_until or exc.sitting.break_until) + self._seconds(5, 120)
         self.tally.sittings += created
         self.step = self._show
         return t + self._seconds(1, 4)  # the page loads

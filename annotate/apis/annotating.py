@@ -153,8 +153,9 @@ def _refusal(
 def _refusal_body(error: AnnotationError, *, project: Project | None = None) -> dict:
     body = {"detail": str(error), "code": error.code, "sitting": _sitting_data(error.sitting)}
     if error.code == "on_break" and error.sitting is not None:
-        body["break_until"] = error.sitting.break_until
-        body["break_seconds_left"] = _seconds_until(error.sitting.break_until, timezone.now())
+        ends = error.break_until or error.sitting.break_until  # for the project asked about
+        body["break_until"] = ends
+        body["break_seconds_left"] = _seconds_until(ends, timezone.now())
     if project is not None and error.sitting is not None and error.sitting.project_id != project.id:
         other = error.sitting.project
         body["elsewhere"] = {

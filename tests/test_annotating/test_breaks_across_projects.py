@@ -1,5 +1,6 @@
 """Sittings and breaks are the person's: one sitting open at a time, in any project, and a break
-that follows a sitting holds in every project (before, switching projects skipped the break)."""
+that follows a sitting holds in every project (before, switching projects skipped the break), in
+another for an hour at most, or that project's own break if longer."""
 
 from __future__ import annotations
 
@@ -65,6 +66,32 @@ def test_a_break_after_a_sitting_in_one_project_holds_in_the_other(x_and_y, pers
     clock.advance(minutes=1)  # x's 10-minute break is over
     opened, created = sitting_start(project=y, annotator=person)
     assert created and opened.project_id == y.pk
+
+
+@pytest.mark.django_db
+def test_a_break_of_a_week_holds_elsewhere_for_an_hour_or_that_projects_own_break(x_and_y, person, api, clock):
+    # Found by the second security audit: a lead who set their project's break to a week, and added an
+    # annotator of another project to it, kept them out of that other project for the week.
+    x, y = x_and_y
+    x.break_minutes = 7 * 24 * 60
+    x.save(update_fields=["break_minutes"])
+    sitting_start(project=x, annotator=person)
+    clock.advance(minutes=4)
+    ended = sitting_end(project=x, annotator=person).ended_at
+    clock.advance(minutes=59)
+    refused = refusal(y, person)
+    assert (refused.code, refused.break_until) == ("on_break", ended + dt.timedelta(hours=1))
+    body = api(person).post("/api/projects/y/sittings/", format="json").json()
+    assert (body["code"], body["break_seconds_left"]) == ("on_break", 60)
+    clock.advance(minutes=1)
+    assert sitting_start(project=y, annotator=person)[1] is True
+    sitting_end(project=y, annotator=person)
+    # In x itself its week holds; a project whose own break is longer than an hour waits that long.
+    clock.advance(hours=2)
+    assert refusal(x, person).break_until == ended + dt.timedelta(days=7)
+    y.break_minutes = 4 * 60
+    y.save(update_fields=["break_minutes"])
+    assert refusal(y, person).break_until == ended + dt.timedelta(hours=4)
 
 
 @pytest.mark.django_db

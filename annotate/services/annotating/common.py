@@ -34,12 +34,21 @@ MAX_RATIONALE_CHARS = 5000
 
 
 class AnnotationError(Exception):
-    """A refused request, with a stable `code` for clients and the sitting it concerns, if any."""
+    """A refused request, with a stable `code` for clients and the sitting it concerns, if any; for a
+    start refused for a break ("on_break"), when that break ends for the project asked about."""
 
-    def __init__(self, message: str, *, code: str, sitting: AnnotationSession | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        sitting: AnnotationSession | None = None,
+        break_until: dt.datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.sitting = sitting
+        self.break_until = break_until
 
 
 @dataclass(frozen=True)

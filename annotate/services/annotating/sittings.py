@@ -153,7 +153,7 @@ def _sitting_start_checked(
         if not paused:
             elsewhere = _sitting_open_elsewhere(project=project, annotator=annotator, now=now)
             if elsewhere is None:
-                resting = _break_running(annotator=annotator, now=now)
+                resting = _break_running(annotator=annotator, project=project, now=now)
             if elsewhere is None and resting is None:
                 if not start:
                     return None, False, None
@@ -185,13 +185,17 @@ def _start_refusal(
         )
     if resting.project_id != project.id:
         return AnnotationError(
-            f"You are on a break after your sitting in {resting.project.name}. The next sitting, in any "
-            "project, can start when it ends.",
+            f"You are on a break after your sitting in {resting.project.name}. The next sitting here can "
+            "start when it ends.",
             code="on_break",
             sitting=resting,
+            break_until=resting.break_end_here,
         )
     return AnnotationError(
-        "You are on a break. The next sitting can start when it ends.", code="on_break", sitting=resting
+        "You are on a break. The next sitting can start when it ends.",
+        code="on_break",
+        sitting=resting,
+        break_until=resting.break_end_here,
     )
 
 
@@ -223,16 +227,33 @@ def _sitting_open_elsewhere(
     return still_open
 
 
-def _break_running(*, annotator: AbstractBaseUser, now: dt.datetime) -> AnnotationSession | None:
-    """The annotator's sitting, in any project, whose break runs longest past `now`, if one runs: a
-    break is the person's rest. Not only those started by `now`: a start that waited for the
-    annotator's lock read its clock before the sitting that the lock's holder opened."""
-    return (
-        AnnotationSession.objects.select_related("project")
-        .filter(annotator=annotator, break_until__gt=now)
-        .order_by("-break_until", "-id")
-        .first()
-    )
+# How long, at most, a break after a sitting in one project holds in another, unless that project's own
+# break is longer: a lead who gave their project a week's break, and added another project's annotator,
+# kept them out of that project for the week after one sitting (found by the second security audit).
+BREAK_ELSEWHERE_MAX = dt.timedelta(hours=1)
+
+
+def break_end_here(*, sitting: AnnotationSession, project: Project) -> dt.datetime | None:
+    """When the break after `sitting` ends for a start in `project`: its own end in its own project;
+    in another, that end, but no later than the longer of BREAK_ELSEWHERE_MAX and `project`'s own
+    break after the sitting ended."""
+    if sitting.break_until is None or sitting.project_id == project.id or sitting.ended_at is None:
+        return sitting.break_until
+    most = max(BREAK_ELSEWHERE_MAX, dt.timedelta(minutes=project.break_minutes))
+    return min(sitting.break_until, sitting.ended_at + most)
+
+
+def _break_running(*, annotator: AbstractBaseUser, project: Project, now: dt.datetime) -> AnnotationSession | None:
+    """The annotator's sitting, in any project, whose break runs longest past `now` for a start in
+    `project` (`break_end_here`), if one runs, with that end as `break_end_here`: a break is the
+    person's rest. Not only those started by `now`: a start that waited for the annotator's lock read
+    its clock before the sitting that the lock's holder opened."""
+    running = []
+    for sitting in AnnotationSession.objects.select_related("project").filter(annotator=annotator, break_until__gt=now):
+        sitting.break_end_here = break_end_here(sitting=sitting, project=project)
+        if sitting.break_end_here > now:
+            running.append(sitting)
+    return max(running, key=lambda sitting: (sitting.break_end_here, sitting.id), default=None)
 
 
 def sitting_end_effective(sitting: AnnotationSession) -> dt.datetime:
