@@ -108,6 +108,7 @@ def test_an_answer_refused_because_the_sitting_went_idle_says_it_was_not_recorde
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     # The annotator read (or left the tab hidden) past the idle timeout.
     AnnotationSession.objects.filter(annotator=annotator).update(last_activity_at=timezone.now() - timedelta(minutes=6))
+    page.wait_for_timeout(300)  # a click within a quarter second of the pair appearing is dropped
     page.get_by_role("button", name=re.compile("Right is better")).click()
     expect(page.locator("#panel-summary")).to_be_visible()
     expect(page.locator("#status")).to_contain_text("the answer was not recorded")
