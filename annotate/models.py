@@ -287,6 +287,19 @@ class AnnotationSession(models.Model):
         minutes = self.idle_timeout_minutes
         return dt.timedelta(minutes=minutes if minutes is not None else self.project.idle_timeout_minutes)
 
+    @property
+    def lease(self) -> dt.timedelta:
+        """How long a lease served (or renewed) in this sitting runs: the project's lease, which its
+        validation keeps at least its idle timeout; and, when a lead has changed the idle timeout
+        since the sitting began, at least the one the sitting kept. A lead who lowered both from 5
+        minutes to 1 left open sittings on 5 minutes of idle timeout with leases of 1, and a careful
+        reader's answer refused as run out (found by the review of this change)."""
+        lease = dt.timedelta(minutes=self.project.lease_minutes)
+        kept = self.idle_timeout_minutes
+        if kept is not None and kept != self.project.idle_timeout_minutes:
+            lease = max(lease, dt.timedelta(minutes=kept))
+        return lease
+
 
 class AssignmentState(models.TextChoices):
     LEASED = "leased", "Leased"

@@ -758,7 +758,10 @@ def exports_prune(*, now: dt.datetime | None = None) -> int:
     }
     deleted = 0
     for path in root.glob("*/*"):
-        if path.stat().st_mtime >= cutoff:
+        try:
+            if path.stat().st_mtime >= cutoff:
+                continue
+        except FileNotFoundError:  # its job removed it meanwhile
             continue
         if path.is_dir() and path.name.startswith("job-"):
             job_id = path.name.removeprefix("job-")

@@ -534,10 +534,13 @@ def _import_job_run_claimed(*, job_id: int) -> ImportJob | None:
             "invalid_rows": result.invalid_rows,
             "errors": result.errors,
         }
-    _upload_discard(job.source)
     # An update, not a save: a row deleted while the job ran (in the admin, or with its project) stays
-    # deleted; a save inserted it again (found by the job life cycle audit).
-    if not ImportJob.objects.filter(pk=job_id).update(**ended, finished_at=timezone.now()):
+    # deleted; a save inserted it again (found by the job life cycle audit). Then the file: a worker that
+    # died between the two left a job to take over whose file was gone (found by the review of this
+    # change); the other way round, the sweep deletes the file no live job names.
+    recorded = ImportJob.objects.filter(pk=job_id).update(**ended, finished_at=timezone.now())
+    _upload_discard(job.source)
+    if not recorded:
         return None
     job.refresh_from_db()
     return job
@@ -565,7 +568,11 @@ def uploads_prune(*, now: dt.datetime | None = None) -> int:
     }
     deleted = 0
     for path in upload_dir.iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff and path.resolve() not in live:
+        try:
+            old = path.is_file() and path.stat().st_mtime < cutoff
+        except FileNotFoundError:  # its job's end deleted it meanwhile
+            continue
+        if old and path.resolve() not in live:
             path.unlink(missing_ok=True)
             deleted += 1
     return deleted

@@ -352,7 +352,10 @@ def test_an_open_sitting_keeps_the_idle_timeout_it_started_with(api, project, an
     answered = submit(client, reading)
     assert answered.status_code == 201
     assert answered.json()["sitting"]["idle_seconds_left"] == 5 * 60
-    next_pair(client)
+    # Its leases run as long as the idle timeout it kept, not the project's new minute (found by the
+    # review of this change: an answer two minutes on was refused as run out).
+    served = next_pair(client).json()["assignment"]
+    assert Assignment.objects.get(pk=served["id"]).expires_at == clock() + dt.timedelta(minutes=5)
     # Gone idle, and not yet closed by anyone when the lead raises the idle timeout: not revived.
     clock.advance(minutes=5, seconds=1)
     project_settings_update(project=project, actor=lead, values={"idle_timeout_minutes": 30, "lease_minutes": 30})

@@ -139,6 +139,29 @@ def test_a_job_that_stopped_its_worker_three_times_fails_and_its_upload_goes(
     assert not Pair.objects.exists()
 
 
+def test_a_worker_that_dies_as_it_finishes_an_import_leaves_the_job_finished(
+    transactional_db, project, tmp_path, settings, monkeypatch
+):
+    # Found by the review of this change: the upload was deleted before the job's end was written, so
+    # a worker that died in between left a job to take over whose file was gone ("failed", its pairs in).
+    import annotate.services.imports as imports
+
+    settings.PAIRWISE_UPLOAD_DIR = str(tmp_path)
+    upload = tmp_path / "abc.jsonl"
+    upload.write_text(json.dumps(hh_row(0)) + "\n")
+    job = ImportJob.objects.create(project=project, source=str(upload), format="hh-rlhf")
+
+    def death(source: str) -> None:
+        raise KeyboardInterrupt  # the worker killed as it deletes the file
+
+    monkeypatch.setattr(imports, "_upload_discard", death)
+    with pytest.raises(KeyboardInterrupt):
+        import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.pairs_created) == (JobState.DONE, 1)
+    assert upload.exists()  # the sweep deletes it: no waiting or running job names it
+
+
 def test_a_job_deleted_while_it_ran_stays_deleted(transactional_db, project, tmp_path, settings, monkeypatch):
     # Found by the job life cycle audit: the job's save at its end inserted the deleted row again.
     import annotate.services.imports as imports

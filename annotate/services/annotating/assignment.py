@@ -183,7 +183,7 @@ def _assignment_lease(
             return assignment, sitting
     if len(live) >= MAX_LIVE_LEASES or sitting.items_done + len(live) >= sitting.item_limit:
         return None, sitting
-    expires = now + dt.timedelta(minutes=project.lease_minutes)
+    expires = now + sitting.lease
     draw = random.random()
     if draw < project.probe_rate:
         original = _probe_original(project=project, annotator=annotator)

@@ -243,7 +243,7 @@ def _other_leases_renew(*, sitting: AnnotationSession, answered_id: int, now: dt
         .exclude(pk=answered_id)
         .values("pk")
     )
-    Assignment.objects.filter(pk__in=held).update(expires_at=now + dt.timedelta(minutes=sitting.project.lease_minutes))
+    Assignment.objects.filter(pk__in=held).update(expires_at=now + sitting.lease)
 
 
 def _judgment_record(

@@ -367,7 +367,7 @@ def sitting_activity_record(
             # back, is left to it: `expires_at__gt` is checked again once the row lock is had.
             Assignment.objects.filter(
                 pk=assignment_id, sitting=sitting, state=AssignmentState.LEASED, expires_at__gt=now
-            ).update(expires_at=now + dt.timedelta(minutes=project.lease_minutes))
+            ).update(expires_at=now + sitting.lease)
         return sitting
 
 

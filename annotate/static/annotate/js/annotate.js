@@ -609,7 +609,9 @@
       // break of that sitting runs, as a reload shows (found by the annotator page audit).
       show("loading");
       api("GET", config.urls.progress).then(({ status, data }) => {
-        if (status === 200 && data.paused === false) {
+        if (noLongerAnnotator(status, data)) {
+          showNoSitting("removed");
+        } else if (status === 200 && data.paused === false) {
           endOfSitting(data.sitting && data.sitting.id === sitting.id ? data.sitting : sitting, note, false);
         } else {
           showNoSitting("paused");
