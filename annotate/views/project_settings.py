@@ -14,6 +14,7 @@ import copy
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -180,13 +181,14 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             expected={name: form.shown_value(name) for name in form.changed_data},
         )
     except SettingsConflictError as conflict:
-        now = "; ".join(_conflict_said(field, value) for field, value in conflict.fields.items())
-        messages.error(
-            request,
-            f"Nothing was saved: another lead changed what you changed since you opened this page ({now}). "
-            "The page shows the saved settings; make your change again if you still want it.",
-        )
-        return redirect("annotate:project_settings", slug=project.slug)
+        return _conflict_page(request, project, conflict)
+    except ValidationError as error:
+        # Valid against the page, not against a change another lead saved meanwhile (a lease under
+        # their new idle timeout): said at its field, the lead's values kept. It was a 500 (found by
+        # the lead pages audit).
+        for field, said in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, said)
+        return _page(request, project, form, status=400)
     if change is None:
         messages.info(request, "Nothing changed.")
     else:
@@ -194,6 +196,33 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             request, f"Saved: {'; '.join(_said(field, change.changes[field][1]) for field in change.changes)}."
         )
     return redirect("annotate:project_settings", slug=project.slug)
+
+
+def _conflict_page(request: HttpRequest, project, conflict: SettingsConflictError) -> HttpResponse:
+    """The page again, nothing saved, with what the lead typed kept (it was thrown away, guidelines and
+    all, for a clash on one field: found by the lead pages audit) and each field another lead changed
+    meanwhile marked, saying what it is now. Those fields now count as seen at their saved values, so
+    saving again makes the lead's values the project's, knowingly."""
+    data = request.POST.copy()
+    for field, value in conflict.fields.items():
+        shown = ProjectSettingsForm.base_fields[field].hidden_widget().format_value(value)
+        data[f"initial-{field}"] = "" if shown is None else shown
+    form = ProjectSettingsForm(data, instance=copy.copy(project))
+    form.is_valid()  # it was valid as posted; its fields' errors go on below
+    for field, value in conflict.fields.items():
+        now = "changed this" if field == "guidelines" else f"set this to {_shown(value)}"
+        form.add_error(
+            field,
+            f"Another lead {now} since you opened the page. Yours is kept here: save again to make it the "
+            "project's, or put theirs back.",
+        )
+    now = "; ".join(_conflict_said(field, value) for field, value in conflict.fields.items())
+    messages.error(
+        request,
+        f"Nothing was saved: another lead changed what you changed since you opened this page ({now}). "
+        "Your values are kept below; save again to make them the project's.",
+    )
+    return _page(request, project, form, status=409)
 
 
 urlpatterns = [path("projects/<slug:slug>/settings/", project_settings, name="project_settings")]

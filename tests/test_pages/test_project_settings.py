@@ -212,16 +212,27 @@ def test_saving_a_page_shown_before_another_leads_change_keeps_that_change(proje
 def test_changing_what_another_lead_changed_since_the_page_opened_is_refused_naming_it(project, lead):
     """Found by the lead walkthrough: two tabs on k=5, one saved 6, the other then saved 7 with
     "Saved: judgments per pair." and no word of the 6 it replaced (guidelines were lost the same way)."""
-    shown = form_data(project, judgments_per_pair=7, guidelines="Mine.", break_minutes=9)
+    shown = form_data(project, judgments_per_pair=7, guidelines="Mine, " * 400, break_minutes=9)
     project_settings_update(project=project, actor=make_user("lead2"), values={"judgments_per_pair": 6})
-    response = signed_in(lead).post(page_url(project), shown, follow=True)
+    client = signed_in(lead)
+    response = client.post(page_url(project), shown)
+    assert response.status_code == 409
     project.refresh_from_db()
     assert (project.judgments_per_pair, project.break_minutes) == (6, 5)  # nothing of this save
     assert not ProjectSettingsChange.objects.filter(actor=lead).exists()
     [message] = [str(m) for m in response.context["messages"]]
     assert message.startswith("Nothing was saved: another lead changed what you changed since you opened this page")
     assert "judgments per pair is now 6" in message
-    assert 'value="6"' in response.content.decode()  # the page shows what is saved
+    # What the lead typed is kept (it was thrown away, guidelines and all: found by the lead pages
+    # audit), the clash is said at its field, and the field now counts as seen at the saved 6.
+    html = response.content.decode()
+    assert 'name="judgments_per_pair" value="7"' in html and "Mine, Mine, " in html
+    assert "Another lead set this to 6 since you opened the page" in html
+    assert 'type="hidden" name="initial-judgments_per_pair" value="6"' in html
+    again = client.post(page_url(project), response.context["form"].data)
+    assert again.status_code == 302
+    project.refresh_from_db()
+    assert (project.judgments_per_pair, project.break_minutes) == (7, 9)
 
 
 def test_setting_what_another_lead_already_set_is_no_conflict(project, lead):
@@ -343,7 +354,7 @@ def test_guidelines_stored_with_a_final_line_break_are_edited_without_a_conflict
 def test_a_conflict_on_the_guidelines_names_them_without_printing_them(project, lead):
     shown = form_data(project, guidelines="Mine.")
     project_settings_update(project=project, actor=make_user("lead2"), values={"guidelines": "Theirs, very long."})
-    response = signed_in(lead).post(page_url(project), shown, follow=True)
+    response = signed_in(lead).post(page_url(project), shown)
     [message] = [str(m) for m in response.context["messages"]]
     assert "(the guidelines were changed)" in message and "Theirs" not in message
 
@@ -352,8 +363,22 @@ def test_a_conflict_on_the_guidelines_names_them_without_printing_them(project, 
 def test_a_hidden_value_edited_by_hand_is_a_conflict_not_a_500(project, lead, field, shown):
     data = form_data(project, **{field: "1" if field == "gold_rate" else "30"})
     data[f"initial-{field}"] = shown
-    response = signed_in(lead).post(page_url(project), data, follow=True)
-    assert response.status_code == 200
+    response = signed_in(lead).post(page_url(project), data)
+    assert response.status_code == 409
     [message] = [str(m) for m in response.context["messages"]]
     assert message.startswith("Nothing was saved: another lead changed what you changed")
     assert not ProjectSettingsChange.objects.exists()
+
+
+def test_a_value_valid_on_the_page_but_not_after_another_leads_change_is_said_at_its_field(project, lead):
+    # Found by the lead pages audit: idle 5 and lease 10 on both pages; one lead saved idle 10, the other
+    # lease 5, valid against their page, and got a 500.
+    shown = form_data(project, lease_minutes=5, guidelines="Kept.")
+    project_settings_update(project=project, actor=make_user("lead2"), values={"idle_timeout_minutes": 10})
+    response = signed_in(lead).post(page_url(project), shown)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "At least the idle timeout (10 minutes)." in html and 'id="id_lease_minutes_error"' in html
+    assert "Kept." in html
+    project.refresh_from_db()
+    assert (project.lease_minutes, project.idle_timeout_minutes) == (10, 10)
