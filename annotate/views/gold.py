@@ -57,12 +57,26 @@ class GoldAnswerForm(forms.Form):
 
 
 class FromSourceForm(forms.Form):
+    """A number of pairs, or all of them ticked: an empty number meant all, and a second click on the
+    page reloaded after a first, its number gone, made every pair of the project gold, out of the
+    queue (found by the lead pages audit)."""
+
     limit = forms.IntegerField(
         required=False,
         min_value=1,
         label="At most this many pairs",
-        help_text="Leave empty to mark all of them; a limit takes a random sample.",
+        help_text="A random sample of this size; or tick \u201call of them\u201d.",
     )
+    everything = forms.BooleanField(required=False, label="All of them")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        limit, everything = cleaned.get("limit"), cleaned.get("everything")
+        if "limit" in cleaned and limit is None and not everything:
+            self.add_error("limit", "Give a number of pairs, or tick \u201call of them\u201d.")
+        elif limit is not None and everything:
+            self.add_error("limit", "Give a number of pairs or tick \u201call of them\u201d, not both.")
+        return cleaned
 
 
 class GoldSearchForm(forms.Form):

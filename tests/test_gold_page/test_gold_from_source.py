@@ -22,7 +22,7 @@ def gold_answers(project) -> dict[int, str]:
 
 
 def test_it_marks_exactly_the_pairs_with_a_preference(lead_client, project, mixed_pairs):
-    response = lead_client.post(gold_url(project, action="from_source"), {"limit": ""})
+    response = lead_client.post(gold_url(project, action="from_source"), {"limit": "", "everything": "on"})
     assert response.status_code == 302
     assert response["Location"] == gold_url(project)
     answers = gold_answers(project)
@@ -37,7 +37,7 @@ def test_it_marks_exactly_the_pairs_with_a_preference(lead_client, project, mixe
 def test_it_keeps_the_answer_of_a_pair_already_gold(lead, lead_client, project, mixed_pairs):
     kept = mixed_pairs["a"][0]
     pair_gold_set(project=project, pair_id=kept.id, answer="b", actor=lead)
-    lead_client.post(gold_url(project, action="from_source"), {})
+    lead_client.post(gold_url(project, action="from_source"), {"everything": "on"})
     assert gold_answers(project)[kept.id] == "b"
     assert AuditEvent.objects.filter(action=GOLD_FROM_SOURCE).get().reason.startswith("6 pairs")
 
@@ -156,3 +156,20 @@ def test_the_pairs_it_makes_gold_count_their_sides_as_gold_pairs_in_batches(lead
     made_gold = Pair.objects.filter(project=project).exclude(gold_answer="")
     assert made_gold.filter(id__in=judged).exists()
     assert list(made_gold.exclude(a_left_count=0, b_left_count=0)) == []
+
+
+@pytest.mark.parametrize(
+    ("form", "said"),
+    [
+        ({"limit": ""}, "Give a number of pairs, or tick"),
+        ({}, "Give a number of pairs, or tick"),
+        ({"limit": "3", "everything": "on"}, "not both"),
+    ],
+)
+def test_all_of_them_must_be_asked_for_not_left_to_an_empty_number(lead_client, project, mixed_pairs, form, said):
+    # Found by the lead pages audit: an empty number meant all, and a second click on the page reloaded
+    # after a first (its number gone) made every pair with a source preference gold, out of the queue.
+    response = lead_client.post(gold_url(project, action="from_source"), form)
+    assert response.status_code == 400
+    assert said in response.content.decode()
+    assert not Pair.objects.filter(project=project).exclude(gold_answer="").exists()
