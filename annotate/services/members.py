@@ -188,15 +188,21 @@ def members_removable(*, project: Project) -> QuerySet[Membership]:
     return Membership.objects.filter(project=project, role__in=ROLES_LEADS_MANAGE).select_related("user")
 
 
-def membership_remove(*, project: Project, user_id: int, actor: AbstractBaseUser) -> Membership:
+def membership_remove(
+    *, project: Project, user_id: int, actor: AbstractBaseUser, role: str | None = None
+) -> Membership:
     """Take an annotator or engineer out of the project (kept in the audit log); an annotator's open
     sitting there ends once this commits (`membership_left`), and their judgments stay. Returns the
     deleted membership. Raises Membership.DoesNotExist when the user is no annotator or engineer of
-    the project (leads are the admin's to remove)."""
+    the project (leads are the admin's to remove), or not in `role` when one is given (the role the
+    confirmation page showed: another lead may have changed it since)."""
     with transaction.atomic():
         # of=self: the user row joined in is not locked with it. FOR UPDATE on it stalled every commit
         # of that person's, in any project (each checks its foreign keys to the user), and their starts.
-        membership = members_removable(project=project).select_for_update(of=("self",)).get(user_id=user_id)
+        members = members_removable(project=project).select_for_update(of=("self",))
+        if role is not None:
+            members = members.filter(role=role)
+        membership = members.get(user_id=user_id)
         AuditEvent.objects.create(
             project=project, actor=actor, subject=membership.user, action=REMOVED, reason=f"was {membership.role}"
         )
@@ -277,8 +283,9 @@ def membership_admin_saved(
             event(REMOVED, f"was {before.role} ({ADMIN_NOTE})", before.project_id, before.user_id)
         event(ADDED, f"as {membership.role} ({ADMIN_NOTE})", *here)
     elif before.role != membership.role:
-        event(REMOVED, f"was {before.role} ({ADMIN_NOTE})", *here)
-        event(ADDED, f"as {membership.role} ({ADMIN_NOTE})", *here)
+        # As the Members page writes it: a removal and an addition read as a pause lifted, which a role
+        # change does not do (found by the lead pages audit).
+        event(ROLE_CHANGED, f"was {before.role}, now {membership.role} ({ADMIN_NOTE})", *here)
     was_paused = before is not None and before.paused_at is not None and (before.project_id, before.user_id) == here
     if membership.paused_at is not None and not was_paused:
         event(PAUSED, membership.paused_reason.strip() or ADMIN_NOTE, *here)

@@ -107,8 +107,19 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
             request, "annotate/member_remove.html", {"project": project, "member": member, "as_a": AS_A[member.role]}
         )
     try:
-        removed = membership_remove(project=project, user_id=user_id, actor=request.user)
+        # The role the confirmation showed: one changed since (another tab, another lead) is not what the
+        # lead confirmed removing (found by the lead pages audit).
+        shown = request.POST.get("role") or None
+        removed = membership_remove(project=project, user_id=user_id, actor=request.user, role=shown)
     except Membership.DoesNotExist:
+        now = members_removable(project=project).filter(user_id=user_id).first()
+        if now is not None:
+            messages.info(
+                request,
+                f"{now.user.get_username()} is {AS_A[now.role]} here now (changed since you asked); nothing "
+                "changed. Remove them again if you still want to.",
+            )
+            return redirect("annotate:members", slug=project.slug)
         messages.info(request, NOT_MANAGED)
         return redirect("annotate:members", slug=project.slug)
     name = removed.user.get_username()

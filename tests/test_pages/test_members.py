@@ -308,3 +308,19 @@ def test_a_lead_cannot_change_the_role_of_a_lead_nor_of_a_member_of_another_proj
     assert Membership.objects.filter(role=Role.LEAD).count() == 3
     assert Membership.objects.get(user=elsewhere, project=other_project).role == Role.ANNOTATOR
     assert not AuditEvent.objects.exists()
+
+
+def test_a_removal_confirmed_after_another_lead_changed_the_role_changes_nothing(project, lead, annotator):
+    # Found by the lead pages audit: the page said "an annotator", another tab made them an engineer,
+    # and the confirmation removed the engineer.
+    client = signed_in(lead)
+    page = client.get(remove_url(project, annotator)).content.decode()
+    assert 'name="role" value="annotator"' in page
+    client.post(role_url(project, annotator), {"role": "engineer"})
+    response = client.post(remove_url(project, annotator), {"role": "annotator"}, follow=True)
+    said = [str(m) for m in response.context["messages"]][-1]  # after the role change's own
+    assert said == (
+        "annotator is an ML engineer here now (changed since you asked); nothing changed. "
+        "Remove them again if you still want to."
+    )
+    assert Membership.objects.get(user=annotator, project=project).role == Role.ENGINEER
