@@ -29,6 +29,9 @@ from exporter.services import (
     export_job_create,
 )
 
+# The page lists the newest exports; the API pages through them all.
+JOBS_SHOWN = 50
+
 
 def export_summary(job: ExportJob) -> str:
     """What an export holds, in a few words, for the list of recent exports: its format, and of the
@@ -149,7 +152,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Export started; it appears below when it is ready.")
             return redirect("exporter:exports", slug=project.slug)
-    jobs = list(ExportJob.objects.filter(project=project).select_related("created_by")[:50])
+    jobs = list(ExportJob.objects.filter(project=project).select_related("created_by")[:JOBS_SHOWN])
     for job in jobs:
         job.summary = export_summary(job)
     running = any(job.state in {"pending", "running"} for job in jobs)
@@ -166,6 +169,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
             "aggregates": AGGREGATES,
             "sources": _sources_imported(project),
             "time_zone": timezone.get_current_timezone_name(),
+            "jobs_shown": JOBS_SHOWN,
         },
     )
 

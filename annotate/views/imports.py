@@ -74,7 +74,9 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
     jobs = list(ImportJob.objects.filter(project=project).order_by("-created_at", "-id")[:JOBS_SHOWN])
     busy = any(job.state in (JobState.PENDING, JobState.RUNNING) for job in jobs)
     return render(
-        request, "annotate/import_page.html", {"project": project, "form": form, "jobs": jobs, "refresh": busy}
+        request,
+        "annotate/import_page.html",
+        {"project": project, "form": form, "jobs": jobs, "refresh": busy, "jobs_shown": JOBS_SHOWN},
     )
 
 
