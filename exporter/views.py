@@ -31,6 +31,23 @@ from exporter.services import (
 
 # The page lists the newest exports; the API pages through them all.
 JOBS_SHOWN = 50
+# A form sent again this soon with the same options by the same person is the same export (a double
+# click ran two identical exports, both counted among the project's waiting jobs: found by the lead
+# pages audit). The API starts what it is asked to.
+TWIN_WITHIN = dt.timedelta(seconds=30)
+
+
+def _same_export_just_started(*, project, user, options: ExportOptions) -> ExportJob | None:
+    """This person's export of the project with the same options, still waiting or running and started
+    within TWIN_WITHIN, if there is one."""
+    recent = ExportJob.objects.filter(
+        project=project,
+        created_by=user,
+        state__in=[JobState.PENDING, JobState.RUNNING],
+        created_at__gte=timezone.now() - TWIN_WITHIN,
+    ).order_by("-created_at")
+    wanted = options.as_json()
+    return next((job for job in recent if job.options == wanted), None)
 
 
 def export_summary(job: ExportJob) -> str:
@@ -145,6 +162,10 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
                 source=(form.get("source") or "").strip() or None,
                 **_applicable(form),
             )
+            twin = _same_export_just_started(project=project, user=request.user, options=options)
+            if twin is not None:
+                messages.info(request, f"Export {twin.pk}, the same, was started a moment ago; it appears below.")
+                return redirect("exporter:exports", slug=project.slug)
             export_job_create(project=project, user=request.user, options=options)
         except (ExportError, JobsBusyError, ValueError) as error:  # a HubIdError is a ValueError
             messages.error(request, f"Export not started: {error}")

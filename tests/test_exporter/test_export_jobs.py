@@ -220,6 +220,24 @@ def test_the_export_page_starts_a_job_for_leads_and_engineers_only(client, proje
 
 
 @pytest.mark.django_db
+def test_the_same_export_sent_twice_at_once_from_the_page_starts_once(client, project, lead, engineer):
+    # Found by the lead pages audit: a double click on "Start export" ran two identical exports.
+    client.force_login(lead)
+    form = {"format": "preference", "writer": "jsonl"}
+    assert client.post("/projects/helpful/exports/", form).status_code == 302
+    again = client.post("/projects/helpful/exports/", form, follow=True)
+    job = ExportJob.objects.get()
+    assert [str(m) for m in again.context["messages"]][-1] == (
+        f"Export {job.pk}, the same, was started a moment ago; it appears below."
+    )
+    # Other options, or another person, are another export.
+    assert client.post("/projects/helpful/exports/", form | {"writer": "parquet"}).status_code == 302
+    client.force_login(engineer)
+    assert client.post("/projects/helpful/exports/", form).status_code == 302
+    assert ExportJob.objects.count() == 3
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("form", "said"),
     [
