@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from annotate.hub import HubIdError, hub_id_check
 from annotate.importers import (
+    FIELDS,
     FORMATS,
     HF,
     PAIRS,
@@ -380,6 +381,55 @@ def pairs_import(
         progress=progress,
     )
     insert = _postgres_insert if connection.vendor == "postgresql" else _batched_insert
+    try:
+        created = _pairs_insert(
+            insert,
+            pairs,
+            project=project,
+            source_name=source_name,
+            shape=shape,
+            result=result,
+            errors=errors,
+            skip_invalid=skip_invalid,
+            gold_from_source=gold_from_source,
+        )
+    except ImportValidationError as invalid:
+        hint = _format_hint(invalid, source=source, fmt=fmt, shape=shape, max_chars=max_chars, name=source_name)
+        if hint is not None:
+            raise ImportSourceError(hint) from invalid
+        raise
+    result.pairs_created = created
+    valid = result.rows_read - result.invalid_rows - result.duplicates_skipped
+    result.duplicates_skipped += valid - created
+    result.errors = [e.as_dict() for e in errors]
+    return result
+
+
+def _format_hint(
+    invalid: ImportValidationError, *, source: str, fmt: str | None, shape: str, max_chars: int, name: str
+) -> str | None:
+    """For a file read in a format chosen by hand whose every row lacks that format's fields: the
+    format its rows do have, said instead of a "missing" for each row (found by the lead pages audit).
+    None otherwise."""
+    if fmt is None or fmt == HF or invalid.invalid_rows != invalid.rows_read or not invalid.errors:
+        return None
+    if any(error.message != "missing" for error in invalid.errors) or not Path(source).is_file():
+        return None
+    try:
+        looks = file_format_detect(Path(source), max_chars=max_chars, name=name)
+    except ImportSourceError:
+        return None
+    if looks == shape:
+        return None
+    return (
+        f"{name}: no row has the fields of the format {shape} ({', '.join(FIELDS[shape])}); they look like "
+        f"{looks} rows ({', '.join(FIELDS[looks])}). Choose that format, or let it be detected."
+    )
+
+
+def _pairs_insert(insert, pairs, *, project, source_name, shape, result, errors, skip_invalid, gold_from_source) -> int:
+    """pairs_import's write, in one transaction: the pairs, their gold, then the refusal of any bad row
+    (which rolls it all back) unless `skip_invalid`. Returns how many pairs were created."""
     with transaction.atomic():
         # Gold is written with the rows: a later UPDATE could only find this import's pairs by their
         # source name, which an earlier import of another file of the same name shares.
@@ -398,11 +448,7 @@ def pairs_import(
                 errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows, source_format=shape
             )
         transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
-    result.pairs_created = created
-    valid = result.rows_read - result.invalid_rows - result.duplicates_skipped
-    result.duplicates_skipped += valid - created
-    result.errors = [e.as_dict() for e in errors]
-    return result
+    return created
 
 
 def upload_size_check(*, upload: UploadedFile) -> None:

@@ -848,3 +848,21 @@ def test_without_skip_invalid_the_error_keeps_the_first_errors_and_counts_every_
     assert raised.value.invalid_rows == ERRORS_KEPT * 3
     assert str(raised.value).startswith(f"{ERRORS_KEPT * 3} invalid row(s), nothing imported: row 2, field 'rejected'")
     assert not Pair.objects.filter(project=project).exists()
+
+
+def test_a_file_read_in_the_wrong_format_says_which_format_its_rows_have(project, tmp_path) -> None:
+    # Found by the lead pages audit: HH-RLHF rows imported as "pairs" got a "missing" for every field of
+    # every row, and no word of the format they do have.
+    path = tmp_path / "hh.jsonl"
+    path.write_text("".join(json.dumps(hh_row(i)) + "\n" for i in range(4)))
+    with pytest.raises(ImportSourceError) as refused:
+        pairs_import(project=project, source=path, fmt="pairs")
+    assert str(refused.value) == (
+        "hh.jsonl: no row has the fields of the format pairs (prompt, response_a, response_b); they look like "
+        "hh-rlhf rows (chosen, rejected). Choose that format, or let it be detected."
+    )
+    assert not Pair.objects.exists()
+    # Some rows right and some not: the rows are the fault, and said row by row as before.
+    path.write_text(json.dumps(hh_row(0)) + "\n" + json.dumps({"chosen": "x"}) + "\n")
+    with pytest.raises(ImportValidationError):
+        pairs_import(project=project, source=path, fmt="hh-rlhf")
