@@ -30,9 +30,9 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from annotate.models import Judgment, Pair, Project, Response, Role
+from annotate.models import AuditEvent, Judgment, Pair, Project, Response, Role
 from annotate.selectors import CONTEXT_TURN, context_turns, project_get_for_user
-from annotate.services.gold import pair_gold_set, pairs_gold_from_source
+from annotate.services.gold import GOLD_CLEARED, GOLD_SET, pair_gold_set, pairs_gold_from_source
 
 PAIRS_PER_PAGE = 25
 CONTEXT_TAIL_CHARS = 1000
@@ -261,10 +261,27 @@ def _pair_page(request: HttpRequest, project: Project, pair: Pair, form: GoldAns
         "response_a": pair.response_a.strip(),
         "response_b": pair.response_b.strip(),
         "counts": pair_judgment_counts(pair=pair),
+        "history": _gold_history(project=project, pair_id=pair.id),
         "form": form,
         "here": _here(request, reverse("annotate:gold_pair", kwargs={"slug": project.slug, "pair_id": pair.id})),
     }
     return render(request, "annotate/gold.html", context, status=400 if form is not None else 200)
+
+
+def _gold_history(*, project: Project, pair_id: int) -> list[AuditEvent]:
+    """Who set or cleared this pair's gold answer, and when, newest first (its audit rows name the pair
+    in their reason: "pair 12: gold answer A (was not gold)"). A change re-scores every gold answer
+    given on the pair and can pause its annotators: the page showed none of it (found by the lead pages
+    audit). Each row's `change` is its reason without the pair's name."""
+    prefix = f"pair {pair_id}: "
+    events = list(
+        AuditEvent.objects.filter(project=project, action__in=[GOLD_SET, GOLD_CLEARED], reason__startswith=prefix)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+    for event in events:
+        event.change = event.reason.removeprefix(prefix)
+    return events
 
 
 @login_required

@@ -165,3 +165,20 @@ def test_after_a_bad_answer_the_pairs_form_leads_back_to_the_pairs_page(lead_cli
     response = lead_client.post(gold_url(project, pair.id, "set"), {"answer": "c"})
     assert response.status_code == 400
     assert f'name="next" value="{gold_url(project, pair.id)}"' in response.content.decode()
+
+
+def test_the_pairs_page_lists_who_changed_its_gold_answer_and_when(lead, lead_client, project, pairs):
+    # Found by the lead pages audit: the changes were kept, and shown on no page, though each re-scores
+    # every gold answer given on the pair and can pause its annotators.
+    first, tenth = pairs[0], pairs[9] if len(pairs) > 9 else pairs[-1]
+    page = lead_client.get(gold_url(project, first.id)).content.decode()
+    assert "Changes to its gold answer" in page and "None on this page." in page
+    lead_client.post(gold_url(project, first.id, "set"), {"answer": "a"})
+    lead_client.post(gold_url(project, first.id, "set"), {"answer": "b"})
+    lead_client.post(gold_url(project, tenth.id, "set"), {"answer": "a"})  # another pair's
+    page = lead_client.get(gold_url(project, first.id)).content.decode()
+    history = page[page.index('id="gold-history-heading"') :]
+    history = history[: history.index("</ul>")]
+    assert history.count("<li>") == 2
+    assert history.index(": gold answer B (was A)") < history.index(": gold answer A (was none)")
+    assert f"{lead.get_username()}: gold answer B (was A)" in history
