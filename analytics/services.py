@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,6 +16,7 @@ from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
 from annotate.services.jobs import (
     JOB_MAX_ATTEMPTS,
+    advisory_held,
     job_claim,
     job_enqueue,
     job_error_internal,
@@ -43,29 +42,6 @@ MEASURED_FIELDS = [
 _MEASURE_LOCK = 0x5057_4D46  # "PWMF"
 
 
-@contextmanager
-def _measuring(*, project_id: int, wait: bool) -> Iterator[bool]:
-    """Whether this process measures the project's pairs: True while it holds the project's measuring
-    lock. `wait`: wait for another process measuring them (and then find little or nothing left),
-    else give way to it (False). SQLite (the demo's single solo worker): always True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        if wait:
-            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [_MEASURE_LOCK, project_id])
-            held = True
-        else:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_MEASURE_LOCK, project_id])
-            held = cursor.fetchone()[0]
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_MEASURE_LOCK, project_id])
-
-
 def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH, wait: bool = True) -> int:
     """Compute and store the text measures of every pair of the project that has none yet; returns
     how many it measured.
@@ -74,7 +50,7 @@ def pair_measures_fill(*, project_id: int, batch: int = MEASURE_BATCH, wait: boo
     nothing (found by the job life cycle audit: each import sends a fill, and a report or an export
     with a similarity filter fills too). A report or an export, which need the measures, wait for
     one already running (`wait`); the import's own fill gives way to it (wait=False)."""
-    with _measuring(project_id=project_id, wait=wait) as held:
+    with advisory_held(key=_MEASURE_LOCK, object_id=project_id, wait=wait) as held:
         return _pair_measures_fill_held(project_id=project_id, batch=batch) if held else 0
 
 

@@ -36,23 +36,34 @@ MAX_WAITING_JOBS = 5
 
 
 @contextmanager
-def job_held(*, key: int, job_id: int) -> Iterator[bool]:
-    """Whether this worker may run the job: True while it holds the job's session advisory lock (`key`
-    names the kind of job), False when a live worker holds it. PostgreSQL releases the lock when its
-    holder's connection ends, so a worker that died leaves its job free to take over, and a running
-    one does not. SQLite (the demo's single solo worker) has no such locks: always True."""
+def advisory_held(*, key: int, object_id: int, wait: bool = False) -> Iterator[bool]:
+    """Whether this process holds the session advisory lock (`key`, `object_id`) for the block: True
+    once it has it, False when another holds it (`wait`: wait for it instead). PostgreSQL releases
+    the lock when its holder's connection ends, so a process that died leaves it free. SQLite (the
+    demo's single solo worker) has no such locks: always True."""
     if connection.vendor != "postgresql":
         yield True
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, job_id])
-        held = cursor.fetchone()[0]
+        if wait:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [key, object_id])
+            held = True
+        else:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [key, object_id])
+            held = cursor.fetchone()[0]
     try:
         yield held
     finally:
         if held:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, job_id])
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [key, object_id])
+
+
+def job_held(*, key: int, job_id: int):
+    """Whether this worker may run the job: True while it holds the job's advisory lock (`key` names the
+    kind of job), False when a live worker holds it; a worker that died leaves its job free to take
+    over (`advisory_held`)."""
+    return advisory_held(key=key, object_id=job_id)
 
 
 def job_claim(*, model: type[models.Model], job_id: int, what: str, max_attempts: int = JOB_MAX_ATTEMPTS) -> bool:
