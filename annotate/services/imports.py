@@ -526,10 +526,11 @@ _IMPORT_JOB_LOCK = 0x5057_494A  # "PWIJ"
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
-    """Run an import job: one pending, or one whose worker died (`job_claim`; the import is one
-    transaction, so the dead worker wrote nothing and the job starts over). A job a live worker runs,
-    or one finished, is left alone: returns None. The job ends `done` with the counts, or `failed`
-    with the error (row errors in `errors`); its uploaded file is deleted once it has ended."""
+    """Run an import job: one pending, or one whose worker died (`job_claim`). The import is one
+    transaction, so a dead worker wrote nothing and the job starts over; or, dead between the import's
+    commit and the job's end, everything, which the rerun counts as duplicates. A job a live worker
+    runs, or one finished, is left alone: returns None. The job ends `done` with the counts, or
+    `failed` with the error (row errors in `errors`); its uploaded file is deleted once it has ended."""
     with job_held(key=_IMPORT_JOB_LOCK, job_id=job_id) as held:
         if not held:
             return None
