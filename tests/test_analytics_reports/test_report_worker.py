@@ -63,10 +63,12 @@ def test_a_worker_killed_mid_report_leads_to_redelivery_and_one_finished_report(
     app.control.purge()  # messages left by an earlier run name rows of another test database
     worker = _subprocess_worker(concurrency=1)
     try:
-        child = wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)[0]
+        wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)
         report, _ = bias_report_request(project=project)
         wait_for(lambda: BiasReport.objects.get(pk=report.id).state == "running")
-        os.kill(child, signal.SIGKILL)
+        # The child running it, read now: one read at the worker's start was once gone by then (a full
+        # CI run: ProcessLookupError), as the pool had replaced it.
+        os.kill(wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.05)[0], signal.SIGKILL)
         wait_for(lambda: BiasReport.objects.get(pk=report.id).state in {"done", "failed"}, timeout=180, step=0.2)
     finally:
         output = _worker_stop(worker)

@@ -255,11 +255,12 @@ def test_an_import_whose_worker_is_killed_runs_again_and_ends_done_once(project,
     app.control.purge()  # messages left by an earlier run name rows of another test database
     worker = _subprocess_worker(concurrency=1)
     try:
-        child = wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)[0]
+        wait_for(lambda: worker_children(worker.pid), timeout=60, step=0.1)
         job = ImportJob.objects.create(project=project, source=str(HH_RLHF_TEST), format="hh-rlhf")
         import_pairs_task.delay(job.pk)
         wait_for(lambda: ImportJob.objects.get(pk=job.pk).state == JobState.RUNNING, step=0.01)
-        os.kill(child, signal.SIGKILL)
+        # The child running it, read now (one read at the worker's start may have been replaced since).
+        os.kill(worker_children(worker.pid)[0], signal.SIGKILL)
         wait_for(lambda: ImportJob.objects.get(pk=job.pk).state in {"done", "failed"}, timeout=180, step=0.2)
     finally:
         output = _worker_stop(worker)
