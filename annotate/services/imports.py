@@ -382,17 +382,24 @@ def pairs_import(
     )
     insert = _postgres_insert if connection.vendor == "postgresql" else _batched_insert
     try:
-        created = _pairs_insert(
-            insert,
-            pairs,
-            project=project,
-            source_name=source_name,
-            shape=shape,
-            result=result,
-            errors=errors,
-            skip_invalid=skip_invalid,
-            gold_from_source=gold_from_source,
-        )
+        with transaction.atomic():
+            # Gold is written with the rows: a later UPDATE could only find this import's pairs by their
+            # source name, which an earlier import of another file of the same name shares.
+            created, result.gold_marked = insert(
+                pairs,
+                project=project,
+                source_name=source_name[:300],
+                source_format=shape,
+                gold_from_source=gold_from_source,
+            )
+            if not result.rows_read:
+                raise ImportSourceError(f"{source_name}: no rows")
+            if errors and not skip_invalid:
+                # Raising inside the atomic block rolls back everything written above.
+                raise ImportValidationError(
+                    errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows, source_format=shape
+                )
+            transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
     except ImportValidationError as invalid:
         hint = _format_hint(invalid, source=source, fmt=fmt, shape=shape, max_chars=max_chars, name=source_name)
         if hint is not None:
@@ -425,30 +432,6 @@ def _format_hint(
         f"{name}: no row has the fields of the format {shape} ({', '.join(FIELDS[shape])}); they look like "
         f"{looks} rows ({', '.join(FIELDS[looks])}). Choose that format, or let it be detected."
     )
-
-
-def _pairs_insert(insert, pairs, *, project, source_name, shape, result, errors, skip_invalid, gold_from_source) -> int:
-    """pairs_import's write, in one transaction: the pairs, their gold, then the refusal of any bad row
-    (which rolls it all back) unless `skip_invalid`. Returns how many pairs were created."""
-    with transaction.atomic():
-        # Gold is written with the rows: a later UPDATE could only find this import's pairs by their
-        # source name, which an earlier import of another file of the same name shares.
-        created, result.gold_marked = insert(
-            pairs,
-            project=project,
-            source_name=source_name[:300],
-            source_format=shape,
-            gold_from_source=gold_from_source,
-        )
-        if not result.rows_read:
-            raise ImportSourceError(f"{source_name}: no rows")
-        if errors and not skip_invalid:
-            # Raising inside the atomic block rolls back everything written above.
-            raise ImportValidationError(
-                errors, rows_read=result.rows_read, invalid_rows=result.invalid_rows, source_format=shape
-            )
-        transaction.on_commit(lambda: pair_measures_enqueue(project_id=project.id))
-    return created
 
 
 def upload_size_check(*, upload: UploadedFile) -> None:
