@@ -43,6 +43,8 @@ AS_A = {Role.ANNOTATOR: "an annotator", Role.ENGINEER: "an ML engineer"}
 # A removal or role change posted for someone who is no annotator or engineer here: changed meanwhile
 # (a second tab, another lead), or never one. It tells no more than the list shows.
 NOT_MANAGED = "That person is no annotator or engineer of this project (any more); nothing changed."
+# What a removal, or a role change that takes an annotator off the annotators, did to their sitting.
+SITTING_ENDED = "any sitting they had open has ended, its unanswered pairs back in the pool; their judgments stay."
 
 
 class AddMemberForm(forms.Form):
@@ -88,6 +90,12 @@ def members_page(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("annotate:members", slug=project.slug)
 
 
+def _to_members(request: HttpRequest, project, said: str, level: int = messages.INFO) -> HttpResponse:
+    """Back to the Members page, saying `said`."""
+    messages.add_message(request, level, said)
+    return redirect("annotate:members", slug=project.slug)
+
+
 def _managed_member_or_404(*, project, user_id: int) -> Membership:
     """The project's annotator or engineer `user_id`, for a confirmation page; a 404 for anyone else."""
     member = members_removable(project=project).filter(user_id=user_id).first()
@@ -113,25 +121,17 @@ def member_remove(request: HttpRequest, slug: str, user_id: int) -> HttpResponse
         removed = membership_remove(project=project, user_id=user_id, actor=request.user, role=shown)
     except Membership.DoesNotExist:
         now = members_removable(project=project).filter(user_id=user_id).first()
-        if now is not None:
-            messages.info(
-                request,
-                f"{now.user.get_username()} is {AS_A[now.role]} here now (changed since you asked); nothing "
-                "changed. Remove them again if you still want to.",
-            )
-            return redirect("annotate:members", slug=project.slug)
-        messages.info(request, NOT_MANAGED)
-        return redirect("annotate:members", slug=project.slug)
-    name = removed.user.get_username()
-    if removed.role == Role.ANNOTATOR:
-        messages.success(
+        if now is None:
+            return _to_members(request, project, NOT_MANAGED)
+        return _to_members(
             request,
-            f"{name} is no longer an annotator here: any sitting they had open has ended, its unanswered pairs "
-            "back in the pool; their judgments stay.",
+            project,
+            f"{now.user.get_username()} is {AS_A[now.role]} here now (changed since you asked); nothing changed. "
+            "Remove them again if you still want to.",
         )
-    else:
-        messages.success(request, f"{name} is no longer {AS_A[removed.role]} here.")
-    return redirect("annotate:members", slug=project.slug)
+    name = removed.user.get_username()
+    ended = f": {SITTING_ENDED}" if removed.role == Role.ANNOTATOR else "."
+    return _to_members(request, project, f"{name} is no longer {AS_A[removed.role]} here{ended}", messages.SUCCESS)
 
 
 class RoleForm(forms.Form):
@@ -151,28 +151,19 @@ def member_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
         return render(request, "annotate/member_role.html", context)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose annotator or engineer; nothing changed.")
-        return redirect("annotate:members", slug=project.slug)
+        return _to_members(request, project, "Choose annotator or engineer; nothing changed.", messages.ERROR)
     try:
         change = membership_role_change(
             project=project, user_id=user_id, role=form.cleaned_data["role"], actor=request.user
         )
     except Membership.DoesNotExist:
-        messages.info(request, NOT_MANAGED)
-        return redirect("annotate:members", slug=project.slug)
+        return _to_members(request, project, NOT_MANAGED)
     member = change.membership
     name = member.user.get_username()
     if not change.changed:
-        messages.info(request, f"{name} is {AS_A[member.role]} here already; nothing changed.")
-    elif member.role == Role.ENGINEER:
-        messages.success(
-            request,
-            f"{name} is now an ML engineer here: any sitting they had open has ended, its unanswered pairs back "
-            "in the pool; their judgments stay.",
-        )
-    else:
-        messages.success(request, f"{name} is now an annotator here.")
-    return redirect("annotate:members", slug=project.slug)
+        return _to_members(request, project, f"{name} is {AS_A[member.role]} here already; nothing changed.")
+    ended = f": {SITTING_ENDED}" if member.role == Role.ENGINEER else "."
+    return _to_members(request, project, f"{name} is now {AS_A[member.role]} here{ended}", messages.SUCCESS)
 
 
 urlpatterns = [
