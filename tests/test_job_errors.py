@@ -108,7 +108,7 @@ def test_measuring_pairs_is_not_sent_again_when_its_worker_dies_and_has_a_time_l
 
 def test_sending_a_job_to_a_redis_that_never_answers_gives_up_instead_of_hanging(settings, caplog):
     # Found by the job life cycle audit: a Redis that took connections and never answered held the
-    # web request that queued a job for good (still blocked after 300 s). The row is committed first;
+    # web request that queued a job for good. The row is committed first;
     # the sweep sends the job again.
     import socket
     import threading

@@ -114,8 +114,8 @@ def test_pending_jobs_are_sent_again_after_ten_minutes_and_failed_after_six_hour
 
 
 def test_the_sweeps_delete_the_files_no_waiting_or_running_job_needs(project, tmp_path, monkeypatch):
-    # Found by the job life cycle audit: a job failed by the stale sweep kept its upload (806 MB after
-    # five killed imports) or its export's work directory, and a half-written archive stayed for good.
+    # Found by the job life cycle audit: a job failed by the stale sweep kept its upload or its
+    # export's work directory, and a half-written archive stayed for good.
     import os
 
     monkeypatch.setattr(settings, "PAIRWISE_UPLOAD_DIR", str(tmp_path / "uploads"))

@@ -584,8 +584,8 @@ UPLOAD_ORPHAN_AFTER = dt.timedelta(hours=1)
 def uploads_prune(*, now: dt.datetime | None = None) -> int:
     """Delete the uploads in PAIRWISE_UPLOAD_DIR that no pending or running import names, older than
     UPLOAD_ORPHAN_AFTER: a job's own end deletes its file, but not a job failed by the stale sweep,
-    nor one deleted while it waited (found by the job life cycle audit: 806 MB left by five killed
-    imports). Returns how many files were deleted."""
+    nor one deleted while it waited (found by the job life cycle audit: uploads of killed imports
+    stayed for good). Returns how many files were deleted."""
     upload_dir = Path(settings.PAIRWISE_UPLOAD_DIR)
     if not upload_dir.is_dir():
         return 0

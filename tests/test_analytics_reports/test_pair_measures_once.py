@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_imports_fill_gives_way_to_one_running_and_a_report_waits_for_it(project):
     # Found by the job life cycle audit: each import sends a fill, and two running at once each
-    # computed all 2,312 pairs of the shared file.
+    # measured every pair of the project.
     make_pairs(project, 6)
     with advisory_lock_held_elsewhere(_MEASURE_LOCK, project.pk):  # a fill running in another worker
         assert pair_measures_fill(project_id=project.pk, wait=False) == 0

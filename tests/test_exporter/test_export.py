@@ -732,8 +732,8 @@ def test_the_hf_split_keeps_every_pair_of_a_prompt_in_one_split(project, voters,
 @pytest.mark.parametrize("seed", [0, 5])
 def test_no_conversation_of_the_real_file_is_in_train_and_test(hh_project, tmp_path, seed):
     # With the split by pair, seed 5 put "call me a bad name" (two pairs in the file) in both. With the
-    # split by whole context, a conversation and its continuation (the file has about 130 such) could
-    # straddle it: 4 of seed 0's test records were continued in train, their responses in its prompts.
+    # split by whole context, a conversation and its continuation could straddle it: with seed 0, test
+    # records were continued in train, their responses in its prompts (this test failed there).
     options = ExportOptions(format="preference", writer="hf", test_size=0.1, seed=seed)
     export_write(project=hh_project, options=options, out_dir=tmp_path)
     saved = datasets.load_from_disk(str(tmp_path / "dataset"))
