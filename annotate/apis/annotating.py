@@ -50,6 +50,10 @@ class SittingSerializer(serializers.Serializer):
     idle_seconds_left = serializers.IntegerField(
         help_text="Until the idle timeout ends the sitting, unless an answer comes first; 0 once it has ended."
     )
+    idle_timeout_seconds = serializers.IntegerField(
+        help_text="The idle timeout this sitting runs under: the project's when it started (a lead's change "
+        "applies from the next sitting)."
+    )
     is_open = serializers.BooleanField()
     ended_at = serializers.DateTimeField(allow_null=True)
     end_reason = serializers.CharField(
@@ -131,6 +135,7 @@ def _sitting_data(sitting: AnnotationSession | None) -> dict | None:
         # The page cannot see the server's idle clock; without this it left a pair on screen to be
         # read and answered after the sitting had gone idle, and the answer was refused.
         "idle_seconds_left": _seconds_until(sitting.last_activity_at + idle, now) if is_open else 0,
+        "idle_timeout_seconds": int(idle.total_seconds()),
         "is_open": is_open,
         "ended_at": sitting.ended_at,
         "end_reason": sitting.end_reason,

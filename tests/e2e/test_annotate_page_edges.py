@@ -1009,6 +1009,21 @@ def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, 
     expect(note).to_be_hidden()
 
 
+def test_the_idle_warning_keeps_to_the_sittings_idle_timeout_not_the_projects(page, project, annotator):
+    # The warning's lead time was read from the project's idle timeout as the page loaded: a sitting
+    # that kept a timeout of 1 minute, after a lead raised the project's to 3, was warned with 55 s
+    # left of its 60, at once after each answer.
+    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=3)
+    AnnotationSession.objects.filter(annotator=annotator).update(idle_timeout_minutes=1)
+    label(page, "1", number=1, limit=project.sitting_items)  # the answer brings the sitting's 60 s
+    note = page.locator("#idle-note")
+    page.clock.fast_forward("00:05")  # 55 s left: a third of the minute is 20 s, no warning yet
+    page.wait_for_timeout(300)
+    expect(note).to_be_hidden()
+    page.clock.fast_forward("00:40")  # 15 s left
+    expect(note).to_be_in_viewport()
+
+
 def test_a_tapped_answer_shows_the_next_pair_from_its_top_on_a_phone(page, project, annotator):
     """Found in review: focus went back to the pressed button with a scroll to it, so on a phone the
     next pair opened at its buttons, its conversation and left response above the screen."""

@@ -32,8 +32,12 @@
   // How often, at most, the page tells the server the annotator is at work without answering.
   const ACTIVITY_EVERY_MS = 30000;
   // Warned this long before the idle timeout ends a sitting (WCAG 2.2.1 asks for 20 s at least):
-  // a minute, or a third of a shorter timeout.
-  const IDLE_WARNING_MS = Math.min(60000, Math.max(20000, (config.idleTimeoutSeconds * 1000) / 3));
+  // a minute, or a third of a shorter timeout. The sitting's own timeout, once one is known: it keeps
+  // the one it started with when a lead changes the project's.
+  function idleWarningMs() {
+    const seconds = state.sitting ? state.sitting.idle_timeout_seconds : config.idleTimeoutSeconds;
+    return Math.min(60000, Math.max(20000, (seconds * 1000) / 3));
+  }
   const IDLE_NOTE =
     "Still there? Without an answer or any input on this pair, the sitting ends within a minute.";
   const IDLE_NOTE_WAITING = "Still there? Without any input on this page, the sitting ends within a minute.";
@@ -408,7 +412,7 @@
   function updateIdleNote(now) {
     const idleLeft = state.idleDeadline === null ? Infinity : state.idleDeadline - now;
     const open = Boolean(state.sitting && state.sitting.is_open);
-    const visible = open && (atWork() || waitingForPair()) && idleLeft > 0 && idleLeft <= IDLE_WARNING_MS;
+    const visible = open && (atWork() || waitingForPair()) && idleLeft > 0 && idleLeft <= idleWarningMs();
     const note = el("idle-note");
     const text = visible ? (atWork() ? IDLE_NOTE : IDLE_NOTE_WAITING) : "";
     // Unchanged: the alert is said once, not at every tick.
