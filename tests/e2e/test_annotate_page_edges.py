@@ -1024,6 +1024,51 @@ def test_the_idle_warning_keeps_to_the_sittings_idle_timeout_not_the_projects(pa
     expect(note).to_be_in_viewport()
 
 
+def test_a_sitting_ended_in_one_tab_ends_in_the_other(page, project, annotator):
+    # The second tab kept its pair on screen, to be read and answered only to be refused (found by the
+    # annotator page audit).
+    on_pair_one(page, project)
+    other = page.context.new_page()
+    other.goto(page.url)
+    expect(other.locator("#progress")).to_have_text(re.compile(r"^1 / "))
+    end_sitting(page)
+    expect(page.locator("#panel-summary")).to_be_visible()
+    expect(other.locator("#panel-summary")).to_be_visible()
+    expect(other.locator("#panel-work")).to_be_hidden()
+    expect(other.locator("#summary-reason")).to_have_text(page.locator("#summary-reason").text_content())
+    assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"
+
+
+HELD_PREFETCH = """
+(() => {
+  const original = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    const body = init && typeof init.body === 'string' ? JSON.parse(init.body) : {};
+    const prefetch = String(url).includes('/next/') && (body.exclude || []).length > 0;
+    if (prefetch && window.holdPrefetch) await new Promise((r) => (window.releasePrefetch = r));
+    return original(url, init);
+  };
+})();
+"""
+
+
+def test_behind_a_slow_prefetch_the_counter_moves_with_the_next_pair(page, project, annotator):
+    # The counter said 3 while pair 2, answered, was still on screen waiting for pair 3 (found by the
+    # annotator page audit).
+    page.add_init_script(HELD_PREFETCH)
+    on_pair_one(page, project)
+    page.evaluate("window.holdPrefetch = true")  # pair 2's prefetch landed; pair 3's will wait
+    label(page, "1", number=1, limit=project.sitting_items)
+    second = label(page, "2", number=2, limit=project.sitting_items)
+    page.wait_for_timeout(1000)
+    assert Judgment.objects.filter(annotator=annotator).count() == 2  # answered, and waiting for pair 3
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.locator("#left-text")).to_have_text(second)
+    page.evaluate("window.releasePrefetch()")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^3 / "))
+    expect(page.locator("#left-text")).not_to_have_text(second)
+
+
 def test_a_tapped_answer_shows_the_next_pair_from_its_top_on_a_phone(page, project, annotator):
     """Found in review: focus went back to the pressed button with a scroll to it, so on a phone the
     next pair opened at its buttons, its conversation and left response above the screen."""

@@ -155,16 +155,24 @@
     return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
   }
 
-  function setSitting(sitting) {
+  // `count`: whether the `n / max` counter moves now; after an answer it moves with the next pair,
+  // not before it while a slow prefetch is awaited.
+  function setSitting(sitting, count = true) {
     if (!sitting) return;
     state.sitting = sitting;
     if (sitting.is_open) {
       state.sittingDeadline = Date.now() + sitting.seconds_left * 1000;
       state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
-      const n = Math.min(sitting.items_done + 1, sitting.item_limit);
-      el("progress").textContent = `${n} / ${sitting.item_limit}`;
+      if (count) showCount();
     }
     tick();
+  }
+
+  function showCount() {
+    const sitting = state.sitting;
+    if (!sitting || !sitting.is_open) return;
+    const n = Math.min(sitting.items_done + 1, sitting.item_limit);
+    el("progress").textContent = `${n} / ${sitting.item_limit}`;
   }
 
   function renderTurns(turns) {
@@ -592,6 +600,16 @@
     tick();
   }
 
+  // The project's page in the annotator's other tabs: a sitting's end seen here is told there, where
+  // the pair left on screen would be answered only to be refused (found by the annotator page audit).
+  const otherTabs = "BroadcastChannel" in window ? new BroadcastChannel(`pairwise:${config.slug}`) : null;
+  if (otherTabs) {
+    otherTabs.addEventListener("message", (event) => {
+      const sitting = state.sitting;
+      if (sitting && sitting.is_open && event.data && event.data.ended === sitting.id) checkSittingEnded();
+    });
+  }
+
   // `paused`: whether a sitting that a pause ended means the annotator is paused now; false when
   // the page loaded after a resume, which leaves only the break of that sitting to run.
   function endOfSitting(sitting, note, paused = true) {
@@ -605,6 +623,7 @@
       return;
     }
     state.sitting = sitting;
+    if (otherTabs && !sitting.is_open) otherTabs.postMessage({ ended: sitting.id });
     const items = sitting.items_done;
     if (sitting.end_reason === "paused" && paused) {
       // Paused (by the lead, or by the gold rule on the answer just given): no break to wait out,
@@ -715,6 +734,7 @@
     } else {
       // Not the answered pair left on screen with its buttons off: the empty panel's "Try again".
       state.current = null;
+      showCount();
       el("empty-detail").textContent = detailOf(data, "The next pair could not be loaded.");
       show("empty");
       setBusy(false);
@@ -746,6 +766,7 @@
     state.prefetching = null;
     state.prefetched = null;
     if (next) {
+      showCount();
       showAssignment(next);
       prefetch();
     } else {
@@ -785,7 +806,7 @@
         endOfSitting(sitting, note);
         return;
       }
-      setSitting(sitting);
+      setSitting(sitting, false);
       say(note);
       await advance();
     } else if (status === 409 && data.code === "sitting_ended") {
