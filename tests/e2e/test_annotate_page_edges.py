@@ -734,6 +734,31 @@ def test_an_answer_to_a_pair_already_answered_in_another_tab_says_the_first_answ
     assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["right"]
 
 
+def test_an_answer_again_after_a_lost_reply_says_the_first_answer_reached_the_server(page, project, annotator):
+    # A retry with another key after a lost reply was told its first answer came "perhaps in another
+    # tab" (found by the annotator page audit).
+    on_pair_one(page, project)
+    lost = []
+
+    def reply_lost(route) -> None:
+        route.fetch()  # the answer reaches the server, and is stored; its reply never comes back
+        lost.append(route.request.url)
+        route.abort()
+
+    page.route("**/judgment/**", reply_lost, times=1)
+    page.keyboard.press("1")
+    expect(page.locator("#answer-error")).to_contain_text("cannot be reached")
+    assert len(lost) == 1
+    page.wait_for_timeout(300)
+    page.keyboard.press("2")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.locator("#status")).to_have_text(
+        "Your first answer to this pair (left is better) had reached the server before the connection failed; "
+        "that answer stands."
+    )
+    assert list(Judgment.objects.filter(annotator=annotator).values_list("side", flat=True)) == ["left"]
+
+
 def test_guidelines_with_a_long_address_a_long_code_line_and_a_table_fit_a_narrow_screen(page, project, annotator):
     project.guidelines = (
         "See https://example.com/a/very/long/path/to/the/annotation/handbook/section/strength-scale.html first.\n\n"

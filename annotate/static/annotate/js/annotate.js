@@ -61,6 +61,7 @@
     prefetchedUntil: 0, // client clock (ms) when the prefetched pair's lease runs out
     focusedChoice: null, // the choice button that had focus when an answer went out
     lastAnswerClick: -Infinity, // performance.now() of the last click that answered
+    replyLostFor: null, // the assignment whose answer got no reply (it may be stored all the same)
     shownAt: -Infinity, // performance.now() when the pair on screen appeared
     busy: false,
     dwell: { accumulated: 0, visibleSince: null },
@@ -797,10 +798,14 @@
       // 200: the pair was answered before (a repeat after a lost reply, or another tab showing the
       // same pair), and the stored answer stands. Say so when it is not the one just given.
       const stored = data.judgment ? data.judgment.side : side;
-      const note =
-        status === 200 && stored !== side
-          ? `This pair had already been answered (${SIDE_WORDS[stored] || stored}), perhaps in another tab; that answer stands.`
-          : "";
+      const words = SIDE_WORDS[stored] || stored;
+      let note = "";
+      if (status === 200 && stored !== side) {
+        note =
+          state.replyLostFor === assignment.id
+            ? `Your first answer to this pair (${words}) had reached the server before the connection failed; that answer stands.`
+            : `This pair had already been answered (${words}), perhaps in another tab; that answer stands.`;
+      }
       const sitting = data.sitting;
       if (sitting && !sitting.is_open) {
         endOfSitting(sitting, note);
@@ -825,7 +830,9 @@
       // Taken off the project's annotators (the next pair was refused too, and loadNext said so).
       if (!el("panel-removed").hidden) say("The answer was not recorded.");
     } else {
-      // The server refused the answer (400): say why where the answer is given, and keep it.
+      // The server refused the answer (400): say why where the answer is given, and keep it. Or no
+      // reply came (status 0), and the answer may have been stored all the same.
+      if (status === 0) state.replyLostFor = assignment.id;
       showError(detailOf(data, "Your answer could not be saved. Try again."));
       setBusy(false);
     }
