@@ -41,6 +41,21 @@ def length_flag(length: dict | None) -> bool | None:
     return length.get("flagged") if (length.get("model") or {}).get("estimate") is not None else None
 
 
+def position_flag(position: dict | None) -> bool | None:
+    """An annotator's position flag from their row of the report's position section: None where no test
+    was made (no decisive judgment), which the pages show as a dash rather than "no", as for length."""
+    position = position or {}
+    return position.get("flagged") if position.get("p_value") is not None else None
+
+
+def fatigue_flag(fatigue: dict | None) -> bool | None:
+    """An annotator's late-drop flag from their row of the report's fatigue section: None where no decline
+    was fitted (fewer than 20 answers with a quality, none that vary within a sitting), which the pages
+    show as a dash: "no" said that a test found nothing where none was made."""
+    fatigue = fatigue or {}
+    return fatigue.get("flagged") if fatigue.get("p_decline") is not None else None
+
+
 def interval(summary: dict) -> str:
     if summary.get("ci_low") is None:
         return DASH
@@ -87,6 +102,9 @@ class Table:
 
 
 def flag_cell(flagged: bool | None) -> Cell:
+    """The cell of a flag: "flagged", "no", or a dash where no test was made (None)."""
+    if flagged is None:
+        return Cell(DASH)
     return Cell("flagged", flag=True) if flagged else Cell("no")
 
 

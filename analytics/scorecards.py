@@ -47,12 +47,14 @@ from analytics.presentation import (
     Cell,
     Table,
     ago,
+    fatigue_flag,
     flag_cell,
     interval,
     length_flag,
     num,
     pct,
     per_annotator_rows,
+    position_flag,
     rate,
     seconds,
 )
@@ -178,7 +180,7 @@ class Scorecard:
 
     @property
     def position_flag(self) -> bool | None:
-        return self.report["position"].get("flagged") if "position" in self.report else None
+        return position_flag(self.report.get("position"))
 
     @property
     def length_flag(self) -> bool | None:
@@ -186,7 +188,7 @@ class Scorecard:
 
     @property
     def fatigue_flag(self) -> bool | None:
-        return self.report["fatigue"].get("flagged") if "fatigue" in self.report else None
+        return fatigue_flag(self.report.get("fatigue"))
 
     @property
     def sparkline(self) -> dict:

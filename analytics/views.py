@@ -47,12 +47,14 @@ from analytics.presentation import (
     DASH,
     Table,
     ago,
+    fatigue_flag,
     flag_cell,
     interval,
     num,
     p_text,
     pct,
     per_annotator_rows,
+    position_flag,
     rate,
     usernames,
 )
@@ -215,7 +217,7 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
         summary.add("Left rate", rate(position))
         summary.add("95% interval of the left rate", interval(position))
         summary.add("Adjusted p (position)", p_text(position.get("p_adjusted")))
-        summary.add("Position bias", flag_cell(position.get("flagged")))
+        summary.add("Position bias", flag_cell(position_flag(position)))
         model = (rows.get("length") or {}).get("model") or {}
         summary.add(
             "Length effect, position and content held apart (log-odds)",
@@ -233,7 +235,7 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
             num(slope, 3) if slope is not None else (fatigue.get("reason") or DASH),
         )
         summary.add("Adjusted p of a decline", p_text(fatigue.get("p_adjusted")))
-        summary.add("Quality drops late", flag_cell(fatigue.get("flagged")))
+        summary.add("Quality drops late", flag_cell(fatigue_flag(fatigue)))
         summary.add(
             _reading_floor_label((report.payload.get("speeding") or {}).get("wpm")),
             rate({"rate": speeding.get("share"), "successes": speeding.get("speeding"), "n": speeding.get("n")}),
