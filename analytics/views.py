@@ -62,6 +62,7 @@ from analytics.selectors import bias_report_latest, bias_report_live, local_midn
 from analytics.services import bias_report_request
 from annotate.models import JobState, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
+from annotate.services.annotating import REST_MINUTES
 
 READERS = (Role.LEAD, Role.ENGINEER)
 
@@ -158,9 +159,12 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
                     "Minutes in sitting",
                 ),
                 fatigue_table(
-                    "Fatigue by minutes since the last break",
+                    # Not "since the last break": a break between sittings shorter than the rest ends no
+                    # stretch (a project's 3-minute break left the minutes running on from the sitting before).
+                    f"Fatigue by minutes since the working stretch began: the first sitting after a rest of at "
+                    f"least {REST_MINUTES} minutes, or of the project's break if longer",
                     payload.get("fatigue", {}).get("by_minutes_since_break", {}),
-                    "Minutes since break",
+                    "Minutes in the working stretch",
                 ),
                 trend_table(payload.get("fatigue", {}).get("trends", {})),
             ],

@@ -151,6 +151,19 @@ def test_a_report_computed_before_the_length_flag_and_the_sitting_trends_still_r
     assert client.get(scorecards).status_code == 200
 
 
+def test_the_curve_since_the_break_says_it_runs_from_the_working_stretch_not_the_last_break(client, lead, report):
+    # since_break_ms runs from the first sitting after a rest of REST_MINUTES (or the project's break, if
+    # longer): a project's shorter break between sittings ends no stretch, so "since the last break" misled.
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    assert "since the last break" not in page
+    assert "Minutes since break" not in page
+    assert (
+        "<caption>Fatigue by minutes since the working stretch began: the first sitting after a rest of at "
+        "least 5 minutes, or of the project&#x27;s break if longer</caption>" in page
+    )
+
+
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):
     client.force_login(lead)
     data = chart_data(client.get(dashboard_url(report.project)))
