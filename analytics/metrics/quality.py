@@ -15,6 +15,8 @@ Definitions
   the share where the same response was chosen both times, with a Wilson interval.
 - Position lean from probes: within a couple each response is shown once on each side, so content
   cancels out: lean = (left picks over both judgments of all couples) / (2 × couples) − 0.5.
+- Fast answers: judgments flagged `fast` at submit (under the reading floor), and their share of the
+  answers (ties and decisive; a skip is no answer, and never fast).
 - Lean from choices: left rate over all decisive judgments − 0.5 (confounded with content when
   positions are not balanced; the two leans above are not).
 """
@@ -24,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analytics.metrics.columns import LEFT, decisive
+from analytics.metrics.columns import LEFT, SKIP, decisive
 from analytics.metrics.jsonable import to_jsonable
 from analytics.metrics.proportions import proportion_summary
 
@@ -83,6 +85,8 @@ def quality_by_annotator(judgments: pd.DataFrame, *, recent: int = RECENT_GOLD) 
     rows = []
     for annotator, own in judgments.groupby("annotator", sort=True):
         chosen = decisive(own)
+        # A skip is no answer, and never fast: counted, it diluted the share (the dashboard's does not count it).
+        answers = own["fast"][own["side"] != SKIP]
         dwell = own["dwell_ms"].dropna()
         rows.append(
             {
@@ -91,7 +95,7 @@ def quality_by_annotator(judgments: pd.DataFrame, *, recent: int = RECENT_GOLD) 
                 "decisive": len(chosen),
                 "median_dwell_ms": float(dwell.median()) if len(dwell) else None,
                 "fast": int(own["fast"].sum()),
-                "fast_share": float(own["fast"].mean()) if len(own) else None,
+                "fast_share": float(answers.mean()) if len(answers) else None,
                 "lean_from_choices": float((chosen["side"] == LEFT).mean() - 0.5) if len(chosen) else None,
                 "gold": gold_figures(own, recent=recent),
                 "probes": probe_figures(couples[couples["annotator"] == annotator]),

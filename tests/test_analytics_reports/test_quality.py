@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from django.utils import timezone
 
-from analytics.metrics.quality import gold_figures, probe_couples, probe_figures
+from analytics.metrics.fatigue import speeding
+from analytics.metrics.quality import gold_figures, probe_couples, probe_figures, quality_by_annotator
 from analytics.services import bias_report_payload, pair_measures_fill
 from annotate.models import Pair
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
@@ -51,6 +52,27 @@ def test_gold_figures_on_a_hand_worked_case():
     assert figures["left_when_gold_right"] == 1.0
     assert figures["lean"] == pytest.approx((2 / 3 + 1) / 2 - 0.5)
     assert 0 < figures["accuracy"]["ci_low"] < 0.5 < figures["accuracy"]["ci_high"] < 1
+
+
+def test_the_share_of_fast_answers_leaves_skips_out_as_the_dashboards_does():
+    # Four quick answers (three fast, one tie that was not) and four skips, which are never fast.
+    rows = frame(
+        [
+            (i, 1, side, "a" if side == "left" else "", "a", False, "", np.nan, 100, fast)
+            for i, (side, fast) in enumerate([("left", True)] * 3 + [("tie", False)] + [("skip", False)] * 4)
+        ]
+    )
+    figures = quality_by_annotator(rows)[0]
+    assert (figures["judgments"], figures["fast"], figures["fast_share"]) == (8, 3, 0.75)
+    # The dashboard's "Faster than reading" of the same answers (a floor above every dwell but the tie's).
+    pairs = pd.DataFrame({"pair_id": range(8), "words_context": 1, "words_response_a": 0, "words_response_b": 0})
+    rows["pair_id"], rows.loc[3, "dwell_ms"] = range(8), 10_000
+    assert speeding(rows, pairs)["per_annotator"][0] | {"annotator": 1} == {
+        "annotator": 1,
+        "n": 4,
+        "speeding": 3,
+        "share": 0.75,
+    }
 
 
 def test_probe_couples_on_a_hand_worked_case():
