@@ -164,6 +164,19 @@ def test_the_curve_since_the_break_says_it_runs_from_the_working_stretch_not_the
     )
 
 
+def test_the_pooled_length_regression_shows_estimates_without_tests(client, lead, report):
+    # Pooled over annotators, its standard errors count one annotator's judgments as independent: a single
+    # length-lover made the crowd's length term "significant". Estimates only, as the pooled left rate.
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    table = re.search(r"<caption>Length-controlled logistic regression of picking left.*?</table>", page, re.S).group(0)
+    assert "pooled over annotators" in table and "estimates only" in table
+    headers = re.findall(r'<th scope="col">\s*([^<]*?)\s*</th>', table)
+    assert headers == ["Term", "Estimate (log-odds)"], headers
+    terms = report.payload["length"]["length_controlled"]["coefficients"]
+    assert f"{terms['reference_on_left']['estimate']:,.3f}" in table
+
+
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):
     client.force_login(lead)
     data = chart_data(client.get(dashboard_url(report.project)))

@@ -147,8 +147,9 @@ def _length_lines(length: dict) -> list[str]:
     ]
     if coefficients.get("length_difference"):
         lines.append(
-            "  with position and content held apart (logistic regression): "
-            + ", ".join(f"{label} {term['estimate']:+.2f} (p={_p(term['p_value'])})" for label, term in terms)
+            "  with position and content held apart (logistic regression pooled over annotators, estimates only: "
+            "one annotator's judgments are not independent, the tests are per annotator): "
+            + ", ".join(f"{label} {term['estimate']:+.2f}" for label, term in terms)
             + (
                 f"; {model['n_without_reference']} judgments of pairs without a reference left out"
                 if model.get("n_without_reference")
