@@ -299,7 +299,8 @@ def trend_table(trends: dict) -> Table:
     table = Table(
         "Trend tests within sittings: logistic slope (log-odds per item or per minute) with one intercept "
         "per sitting, so that neither who answers when nor which sittings run long passes for a trend; "
-        "dwell as slower than the sitting's median"
+        "dwell as slower than the sitting's median. Pooled over annotators: one annotator's decline can make "
+        "the project's p small; the per-annotator late-drop flags say whose it is"
         if within or not trends
         else "Trend tests of a report computed before they were made within sittings: recompute the report",
         ["Measure", "Against", "n", "Sittings", "Estimate", "p"],
