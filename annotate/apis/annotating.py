@@ -413,8 +413,9 @@ class JudgmentSubmitApi(APIView):
             allow_null=True,
             min_value=0,
             max_value=86_400_000,
-            help_text="Milliseconds the pair was visible. Without it, the time since the pair was leased is"
-            " stored, which counts time a prefetched pair waited unseen.",
+            help_text="Milliseconds the pair was visible: at most (give or take a second) the time since it was"
+            " served, or since the sitting's answer before it if later. Without it none is stored, and that time"
+            " decides whether the answer was fast.",
         )
         viewport_width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
         viewport_height = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)

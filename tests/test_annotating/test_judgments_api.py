@@ -155,3 +155,23 @@ def test_a_body_over_the_memory_limit_is_a_413_in_json(api, annotator, pairs, cl
     response = client.post("/api/projects/helpful/next/", body, content_type="application/json")
     assert response.status_code == 413
     assert response.json() == {"detail": "The request body is larger than 10,000 bytes.", "code": "too_large"}
+
+
+def test_a_prefetched_pair_is_on_screen_only_from_the_answer_before_it(api, project, annotator, pairs, clock):
+    # The page leases the next pair while one is on screen and shows it once that one is answered: a
+    # client that claimed the time since the lease for it answered two pairs at once, neither fast.
+    Pair.objects.filter(project=project).update(words_context=238, words_response_a=0, words_response_b=0)
+    client = api(annotator)
+    start(client)
+    shown = next_pair(client).json()["assignment"]["id"]
+    prefetched = next_pair(client, exclude=[shown]).json()["assignment"]["id"]
+    clock.advance(seconds=40)
+    assert submit(client, shown, "left", dwell_ms=40_000).json()["judgment"]["fast"] is False
+    clock.advance(seconds=2)
+    refused = submit(client, prefetched, "left", dwell_ms=40_000)
+    assert refused.status_code == 400
+    assert "2000 ms on the server's clock" in refused.json()["detail"]
+    # Without a dwell from the client, the time since the answer before stands for it (30 s floor).
+    answered = submit(client, prefetched, "left")
+    assert answered.status_code == 201
+    assert answered.json()["judgment"]["fast"] is True

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, Max, OuterRef
 
 from annotate.models import (
     AnnotationSession,
@@ -56,9 +56,15 @@ class Answer:
 DWELL_SLACK_MS = 1000
 
 
-def _out_ms(*, assignment: Assignment, now: dt.datetime) -> int:
-    """Milliseconds since the server served the assignment."""
-    return int((now - assignment.served_at).total_seconds() * 1000)
+def _out_ms(*, assignment: Assignment, sitting: AnnotationSession, now: dt.datetime) -> int:
+    """Milliseconds the pair can have been on screen: since the server served the assignment, or since
+    the sitting's answer before it, if later. The page leases the next pair while one is on screen and
+    shows it once that one is answered: counted from its lease, a client claimed the time it waited
+    unseen, and answered two pairs at once with neither under the reading floor (found by the
+    gaming audit)."""
+    before = Judgment.objects.filter(sitting=sitting).aggregate(last=Max("answered_at"))["last"]
+    shown_from = max(assignment.served_at, before) if before is not None else assignment.served_at
+    return max(0, int((now - shown_from).total_seconds() * 1000))
 
 
 def _invalid(message: str) -> AnnotationError:
@@ -215,12 +221,14 @@ def judgment_submit(
             )
         elif (
             answer.dwell_ms is not None
-            and answer.dwell_ms > (out_ms := _out_ms(assignment=assignment, now=now)) + DWELL_SLACK_MS
+            and answer.dwell_ms > (out_ms := _out_ms(assignment=assignment, sitting=sitting, now=now)) + DWELL_SLACK_MS
         ):
-            # The page shows a pair only after the server served it, so an honest dwell never exceeds
-            # the time since; a longer one would hide a fast answer from the reading floor.
+            # The page shows a pair only after the server served it and the answer before it, so an
+            # honest dwell never exceeds the time since; a longer one would hide a fast answer from the
+            # reading floor.
             refusal = _invalid(
-                f"dwell_ms {answer.dwell_ms} is longer than this pair has been out ({out_ms} ms on the server's clock)."
+                f"dwell_ms {answer.dwell_ms} is longer than this pair can have been on screen ({out_ms} ms on the "
+                "server's clock, since it was served or the answer before it)."
             )
         else:
             judgment = _judgment_record(assignment=assignment, sitting=sitting, answer=answer, now=now)
@@ -257,7 +265,7 @@ def _judgment_record(
     chosen = {Side.LEFT: assignment.left_response, Side.RIGHT: assignment.right_response}.get(side, "")
     index = sitting.items_done + 1
     floor = reading_floor_ms(pair=pair, factor=project.reading_factor)
-    dwell = answer.dwell_ms if answer.dwell_ms is not None else _out_ms(assignment=assignment, now=now)
+    dwell = answer.dwell_ms if answer.dwell_ms is not None else _out_ms(assignment=assignment, sitting=sitting, now=now)
     judgment = Judgment.objects.create(
         assignment=assignment,
         project=project,
