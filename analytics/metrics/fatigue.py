@@ -45,7 +45,8 @@ late in a sitting more often than early: pooled, the change of yardstick passed 
 
 Speeding: a judgment is faster than reading when dwell_ms < reading floor =
 (words_context + words_response_a + words_response_b) / 238 words per minute, in ms, times the
-project's reading factor (the floor of the submit's `fast` flag).
+project's reading factor (the floor of the submit's `fast` flag); one sent without a dwell_ms, by
+the submit's `fast` flag, where the frame has it.
 """
 
 from __future__ import annotations
@@ -258,8 +259,16 @@ def speeding(judgments: pd.DataFrame, pairs: pd.DataFrame, *, wpm: float = READI
     floors = floor_ms.reindex(judgments["pair_id"]).to_numpy(dtype=float)
     dwell = judgments["dwell_ms"].to_numpy(dtype=float)
     # Without a dwell or the pair's word counts there is nothing to compare.
-    known = ~np.isnan(dwell) & ~np.isnan(floors) & (judgments["side"] != SKIP).to_numpy()
-    table = pd.DataFrame({"annotator": judgments["annotator"].to_numpy()[known], "fast": dwell[known] < floors[known]})
+    known = ~np.isnan(dwell) & ~np.isnan(floors)
+    fast = dwell < floors
+    if "fast" in judgments.columns:
+        # A client that sends no dwell is timed by the submit itself, in its `fast` flag: left out, a
+        # script that never sent one never showed here as faster than reading (found by the gaming audit).
+        untimed = np.isnan(dwell) & judgments["fast"].notna().to_numpy()
+        fast = np.where(untimed, judgments["fast"].fillna(False).to_numpy(dtype=bool), fast)
+        known |= untimed
+    known &= (judgments["side"] != SKIP).to_numpy()
+    table = pd.DataFrame({"annotator": judgments["annotator"].to_numpy()[known], "fast": fast[known]})
 
     def summary(rows: pd.DataFrame) -> dict:
         n, count = len(rows), int(rows["fast"].sum())

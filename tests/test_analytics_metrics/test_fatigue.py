@@ -281,3 +281,21 @@ def test_a_change_of_yardstick_late_in_a_sitting_does_not_pass_for_a_decline():
     assert set(measures["quality_yardstick"]) == {1, 3}  # probe, source
     row = fatigue(judgments)["per_annotator"][0]
     assert row["flagged"] is False and row["p_decline"] > 0.05
+
+
+def test_an_answer_sent_without_a_dwell_counts_as_the_submit_timed_it():
+    # A client may leave dwell_ms out; the submit then times the answer itself (its `fast` flag). Left
+    # out here, a script that never sent one was never faster than reading on the dashboard.
+    pairs = pd.DataFrame({"pair_id": [1], "words_context": [200], "words_response_a": [20], "words_response_b": [18]})
+    judgments = pd.DataFrame(
+        {
+            "annotator": ["u", "u", "w", "w", "w"],
+            "pair_id": [1, 1, 1, 1, 1],
+            "side": ["left", "left", "left", "right", "skip"],
+            "dwell_ms": [1000.0, 60_000.0, np.nan, np.nan, np.nan],
+            "fast": [True, False, True, False, False],
+        }
+    )
+    by_annotator = {row["annotator"]: row for row in speeding(judgments, pairs)["per_annotator"]}
+    assert by_annotator["u"] == {"annotator": "u", "n": 2, "speeding": 1, "share": 0.5}
+    assert by_annotator["w"] == {"annotator": "w", "n": 2, "speeding": 1, "share": 0.5}
