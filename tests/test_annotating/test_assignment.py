@@ -297,3 +297,21 @@ def test_the_migration_recounts_each_pairs_sides_for_its_kind_now(project, annot
     with connection.schema_editor() as editor:
         recount_sides(django_apps, editor)
     assert _sides(pair) == {queue.left_response: 1, queue.right_response: 0}
+
+
+def test_no_gold_pair_is_served_when_the_queue_has_none_for_the_annotator(project, annotator, annotator2):
+    # Served then, a pair that came after "no pair is available" was gold every time: an annotator
+    # knew which answers were checked (found by the gaming audit).
+    project.judgments_per_pair, project.break_minutes, project.gold_rate = 1, 0, 0.0
+    project.save()
+    queue, gold = make_pairs(project, 2)
+    Pair.objects.filter(pk=gold.pk).update(gold_answer="a")
+    sitting_start(project=project, annotator=annotator2)
+    assert answer_one(project, annotator2).pair_id == queue.pk  # the queue is full
+    project.gold_rate = 1.0
+    project.save()
+    sitting_start(project=project, annotator=annotator)
+    assert assignment_next(project=project, annotator=annotator)[0] is None
+    # A new pair in the queue opens it: gold is served again, at its rate.
+    make_pairs(project, 1, prefix="new")
+    assert assignment_next(project=project, annotator=annotator)[0].pair_id == gold.pk

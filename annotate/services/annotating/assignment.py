@@ -107,8 +107,14 @@ def _pair_claim(*, project: Project, annotator: AbstractBaseUser) -> Pair | None
 
 
 def _gold_claim(*, project: Project, annotator: AbstractBaseUser) -> Pair | None:
-    """A gold pair this annotator has not seen (gold pairs are not capped by k)."""
+    """A gold pair this annotator has not seen (gold pairs are not capped by k), while the queue has a
+    pair for them too, or the project none at all (a test of gold pairs only). Served once the queue had
+    none, a pair that came after "no pair is available" was gold every time, and the annotator knew
+    which answers were checked (found by the gaming audit)."""
     seen = Assignment.objects.filter(pair=OuterRef("pk"), annotator=annotator)
+    queue = Pair.objects.filter(project=project, gold_answer="")
+    if not queue.filter(status__lt=PairStatus.FULL).filter(~Exists(seen)).exists() and queue.exists():
+        return None
     return (
         Pair.objects.select_for_update(skip_locked=True)
         .filter(project=project)
