@@ -413,8 +413,9 @@ class JudgmentSubmitApi(APIView):
             allow_null=True,
             min_value=0,
             max_value=86_400_000,
-            help_text="Milliseconds the pair was visible: at most (give or take a second) the time since it was"
-            " served, or since the sitting's answer before it if later. Without it none is stored, and that time"
+            help_text="Milliseconds the pair was visible. Longer than the time since it was served (give or take"
+            " a second) is refused; longer than the time since the sitting's answer before it is stored cut to that"
+            " time, since the page shows a prefetched pair only then. Without it none is stored, and that time"
             " decides whether the answer was fast.",
         )
         viewport_width = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef
+from django.db.models import Exists, F, OuterRef, Subquery
 
 from annotate.models import (
     AnnotationSession,
@@ -56,15 +56,27 @@ class Answer:
 DWELL_SLACK_MS = 1000
 
 
-def _out_ms(*, assignment: Assignment, sitting: AnnotationSession, now: dt.datetime) -> int:
-    """Milliseconds the pair can have been on screen: since the server served the assignment, or since
-    the sitting's answer before it, if later. The page leases the next pair while one is on screen and
-    shows it once that one is answered: counted from its lease, a client claimed the time it waited
-    unseen, and answered two pairs at once with neither under the reading floor (found by the
-    gaming audit)."""
-    before = Judgment.objects.filter(sitting=sitting).aggregate(last=Max("answered_at"))["last"]
+def _out_ms(*, assignment: Assignment, now: dt.datetime) -> int:
+    """Milliseconds since the server served the assignment."""
+    return int((now - assignment.served_at).total_seconds() * 1000)
+
+
+def _shown_ms(*, assignment: Assignment, sitting: AnnotationSession, now: dt.datetime) -> int:
+    """Milliseconds the pair can have been on screen: since it was served, or since the sitting's answer
+    before it (`last_answered_at`, annotated on the sitting), if later. The page leases the next pair
+    while one is on screen and shows it once that one is answered: counted from its lease, a client
+    claimed the time it waited unseen, and answered two pairs at once with neither under the reading
+    floor (found by the gaming audit)."""
+    before = getattr(sitting, "last_answered_at", None)
     shown_from = max(assignment.served_at, before) if before is not None else assignment.served_at
     return max(0, int((now - shown_from).total_seconds() * 1000))
+
+
+def _last_answered_at() -> Subquery:
+    """The time of a sitting's latest answer, for `.annotate(last_answered_at=...)` on the statement
+    that locks it (no statement more)."""
+    answers = Judgment.objects.filter(sitting=OuterRef("pk")).order_by("-answered_at")
+    return Subquery(answers.values("answered_at")[:1])
 
 
 def _invalid(message: str) -> AnnotationError:
@@ -192,7 +204,7 @@ def judgment_submit(
             AnnotationSession.objects.select_for_update(of=("self",))
             .select_related("project")
             .filter(Exists(annotating), assignments__id=assignment_id, assignments__annotator=annotator)
-            .annotate(annotator_paused=_paused_flag())
+            .annotate(annotator_paused=_paused_flag(), last_answered_at=_last_answered_at())
             .first()
         )
         if sitting is None:
@@ -221,14 +233,12 @@ def judgment_submit(
             )
         elif (
             answer.dwell_ms is not None
-            and answer.dwell_ms > (out_ms := _out_ms(assignment=assignment, sitting=sitting, now=now)) + DWELL_SLACK_MS
+            and answer.dwell_ms > (out_ms := _out_ms(assignment=assignment, now=now)) + DWELL_SLACK_MS
         ):
-            # The page shows a pair only after the server served it and the answer before it, so an
-            # honest dwell never exceeds the time since; a longer one would hide a fast answer from the
-            # reading floor.
+            # The page shows a pair only after the server served it, so an honest dwell never exceeds
+            # the time since; a longer one would hide a fast answer from the reading floor.
             refusal = _invalid(
-                f"dwell_ms {answer.dwell_ms} is longer than this pair can have been on screen ({out_ms} ms on the "
-                "server's clock, since it was served or the answer before it)."
+                f"dwell_ms {answer.dwell_ms} is longer than this pair has been out ({out_ms} ms on the server's clock)."
             )
         else:
             judgment = _judgment_record(assignment=assignment, sitting=sitting, answer=answer, now=now)
@@ -265,7 +275,12 @@ def _judgment_record(
     chosen = {Side.LEFT: assignment.left_response, Side.RIGHT: assignment.right_response}.get(side, "")
     index = sitting.items_done + 1
     floor = reading_floor_ms(pair=pair, factor=project.reading_factor)
-    dwell = answer.dwell_ms if answer.dwell_ms is not None else _out_ms(assignment=assignment, sitting=sitting, now=now)
+    # Nor does the page show it before the sitting's answer before it: a dwell longer than the time since
+    # is cut to it (with the slack), not refused, since a second tab may honestly have shown the pair
+    # earlier, and a refusal would leave it unanswerable there.
+    shown_ms = _shown_ms(assignment=assignment, sitting=sitting, now=now)
+    dwell_ms = None if answer.dwell_ms is None else min(answer.dwell_ms, shown_ms + DWELL_SLACK_MS)
+    dwell = dwell_ms if dwell_ms is not None else shown_ms
     judgment = Judgment.objects.create(
         assignment=assignment,
         project=project,
@@ -281,7 +296,7 @@ def _judgment_record(
         left_response=assignment.left_response,
         served_at=assignment.served_at,
         answered_at=now,
-        dwell_ms=answer.dwell_ms,
+        dwell_ms=dwell_ms,
         index_in_sitting=index,
         elapsed_in_sitting_ms=int((now - sitting.started_at).total_seconds() * 1000),
         since_break_ms=int((now - sitting.stretch_started_at).total_seconds() * 1000),
