@@ -207,19 +207,38 @@ class ProjectListApi(APIView):
         return ApiResponse(self.ProjectListOutputSerializer(rows, many=True).data)
 
 
-class ProgressApi(APIView):
-    class ProgressProjectSerializer(serializers.Serializer):
-        slug = serializers.CharField()
-        name = serializers.CharField()
-        allow_tie = serializers.BooleanField()
-        allow_skip = serializers.BooleanField()
-        ask_strength = serializers.BooleanField()
-        ask_rationale = serializers.BooleanField()
-        sitting_minutes = serializers.IntegerField()
-        sitting_items = serializers.IntegerField()
-        break_minutes = serializers.IntegerField()
+class ProgressProjectSerializer(serializers.Serializer):
+    """The project as its annotators need it: the sitting's rules and what each answer must carry."""
 
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    allow_tie = serializers.BooleanField()
+    allow_skip = serializers.BooleanField()
+    ask_strength = serializers.BooleanField()
+    ask_rationale = serializers.BooleanField()
+    # What a judgment must carry here: a client that cannot see these had a submit refused (400)
+    # by rules it could not read, the criteria's names only in the refusal's message.
+    rationale_min_chars = serializers.SerializerMethodField(
+        help_text="The shortest rationale accepted (with ask_rationale); 0 when none is required."
+    )
+    ask_safety = serializers.BooleanField(help_text="A safety label (`safety`) is required with each answer.")
+    criteria = serializers.SerializerMethodField(
+        help_text="Each answer but a skip gives left, right or tie for every one of these (`criteria`)."
+    )
+    sitting_minutes = serializers.IntegerField()
+    sitting_items = serializers.IntegerField()
+    break_minutes = serializers.IntegerField()
+
+    def get_rationale_min_chars(self, project: Project) -> int:
+        return project.rationale_min_chars if project.ask_rationale else 0
+
+    def get_criteria(self, project: Project) -> list[str]:
+        return list(project.criteria or [])
+
+
+class ProgressApi(APIView):
     class ProgressOutputSerializer(serializers.Serializer):
+        project = ProgressProjectSerializer()
         my_judgments = serializers.IntegerField()
         my_judgments_today = serializers.IntegerField()
         pairs_total = serializers.IntegerField()
@@ -256,6 +275,7 @@ class ProgressApi(APIView):
                 start_refused = _refusal_body(refusal, project=project)
         data = self.ProgressOutputSerializer(
             {
+                "project": project,
                 **progress,
                 "sitting": _sitting_data(sitting),
                 "on_break": break_left > 0,
@@ -264,7 +284,7 @@ class ProgressApi(APIView):
                 "start_refused": start_refused,
             }
         ).data
-        return ApiResponse({"project": self.ProgressProjectSerializer(project).data, **data})
+        return ApiResponse(data)
 
 
 class SittingStartApi(APIView):

@@ -76,3 +76,21 @@ def test_the_refusals_answer_as_the_schema_says(api, schema, annotator, annotato
     ended = submit(client, served, "left")
     assert ended.status_code == 409
     check(schema, ended, path="/api/assignments/{assignment_id}/judgment/")
+
+
+def test_progress_names_what_an_answer_must_carry_as_the_schema_says(api, schema, annotator, project):
+    """Found by the API audit: the progress answer's `project` was missing from the schema, and it
+    did not say that a project asks for a safety label, criteria or a rationale of some length, so
+    a client's answers were refused (400) by rules it could not read."""
+    project.ask_safety, project.criteria = True, ["helpful", "honest"]
+    project.ask_rationale, project.rationale_min_chars = True, 20
+    project.save()
+    response = api(annotator).get("/api/projects/helpful/progress/")
+    check(schema, response, path="/api/projects/{slug}/progress/", method="get")
+    assert "project" in schema["components"]["schemas"]["ProgressOutput"]["required"]
+    declared = schema["components"]["schemas"]["ProgressProject"]["properties"]
+    shown = response.json()["project"]
+    assert set(shown) == set(declared)
+    assert shown["ask_safety"] is True
+    assert shown["criteria"] == ["helpful", "honest"]
+    assert shown["rationale_min_chars"] == 20
