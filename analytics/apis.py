@@ -15,6 +15,7 @@ from analytics.selectors import bias_report_latest, bias_report_live
 from analytics.services import bias_report_request
 from annotate.models import Role
 from annotate.selectors import project_get_for_user
+from config.api import REFUSED
 
 READERS = (Role.LEAD, Role.ENGINEER)
 
@@ -45,7 +46,7 @@ class BiasReportStateSerializer(serializers.ModelSerializer):
 
 
 class BiasReportLatestApi(APIView):
-    @extend_schema(responses=BiasReportSerializer)
+    @extend_schema(responses={200: BiasReportSerializer, **REFUSED})
     def get(self, request: Request, slug: str) -> Response:
         project, _ = project_get_for_user(user=request.user, slug=slug, roles=READERS)
         report = bias_report_latest(project=project)
@@ -58,7 +59,7 @@ class BiasReportLatestApi(APIView):
 
 
 class BiasReportRequestApi(APIView):
-    @extend_schema(request=None, responses={202: BiasReportStateSerializer})
+    @extend_schema(request=None, responses={202: BiasReportStateSerializer, **REFUSED})
     def post(self, request: Request, slug: str) -> Response:
         project, membership = project_get_for_user(user=request.user, slug=slug, roles=READERS)
         if membership.role != Role.LEAD:
@@ -68,7 +69,7 @@ class BiasReportRequestApi(APIView):
 
 
 class BiasReportStateApi(APIView):
-    @extend_schema(responses=BiasReportStateSerializer)
+    @extend_schema(responses={200: BiasReportStateSerializer, **REFUSED})
     def get(self, request: Request, slug: str, report_id: int) -> Response:
         project, _ = project_get_for_user(user=request.user, slug=slug, roles=READERS)
         report = BiasReport.objects.filter(project=project, pk=report_id).first()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import parsers, serializers, status, views
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import CursorPagination
@@ -62,3 +64,24 @@ class UnknownFieldsRefused:
                     {name: [f"No such field; the fields are: {', '.join(self.fields)}."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal with a message: not logged in (401, with `WWW-Authenticate: Token`; a browser
+    session whose CSRF token is missing gets 403), forbidden (403: a member in another role; code
+    not_annotator on the annotator's endpoints), not found (404: not a member of the project, or
+    not one's own object), or too many jobs (429, code busy)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+# The refusals a schema-built client must expect besides an operation's success: without them in the
+# schema, its 400s, 403s, 404s and 429s were answers the schema said could not come.
+INVALID = OpenApiResponse(
+    OpenApiTypes.OBJECT,
+    description="The request is refused: each field's messages under its name (`non_field_errors` for "
+    "the whole), or `detail` (and `code`) for a body that is no JSON or an answer the project does not take.",
+)
+REFUSED = {401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
+BUSY = {429: ErrorSerializer}

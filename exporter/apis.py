@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from annotate.hub import HubIdError, hub_id_check
 from annotate.services.jobs import JobsBusyError
-from config.api import JobPagination, UnknownFieldsRefused
+from config.api import BUSY, INVALID, REFUSED, JobPagination, UnknownFieldsRefused
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
@@ -88,14 +88,16 @@ class ExportOptionsSerializer(UnknownFieldsRefused, serializers.Serializer):
 class ExportListApi(APIView):
     pagination_class = JobPagination
 
-    @extend_schema(responses=ExportJobSerializer(many=True))
+    @extend_schema(responses={200: ExportJobSerializer(many=True), **REFUSED})
     def get(self, request: Request, slug: str) -> Response:
         project = export_project_get(user=request.user, slug=slug)
         pages = self.pagination_class()
         jobs = pages.paginate_queryset(ExportJob.objects.filter(project=project), request, view=self)
         return pages.get_paginated_response(ExportJobSerializer(jobs, many=True).data)
 
-    @extend_schema(request=ExportOptionsSerializer, responses={202: ExportJobSerializer})
+    @extend_schema(
+        request=ExportOptionsSerializer, responses={202: ExportJobSerializer, 400: INVALID, **REFUSED, **BUSY}
+    )
     def post(self, request: Request, slug: str) -> Response:
         project = export_project_get(user=request.user, slug=slug)
         params = ExportOptionsSerializer(data=request.data)
@@ -110,13 +112,14 @@ class ExportListApi(APIView):
 
 
 class ExportDetailApi(APIView):
-    @extend_schema(responses=ExportJobSerializer)
+    @extend_schema(responses={200: ExportJobSerializer, **REFUSED})
     def get(self, request: Request, slug: str, job_id: int) -> Response:
         return Response(ExportJobSerializer(export_job_get(user=request.user, slug=slug, job_id=job_id)).data)
 
 
 class ExportDownloadApi(APIView):
-    @extend_schema(responses={(200, "application/zip"): bytes})
+    # 404 too while the export has no file yet (pending, running or failed): its state says which.
+    @extend_schema(responses={(200, "application/zip"): bytes, **REFUSED})
     def get(self, request: Request, slug: str, job_id: int) -> FileResponse:
         job = export_job_get(user=request.user, slug=slug, job_id=job_id)
         return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")

@@ -31,6 +31,7 @@ from annotate.services.annotating import (
     sitting_start,
     sitting_start_refusal,
 )
+from config.api import INVALID, ErrorSerializer
 
 
 def _seconds_until(moment: dt.datetime | None, now: dt.datetime) -> int:
@@ -96,15 +97,6 @@ class RefusalSerializer(serializers.Serializer):
         help_text="When starting a sitting: the other project whose sitting is open (code open_elsewhere) or "
         "whose sitting's break runs (code on_break). `sitting` is then that project's sitting.",
     )
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Not found (404: not a member of the project, or not one's own object), not logged in (401, with
-    `WWW-Authenticate: Token`; a browser session whose CSRF token is missing gets 403), or forbidden
-    (403: a member in another role, code not_annotator)."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False)
 
 
 # The refusals every annotator endpoint may answer with, besides its own success.
@@ -190,7 +182,7 @@ class ProjectListApi(APIView):
         pairs_total = serializers.IntegerField()
         my_judgments = serializers.IntegerField()
 
-    @extend_schema(responses=ProjectListOutputSerializer(many=True))
+    @extend_schema(responses={200: ProjectListOutputSerializer(many=True), **UNAUTHORIZED})
     def get(self, request: Request) -> ApiResponse:
         # Queue pairs only, as in the progress API and on "My projects": gold pairs never reach k, so a
         # total that counted them said something else under the same name.
@@ -256,7 +248,7 @@ class ProgressApi(APIView):
             "with `elsewhere`), so that a page opens on it; null otherwise.",
         )
 
-    @extend_schema(responses=ProgressOutputSerializer)
+    @extend_schema(responses={200: ProgressOutputSerializer, **UNAUTHORIZED, 404: ErrorSerializer})
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, membership = project_get_for_user(user=request.user, slug=slug)
         now = timezone.now()
@@ -338,7 +330,7 @@ class SittingActivityApi(APIView):
         request=SittingActivityInputSerializer,
         responses={
             200: SittingEnvelopeSerializer,
-            400: ErrorSerializer,
+            400: INVALID,
             **UNAUTHORIZED,
             403: ErrorSerializer,
             404: ErrorSerializer,
@@ -354,7 +346,7 @@ class SittingActivityApi(APIView):
 
 
 class SittingCurrentApi(APIView):
-    @extend_schema(responses={200: SittingEnvelopeSerializer, 404: ErrorSerializer})
+    @extend_schema(responses={200: SittingEnvelopeSerializer, **UNAUTHORIZED, 404: ErrorSerializer})
     def get(self, request: Request, slug: str) -> ApiResponse:
         project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
         sitting = sitting_refresh(project=project, annotator=request.user)
@@ -386,6 +378,7 @@ class NextPairApi(APIView):
                     "detail": serializers.CharField(required=False, help_text="Only when no pair is available."),
                 },
             ),
+            400: INVALID,
             **REFUSALS,
         },
     )
@@ -460,7 +453,7 @@ class JudgmentSubmitApi(APIView):
 
     @extend_schema(
         request=JudgmentSubmitInputSerializer,
-        responses={200: JudgmentSubmitEnvelope, 201: JudgmentSubmitEnvelope, **REFUSALS},
+        responses={200: JudgmentSubmitEnvelope, 201: JudgmentSubmitEnvelope, 400: INVALID, **REFUSALS},
     )
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
         params = self.JudgmentSubmitInputSerializer(data=request.data)

@@ -25,7 +25,7 @@ from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
 from annotate.services.jobs import JobsBusyError
-from config.api import JobPagination, JSONParser, UnknownFieldsRefused
+from config.api import BUSY, INVALID, REFUSED, JobPagination, JSONParser, UnknownFieldsRefused
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:
@@ -109,7 +109,7 @@ class ImportJobListApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     pagination_class = JobPagination
 
-    @extend_schema(responses=ImportJobListedSerializer(many=True))
+    @extend_schema(responses={200: ImportJobListedSerializer(many=True), **REFUSED})
     def get(self, request: Request, slug: str) -> Response:
         project = _project_for_lead(request, slug)
         pages = self.pagination_class()
@@ -117,7 +117,9 @@ class ImportJobListApi(APIView):
         jobs = pages.paginate_queryset(listed, request, view=self)
         return pages.get_paginated_response(ImportJobListedSerializer(jobs, many=True).data)
 
-    @extend_schema(request=ImportStartInputSerializer, responses={202: ImportJobOutputSerializer})
+    @extend_schema(
+        request=ImportStartInputSerializer, responses={202: ImportJobOutputSerializer, 400: INVALID, **REFUSED, **BUSY}
+    )
     def post(self, request: Request, slug: str) -> Response:
         project = _project_for_lead(request, slug)
         data = ImportStartInputSerializer(data=request.data)
@@ -138,7 +140,7 @@ class ImportJobListApi(APIView):
 
 
 class ImportJobDetailApi(APIView):
-    @extend_schema(responses=ImportJobOutputSerializer)
+    @extend_schema(responses={200: ImportJobOutputSerializer, **REFUSED})
     def get(self, request: Request, slug: str, job_id: int) -> Response:
         project = _project_for_lead(request, slug)
         job = get_object_or_404(ImportJob, project=project, pk=job_id)

@@ -1,0 +1,99 @@
+"""Every refusal the API answers is one its OpenAPI schema declares, in the shape it declares: a
+client generated from the schema is told to expect the 400s, 403s, 404s and 429s it will get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from rest_framework.test import APIClient
+
+from annotate.models import JobState
+from exporter.models import ExportJob
+
+pytestmark = pytest.mark.django_db
+
+PROJECT_REFUSALS = {"401", "404"}
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _json_schema(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+@pytest.fixture
+def schema(lead) -> dict:
+    return yaml.safe_load(client_for(lead).get("/api/schema/").content)
+
+
+def declared(schema: dict, response, *, path: str, method: str) -> None:
+    """The response's status is declared for the operation, and its body has the declared shape."""
+    responses = schema["paths"][path][method]["responses"]
+    assert str(response.status_code) in responses, f"{method.upper()} {path}: {response.status_code} undeclared"
+    body_schema = responses[str(response.status_code)]["content"]["application/json"]["schema"]
+    root = {**_json_schema(body_schema), "components": _json_schema(schema["components"])}
+    jsonschema.validate(response.json(), root)
+
+
+def test_every_operation_declares_401_and_every_project_operation_404(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert "401" in codes, f"{method.upper()} {path}"
+            if "{" in path:
+                assert codes >= PROJECT_REFUSALS, f"{method.upper()} {path}"
+
+
+def test_refusals_of_the_job_endpoints_are_declared(schema, lead, engineer, annotator, project):
+    imports, exports = "/api/projects/{slug}/imports/", "/api/projects/{slug}/exports/"
+    declared(schema, client_for(annotator).get("/api/projects/helpful/imports/"), path=imports, method="get")  # 403
+    declared(schema, client_for(lead).get("/api/projects/nowhere/imports/"), path=imports, method="get")  # 404
+    declared(schema, client_for(None).get("/api/projects/helpful/exports/"), path=exports, method="get")  # 401
+    refused = client_for(lead).post("/api/projects/helpful/imports/", {}, format="json")
+    assert refused.status_code == 400
+    declared(schema, refused, path=imports, method="post")
+    refused = client_for(engineer).post("/api/projects/helpful/exports/", {"max_length": 1}, format="json")
+    assert refused.status_code == 400
+    declared(schema, refused, path=exports, method="post")
+    for _ in range(5):
+        ExportJob.objects.create(project=project, created_by=engineer, format="hh-rlhf", state=JobState.PENDING)
+    busy = client_for(engineer).post("/api/projects/helpful/exports/", {}, format="json")
+    assert busy.status_code == 429
+    declared(schema, busy, path=exports, method="post")
+    pending = ExportJob.objects.first()
+    no_file = client_for(engineer).get(f"/api/projects/helpful/exports/{pending.id}/download/")
+    declared(schema, no_file, path=exports + "{job_id}/download/", method="get")  # 404 until done
+    report = client_for(engineer).post("/api/projects/helpful/bias-reports/")
+    declared(schema, report, path="/api/projects/{slug}/bias-reports/", method="post")  # 403: leads only
+    none_yet = client_for(engineer).get("/api/projects/helpful/bias-report/")
+    declared(schema, none_yet, path="/api/projects/{slug}/bias-report/", method="get")  # 404
+
+
+def test_refused_answers_of_the_annotator_are_declared(schema, annotator, pairs):
+    client = client_for(annotator)
+    client.post("/api/projects/helpful/sittings/", format="json")
+    served = client.post("/api/projects/helpful/next/", {}, format="json").json()["assignment"]["id"]
+    no_side = client.post(f"/api/assignments/{served}/judgment/", {}, format="json")
+    assert no_side.status_code == 400
+    declared(schema, no_side, path="/api/assignments/{assignment_id}/judgment/", method="post")
+    too_many = client.post("/api/projects/helpful/next/", {"exclude": list(range(1, 12))}, format="json")
+    assert too_many.status_code == 400
+    declared(schema, too_many, path="/api/projects/{slug}/next/", method="post")
+    activity = client.post("/api/projects/helpful/sittings/current/activity/", {"assignment": 0}, format="json")
+    assert activity.status_code == 400
+    declared(schema, activity, path="/api/projects/{slug}/sittings/current/activity/", method="post")
