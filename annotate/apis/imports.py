@@ -11,7 +11,8 @@ from __future__ import annotations
 from django.core.files.uploadedfile import UploadedFile
 from django.shortcuts import get_object_or_404
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -68,10 +69,17 @@ class ImportJobListedSerializer(ImportJobOutputSerializer):
         fields = [name for name in ImportJobOutputSerializer.Meta.fields if name != "errors"]
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file uploaded in a multipart body, as the schema says: drf-spectacular describes a FileField
+    as a URL (`format: uri`), so a client generated from the schema sent a string and was refused
+    ("The submitted data was not a file")."""
+
+
 class ImportStartInputSerializer(UnknownFieldsRefused, serializers.Serializer):
     """Either `file` (format optional: detected when empty) or `format: "hf"` with `dataset`."""
 
-    file = serializers.FileField(required=False)
+    file = UploadField(required=False)
     format = serializers.ChoiceField(choices=[*ROW_FORMATS, HF], required=False, allow_blank=True, default="")
     dataset = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     split = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -241,3 +242,13 @@ def test_a_hub_id_is_matched_whole_not_up_to_a_line_break(name) -> None:
     with pytest.raises(HubIdError):
         hub_id_check(name, what="The dataset")
     assert hub_id_check(name.split("\n")[0], what="The dataset") == name.split("\n")[0]
+
+
+def test_the_schema_describes_the_upload_as_a_file_not_a_url(lead) -> None:
+    """Found by the API audit: `file` was `format: uri`, so a client generated from the schema sent
+    a URL string and was refused with "The submitted data was not a file"."""
+    schema = yaml.safe_load(client_for(lead).get("/api/schema/").content)
+    upload_field = schema["components"]["schemas"]["ImportStartInput"]["properties"]["file"]
+    assert upload_field == {"type": "string", "format": "binary"}
+    refused = client_for(lead).post(URL, {"file": "https://example.org/pairs.jsonl"}, format="json")
+    assert refused.status_code == 400  # what a URL gets: the schema no longer invites one
