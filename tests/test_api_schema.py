@@ -8,8 +8,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from analytics.models import BiasReport
 from annotate.models import JobState
 from exporter.models import ExportJob
 
@@ -97,3 +99,14 @@ def test_refused_answers_of_the_annotator_are_declared(schema, annotator, pairs)
     activity = client.post("/api/projects/helpful/sittings/current/activity/", {"assignment": 0}, format="json")
     assert activity.status_code == 400
     declared(schema, activity, path="/api/projects/{slug}/sittings/current/activity/", method="post")
+
+
+def test_the_latest_report_and_the_one_computing_answer_as_declared(schema, lead, project):
+    """Found by the API audit: `computing` was in the answer but not in the schema."""
+    BiasReport.objects.create(project=project, state=JobState.DONE, computed_at=timezone.now(), payload={})
+    computing = BiasReport.objects.create(project=project, state=JobState.RUNNING)
+    latest = client_for(lead).get("/api/projects/helpful/bias-report/")
+    assert latest.status_code == 200
+    declared(schema, latest, path="/api/projects/{slug}/bias-report/", method="get")
+    assert "computing" in schema["components"]["schemas"]["BiasReportLatest"]["properties"]
+    assert latest.json()["computing"]["id"] == computing.id
