@@ -346,12 +346,20 @@ class SittingActivityApi(APIView):
 
 
 class SittingCurrentApi(APIView):
-    @extend_schema(responses={200: SittingEnvelopeSerializer, **UNAUTHORIZED, 404: ErrorSerializer})
+    @extend_schema(
+        responses={200: SittingEnvelopeSerializer, **UNAUTHORIZED, 403: ErrorSerializer, 404: RefusalSerializer}
+    )
     def get(self, request: Request, slug: str) -> ApiResponse:
-        project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.ANNOTATOR])
+        # As the other sitting endpoints answer: 403 not_annotator for a lead or an engineer, and 404
+        # no_sitting. This one answered both with a 404 without a code, the answer of "not a member".
+        project, refusal = _annotator_project(request, slug)
+        if refusal:
+            return refusal
         sitting = sitting_refresh(project=project, annotator=request.user)
         if sitting is None:
-            raise NotFound("No sitting yet.")
+            return ApiResponse(
+                {"detail": "No sitting yet.", "code": "no_sitting", "sitting": None}, status=status.HTTP_404_NOT_FOUND
+            )
         return ApiResponse({"sitting": _sitting_data(sitting)})
 
 

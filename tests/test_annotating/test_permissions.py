@@ -47,7 +47,7 @@ def call(api, user, method, url, data=None):
         (
             "get",
             "/api/projects/helpful/sittings/current/",
-            {"annotator": 404, "other_annotator": 404, "lead": 404, "engineer": 404, "anonymous": 401},
+            {"annotator": 404, "other_annotator": 404, "lead": 403, "engineer": 403, "anonymous": 401},
         ),
         (
             "post",

@@ -365,3 +365,14 @@ def test_an_open_sitting_keeps_the_idle_timeout_it_started_with(api, project, an
     # The next sitting takes the project's idle timeout as it is then.
     clock.advance(minutes=10)
     assert start(client).json()["sitting"]["idle_seconds_left"] == 30 * 60
+
+
+def test_the_current_sitting_is_refused_in_the_words_of_the_other_sitting_endpoints(api, annotator, lead, pairs):
+    """Found by the API audit: no sitting yet was a 404 without a code, the answer a page reads as
+    "no longer a member", and a lead's was a 404 "No such project." in the lead's own project."""
+    none_yet = api(annotator).get("/api/projects/helpful/sittings/current/")
+    assert none_yet.status_code == 404
+    assert none_yet.json()["code"] == "no_sitting"
+    assert api(annotator).post("/api/projects/helpful/sittings/current/end/").json()["code"] == "no_sitting"
+    refused = api(lead).get("/api/projects/helpful/sittings/current/")
+    assert (refused.status_code, refused.json()["code"]) == (403, "not_annotator")
