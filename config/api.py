@@ -27,14 +27,35 @@ class JSONParser(parsers.JSONParser):
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, and a body over DATA_UPLOAD_MAX_MEMORY_SIZE answered as JSON (413) rather
-    than Django's HTML "Bad Request" page, which an API client cannot read."""
+    than Django's HTML "Bad Request" page, which an API client cannot read. A refusal with a `detail`
+    carries its `code` too (not_found, permission_denied, not_authenticated, parse_error, …): without
+    it, a client could switch on `code` for some refusals and had to read the words of the others
+    (found by the API audit)."""
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response(
             {"detail": f"The request body is larger than {limit:,} bytes.", "code": "too_large"},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
-    return views.exception_handler(exc, context)
+    response = views.exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and set(response.data) == {"detail"}:
+        code = getattr(response.data["detail"], "code", None)
+        if isinstance(code, str):
+            response.data["code"] = code
+    return response
+
+
+# A job slot frees when one of the project's running jobs ends: minutes, so a client polls gently.
+BUSY_RETRY_AFTER_SECONDS = 30
+
+
+def busy_response(error: Exception) -> Response:
+    """429 for a project whose job places are all taken, with when to try again."""
+    return Response(
+        {"detail": str(error), "code": "busy"},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
 
 
 class JobPagination(CursorPagination):

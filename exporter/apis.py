@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.urls import path
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.hub import HubIdError, hub_id_check
+from annotate.models import JobState
 from annotate.services.jobs import JobsBusyError
-from config.api import BUSY, INVALID, REFUSED, JobPagination, UnknownFieldsRefused
+from config.api import BUSY, INVALID, REFUSED, JobPagination, UnknownFieldsRefused, busy_response
 from exporter.models import ExportJob
 from exporter.selectors import export_job_file, export_job_get, export_project_get
 from exporter.services import (
@@ -105,9 +106,9 @@ class ExportListApi(APIView):
         try:
             job = export_job_create(project=project, user=request.user, options=ExportOptions(**params.validated_data))
         except ExportError as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"detail": str(error), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
         except JobsBusyError as error:
-            return Response({"detail": str(error), "code": "busy"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return busy_response(error)
         return Response(ExportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -117,11 +118,30 @@ class ExportDetailApi(APIView):
         return Response(ExportJobSerializer(export_job_get(user=request.user, slug=slug, job_id=job_id)).data)
 
 
+class ExportNoFileSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="no_file")
+    state = serializers.CharField(help_text="The export's state: pending, running or failed.")
+
+
 class ExportDownloadApi(APIView):
-    # 404 too while the export has no file yet (pending, running or failed): its state says which.
-    @extend_schema(responses={(200, "application/zip"): bytes, **REFUSED})
-    def get(self, request: Request, slug: str, job_id: int) -> FileResponse:
+    @extend_schema(
+        responses={
+            (200, "application/zip"): bytes,
+            **REFUSED,
+            409: OpenApiResponse(
+                ExportNoFileSerializer, description="The export has no file: pending or running (yet), or failed."
+            ),
+        }
+    )
+    def get(self, request: Request, slug: str, job_id: int) -> FileResponse | Response:
         job = export_job_get(user=request.user, slug=slug, job_id=job_id)
+        if job.state != JobState.DONE:
+            # Not a 404, the answer of an export that does not exist (found by the API audit).
+            return Response(
+                {"detail": f"This export has no file: it is {job.state}.", "code": "no_file", "state": job.state},
+                status=status.HTTP_409_CONFLICT,
+            )
         return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")
 
 

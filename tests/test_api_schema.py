@@ -77,9 +77,18 @@ def test_refusals_of_the_job_endpoints_are_declared(schema, lead, engineer, anno
     busy = client_for(engineer).post("/api/projects/helpful/exports/", {}, format="json")
     assert busy.status_code == 429
     declared(schema, busy, path=exports, method="post")
+    assert busy.json()["code"] == "busy"
+    assert busy["Retry-After"] == "30"  # a client retrying on its own is told when
     pending = ExportJob.objects.first()
     no_file = client_for(engineer).get(f"/api/projects/helpful/exports/{pending.id}/download/")
-    declared(schema, no_file, path=exports + "{job_id}/download/", method="get")  # 404 until done
+    # Not the 404 of an export that does not exist (found by the API audit).
+    assert no_file.status_code == 409
+    assert no_file.json() == {
+        "detail": "This export has no file: it is pending.",
+        "code": "no_file",
+        "state": "pending",
+    }
+    declared(schema, no_file, path=exports + "{job_id}/download/", method="get")
     report = client_for(engineer).post("/api/projects/helpful/bias-reports/")
     declared(schema, report, path="/api/projects/{slug}/bias-reports/", method="post")  # 403: leads only
     none_yet = client_for(engineer).get("/api/projects/helpful/bias-report/")
@@ -110,3 +119,22 @@ def test_the_latest_report_and_the_one_computing_answer_as_declared(schema, lead
     declared(schema, latest, path="/api/projects/{slug}/bias-report/", method="get")
     assert "computing" in schema["components"]["schemas"]["BiasReportLatest"]["properties"]
     assert latest.json()["computing"]["id"] == computing.id
+
+
+def test_every_refusal_with_a_message_has_a_code_to_switch_on(lead, annotator, engineer, project):
+    """Found by the API audit: "No such project." and "Only the project's leads …" came without the
+    `code` that other refusals carry, so a client had to read their words."""
+    cases = [
+        (client_for(lead).get("/api/projects/nowhere/progress/"), 404, "not_found"),
+        (client_for(annotator).get("/api/projects/helpful/imports/"), 403, "permission_denied"),
+        (client_for(None).get("/api/projects/helpful/progress/"), 401, "not_authenticated"),
+        (client_for(engineer).get("/api/projects/helpful/exports/999999/"), 404, "not_found"),
+        (client_for(lead).get("/api/no-such-route/"), 404, "not_found"),
+    ]
+    for response, status_code, code in cases:
+        assert (response.status_code, response.json()["code"]) == (status_code, code), response.json()
+    refused = client_for(engineer).post(
+        "/api/projects/helpful/exports/", {"format": "hh-rlhf", "with_metadata": True}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"

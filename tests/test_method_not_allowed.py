@@ -24,7 +24,7 @@ def test_the_api_keeps_its_own_405(client, project, annotator):
     client.force_login(annotator)
     response = client.get(f"/api/projects/{project.slug}/next/")
     assert response.status_code == 405
-    assert response.json() == {"detail": 'Method "GET" not allowed.'}
+    assert response.json() == {"detail": 'Method "GET" not allowed.', "code": "method_not_allowed"}
 
 
 def test_a_post_where_only_a_get_is_taken_keeps_djangos_answer(client, project, lead):

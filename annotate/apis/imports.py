@@ -26,7 +26,7 @@ from annotate.models import ImportJob, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.imports import import_job_create, upload_size_check
 from annotate.services.jobs import JobsBusyError
-from config.api import BUSY, INVALID, REFUSED, JobPagination, JSONParser, UnknownFieldsRefused
+from config.api import BUSY, INVALID, REFUSED, JobPagination, JSONParser, UnknownFieldsRefused, busy_response
 
 
 def _project_for_lead(request: Request, slug: str) -> Project:
@@ -143,7 +143,7 @@ class ImportJobListApi(APIView):
                 split=data.validated_data["split"],
             )
         except JobsBusyError as error:
-            return Response({"detail": str(error), "code": "busy"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return busy_response(error)
         return Response(ImportJobOutputSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

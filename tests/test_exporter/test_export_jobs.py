@@ -82,7 +82,9 @@ def test_a_failed_export_shows_its_error(live_worker, project, lead, annotator):
     assert job.error.startswith("The tokenizer 'no-such/tokenizer' could not be loaded: ")
     detail = client_for(lead).get(f"/api/projects/helpful/exports/{job.id}/").json()
     assert detail["state"] == "failed" and detail["error"] == job.error
-    assert client_for(lead).get(f"/api/projects/helpful/exports/{job.id}/download/").status_code == 404
+    assert (
+        client_for(lead).get(f"/api/projects/helpful/exports/{job.id}/download/").status_code == 409
+    )  # no file: failed
 
 
 @pytest.mark.django_db

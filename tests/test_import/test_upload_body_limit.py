@@ -115,7 +115,7 @@ def test_an_api_upload_with_a_wrong_token_is_refused_before_its_body_is_read(pro
         HTTP_AUTHORIZATION="Token not-a-token",
     )
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid token."}
+    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
 
 
 def test_other_bodies_are_left_to_djangos_own_limit(client, project, annotator, pairs):

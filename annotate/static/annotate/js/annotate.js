@@ -671,7 +671,8 @@
   // The project answers 404 (no longer a member) or 403 not_annotator (made lead or engineer): a lead
   // took them off its annotators, and every request from this page would be refused from now on.
   const noLongerAnnotator = (status, data) =>
-    (status === 404 && !(data && data.code)) || (status === 403 && data && data.code === "not_annotator");
+    (status === 404 && !(data && data.code && data.code !== "not_found")) ||
+    (status === 403 && data && data.code === "not_annotator");
 
   // A start refused for a break (this project's or another's) or a sitting open in another project:
   // from the start button, or, as the progress API foresees it, when the page opens.
