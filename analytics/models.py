@@ -8,6 +8,12 @@ from django.db.models import Q
 
 from annotate.models import JobState, Project
 
+# The rules a report's flags follow. Bump it when they change (a new flag, a test done another way):
+# a report of an older format, kept from before an upgrade, flags by the old rules, so that an export
+# excluding the flagged refuses it and beat recomputes it, new judgments or not. Reports from before
+# the format was recorded have none: format 1.
+BIAS_REPORT_FORMAT = 2
+
 
 class BiasReport(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bias_reports")
@@ -37,3 +43,8 @@ class BiasReport(models.Model):
 
     def __str__(self) -> str:
         return f"Bias report {self.pk} of {self.project} ({self.state})"
+
+    @property
+    def flags_current(self) -> bool:
+        """Whether its flags follow this version's rules (`BIAS_REPORT_FORMAT`)."""
+        return bool(self.payload) and self.payload.get("format", 1) == BIAS_REPORT_FORMAT

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from analytics.models import BiasReport
+from analytics.models import BIAS_REPORT_FORMAT, BiasReport
 from analytics.selectors import bias_report_live, judgment_frame, pair_frame
 from annotate.models import JobState, Pair, Project
 from annotate.services.jobs import (
@@ -139,6 +139,7 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
     judged = measured[measured["pair_id"].isin(answered["pair_id"])] if len(answered) else measured.iloc[0:0]
     return to_jsonable(
         {
+            "format": BIAS_REPORT_FORMAT,
             "n_judgments": len(judgments),
             "n_probes": int(probes.sum()),
             "n_annotators": int(judgments["annotator"].nunique()) if len(judgments) else 0,
@@ -248,7 +249,8 @@ def bias_reports_prune(*, keep: int = REPORTS_KEPT) -> int:
 
 def bias_reports_schedule() -> int:
     """For beat: recover stuck reports and prune old ones, then request a report for each active
-    project with judgments newer than its latest report. Returns how many were requested."""
+    project with judgments newer than its latest report, or whose latest report flags by an older
+    version's rules (kept from before an upgrade). Returns how many were requested."""
     from analytics.selectors import bias_report_latest
     from annotate.models import Judgment
 
@@ -260,6 +262,7 @@ def bias_reports_schedule() -> int:
         newer = Judgment.objects.filter(project=project)
         if latest is not None:
             newer = newer.filter(answered_at__gt=latest.created_at)
-        if newer.exists() and bias_report_request(project=project)[1]:
+        outdated = latest is not None and not latest.flags_current
+        if (outdated or newer.exists()) and bias_report_request(project=project)[1]:
             requested += 1
     return requested

@@ -211,6 +211,15 @@ def _flagging_report(report):
             "(Recompute on the dashboard, or `manage.py bias_report --project SLUG --save`); export again "
             "once it is there."
         )
+    if not report.flags_current:
+        # Computed before an upgrade that changed who is flagged (a report from before length flags
+        # has none): excluding by it would keep annotators this version flags.
+        raise ExportError(
+            f"exclude_flagged needs a bias report of this version of Pairwise, and the latest one (#{report.id}) "
+            "was computed by an older version, which flags by other rules: the worker recomputes it within "
+            "minutes while the project is open for annotation, and a lead can ask for one now (Recompute on "
+            "the dashboard, or `manage.py bias_report --project SLUG --save`); export again once it is there."
+        )
     return report
 
 
@@ -220,7 +229,6 @@ def flagged_annotators(report) -> tuple[int, set[int]]:
     report = _flagging_report(report)
     flagged = set()
     for name in ("position", "length", "fatigue"):
-        # (A report from before length flags has none.)
         flagged |= {int(row["annotator"]) for row in report.payload[name]["per_annotator"] if row.get("flagged")}
     return report.id, flagged
 

@@ -101,3 +101,21 @@ def test_beat_keeps_each_projects_newest_reports_and_its_latest_done_one(project
     assert set(BiasReport.objects.filter(project=project).values_list("id", flat=True)) == {done, *failed[-2:]}
     assert set(BiasReport.objects.filter(project=other_project).values_list("id", flat=True)) == set(theirs[-2:])
     assert bias_reports_prune(keep=2) == 0
+
+
+def test_beat_recomputes_a_latest_report_of_an_older_version_without_new_judgments(
+    project, sent, django_capture_on_commit_callbacks
+):
+    # Found by the operator's upgrade audit: beat asked only for projects with judgments newer than
+    # their latest report, so a project idle since an upgrade kept the old version's flags for good.
+    from analytics.services import bias_report_payload
+
+    at = timezone.now() - dt.timedelta(minutes=30)
+    current = BiasReport.objects.create(project=project, payload=bias_report_payload(project=project))
+    BiasReport.objects.filter(pk=current.pk).update(state=JobState.DONE, created_at=at, computed_at=at)
+    assert bias_reports_schedule() == 0 and sent == []
+    old = BiasReport.objects.create(project=project, payload={"n_judgments": 0})
+    BiasReport.objects.filter(pk=old.pk).update(state=JobState.DONE, created_at=at, computed_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bias_reports_schedule() == 1
+    assert sent == [BiasReport.objects.get(state=JobState.PENDING).pk]

@@ -115,3 +115,26 @@ def test_a_time_without_a_zone_is_in_the_sites_time_zone_as_on_the_exports_page(
     since, until = (dt.datetime.fromisoformat(options[name]) for name in ("since", "until"))
     # 09:30 in Berlin is 08:30 UTC; a time with a zone of its own keeps it.
     assert (since, until) == (dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC), dt.datetime(2026, 11, 2, tzinfo=dt.UTC))
+
+
+def test_excluding_the_flagged_by_a_report_of_an_older_version_is_an_error_not_a_filter_by_old_rules(
+    project, pairs, tmp_path
+):
+    # Found by the operator's upgrade audit: after an upgrade, a project with no new judgments keeps the
+    # report the old version computed, and --exclude-flagged read its flags (one from before length
+    # flags excluded nobody for length, where this version flags the length-loving annotator).
+    from analytics.models import BiasReport
+
+    annotator = make_user("leftie")
+    Membership.objects.create(user=annotator, project=project, role=Role.ANNOTATOR)
+    judgments_bulk(project, annotator, choose=lambda pair_id, _p: "a")
+    call_command("bias_report", "--project", project.slug, "--save", "--json")
+    report = BiasReport.objects.get()
+    old = {key: value for key, value in report.payload.items() if key != "format"}
+    BiasReport.objects.filter(pk=report.pk).update(payload=old)
+    with pytest.raises(CommandError, match=rf"the latest one \(#{report.pk}\) was computed by an older version"):
+        export(project, tmp_path / "out", "--exclude-flagged")
+    assert not (tmp_path / "out").exists()
+    call_command("bias_report", "--project", project.slug, "--save", "--json")
+    export(project, tmp_path / "out", "--exclude-flagged")
+    assert (tmp_path / "out" / "manifest.json").exists()
