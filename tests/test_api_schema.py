@@ -3,8 +3,6 @@ client generated from the schema is told to expect the 400s, 403s, 404s and 429s
 
 from __future__ import annotations
 
-from typing import Any
-
 import jsonschema
 import pytest
 import yaml
@@ -14,6 +12,7 @@ from rest_framework.test import APIClient
 from analytics.models import BiasReport
 from annotate.models import JobState
 from exporter.models import ExportJob
+from tests.test_annotating.test_schema import _json_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -25,17 +24,6 @@ def client_for(user) -> APIClient:
     if user is not None:
         client.force_login(user)
     return client
-
-
-def _json_schema(node: Any) -> Any:
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
-    if node.get("nullable"):
-        return {"anyOf": [converted, {"type": "null"}]}
-    return converted
 
 
 @pytest.fixture
