@@ -126,3 +126,9 @@ def test_every_refusal_with_a_message_has_a_code_to_switch_on(lead, annotator, e
     )
     assert refused.status_code == 400
     assert refused.json()["code"] == "invalid"
+
+
+def test_the_schema_says_a_repeated_submit_gets_the_stored_judgment(schema):
+    responses = schema["paths"]["/api/assignments/{assignment_id}/judgment/"]["post"]["responses"]
+    assert responses["200"]["description"].startswith("Answered before: the stored judgment, unchanged")
+    assert responses["201"]["description"] == "Recorded."

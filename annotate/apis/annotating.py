@@ -12,7 +12,7 @@ import math
 
 from django.urls import path, reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -461,7 +461,17 @@ class JudgmentSubmitApi(APIView):
 
     @extend_schema(
         request=JudgmentSubmitInputSerializer,
-        responses={200: JudgmentSubmitEnvelope, 201: JudgmentSubmitEnvelope, 400: INVALID, **REFUSALS},
+        responses={
+            # A judgment is written once: a repeat (a retry after a lost reply, another tab) gets the
+            # stored one back, whatever it sends; the schema said nothing of it (found by the API audit).
+            200: OpenApiResponse(
+                JudgmentSubmitEnvelope,
+                description="Answered before: the stored judgment, unchanged; this request's answer is not used.",
+            ),
+            201: OpenApiResponse(JudgmentSubmitEnvelope, description="Recorded."),
+            400: INVALID,
+            **REFUSALS,
+        },
     )
     def post(self, request: Request, assignment_id: int) -> ApiResponse:
         params = self.JudgmentSubmitInputSerializer(data=request.data)
