@@ -186,6 +186,23 @@ def test_strength_criteria_rationale_and_safety_are_required_only_when_switched_
     assert Assignment.objects.get(pk=other.pk).state == "answered"
 
 
+def test_a_rationale_counts_only_visible_characters_toward_its_minimum(project, annotator, pairs):
+    """Found by the gaming audit: ten zero-width spaces met a minimum of ten characters, and so did
+    white space padding a word."""
+    project.ask_rationale = True
+    project.rationale_min_chars = 10
+    project.save()
+    sitting_start(project=project, annotator=annotator)
+    assignment, _ = assignment_next(project=project, annotator=annotator)
+    for padded in ("\u200b" * 10, "ok" + "\u200b" * 8, "ok" + " " * 8 + "!", "\u202e\u202d" * 5 + "ok", "\x01" * 10):
+        with pytest.raises(AnnotationError, match="at least 10 characters"):
+            judgment_submit(assignment_id=assignment.id, annotator=annotator, side="left", rationale=padded)
+    assert not Judgment.objects.exists()
+    # Words across a line break or a tab count as words with a space between.
+    judgment_submit(assignment_id=assignment.id, annotator=annotator, side="left", rationale="Left is\nright")
+    assert Judgment.objects.get().rationale == "Left is\nright"  # stored as written
+
+
 def test_a_tie_is_not_labelled_only_the_chosen_one_safe(project, annotator, pairs):
     """Found in review: a tie (no chosen response) was stored as "only the chosen one is safe"."""
     project.ask_safety = True

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -79,6 +81,18 @@ def _last_answered_at() -> Subquery:
     return Subquery(answers.values("answered_at")[:1])
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def rationale_length(text: str) -> int:
+    """The characters of a rationale that count toward the project's minimum: without control and
+    format characters (zero-width spaces, direction marks: invisible, 25 of them met a minimum of 25),
+    and with each run of white space as one (found by the gaming audit). The page counts the same way."""
+    visible = _SPACES.sub(" ", "".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
+    # Controls after the white space: a line break (one too) parts two words.
+    return len("".join(ch for ch in visible if unicodedata.category(ch) != "Cc").strip())
+
+
 def _invalid(message: str) -> AnnotationError:
     return AnnotationError(message, code="invalid")
 
@@ -100,7 +114,7 @@ def _validate_answer(*, project: Project, answer: Answer) -> None:
         raise _invalid(
             f"A rationale is accepted only where the project asks for it, up to {MAX_RATIONALE_CHARS} characters."
         )
-    if project.ask_rationale and answering and len(answer.rationale.strip()) < project.rationale_min_chars:
+    if project.ask_rationale and answering and rationale_length(answer.rationale) < project.rationale_min_chars:
         raise _invalid(f"Please explain your choice in at least {project.rationale_min_chars} characters.")
     criteria = answer.criteria or {}
     if criteria and not project.criteria:

@@ -357,7 +357,8 @@
       const keys = side === "tie" ? "z or c for a tie" : "keys z, x, c";
       return [`Choose a safety label (${keys}).`, document.querySelector("input[name=safety]")];
     }
-    const rationale = el("rationale") ? el("rationale").value.trim() : "";
+    // Counted as the server counts it: no invisible characters, each run of white space as one.
+    const rationale = el("rationale") ? el("rationale").value.replace(/\p{Cf}/gu, "").replace(/\s+/g, " ").replace(/\p{Cc}/gu, "").trim() : "";
     if (config.askRationale && rationale.length < config.rationaleMinChars) {
       return [
         `Please explain your choice in at least ${config.rationaleMinChars} characters (${rationale.length} so far).`,
