@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 
 from annotate.models import (
@@ -24,8 +26,48 @@ def _held_before(membership: Membership):
     return getattr(membership, "_held_before", None)
 
 
+def _membership_shown(membership: Membership) -> str:
+    """What a membership row's change form shows of who the member is here: their role and pause (to
+    the second, as the form shows the time)."""
+    paused_at = membership.paused_at.replace(microsecond=0).isoformat() if membership.paused_at else ""
+    return f"{membership.role}|{paused_at}"
+
+
+class MembershipForm(forms.ModelForm):
+    """A membership's row, refused when its role or pause changed since the page was opened. A form
+    posts back every field as shown, so a save that changed something else (the project's name, on
+    its page) put back the role and pause it had shown: an annotator paused meanwhile, by the gold
+    rule or by a lead on the scorecards, was resumed in the saving lead's name, and one made an engineer
+    on the Members page made an annotator again (found by the concurrency audit)."""
+
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Membership
+        fields = ["project", "user", "role", "paused_at", "paused_reason"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["shown"] = _membership_shown(self.instance)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        shown = cleaned.get("shown")
+        # `instance` is the row as read by this request: `construct_instance` comes after `clean`.
+        if self.instance.pk is not None and shown and shown != _membership_shown(self.instance):
+            paused = self.instance.paused_at is not None
+            raise ValidationError(
+                f"This membership changed since this page was opened (now: {self.instance.get_role_display()}, "
+                f"{'paused' if paused else 'not paused'}); nothing was saved. Reload the page to see it, then "
+                "make your change again."
+            )
+        return cleaned
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ["user"]
     readonly_fields = ["resumed_at"]
@@ -80,6 +122,7 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "project", "role", "paused_at", "created_at"]
     list_filter = ["role", "project"]
     search_fields = ["user__username", "project__name"]

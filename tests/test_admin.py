@@ -350,3 +350,53 @@ def test_additions_role_changes_and_removals_in_the_admin_are_kept_in_the_audit_
         (annotator.pk, "removed", "was annotator (in the admin)"),
     ]
     assert set(AuditEvent.objects.values_list("actor", flat=True)) == {root.pk}
+
+
+def membership_rows_as_shown(content: str) -> dict:
+    """The project page's membership rows as its form posts them back, unchanged: each row's inputs
+    (its id, pause and reason, and what it showed of the row, where the page keeps that) and choices."""
+    import html
+    import re
+
+    fields = {}
+    for name, value in re.findall(r'name="(memberships-\d+-[a-z_0-9]+)"[^>]*?value="([^"]*)"', content):
+        fields[name] = html.unescape(value)
+    for name, options in re.findall(r'<select name="(memberships-\d+-[a-z_]+)"[^>]*>(.*?)</select>', content, re.S):
+        fields[name] = re.search(r'value="([^"]*)" selected', options).group(1)
+    return fields
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("meanwhile", ["paused", "made an engineer"])
+def test_saving_the_project_page_never_undoes_a_members_change_made_since_it_was_opened(
+    client, project, annotator, lead, meanwhile
+):
+    """A lead opened the project in the admin; meanwhile the gold rule (or another lead, on the
+    scorecards or Members page) paused an annotator, or made them an engineer. Saving the page for a
+    change of its own (its name) posted the row as it was shown, and put the annotator back as an
+    unpaused annotator, in the lead's name in the audit log (found by the concurrency audit)."""
+    from annotate.models import AuditEvent, Membership, Project
+    from annotate.services.members import membership_pause, membership_role_change
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root")
+    client.force_login(root)
+    url = reverse("admin:annotate_project_change", args=[project.pk])
+    shown = membership_rows_as_shown(client.get(url).content.decode())
+    if meanwhile == "paused":
+        membership_pause(project=project, user=annotator, actor=None, reason="Gold accuracy 40%")
+    else:
+        membership_role_change(project=project, user_id=annotator.pk, role="engineer", actor=lead)
+    events = AuditEvent.objects.count()
+    rows = Membership.objects.filter(project=project).order_by("pk")
+    form = project_form_data(project, name="Helpful, renamed") | shown
+    form |= {"memberships-TOTAL_FORMS": rows.count(), "memberships-INITIAL_FORMS": rows.count()}
+    response = client.post(url, form)
+    membership = Membership.objects.get(project=project, user=annotator)
+    assert (membership.role, membership.paused_at is not None) == (
+        ("annotator", True) if meanwhile == "paused" else ("engineer", False)
+    )
+    assert AuditEvent.objects.count() == events
+    # Nothing saved, and the page says why.
+    assert response.status_code == 200
+    assert "changed since this page was opened" in response.content.decode()
+    assert Project.objects.get(pk=project.pk).name == "Helpful"
