@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -73,8 +76,43 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["resumed_at"]
 
 
+class ProjectForm(forms.ModelForm):
+    """A project's change form, refused when the project changed since the page was opened. It posts
+    back every field as shown, so a save of one (the guidelines) put back the others as they were: a
+    k or a close that a lead made on the Settings page meanwhile was undone, unseen (found by the
+    concurrency audit). The Settings page refuses the same (`project_settings_update`'s `expected`)."""
+
+    shown = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Project
+        fields = [field.name for field in Project._meta.fields if field.editable and not field.auto_created]
+
+    def _values_now(self) -> str:
+        """A digest of the instance's values of this form's fields (the guidelines may be long)."""
+        values = model_to_dict(self.instance, fields=[name for name in self.fields if name != "shown"])
+        return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["shown"] = self._values_now()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        shown = cleaned.get("shown")
+        # `instance` is the row as read by this request: `construct_instance` comes after `clean`.
+        if self.instance.pk is not None and shown and shown != self._values_now():
+            raise ValidationError(
+                "This project changed since this page was opened (its settings history says how); nothing was "
+                "saved. Reload the page to see it, then make your change again."
+            )
+        return cleaned
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectForm
     list_display = [
         "name",
         "slug",

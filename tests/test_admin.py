@@ -400,3 +400,33 @@ def test_saving_the_project_page_never_undoes_a_members_change_made_since_it_was
     assert response.status_code == 200
     assert "changed since this page was opened" in response.content.decode()
     assert Project.objects.get(pk=project.pk).name == "Helpful"
+
+
+@pytest.mark.django_db
+def test_saving_the_project_page_never_undoes_a_settings_change_made_since_it_was_opened(client, project, lead):
+    """A lead opened the project in the admin to edit its guidelines; meanwhile another raised k and
+    closed the project on its Settings page. The admin's save posted every field as shown, and put k
+    and "open" back, unseen (found by the concurrency audit)."""
+    import re
+
+    from annotate.models import Project, ProjectSettingsChange
+    from annotate.services.projects import project_settings_update
+
+    root = get_user_model().objects.create_superuser("root", "root@example.org", "pw-root")
+    client.force_login(root)
+    url = reverse("admin:annotate_project_change", args=[project.pk])
+    shown = dict(re.findall(r'name="(shown)"[^>]*?value="([^"]*)"', client.get(url).content.decode()))
+    form = project_form_data(project, guidelines="Pick the better answer. Read both.") | shown
+    project_settings_update(project=project, actor=lead, values={"judgments_per_pair": 5, "is_active": False})
+    response = client.post(url, form)
+    project = Project.objects.get(pk=project.pk)
+    assert (project.judgments_per_pair, project.is_active, project.guidelines) == (5, False, "Pick the better answer.")
+    assert ProjectSettingsChange.objects.count() == 1
+    assert response.status_code == 200
+    assert "changed since this page was opened" in response.content.decode()
+    # Opened again, the page saves.
+    shown = dict(re.findall(r'name="(shown)"[^>]*?value="([^"]*)"', client.get(url).content.decode()))
+    form = project_form_data(project, guidelines="Pick the better answer. Read both.") | shown
+    assert client.post(url, form).status_code == 302
+    project = Project.objects.get(pk=project.pk)
+    assert (project.judgments_per_pair, project.is_active, project.guidelines) == (5, False, form["guidelines"])
