@@ -3,7 +3,8 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms.models import model_to_dict
 
 from annotate.models import (
@@ -206,6 +207,28 @@ class PairAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    # A pair is deleted only while nobody was ever given it, as the deletion page checks (assignments
+    # and judgments are not deletable here); checked again under the pairs' locks, since an annotator
+    # may be given one between that check and the deletion. Deleted with it, their lease went, and
+    # their answer was refused as "No such assignment"; an answer made the deletion a 500 (found by
+    # the concurrency audit). Once locked, a pair is given to no one (claims skip locked pairs).
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            self._pairs_lock_unassigned(queryset)
+            super().delete_queryset(request, queryset)
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            self._pairs_lock_unassigned(Pair.objects.filter(pk=obj.pk))
+            super().delete_model(request, obj)
+
+    @staticmethod
+    def _pairs_lock_unassigned(pairs) -> None:
+        """Lock `pairs` in id order; PermissionDenied when any of them has been given to someone."""
+        ids = list(pairs.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if Assignment.objects.filter(pair_id__in=ids).exists():
+            raise PermissionDenied("A pair given to an annotator since the deletion was asked for is kept.")
 
 
 @admin.register(AnnotationSession)

@@ -430,3 +430,59 @@ def test_saving_the_project_page_never_undoes_a_settings_change_made_since_it_wa
     assert client.post(url, form).status_code == 302
     project = Project.objects.get(pk=project.pk)
     assert (project.judgments_per_pair, project.is_active, project.guidelines) == (5, False, form["guidelines"])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("how", ["action", "page"])
+@pytest.mark.parametrize("meanwhile", ["leased", "answered"])
+def test_a_pair_deleted_in_the_admin_is_not_taken_from_an_annotator_given_it_since_the_deletion_was_checked(
+    client, project, annotator, monkeypatch, how, meanwhile
+):
+    """The admin deletes a pair only while nobody was ever given it. One leased to an annotator between
+    that check and the deletion was deleted with the lease, and their answer refused as "No such
+    assignment"; one answered meanwhile made the deletion a 500 (found by the concurrency audit)."""
+    import threading
+
+    from django.db import connection
+
+    from annotate.admin import PairAdmin
+    from annotate.models import Assignment, Pair
+    from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
+
+    make_pairs(project, 1)
+    pair = Pair.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    checked = PairAdmin.get_deleted_objects
+
+    def given(errors: list) -> None:
+        try:
+            sitting_start(project=project, annotator=annotator)
+            assignment, _ = assignment_next(project=project, annotator=annotator)
+            if meanwhile == "answered":
+                judgment_submit(assignment_id=assignment.id, annotator=annotator, side="left")
+        except BaseException as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def given_just_after_the_check(self, objs, request):
+        found = checked(self, objs, request)
+        # By another request, on a connection of its own: committed before the deletion goes on.
+        errors: list = []
+        annotating = threading.Thread(target=given, args=(errors,))
+        annotating.start()
+        annotating.join(10)
+        assert errors == []
+        return found
+
+    monkeypatch.setattr(PairAdmin, "get_deleted_objects", given_just_after_the_check)
+    if how == "action":
+        data = {"action": "delete_selected", "_selected_action": [pair.pk], "post": "yes"}
+        response = client.post(reverse("admin:annotate_pair_changelist"), data)
+    else:
+        response = client.post(reverse("admin:annotate_pair_delete", args=[pair.pk]), {"post": "yes"})
+    assert response.status_code == 403
+    assert Pair.objects.filter(pk=pair.pk).exists()
+    assignment = Assignment.objects.get(pair=pair, annotator=annotator)
+    if meanwhile == "leased":
+        assert judgment_submit(assignment_id=assignment.id, annotator=annotator, side="left").created
