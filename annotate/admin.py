@@ -147,6 +147,28 @@ class ProjectAdmin(admin.ModelAdmin):
             # The queue's status of every pair follows from k: recompute it in the same transaction.
             pair_statuses_refresh(project=obj)
 
+    # As for a pair (`PairAdmin`): deleted only if none of its pairs is given to anyone once they are
+    # all locked, in id order (a next pair or an answer in flight holds its pair's lock: waited for;
+    # claims after skip locked pairs). One given a pair after the deletion page's check was deleted
+    # with the lease and the open sitting, or, answered, made the deletion a 500 (found by the
+    # concurrency audit).
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            self._projects_lock_unassigned(queryset)
+            super().delete_queryset(request, queryset)
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            self._projects_lock_unassigned(Project.objects.filter(pk=obj.pk))
+            super().delete_model(request, obj)
+
+    @staticmethod
+    def _projects_lock_unassigned(projects) -> None:
+        ids = list(projects.values_list("pk", flat=True))
+        list(Pair.objects.select_for_update().filter(project_id__in=ids).order_by("pk").values_list("pk"))
+        if Assignment.objects.filter(project_id__in=ids).exists():
+            raise PermissionDenied("A project given to annotators since the deletion was asked for is kept.")
+
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)

@@ -435,24 +435,26 @@ def test_saving_the_project_page_never_undoes_a_settings_change_made_since_it_wa
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["action", "page"])
 @pytest.mark.parametrize("meanwhile", ["leased", "answered"])
-def test_a_pair_deleted_in_the_admin_is_not_taken_from_an_annotator_given_it_since_the_deletion_was_checked(
-    client, project, annotator, monkeypatch, how, meanwhile
+@pytest.mark.parametrize("what", ["pair", "project"])
+def test_a_pair_or_project_deleted_in_the_admin_is_kept_when_given_to_an_annotator_since_the_check(
+    client, project, annotator, monkeypatch, how, meanwhile, what
 ):
-    """The admin deletes a pair only while nobody was ever given it. One leased to an annotator between
-    that check and the deletion was deleted with the lease, and their answer refused as "No such
-    assignment"; one answered meanwhile made the deletion a 500 (found by the concurrency audit)."""
+    """The admin deletes a pair (or a project) only while nobody was ever given it. A pair leased to an
+    annotator between that check and the deletion was deleted with the lease, and their answer refused
+    as "No such assignment"; one answered meanwhile, or a project's pair leased, made the deletion a
+    500 (found by the concurrency audit)."""
     import threading
 
     from django.db import connection
 
-    from annotate.admin import PairAdmin
-    from annotate.models import Assignment, Pair
+    from annotate.admin import PairAdmin, ProjectAdmin
+    from annotate.models import Assignment, Pair, Project
     from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 
     make_pairs(project, 1)
     pair = Pair.objects.get()
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
-    checked = PairAdmin.get_deleted_objects
+    checked = {"pair": PairAdmin, "project": ProjectAdmin}[what].get_deleted_objects
 
     def given(errors: list) -> None:
         try:
@@ -475,14 +477,16 @@ def test_a_pair_deleted_in_the_admin_is_not_taken_from_an_annotator_given_it_sin
         assert errors == []
         return found
 
-    monkeypatch.setattr(PairAdmin, "get_deleted_objects", given_just_after_the_check)
+    admin_class = PairAdmin if what == "pair" else ProjectAdmin
+    monkeypatch.setattr(admin_class, "get_deleted_objects", given_just_after_the_check)
+    model, deleted = (Pair, pair) if what == "pair" else (Project, project)
     if how == "action":
-        data = {"action": "delete_selected", "_selected_action": [pair.pk], "post": "yes"}
-        response = client.post(reverse("admin:annotate_pair_changelist"), data)
+        data = {"action": "delete_selected", "_selected_action": [deleted.pk], "post": "yes"}
+        response = client.post(reverse(f"admin:annotate_{what}_changelist"), data)
     else:
-        response = client.post(reverse("admin:annotate_pair_delete", args=[pair.pk]), {"post": "yes"})
+        response = client.post(reverse(f"admin:annotate_{what}_delete", args=[deleted.pk]), {"post": "yes"})
     assert response.status_code == 403
-    assert Pair.objects.filter(pk=pair.pk).exists()
+    assert model.objects.filter(pk=deleted.pk).exists()
     assignment = Assignment.objects.get(pair=pair, annotator=annotator)
     if meanwhile == "leased":
         assert judgment_submit(assignment_id=assignment.id, annotator=annotator, side="left").created
