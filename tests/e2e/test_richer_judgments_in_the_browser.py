@@ -149,10 +149,18 @@ def test_the_servers_refusal_is_read_out_and_the_pair_stays(page, project, annot
 
     label(page, "1", number=1, limit=project.sitting_items)
 
-    expect(page.get_by_role("alert")).to_have_text("This project asks for a safety label.")
+    # Said with what to do: the page has no safety question to answer (found by the concurrency audit).
+    expect(page.get_by_role("alert")).to_have_text(
+        "This project asks for a safety label. This project's questions changed since this page opened: reload "
+        "the page to answer them (the pair stays yours)."
+    )
     expect(page.locator("#progress")).to_have_text(f"1 / {project.sitting_items}")
     expect(page.get_by_role("button", name=re.compile("Left is better"))).to_be_enabled()
     assert not Judgment.objects.filter(annotator=annotator).exists()
+    shown = page.locator("#left-text").text_content()
+    page.reload()
+    expect(page.locator("#left-text")).to_have_text(shown)  # the same pair, now with its safety question
+    expect(page.locator("input[name=safety]").first).to_be_attached()
 
 
 def test_after_three_fast_answers_a_gentle_note_asks_for_full_reading(page, project, annotator):

@@ -41,6 +41,8 @@
   const IDLE_NOTE =
     "Still there? Without an answer or any input on this pair, the sitting ends within a minute.";
   const IDLE_NOTE_WAITING = "Still there? Without any input on this page, the sitting ends within a minute.";
+  const QUESTIONS_CHANGED =
+    "This project's questions changed since this page opened: reload the page to answer them (the pair stays yours).";
   const FAST_NOTE =
     "You've answered the last few very quickly. Please read both responses fully before choosing.";
   const SIDE_WORDS = { left: "left is better", right: "right is better", tie: "about the same", skip: "skipped" };
@@ -835,9 +837,33 @@
       // The server refused the answer (400): say why where the answer is given, and keep it. Or no
       // reply came (status 0), and the answer may have been stored all the same.
       if (status === 0) state.replyLostFor = assignment.id;
-      showError(detailOf(data, "Your answer could not be saved. Try again."));
+      const refusal = detailOf(data, "Your answer could not be saved. Try again.");
+      showError(refusal);
       setBusy(false);
+      if (status === 400 && (await questionsChanged()) && state.current === assignment) {
+        showError(`${refusal} ${QUESTIONS_CHANGED}`);
+      }
     }
+  }
+
+  // The questions this page asks are the project's as it loaded. A lead who changes them meanwhile
+  // (criteria, a safety label, a rationale, strength, ties, skips) has every answer refused for a
+  // question the page does not show: said, with what to do, rather than refused over and over
+  // (found by the concurrency audit).
+  async function questionsChanged() {
+    const { status, data } = await api("GET", config.urls.progress);
+    if (status !== 200 || !data.project) return false;
+    const now = data.project;
+    const asked = [
+      [now.allow_tie, config.allowTie],
+      [now.allow_skip, config.allowSkip],
+      [now.ask_strength, config.askStrength],
+      [now.ask_rationale, config.askRationale],
+      [now.rationale_min_chars, config.rationaleMinChars],
+      [now.ask_safety, config.askSafety],
+      [JSON.stringify(now.criteria), JSON.stringify(config.criteria)],
+    ];
+    return asked.some(([value, shown]) => value !== shown);
   }
 
   async function endSitting() {
