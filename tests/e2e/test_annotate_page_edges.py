@@ -1193,6 +1193,30 @@ def test_a_sitting_open_in_another_project_is_named_and_linked_and_its_break_hol
     assert not AnnotationSession.objects.filter(project=other).exists()
 
 
+@pytest.mark.parametrize("button", ["Start sitting", "Start next sitting"])
+def test_a_sitting_started_on_the_page_puts_focus_on_the_pair(page, project, annotator, button):
+    # The page's own start buttons (the start panel's, the break's) left focus on the button their
+    # panel hid, not yet moved to the page when the pair was shown: the pair's heading was skipped
+    # and focus fell to the page, so screen readers read on from the top (found by the a11y audit).
+    project.break_minutes = 0
+    project.save()
+    make_pairs(project, 10)
+    log_in(page, "annotator")
+    page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+    page.goto(reverse("annotate:annotate", kwargs={"slug": project.slug}))
+    start = page.get_by_role("button", name="Start sitting", exact=True)
+    if button == "Start next sitting":
+        start.click()
+        expect(page.locator("#panel-work")).to_be_visible()
+        end_sitting(page)
+        start = page.get_by_role("button", name=button)
+    expect(start).to_be_enabled()
+    start.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#panel-work")).to_be_visible()
+    expect(page.locator("#left-heading")).to_be_focused()
+
+
 def test_back_to_the_page_after_its_sitting_ended_starts_no_sitting_and_shows_the_server_state(
     page, project, annotator
 ):

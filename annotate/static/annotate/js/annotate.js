@@ -226,10 +226,13 @@
     // Disabling the pressed button sent focus to the page; give it back without scrolling to it (the
     // next pair is read from its top: scrolled to a button under the responses, a phone showed the
     // conversation and the left response above the screen), and announce the pair unless a message
-    // is showing.
-    if (focused && focused.isConnected && document.activeElement === document.body) {
+    // is showing. A button that show() just hid (Start sitting, Start next sitting, Try again) still
+    // holds focus here: the browser moves it to the page only at its next rendering.
+    const active = document.activeElement;
+    const focusLost = !active || active === document.body || active.closest("[hidden]") !== null;
+    if (focused && focused.isConnected && focusLost) {
       focused.focus({ preventScroll: true });
-    } else if (document.activeElement === document.body) {
+    } else if (focusLost) {
       // Nothing to give focus back to (a Start or Try again button, now hidden, had it): the pair's
       // first heading takes it, so that a screen reader reads on from the pair, not from the top.
       el("left-heading").focus({ preventScroll: true });
