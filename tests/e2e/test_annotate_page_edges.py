@@ -1034,6 +1034,25 @@ def test_the_idle_warning_goes_when_the_sitting_is_ended_by_hand(page, project, 
     expect(note).to_be_hidden()
 
 
+def test_the_idle_warning_is_read_whole_at_400_percent_zoom(page, project, annotator):
+    # At 320 by 256 CSS px (a 1280 by 1024 screen at 400%), the sitting bar and the warning sticking
+    # under it were taller than the window: the end of the warning (when the sitting ends) was below
+    # the screen, and no scrolling brought it up (found by the a11y audit; WCAG 1.4.10).
+    on_pair_one_with_a_clock(page, project, pairs=5, idle_timeout_minutes=3)
+    page.set_viewport_size({"width": 320, "height": 256})
+    page.mouse.wheel(0, 600)  # reading further down the pair
+    page.clock.fast_forward("02:05")  # 55 s left
+    region = page.locator("#idle-note-region")
+    expect(page.locator("#idle-note")).to_be_visible()
+    expect(page.get_by_role("button", name="I'm still here")).to_be_in_viewport()
+    page.wait_for_timeout(300)
+    # The whole warning is on screen, or scrolls inside its own box (which the button makes a tab stop).
+    assert region.evaluate("r => r.getBoundingClientRect().bottom <= window.innerHeight + 1")
+    region.evaluate("r => { r.scrollTop = r.scrollHeight; }")
+    text = page.locator("#idle-note-text")
+    assert text.evaluate("t => t.getBoundingClientRect().bottom <= window.innerHeight + 1")
+
+
 def test_the_idle_warning_keeps_to_the_sittings_idle_timeout_not_the_projects(page, project, annotator):
     # The warning's lead time was read from the project's idle timeout as the page loaded: a sitting
     # that kept a timeout of 1 minute, after a lead raised the project's to 3, was warned with 55 s
