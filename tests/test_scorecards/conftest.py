@@ -1,9 +1,10 @@
 """A small project judged through the real annotating services, small enough to work its figures by hand.
 
 Pairs: 6 ordinary pairs (source preference "a") and 4 gold pairs (gold answer "a"), k = 2. Each of
-two annotators judges 13 items in one sitting, in three phases, with the project's rates changed
-between phases so that what is served is certain: 6 ordinary pairs (no gold, no probes), then the
-4 gold pairs (gold rate 1), then 3 swapped repeats of earlier ordinary pairs (probe rate 1, gap 1).
+two annotators judges 13 items in one sitting, in four phases, with the project's rates changed
+between phases so that what is served is certain: 5 ordinary pairs (no gold, no probes), the 4 gold
+pairs (gold rate 1), the sixth ordinary pair, then 3 swapped repeats of earlier ordinary pairs (probe
+rate 1, gap 1).
 
 - "annotator2" (honest), two days ago from 09:00: always picks response "a"; one answer every
   60 s; visible dwell 10 s + 1 s × i (i = 0..12: median 16 s, never under the reading floor);
@@ -33,7 +34,9 @@ from annotate.models import JobState, Project, Side
 from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from tests.conftest import make_pairs
 
-PHASES = (("ordinary", 6), ("gold", 4), ("probe", 3))
+# The last ordinary pair comes after the gold ones: gold is served only while the queue has a pair
+# for the annotator (after "no pair is available", a pair served would be known to be gold).
+PHASES = (("ordinary", 5), ("gold", 4), ("ordinary", 1), ("probe", 3))
 ITEMS = sum(count for _, count in PHASES)
 
 
