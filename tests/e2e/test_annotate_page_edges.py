@@ -4,7 +4,7 @@ leases, double clicks, the keyboard and narrow screens. Each test stages one cas
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -1284,3 +1284,41 @@ def test_focus_lands_on_the_pair_and_a_missing_part_of_the_answer_is_tied_to_its
     expect(rationale).not_to_have_attribute("aria-invalid", "true")
     expect(rationale).to_have_attribute("aria-describedby", "rationale-hint")
     assert Judgment.objects.get(annotator=annotator).rationale == "Left answers the question."
+
+
+def set_the_clock_back(page, hours: float) -> None:
+    """The computer's clock set back `hours` (by hand, or by a time sync correcting it): the page's
+    Date.now() steps back, while its steady clock (performance.now()) and its timers run on."""
+    now_ms = page.evaluate("Date.now()")
+    page.clock.set_system_time(datetime.fromtimestamp(now_ms / 1000 - hours * 3600, tz=UTC))
+    page.clock.fast_forward("00:01")
+
+
+def test_a_clock_set_back_leaves_the_timer_and_the_activity_reports_as_they_were(page, project, annotator):
+    # The deadlines and stamps on the client's clock stayed hours ahead of it: the timer read 2:24:59,
+    # no input was told to the server and no idle warning came, so the sitting ended as idle under an
+    # annotator typing a rationale (found by the time zone audit).
+    told = []
+    page.on("request", lambda request: told.append(request.url) if "/activity/" in request.url else None)
+    on_pair_one_of_a_project_asking_why(page, project, idle_timeout_minutes=3)
+    set_the_clock_back(page, hours=2)
+    expect(page.locator("#timer")).to_have_text(re.compile(r"^24:5\d$"))
+    for word in ("Both", "answer", "well"):
+        page.locator("#rationale").press_sequentially(f"{word} ")
+        page.clock.fast_forward("00:35")
+        page.wait_for_timeout(200)
+    assert len(told) == 3
+    expect(page.locator("#timer")).to_have_text(re.compile(r"^23:\d\d$"))
+
+
+def test_a_clock_set_back_during_the_break_does_not_lengthen_it(page, project, annotator):
+    # The countdown read 2:04:55 and "Start next sitting" stayed disabled for two hours, until a reload.
+    project.break_minutes = 5
+    project.save()
+    on_pair_one_with_a_clock(page, project)
+    end_sitting(page)
+    expect(page.locator("#panel-break")).to_be_visible()
+    set_the_clock_back(page, hours=2)
+    expect(page.locator("#break-timer")).to_have_text(re.compile(r"^4:5\d$"))
+    page.clock.fast_forward("05:00")
+    expect(page.get_by_role("button", name="Start next sitting")).to_be_enabled()

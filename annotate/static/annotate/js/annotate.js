@@ -79,6 +79,37 @@
   };
   const criterionRows = () => Array.from(document.querySelectorAll("#criteria .criterion"));
 
+  // ---- The client's clock -----------------------------------------------------------------------
+  // The deadlines and stamps above are on the client's clock (Date.now), set from the seconds the server
+  // counts. A clock set back (by hand, or by a time sync correcting it) left them all ahead of it by as
+  // much: the timer and the break gained hours, the idle warning never came, and input was no longer
+  // told to the server, so the sitting ended as idle under an annotator typing a rationale. A step back
+  // is taken off every stamp as soon as it is seen. A step forward is left alone: a laptop waking from
+  // sleep is time that passed, which the timer's question to the server settles.
+  const CLOCK_STEP_MS = 1000;
+  const CLIENT_CLOCK_STAMPS = [
+    "sittingDeadline",
+    "idleDeadline",
+    "breakDeadline",
+    "prefetchedUntil",
+    "inputAt",
+    "activityToldAt",
+  ];
+  const clockSeen = { wall: Date.now(), steady: performance.now() };
+  function clientNow() {
+    const wall = Date.now();
+    const steady = performance.now();
+    const back = clockSeen.wall + (steady - clockSeen.steady) - wall;
+    clockSeen.wall = wall;
+    clockSeen.steady = steady;
+    if (back > CLOCK_STEP_MS) {
+      for (const name of CLIENT_CLOCK_STAMPS) {
+        if (Number.isFinite(state[name])) state[name] -= back;
+      }
+    }
+    return wall;
+  }
+
   // ---- HTTP -------------------------------------------------------------------------------------
 
   function csrfToken() {
@@ -164,8 +195,8 @@
     if (!sitting) return;
     state.sitting = sitting;
     if (sitting.is_open) {
-      state.sittingDeadline = Date.now() + sitting.seconds_left * 1000;
-      state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
+      state.sittingDeadline = clientNow() + sitting.seconds_left * 1000;
+      state.idleDeadline = clientNow() + sitting.idle_seconds_left * 1000;
       if (count) showCount();
     }
     tick();
@@ -492,7 +523,7 @@
   // told to the server (from the timer, at most every ACTIVITY_EVERY_MS, and never while an answer,
   // itself activity, is on its way), so that the sitting, and what they typed, is not ended under them.
   function noteActivity() {
-    if ((state.current || waitingForPair()) && !document.hidden) state.inputAt = Date.now();
+    if ((state.current || waitingForPair()) && !document.hidden) state.inputAt = clientNow();
   }
   // Not "scroll": the page scrolls too (each new conversation back to its top, a shorter pair
   // clamping the window, a focus brought into view), and those are not the annotator's. Their own
@@ -502,7 +533,7 @@
   }
 
   function tellActivity() {
-    const now = Date.now();
+    const now = clientNow();
     if (!(state.current || waitingForPair()) || state.busy || !state.sitting || !state.sitting.is_open) return;
     if (state.inputAt <= state.activityToldAt || now - state.activityToldAt < ACTIVITY_EVERY_MS) return;
     state.activityToldAt = now;
@@ -517,8 +548,8 @@
       const sitting = data && data.sitting;
       if (!sitting) return;
       if (status === 200 && sitting.is_open) {
-        state.idleDeadline = Date.now() + sitting.idle_seconds_left * 1000;
-        updateIdleNote(Date.now());
+        state.idleDeadline = clientNow() + sitting.idle_seconds_left * 1000;
+        updateIdleNote(clientNow());
       } else if (!sitting.is_open) {
         // Ended under the reader, by a limit (200) or before this word came (404: a lead's pause, say).
         checkSittingEnded();
@@ -529,7 +560,7 @@
   // ---- Timers -----------------------------------------------------------------------------------
 
   function tick() {
-    const now = Date.now();
+    const now = clientNow();
     tellActivity();
     updateIdleNote(now); // also when the pair's and the waiting panels are gone: the note goes with them
     if (!el("panel-work").hidden || !el("panel-empty").hidden) {
@@ -602,7 +633,7 @@
     el("break-intro").textContent = seconds > 0 ? BREAK_INTRO : BREAK_OVER;
     // After another project's sitting, the first here may be no "next" one.
     el("next-sitting").textContent = elsewhere ? "Start a sitting" : "Start next sitting";
-    state.breakDeadline = Date.now() + Math.max(0, seconds || 0) * 1000;
+    state.breakDeadline = clientNow() + Math.max(0, seconds || 0) * 1000;
     el("next-sitting").disabled = seconds > 0;
     tick();
   }
@@ -704,7 +735,7 @@
     say("Starting a sitting…");
     const { status, data } = await api("POST", config.urls.sittings);
     if (status === 200 || status === 201) {
-      if (status === 201) state.activityToldAt = Date.now();
+      if (status === 201) state.activityToldAt = clientNow();
       setSitting(data.sitting);
       say("");
       await loadNext();
@@ -761,7 +792,7 @@
         state.prefetched = data.assignment;
         // The lease's end on this page's clock: its length on the server's, from now.
         const length = Date.parse(data.assignment.expires_at) - Date.parse(data.assignment.served_at);
-        state.prefetchedUntil = Number.isFinite(length) ? Date.now() + length : Infinity;
+        state.prefetchedUntil = Number.isFinite(length) ? clientNow() + length : Infinity;
       }
     });
     state.prefetching = request;
@@ -770,7 +801,7 @@
   async function advance() {
     if (state.prefetching) await state.prefetching;
     // A prefetched pair whose lease ran out while this one was read would only be refused.
-    const next = state.prefetched && Date.now() < state.prefetchedUntil ? state.prefetched : null;
+    const next = state.prefetched && clientNow() < state.prefetchedUntil ? state.prefetched : null;
     state.prefetching = null;
     state.prefetched = null;
     if (next) {
@@ -799,7 +830,7 @@
     const url = config.urls.judgment.replace("/0/", `/${assignment.id}/`);
     const { status, data } = await api("POST", url, body);
     if (status === 200 || status === 201) {
-      state.activityToldAt = Date.now();
+      state.activityToldAt = clientNow();
       state.current = null;
       updateFastNote(data.fast_streak || 0);
       // 200: the pair was answered before (a repeat after a lost reply, or another tab showing the
