@@ -24,7 +24,21 @@ from exporter.services import (
     ExportError,
     ExportOptions,
     export_job_create,
+    site_time,
 )
+
+
+class SiteTimeField(serializers.DateTimeField):
+    """A date and time; one without a zone is in the site's TIME_ZONE, read as the Exports page and the
+    command read it (`site_time`): a time its clocks skip or show twice is refused, naming the field.
+    DRF's own check let both through, and a late time such as 9999-12-31T23:59:59, without a zone in a
+    zone west of UTC, was a 500 (OverflowError) where the page and the command took it."""
+
+    def enforce_timezone(self, value):
+        try:
+            return site_time(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
@@ -67,8 +81,8 @@ class ExportOptionsSerializer(UnknownFieldsRefused, serializers.Serializer):
     )
     max_sitting_minutes = serializers.FloatField(required=False, allow_null=True, min_value=0)
     max_index_in_sitting = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    since = serializers.DateTimeField(required=False, allow_null=True)
-    until = serializers.DateTimeField(required=False, allow_null=True)
+    since = SiteTimeField(required=False, allow_null=True)
+    until = SiteTimeField(required=False, allow_null=True)
     source = serializers.CharField(required=False, allow_null=True, allow_blank=False)
     test_size = serializers.FloatField(default=0.1, min_value=0, max_value=1)
     seed = serializers.IntegerField(default=0)

@@ -79,6 +79,31 @@ class ExportError(Exception):
     """Options that cannot be exported as given."""
 
 
+def site_time(value: dt.datetime, *, name: str = "") -> dt.datetime:
+    """`value` as an aware datetime: a time without a zone is in the site's TIME_ZONE (the Exports page,
+    the API and the command read `since` and `until` so). A ValueError that names `name` for a time
+    that zone's clocks skip or show twice, on the nights they change: it was read as one of its two
+    offsets without a word (2026-03-29T02:30 in Berlin, a time no clock there showed, as 03:30)."""
+    if timezone.is_aware(value):
+        return value
+    zone = timezone.get_current_timezone()
+    first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    typed = " ".join(filter(None, (name, value.isoformat(timespec="minutes"))))
+    # zoneinfo gives a skipped time the offset from before the change with fold 0, and a repeated one
+    # the offset of its first showing: the clocks went forward past it if that offset is the smaller.
+    if first.utcoffset() < second.utcoffset():
+        raise ValueError(
+            f"{typed} is no time in {zone}: its clocks skip it that night. Give a time they show, "
+            "or one with its UTC offset."
+        )
+    raise ValueError(
+        f"{typed} comes twice in {zone}: its clocks show it again that night. Give it with its UTC "
+        f"offset: {first.isoformat(timespec='minutes')} (the first) or {second.isoformat(timespec='minutes')}."
+    )
+
+
 # The max_length any export may ask for (ExportOptions.check); the tokenizer's own limit comes on top.
 MAX_LENGTH_RANGE = (8, 8192)
 

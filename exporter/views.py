@@ -27,6 +27,7 @@ from exporter.services import (
     ExportError,
     ExportOptions,
     export_job_create,
+    site_time,
 )
 
 # The page lists the newest exports; the API pages through them all.
@@ -98,7 +99,7 @@ def _moment(form: QueryDict, name: str) -> dt.datetime | None:
         moment = None
     if moment is None:
         raise ValueError(f"{name} must be a date and time such as 2026-01-31T09:30, not {value!r}.")
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    return site_time(moment, name=name)
 
 
 def _applicable(form: QueryDict) -> dict[str, Any]:

@@ -138,3 +138,15 @@ def test_excluding_the_flagged_by_a_report_of_an_older_version_is_an_error_not_a
     call_command("bias_report", "--project", project.slug, "--save", "--json")
     export(project, tmp_path / "out", "--exclude-flagged")
     assert (tmp_path / "out" / "manifest.json").exists()
+
+
+def test_a_time_the_sites_clocks_skip_or_show_twice_is_refused(project, pairs, tmp_path, settings):
+    # Each was read as one of its two offsets without a word (found by the time zone audit).
+    settings.TIME_ZONE = "Europe/Berlin"
+    with pytest.raises(CommandError, match="2026-03-29T02:30 is no time in Europe/Berlin: its clocks skip it"):
+        export(project, tmp_path / "out", "--since", "2026-03-29T02:30")
+    with pytest.raises(CommandError, match=r"2026-10-25T02:30\+02:00 \(the first\) or 2026-10-25T02:30\+01:00"):
+        export(project, tmp_path / "out", "--until", "2026-10-25T02:30")
+    export(project, tmp_path / "out", "--until", "2026-10-25T02:30+01:00")
+    options = json.loads((tmp_path / "out" / "manifest.json").read_text())["options"]
+    assert dt.datetime.fromisoformat(options["until"]) == dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)

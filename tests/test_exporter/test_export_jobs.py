@@ -610,3 +610,47 @@ def test_an_export_that_fails_while_zipping_leaves_no_half_archive(project, lead
     )
     assert export_job_run(job_id=job.pk).state == "failed"
     assert list((tmp_path / "exports").rglob("*")) == [tmp_path / "exports" / str(project.pk)]
+
+
+# A time the site's clocks skip, or show twice, on the nights they change (found by the time zone audit:
+# each was read as one of its two offsets without a word; 02:30 in Berlin that March night as 03:30).
+SKIPPED_OR_TWICE = [
+    ("Europe/Berlin", "2026-03-29T02:30", "is no time in Europe/Berlin: its clocks skip it that night."),
+    ("America/New_York", "2026-11-01T01:30", "comes twice in America/New_York: its clocks show it again that night."),
+    ("Australia/Lord_Howe", "2026-10-04T02:15", "is no time in Australia/Lord_Howe"),
+    ("Australia/Lord_Howe", "2026-04-05T01:45", "2026-04-05T01:45+11:00 (the first) or 2026-04-05T01:45+10:30."),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("zone", "value", "said"), SKIPPED_OR_TWICE)
+def test_the_export_page_refuses_a_time_the_sites_clocks_skip_or_show_twice(
+    client, project, lead, settings, zone, value, said
+):
+    settings.TIME_ZONE = zone
+    client.force_login(lead)
+    response = client.post("/projects/helpful/exports/", {"until": value})
+    (said_there,) = alerts(response.content.decode())
+    assert said_there.startswith(f"Export not started: until {value} ") and said in said_there
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("zone", "value", "said"), SKIPPED_OR_TWICE)
+def test_the_api_refuses_a_time_the_sites_clocks_skip_or_show_twice(project, lead, settings, zone, value, said):
+    settings.TIME_ZONE = zone
+    response = client_for(lead).post("/api/projects/helpful/exports/", {"since": value}, format="json")
+    assert response.status_code == 400 and said in response.json()["since"][0]
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_api_takes_a_late_time_without_a_zone_west_of_utc_as_the_page_does(client, project, lead, settings):
+    # 9999-12-31T23:59:59 in New York is past the last day datetime holds in UTC: the API answered 500.
+    settings.TIME_ZONE = "America/New_York"
+    client.force_login(lead)
+    assert client.post("/projects/helpful/exports/", {"until": "9999-12-31T23:59:59"}).status_code == 302
+    response = client_for(lead).post("/api/projects/helpful/exports/", {"until": "9999-12-31T23:59:59"}, format="json")
+    assert response.status_code == 202
+    page, api = (ExportOptions.from_json(job.options).until for job in ExportJob.objects.order_by("id"))
+    assert page == api == dt.datetime.fromisoformat("9999-12-31T23:59:59-05:00")

@@ -1,17 +1,20 @@
+import argparse
 import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from annotate.models import Project
-from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_write
+from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_write, site_time
 
 
 def _datetime(value: str) -> dt.datetime:
     """An ISO 8601 date and time; one without a zone is in the site's TIME_ZONE, as on the Exports page
     and in the API (it was UTC here alone, so the same "since" chose other judgments here)."""
     parsed = dt.datetime.fromisoformat(value)
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    try:
+        return site_time(parsed)
+    except ValueError as error:  # argparse says only "invalid value" of a plain ValueError
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 class Command(BaseCommand):
