@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -376,3 +377,25 @@ def test_the_current_sitting_is_refused_in_the_words_of_the_other_sitting_endpoi
     assert api(annotator).post("/api/projects/helpful/sittings/current/end/").json()["code"] == "no_sitting"
     refused = api(lead).get("/api/projects/helpful/sittings/current/")
     assert (refused.status_code, refused.json()["code"]) == (403, "not_annotator")
+
+
+def test_the_ordinal_that_day_counts_from_the_sites_midnight_by_the_sittings_start(
+    api, annotator, pairs, clock, project, settings
+):
+    # Only the model's help text said whose day it is; no test held it, nor across a change of the clocks.
+    settings.TIME_ZONE = "Europe/Berlin"
+    project.sitting_minutes, project.break_minutes = 30, 5
+    project.save()
+    client = api(annotator)
+    berlin = ZoneInfo("Europe/Berlin")
+    # 28 March 2026: 22:30 and 23:40 (which runs past midnight); then the night the clocks skip 02:00-03:00.
+    starts = [(28, 22, 30), (28, 23, 40), (29, 0, 20), (29, 1, 25), (29, 3, 5)]
+    for day, hour, minute in starts:
+        clock.now = dt.datetime(2026, 3, day, hour, minute, tzinfo=berlin).astimezone(dt.UTC)
+        assert start(client).status_code == 201
+        clock.advance(minutes=30)
+        assert client.get("/api/projects/helpful/progress/").json()["sitting"]["is_open"] is False
+    sittings = AnnotationSession.objects.filter(annotator=annotator).order_by("started_at")
+    assert [s.ordinal_today for s in sittings] == [1, 2, 1, 2, 3]
+    # A 30-minute sitting at 01:25 runs to 03:55 on the clocks: thirty minutes of real time.
+    assert all(s.deadline - s.started_at == dt.timedelta(minutes=30) for s in sittings)
