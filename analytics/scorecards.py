@@ -62,6 +62,7 @@ from analytics.selectors import bias_report_latest, judgment_frame, local_midnig
 from annotate.models import AnnotationSession, AuditEvent, Judgment, Membership, Project, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.members import REASON_MAX_CHARS, membership_pause, membership_resume
+from annotate.templatetags.site_times import site_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -339,7 +340,7 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
     if card.former:
         table.add("Status", "no longer an annotator of the project (their judgments stay in it)")
     elif membership.paused_at is not None:
-        table.add("Status", Cell(f"paused since {timezone.localtime(membership.paused_at):%Y-%m-%d %H:%M}", flag=True))
+        table.add("Status", Cell(f"paused since {site_time(membership.paused_at)}", flag=True))
         table.add("Reason for the pause", membership.paused_reason or DASH)
     else:
         table.add("Status", "active")
@@ -404,7 +405,7 @@ def audit_table(*, project: Project, subject_id: int) -> Table:
     events = AuditEvent.objects.filter(project=project, subject_id=subject_id).select_related("actor")
     for event in events.order_by("-created_at", "-id"):
         by = event.actor.get_username() if event.actor is not None else "automatic (gold accuracy rule)"
-        table.add(f"{timezone.localtime(event.created_at):%Y-%m-%d %H:%M}", event.action, by, event.reason or DASH)
+        table.add(site_time(event.created_at), event.action, by, event.reason or DASH)
     return table
 
 
