@@ -393,11 +393,13 @@
       const keys = side === "tie" ? "z or c for a tie" : "keys z, x, c";
       return [`Choose a safety label (${keys}).`, document.querySelector("input[name=safety]")];
     }
-    // Counted as the server counts it: no invisible characters, each run of white space as one.
+    // Counted as the server counts it: no invisible characters, each run of white space as one, and
+    // characters, not UTF-16 units (an emoji is one character, and `length` said two).
     const rationale = el("rationale") ? el("rationale").value.replace(/\p{Cf}/gu, "").replace(/\s+/g, " ").replace(/\p{Cc}/gu, "").trim() : "";
-    if (config.askRationale && rationale.length < config.rationaleMinChars) {
+    const counted = Array.from(rationale).length;
+    if (config.askRationale && counted < config.rationaleMinChars) {
       return [
-        `Please explain your choice in at least ${config.rationaleMinChars} characters (${rationale.length} so far).`,
+        `Please explain your choice in at least ${config.rationaleMinChars} characters (${counted} so far).`,
         el("rationale"),
       ];
     }
