@@ -312,6 +312,14 @@ def test_no_gold_pair_is_served_when_the_queue_has_none_for_the_annotator(projec
     project.save()
     sitting_start(project=project, annotator=annotator)
     assert assignment_next(project=project, annotator=annotator)[0] is None
-    # A new pair in the queue opens it: gold is served again, at its rate.
+    # A new pair in the queue opens it: gold is served again, at its rate, with no statement more than
+    # a pair of the queue costs (the check is in the gold claim's own statement).
     make_pairs(project, 1, prefix="new")
-    assert assignment_next(project=project, annotator=annotator)[0].pair_id == gold.pk
+    with CaptureQueriesContext(connection) as gold_draw:
+        assert assignment_next(project=project, annotator=annotator)[0].pair_id == gold.pk
+    project.gold_rate = 0.0
+    project.save()
+    on_hand = Assignment.objects.get(annotator=annotator, is_gold=True).id
+    with CaptureQueriesContext(connection) as queue_draw:
+        assert assignment_next(project=project, annotator=annotator, exclude=[on_hand])[0]
+    assert len(gold_draw.captured_queries) == len(queue_draw.captured_queries)
