@@ -308,12 +308,38 @@ def _open_sitting_write(request: Request, slug: str, write) -> ApiResponse:
 
 
 class SittingEndApi(APIView):
+    class SittingEndInputSerializer(serializers.Serializer):
+        sitting = serializers.IntegerField(
+            min_value=1,
+            required=False,
+            help_text="The sitting to end: refused (409 sitting_ended) when another one is open now.",
+        )
+
     @extend_schema(
-        request=None,
-        responses={200: SittingEnvelopeSerializer, **UNAUTHORIZED, 403: ErrorSerializer, 404: ErrorSerializer},
+        request=SittingEndInputSerializer,
+        responses={
+            200: SittingEnvelopeSerializer,
+            400: INVALID,
+            **UNAUTHORIZED,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+            409: RefusalSerializer,
+        },
     )
     def post(self, request: Request, slug: str) -> ApiResponse:
-        return _open_sitting_write(request, slug, sitting_end)
+        params = self.SittingEndInputSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        project, refusal = _annotator_project(request, slug)
+        if refusal:
+            return refusal
+        try:
+            sitting = sitting_end(
+                project=project, annotator=request.user, sitting_id=params.validated_data.get("sitting")
+            )
+        except AnnotationError as error:
+            code = status.HTTP_409_CONFLICT if error.code == "sitting_ended" else status.HTTP_404_NOT_FOUND
+            return _refusal(error, code)
+        return ApiResponse({"sitting": _sitting_data(sitting)})
 
 
 class SittingActivityApi(APIView):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from annotate.models import AnnotationSession, Assignment, AssignmentState, Judgment, Membership, Pair, Project, Role
+from annotate.services.annotating.sittings import sitting_end, sitting_start
 from annotate.services.members import membership_pause, membership_remove, membership_resume
 from tests.browser import sideways_overflow
 from tests.conftest import make_pairs
@@ -1081,6 +1082,27 @@ def test_a_sitting_ended_in_one_tab_ends_in_the_other(page, project, annotator):
     expect(other.locator("#panel-work")).to_be_hidden()
     expect(other.locator("#summary-reason")).to_have_text(page.locator("#summary-reason").text_content())
     assert AnnotationSession.objects.get(annotator=annotator).end_reason == "manual"
+
+
+def test_end_sitting_on_a_page_left_on_a_sitting_ended_elsewhere_does_not_end_the_one_open_now(
+    page, project, annotator
+):
+    # The page in one browser shows sitting 1; in another, sitting 1 was ended and sitting 2 started
+    # (no break to wait out). "End sitting" on the first page ended sitting 2, the annotator's work
+    # elsewhere, without a word to either page (found by the annotator page walk).
+    project.break_minutes = 0
+    project.save()
+    on_pair_one(page, project)
+    first = AnnotationSession.objects.get(annotator=annotator)
+    sitting_end(project=project, annotator=annotator)
+    second, created = sitting_start(project=project, annotator=annotator)
+    assert created
+    end_sitting(page)
+    expect(page.locator("#panel-summary")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("This sitting had already ended; the one open now goes on.")
+    second.refresh_from_db()
+    assert second.is_open
+    assert AnnotationSession.objects.get(id=first.id).end_reason == "manual"
 
 
 HELD_PREFETCH = """

@@ -327,13 +327,22 @@ def _sitting_end_now(*, sitting: AnnotationSession | None, reason: str, now: dt.
     return sitting.end_reason == reason
 
 
-def sitting_end(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime | None = None) -> AnnotationSession:
-    """End the annotator's open sitting by hand (or by a limit that already passed)."""
+def sitting_end(
+    *, project: Project, annotator: AbstractBaseUser, sitting_id: int | None = None, now: dt.datetime | None = None
+) -> AnnotationSession:
+    """End the annotator's open sitting by hand (or by a limit that already passed). `sitting_id`: the
+    sitting the client means, refused (sitting_ended, with that sitting) when another is open now: a
+    page left on a sitting since ended (in another browser, say) ended the one started after it."""
     now = _now(now)
     with transaction.atomic():
         sitting = _sitting_lock_latest(project=project, annotator=annotator)
         if sitting is None or not sitting.is_open:
             raise AnnotationError("There is no open sitting to end.", code="no_sitting", sitting=sitting)
+        if sitting_id is not None and sitting.id != sitting_id:
+            meant = AnnotationSession.objects.filter(id=sitting_id, project=project, annotator=annotator).first()
+            raise AnnotationError(
+                "This sitting had already ended; the one open now goes on.", code="sitting_ended", sitting=meant
+            )
         _sitting_end_now(sitting=sitting, reason=EndReason.MANUAL, now=now)
         return sitting
 

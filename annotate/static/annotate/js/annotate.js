@@ -904,9 +904,14 @@
 
   async function endSitting() {
     setBusy(true);
-    const { status, data } = await api("POST", config.urls.endSitting);
+    // The sitting this page shows: one since ended elsewhere (another browser, a tab that missed the
+    // word) is not taken for the one started after it, which ended under its annotator.
+    const body = state.sitting ? { sitting: state.sitting.id } : {};
+    const { status, data } = await api("POST", config.urls.endSitting, body);
     if (status === 200) {
       endOfSitting(data.sitting);
+    } else if (status === 409 && data.code === "sitting_ended") {
+      endOfSitting(data.sitting, detailOf(data, "This sitting had already ended."));
     } else if (noLongerAnnotator(status, data)) {
       showNoSitting("removed"); // not a blank page saying "No such project."
     } else if (status === 404) {
