@@ -280,3 +280,34 @@ def test_a_rationale_is_counted_by_characters_as_the_server_counts_it(page, proj
         "Please explain your choice in at least 10 characters (7 so far)."
     )
     assert not Judgment.objects.exists()
+
+
+def test_the_rationales_count_and_minimum_count_characters_as_the_server_does(page, rich_project, annotator):
+    # Ten emoji counted 20 (UTF-16 units) and met a minimum of 20 on the page, to be refused by the
+    # server; the count under the box said 24 for "good" and twenty zero-width spaces, which the
+    # minimum counts as 4 (found by the annotator page walk).
+    project = rich_project
+    project.rationale_min_chars = 20
+    project.save()
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    why = page.get_by_label("Why?")
+    page.wait_for_timeout(300)
+    page.keyboard.press("1")
+    page.keyboard.press("1")
+    page.keyboard.press("1")
+    page.keyboard.press("q")
+    page.keyboard.press("z")
+    why.fill("good" + "\u200b" * 20)
+    expect(page.locator("#rationale-count")).to_have_text("4")
+    why.fill("\N{GRINNING FACE}" * 10)
+    expect(page.locator("#rationale-count")).to_have_text("10")
+    page.get_by_role("button", name=re.compile("Send answer")).click()
+    expect(page.locator("#answer-error")).to_have_text(
+        "Please explain your choice in at least 20 characters (10 so far)."
+    )
+    why.fill("\N{GRINNING FACE}" * 20)
+    expect(page.locator("#rationale-count")).to_have_text("20")
+    page.get_by_role("button", name=re.compile("Send answer")).click()
+    expect(page.locator("#progress")).to_have_text(f"2 / {project.sitting_items}")
+    assert Judgment.objects.get(annotator=annotator).rationale == "\N{GRINNING FACE}" * 20

@@ -351,7 +351,16 @@
       chosenSafe.disabled = state.side === "tie";
       if (chosenSafe.disabled) chosenSafe.checked = false;
     }
-    if (el("rationale-count")) el("rationale-count").textContent = String(el("rationale").value.trim().length);
+    if (el("rationale-count")) el("rationale-count").textContent = String(visibleLength(el("rationale").value));
+  }
+
+  // A rationale's length as the server counts it (rationale_length): no invisible characters, each run
+  // of white space (Python's, with the separators \x1c-\x1f and \x85) as one, and in characters, not
+  // UTF-16 units: an emoji counted two, so ten met a minimum of 20 here and were refused by the server,
+  // and the count under the box counted the invisible and repeated characters the minimum leaves out.
+  function visibleLength(text) {
+    const visible = text.replace(/\p{Cf}/gu, "").replace(/[\s\x1c-\x1f\x85]+/g, " ").replace(/\p{Cc}/gu, "");
+    return Array.from(visible.trim()).length;
   }
 
   function focusCriterion(row) {
@@ -393,15 +402,9 @@
       const keys = side === "tie" ? "z or c for a tie" : "keys z, x, c";
       return [`Choose a safety label (${keys}).`, document.querySelector("input[name=safety]")];
     }
-    // Counted as the server counts it: no invisible characters, each run of white space as one, and
-    // characters, not UTF-16 units (an emoji is one character, and `length` said two).
-    const rationale = el("rationale") ? el("rationale").value.replace(/\p{Cf}/gu, "").replace(/\s+/g, " ").replace(/\p{Cc}/gu, "").trim() : "";
-    const counted = Array.from(rationale).length;
-    if (config.askRationale && counted < config.rationaleMinChars) {
-      return [
-        `Please explain your choice in at least ${config.rationaleMinChars} characters (${counted} so far).`,
-        el("rationale"),
-      ];
+    const written = el("rationale") ? visibleLength(el("rationale").value) : 0;
+    if (config.askRationale && written < config.rationaleMinChars) {
+      return [`Please explain your choice in at least ${config.rationaleMinChars} characters (${written} so far).`, el("rationale")];
     }
     return null;
   }
