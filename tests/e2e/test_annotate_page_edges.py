@@ -1105,6 +1105,40 @@ def test_end_sitting_on_a_page_left_on_a_sitting_ended_elsewhere_does_not_end_th
     assert AnnotationSession.objects.get(id=first.id).end_reason == "manual"
 
 
+LOST_JUDGMENT = """
+(() => {
+  const original = window.fetch.bind(window);
+  window.fetch = async (url, init) => {
+    if (String(url).includes('/judgment/') && window.loseJudgment) {
+      await new Promise((r) => setTimeout(r, 300));
+      throw new TypeError('Failed to fetch');
+    }
+    return original(url, init);
+  };
+})();
+"""
+
+
+def test_an_answer_lost_to_the_connection_leaves_the_focus_on_the_button_pressed(page, project, annotator):
+    # The pressed button, disabled while the answer was out, gave the focus to the page: Enter to try
+    # again did nothing, and a screen reader read on from the top (found by the annotator page walk).
+    page.add_init_script(LOST_JUDGMENT)
+    on_pair_one(page, project)
+    left = page.get_by_role("button", name=LEFT)
+    left.focus()
+    page.evaluate("window.loseJudgment = true")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer-error")).to_have_text(
+        "The server cannot be reached. Check your connection and try again."
+    )
+    expect(left).to_be_focused()
+    page.evaluate("window.loseJudgment = false")
+    page.wait_for_timeout(600)  # past the double-click guard
+    page.keyboard.press("Enter")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    assert Judgment.objects.get(annotator=annotator).side == "left"
+
+
 HELD_PREFETCH = """
 (() => {
   const original = window.fetch.bind(window);

@@ -274,6 +274,16 @@
     startDwell();
   }
 
+  // The answer pressed, disabled while the answer was out, gave the focus to the page: after a refusal or
+  // a lost connection it takes it back, or a keyboard user's Enter to try again went nowhere, and a
+  // screen reader read on from the top of the page.
+  function focusBack() {
+    const focused = state.focusedChoice;
+    state.focusedChoice = null;
+    const active = document.activeElement;
+    if (focused && focused.isConnected && (!active || active === document.body)) focused.focus({ preventScroll: true });
+  }
+
   function setBusy(busy) {
     state.busy = busy;
     const active = document.activeElement;
@@ -879,6 +889,7 @@
       const refusal = detailOf(data, "Your answer could not be saved. Try again.");
       showError(refusal);
       setBusy(false);
+      focusBack();
       if (status === 400 && (await questionsChanged()) && state.current === assignment) {
         showError(`${refusal} ${QUESTIONS_CHANGED}`);
       }
