@@ -41,7 +41,7 @@ def test_the_page_shows_the_form_and_the_projects_jobs(lead, project) -> None:
     assert "old.jsonl" in html
     assert "<td>12</td>" in html
     # "Started" is when a worker took the job, not when it was asked for.
-    assert "<td>2026-03-04 05:06</td>" in html
+    assert "<td>2026-03-04 05:06 UTC</td>" in html  # in the site's zone, named
     assert 'http-equiv="refresh"' not in html
     ImportJob.objects.create(project=project, source="y", original_name="new.jsonl", state=JobState.PENDING)
     assert "<td>not yet</td>" in client.get(page_url()).content.decode()
