@@ -30,43 +30,55 @@ def _held_before(membership: Membership):
     return getattr(membership, "_held_before", None)
 
 
-def _membership_shown(membership: Membership) -> str:
-    """What a membership row's change form shows of who the member is here: their role and pause (to
-    the second, as the form shows the time)."""
-    paused_at = membership.paused_at.replace(microsecond=0).isoformat() if membership.paused_at else ""
-    return f"{membership.role}|{paused_at}"
-
-
-class MembershipForm(forms.ModelForm):
-    """A membership's row, refused when its role or pause changed since the page was opened. A form
-    posts back every field as shown, so a save that changed something else (the project's name, on
-    its page) put back the role and pause it had shown: an annotator paused meanwhile, by the gold
-    rule or by a lead on the scorecards, was resumed in the saving lead's name, and one made an engineer
-    on the Members page made an annotator again (found by the concurrency audit)."""
+class UnchangedSinceShownForm(forms.ModelForm):
+    """A change form refused when its row changed since the page was opened. A form posts back every
+    field as shown, so a save of one field put back the others as they were, over a change made
+    meanwhile elsewhere (found by the concurrency audit). `shown_now` is what the form shows of the row
+    (its hidden `shown` keeps it from the page's opening); `changed_message` says what changed."""
 
     shown = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    class Meta:
-        model = Membership
-        fields = ["project", "user", "role", "paused_at", "paused_reason"]
+    def shown_now(self) -> str:
+        raise NotImplementedError
+
+    def changed_message(self) -> str:
+        raise NotImplementedError
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.initial["shown"] = _membership_shown(self.instance)
+            self.initial["shown"] = self.shown_now()
 
     def clean(self) -> dict:
         cleaned = super().clean()
         shown = cleaned.get("shown")
         # `instance` is the row as read by this request: `construct_instance` comes after `clean`.
-        if self.instance.pk is not None and shown and shown != _membership_shown(self.instance):
-            paused = self.instance.paused_at is not None
-            raise ValidationError(
-                f"This membership changed since this page was opened (now: {self.instance.get_role_display()}, "
-                f"{'paused' if paused else 'not paused'}); nothing was saved. Reload the page to see it, then "
-                "make your change again."
-            )
+        if self.instance.pk is not None and shown and shown != self.shown_now():
+            raise ValidationError(self.changed_message())
         return cleaned
+
+
+class MembershipForm(UnchangedSinceShownForm):
+    """A membership's row, refused when its role or pause changed since the page was opened: saving a
+    project's page (its name) resumed an annotator paused meanwhile, by the gold rule or by a lead on
+    the scorecards, in the saving lead's name, and turned one made an engineer on the Members page back into an
+    annotator."""
+
+    class Meta:
+        model = Membership
+        fields = ["project", "user", "role", "paused_at", "paused_reason"]
+
+    def shown_now(self) -> str:
+        """Role and pause (to the second, as the form shows the time)."""
+        paused_at = self.instance.paused_at
+        return f"{self.instance.role}|{paused_at.replace(microsecond=0).isoformat() if paused_at else ''}"
+
+    def changed_message(self) -> str:
+        paused = "paused" if self.instance.paused_at is not None else "not paused"
+        return (
+            f"This membership changed since this page was opened (now: {self.instance.get_role_display()}, "
+            f"{paused}); nothing was saved. Reload the page to see it, then make your change again."
+        )
 
 
 class MembershipInline(admin.TabularInline):
@@ -77,43 +89,60 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["resumed_at"]
 
 
-class ProjectForm(forms.ModelForm):
-    """A project's change form, refused when the project changed since the page was opened. It posts
-    back every field as shown, so a save of one (the guidelines) put back the others as they were: a
-    k or a close that a lead made on the Settings page meanwhile was undone, unseen (found by the
-    concurrency audit). The Settings page refuses the same (`project_settings_update`'s `expected`)."""
-
-    shown = forms.CharField(required=False, widget=forms.HiddenInput)
+class ProjectForm(UnchangedSinceShownForm):
+    """A project's change form, refused when the project changed since the page was opened: a save of
+    the guidelines undid a k or a close that a lead made on the Settings page meanwhile, unseen. The
+    Settings page refuses the same (`project_settings_update`'s `expected`)."""
 
     class Meta:
         model = Project
         fields = [field.name for field in Project._meta.fields if field.editable and not field.auto_created]
 
-    def _values_now(self) -> str:
-        """A digest of the instance's values of this form's fields (the guidelines may be long)."""
+    def shown_now(self) -> str:
+        """A digest of the row's values of this form's fields (the guidelines may be long)."""
         values = model_to_dict(self.instance, fields=[name for name in self.fields if name != "shown"])
         return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.initial["shown"] = self._values_now()
+    def changed_message(self) -> str:
+        return (
+            "This project changed since this page was opened (its settings history says how); nothing was "
+            "saved. Reload the page to see it, then make your change again."
+        )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        shown = cleaned.get("shown")
-        # `instance` is the row as read by this request: `construct_instance` comes after `clean`.
-        if self.instance.pk is not None and shown and shown != self._values_now():
-            raise ValidationError(
-                "This project changed since this page was opened (its settings history says how); nothing was "
-                "saved. Reload the page to see it, then make your change again."
-            )
-        return cleaned
+
+class DeletedOnlyUngiven:
+    """For a model admin whose rows own pairs: rows are deleted only while none of their pairs was ever
+    given to anyone, as the deletion page checks, checked again once those pairs are locked in id order
+    (a next pair or an answer in flight holds its pair's lock: waited for; claims after skip locked
+    pairs). A pair given after the page's check was deleted with the lease (the answer then refused as
+    "No such assignment", and a project's open sitting with it), or, answered, made the deletion a 500
+    (found by the concurrency audit). `pairs_of(rows)`: their pairs; `refusal`: the 403's words."""
+
+    refusal = ""
+
+    def pairs_of(self, rows):
+        raise NotImplementedError
+
+    def delete_queryset(self, request, queryset) -> None:
+        with transaction.atomic():
+            self._lock_ungiven(self.pairs_of(queryset))
+            super().delete_queryset(request, queryset)
+
+    def delete_model(self, request, obj) -> None:
+        with transaction.atomic():
+            self._lock_ungiven(self.pairs_of(type(obj).objects.filter(pk=obj.pk)))
+            super().delete_model(request, obj)
+
+    def _lock_ungiven(self, pairs) -> None:
+        list(pairs.select_for_update().order_by("pk").values_list("pk", flat=True))
+        if Assignment.objects.filter(pair__in=pairs).exists():
+            raise PermissionDenied(self.refusal)
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(DeletedOnlyUngiven, admin.ModelAdmin):
     form = ProjectForm
+    refusal = "A project given to annotators since the deletion was asked for is kept."
     list_display = [
         "name",
         "slug",
@@ -147,27 +176,8 @@ class ProjectAdmin(admin.ModelAdmin):
             # The queue's status of every pair follows from k: recompute it in the same transaction.
             pair_statuses_refresh(project=obj)
 
-    # As for a pair (`PairAdmin`): deleted only if none of its pairs is given to anyone once they are
-    # all locked, in id order (a next pair or an answer in flight holds its pair's lock: waited for;
-    # claims after skip locked pairs). One given a pair after the deletion page's check was deleted
-    # with the lease and the open sitting, or, answered, made the deletion a 500 (found by the
-    # concurrency audit).
-    def delete_queryset(self, request, queryset) -> None:
-        with transaction.atomic():
-            self._projects_lock_unassigned(queryset)
-            super().delete_queryset(request, queryset)
-
-    def delete_model(self, request, obj) -> None:
-        with transaction.atomic():
-            self._projects_lock_unassigned(Project.objects.filter(pk=obj.pk))
-            super().delete_model(request, obj)
-
-    @staticmethod
-    def _projects_lock_unassigned(projects) -> None:
-        ids = list(projects.values_list("pk", flat=True))
-        list(Pair.objects.select_for_update().filter(project_id__in=ids).order_by("pk").values_list("pk"))
-        if Assignment.objects.filter(project_id__in=ids).exists():
-            raise PermissionDenied("A project given to annotators since the deletion was asked for is kept.")
+    def pairs_of(self, rows):
+        return Pair.objects.filter(project__in=rows)
 
     def save_formset(self, request, form, formset, change) -> None:
         if formset.model is not Membership:
@@ -205,7 +215,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pair)
-class PairAdmin(admin.ModelAdmin):
+class PairAdmin(DeletedOnlyUngiven, admin.ModelAdmin):
+    refusal = "A pair given to an annotator since the deletion was asked for is kept."
     list_display = [
         "id",
         "project",
@@ -230,27 +241,8 @@ class PairAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    # A pair is deleted only while nobody was ever given it, as the deletion page checks (assignments
-    # and judgments are not deletable here); checked again under the pairs' locks, since an annotator
-    # may be given one between that check and the deletion. Deleted with it, their lease went, and
-    # their answer was refused as "No such assignment"; an answer made the deletion a 500 (found by
-    # the concurrency audit). Once locked, a pair is given to no one (claims skip locked pairs).
-    def delete_queryset(self, request, queryset) -> None:
-        with transaction.atomic():
-            self._pairs_lock_unassigned(queryset)
-            super().delete_queryset(request, queryset)
-
-    def delete_model(self, request, obj) -> None:
-        with transaction.atomic():
-            self._pairs_lock_unassigned(Pair.objects.filter(pk=obj.pk))
-            super().delete_model(request, obj)
-
-    @staticmethod
-    def _pairs_lock_unassigned(pairs) -> None:
-        """Lock `pairs` in id order; PermissionDenied when any of them has been given to someone."""
-        ids = list(pairs.select_for_update().order_by("pk").values_list("pk", flat=True))
-        if Assignment.objects.filter(pair_id__in=ids).exists():
-            raise PermissionDenied("A pair given to an annotator since the deletion was asked for is kept.")
+    def pairs_of(self, rows):
+        return rows
 
 
 @admin.register(AnnotationSession)
