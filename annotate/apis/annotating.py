@@ -296,14 +296,14 @@ class SittingStartApi(APIView):
 
 def _open_sitting_write(request: Request, slug: str, write) -> ApiResponse:
     """`write(project=, annotator=)` on the annotator's open sitting, answered with the sitting: a 404
-    when there is none."""
+    when there is none, a 409 when another than the one meant is open (sitting_ended)."""
     project, refusal = _annotator_project(request, slug)
     if refusal:
         return refusal
     try:
         sitting = write(project=project, annotator=request.user)
     except AnnotationError as error:
-        return _refusal(error, status.HTTP_404_NOT_FOUND)
+        return _refusal(error, status.HTTP_409_CONFLICT if error.code == "sitting_ended" else status.HTTP_404_NOT_FOUND)
     return ApiResponse({"sitting": _sitting_data(sitting)})
 
 
@@ -329,17 +329,8 @@ class SittingEndApi(APIView):
     def post(self, request: Request, slug: str) -> ApiResponse:
         params = self.SittingEndInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        project, refusal = _annotator_project(request, slug)
-        if refusal:
-            return refusal
-        try:
-            sitting = sitting_end(
-                project=project, annotator=request.user, sitting_id=params.validated_data.get("sitting")
-            )
-        except AnnotationError as error:
-            code = status.HTTP_409_CONFLICT if error.code == "sitting_ended" else status.HTTP_404_NOT_FOUND
-            return _refusal(error, code)
-        return ApiResponse({"sitting": _sitting_data(sitting)})
+        meant = params.validated_data.get("sitting")
+        return _open_sitting_write(request, slug, functools.partial(sitting_end, sitting_id=meant))
 
 
 class SittingActivityApi(APIView):
@@ -383,9 +374,7 @@ class SittingCurrentApi(APIView):
             return refusal
         sitting = sitting_refresh(project=project, annotator=request.user)
         if sitting is None:
-            return ApiResponse(
-                {"detail": "No sitting yet.", "code": "no_sitting", "sitting": None}, status=status.HTTP_404_NOT_FOUND
-            )
+            return _refusal(AnnotationError("No sitting yet.", code="no_sitting"), status.HTTP_404_NOT_FOUND)
         return ApiResponse({"sitting": _sitting_data(sitting)})
 
 
