@@ -195,8 +195,9 @@
     if (!sitting) return;
     state.sitting = sitting;
     if (sitting.is_open) {
-      state.sittingDeadline = clientNow() + sitting.seconds_left * 1000;
-      state.idleDeadline = clientNow() + sitting.idle_seconds_left * 1000;
+      const now = clientNow();
+      state.sittingDeadline = now + sitting.seconds_left * 1000;
+      state.idleDeadline = now + sitting.idle_seconds_left * 1000;
       if (count) showCount();
     }
     tick();
@@ -241,8 +242,6 @@
   new ResizeObserver(() => markScrolling(el("context"))).observe(el("context"));
 
   function showAssignment(assignment) {
-    const focused = state.focusedChoice;
-    state.focusedChoice = null;
     state.current = assignment;
     state.shownAt = performance.now();
     renderTurns(assignment.context || []);
@@ -259,11 +258,7 @@
     // conversation and the left response above the screen), and announce the pair unless a message
     // is showing. A button that show() just hid (Start sitting, Start next sitting, Try again) still
     // holds focus here: the browser moves it to the page only at its next rendering.
-    const active = document.activeElement;
-    const focusLost = !active || active === document.body || active.closest("[hidden]") !== null;
-    if (focused && focused.isConnected && focusLost) {
-      focused.focus({ preventScroll: true });
-    } else if (focusLost) {
+    if (!focusBack() && focusLost()) {
       // Nothing to give focus back to (a Start or Try again button, now hidden, had it): the pair's
       // first heading takes it, so that a screen reader reads on from the pair, not from the top.
       el("left-heading").focus({ preventScroll: true });
@@ -274,14 +269,22 @@
     startDwell();
   }
 
-  // The answer pressed, disabled while the answer was out, gave the focus to the page: after a refusal or
-  // a lost connection it takes it back, or a keyboard user's Enter to try again went nowhere, and a
-  // screen reader read on from the top of the page.
+  // Whether the focus is nowhere a keyboard can go on from: on the page, or in a panel just hidden.
+  function focusLost() {
+    const active = document.activeElement;
+    return !active || active === document.body || active.closest("[hidden]") !== null;
+  }
+
+  // The answer button pressed (`state.focusedChoice`), disabled while the answer was out, gave the focus
+  // to the page: it takes it back, after the next pair as after a refusal or a lost connection (where a
+  // keyboard user's Enter to try again went nowhere, and a screen reader read on from the top of the
+  // page). Returns whether it did.
   function focusBack() {
     const focused = state.focusedChoice;
     state.focusedChoice = null;
-    const active = document.activeElement;
-    if (focused && focused.isConnected && (!active || active === document.body)) focused.focus({ preventScroll: true });
+    if (!focused || !focused.isConnected || !focusLost()) return false;
+    focused.focus({ preventScroll: true });
+    return true;
   }
 
   function setBusy(busy) {
@@ -563,8 +566,9 @@
       const sitting = data && data.sitting;
       if (!sitting) return;
       if (status === 200 && sitting.is_open) {
-        state.idleDeadline = clientNow() + sitting.idle_seconds_left * 1000;
-        updateIdleNote(clientNow());
+        const answered = clientNow();
+        state.idleDeadline = answered + sitting.idle_seconds_left * 1000;
+        updateIdleNote(answered);
       } else if (!sitting.is_open) {
         // Ended under the reader, by a limit (200) or before this word came (404: a lead's pause, say).
         checkSittingEnded();
