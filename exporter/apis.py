@@ -23,20 +23,20 @@ from exporter.services import (
     WRITERS,
     ExportError,
     ExportOptions,
+    aware_in_site_zone,
     export_job_create,
-    site_time,
 )
 
 
 class SiteTimeField(serializers.DateTimeField):
     """A date and time; one without a zone is in the site's TIME_ZONE, read as the Exports page and the
-    command read it (`site_time`): a time its clocks skip or show twice is refused, naming the field.
+    command read it (`aware_in_site_zone`): a time its clocks skip or show twice is refused, naming the field.
     DRF's own check let both through, and a late time such as 9999-12-31T23:59:59, without a zone in a
     zone west of UTC, was a 500 (OverflowError) where the page and the command took it."""
 
     def enforce_timezone(self, value):
         try:
-            return site_time(value)
+            return aware_in_site_zone(value)
         except ValueError as error:
             raise serializers.ValidationError(str(error)) from None
 

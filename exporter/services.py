@@ -79,7 +79,7 @@ class ExportError(Exception):
     """Options that cannot be exported as given."""
 
 
-def site_time(value: dt.datetime, *, name: str = "") -> dt.datetime:
+def aware_in_site_zone(value: dt.datetime, *, name: str = "") -> dt.datetime:
     """`value` as an aware datetime: a time without a zone is in the site's TIME_ZONE (the Exports page,
     the API and the command read `since` and `until` so). A ValueError that names `name` for a time
     that zone's clocks skip or show twice, on the nights they change: it was read as one of its two

@@ -26,8 +26,8 @@ from exporter.services import (
     WRITERS,
     ExportError,
     ExportOptions,
+    aware_in_site_zone,
     export_job_create,
-    site_time,
 )
 
 # The page lists the newest exports; the API pages through them all.
@@ -99,7 +99,7 @@ def _moment(form: QueryDict, name: str) -> dt.datetime | None:
         moment = None
     if moment is None:
         raise ValueError(f"{name} must be a date and time such as 2026-01-31T09:30, not {value!r}.")
-    return site_time(moment, name=name)
+    return aware_in_site_zone(moment, name=name)
 
 
 def _applicable(form: QueryDict) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Project
-from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, export_write, site_time
+from exporter.services import AGGREGATES, FORMATS, WRITERS, ExportError, ExportOptions, aware_in_site_zone, export_write
 
 
 def _datetime(value: str) -> dt.datetime:
@@ -12,7 +12,7 @@ def _datetime(value: str) -> dt.datetime:
     and in the API (it was UTC here alone, so the same "since" chose other judgments here)."""
     parsed = dt.datetime.fromisoformat(value)
     try:
-        return site_time(parsed)
+        return aware_in_site_zone(parsed)
     except ValueError as error:  # argparse says only "invalid value" of a plain ValueError
         raise argparse.ArgumentTypeError(str(error)) from None
 
