@@ -228,8 +228,8 @@ def length_tables(
 
 def regression_table(model: dict) -> Table:
     # Estimates only, as the pooled left rate: its standard errors count every judgment as independent,
-    # and one annotator's are alike. One length-lover among eight annotators gave the pooled length term
-    # p < 0.001 (0.42 with the errors clustered by annotator), read as the whole crowd's preference.
+    # and one annotator's are alike, so a single length-lover's habit gave the pooled length term a small
+    # p, read as the whole crowd's preference (the statistics audit).
     table = Table(
         f"Length-controlled logistic regression of picking left, pooled over annotators (n = {model.get('n', 0)}): "
         "estimates only, with no standard error or test, since one annotator's judgments are not independent "
