@@ -264,24 +264,6 @@ def test_a_held_key_answers_one_criterion_not_every_one_after_it(page, rich_proj
         expect(harmlessness.get_by_role("radio", name=name)).not_to_be_checked()
 
 
-def test_a_rationale_is_counted_by_characters_as_the_server_counts_it(page, project, annotator):
-    # Found in review: the page counted UTF-16 units, the server characters. "ok 👍👍👍👍" was 11 on the
-    # page, enough for a minimum of 10, and 7 on the server, which refused it without the count.
-    project.ask_rationale = True
-    project.rationale_min_chars = 10
-    project.save()
-    make_pairs(project, 3)
-    log_in(page, "annotator")
-    start_first_sitting(page, project)
-    page.get_by_role("button", name=re.compile("Left is better")).click()
-    page.get_by_label("Why?").fill("ok \U0001f44d\U0001f44d\U0001f44d\U0001f44d")
-    page.get_by_role("button", name=re.compile("Send answer")).click()
-    expect(page.locator("#answer-error")).to_have_text(
-        "Please explain your choice in at least 10 characters (7 so far)."
-    )
-    assert not Judgment.objects.exists()
-
-
 def test_the_rationales_count_and_minimum_count_characters_as_the_server_does(page, rich_project, annotator):
     # Ten emoji counted 20 (UTF-16 units) and met a minimum of 20 on the page, to be refused by the
     # server; the count under the box said 24 for "good" and twenty zero-width spaces, which the
