@@ -42,7 +42,7 @@ def test_the_lead_pages_name_the_zone_of_the_times_they_show(client, project, le
     # which is empty for such a time.
     import datetime as dt
 
-    from annotate.models import AuditEvent, ImportJob, Pair, ProjectSettingsChange
+    from annotate.models import AuditEvent, ImportJob, Membership, Pair, ProjectSettingsChange
     from annotate.services.members import membership_pause
     from exporter.models import ExportJob
 
@@ -54,8 +54,6 @@ def test_the_lead_pages_name_the_zone_of_the_times_they_show(client, project, le
     )
     membership_pause(project=project, user=annotator, actor=lead, reason="Checking.")
     AuditEvent.objects.update(created_at=when)
-    from annotate.models import Membership
-
     Membership.objects.filter(user=annotator).update(paused_at=when)
     pair = Pair.objects.create(project=project, context="q", response_a="a", response_b="b", content_hash="h" * 64)
     client.force_login(lead)
