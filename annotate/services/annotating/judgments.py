@@ -69,7 +69,7 @@ def _shown_ms(*, assignment: Assignment, sitting: AnnotationSession, now: dt.dat
     while one is on screen and shows it once that one is answered: counted from its lease, a client
     claimed the time it waited unseen, and answered two pairs at once with neither under the reading
     floor (found by the gaming audit)."""
-    before = getattr(sitting, "last_answered_at", None)
+    before = sitting.last_answered_at
     shown_from = max(assignment.served_at, before) if before is not None else assignment.served_at
     return max(0, int((now - shown_from).total_seconds() * 1000))
 
