@@ -15,7 +15,7 @@ from annotate.models import JobState
 from annotate.services.jobs import JobsBusyError
 from config.api import BUSY, INVALID, REFUSED, JobPagination, UnknownFieldsRefused, busy_response
 from exporter.models import ExportJob
-from exporter.selectors import export_job_file, export_job_get, export_project_get
+from exporter.selectors import export_expired_message, export_job_file, export_job_get, export_project_get
 from exporter.services import (
     AGGREGATES,
     FORMATS,
@@ -42,6 +42,13 @@ class SiteTimeField(serializers.DateTimeField):
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
+    expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the archive will be deleted (PAIRWISE_EXPORT_KEEP_DAYS after the export finished); "
+        "null without an archive, or where archives are kept for good.",
+    )
+
     class Meta:
         model = ExportJob
         fields = [
@@ -53,6 +60,8 @@ class ExportJobSerializer(serializers.ModelSerializer):
             "filter_effects",
             "size",
             "sha256",
+            "expires_at",
+            "expired_at",
             "error",
             "created_at",
             "started_at",
@@ -138,6 +147,12 @@ class ExportNoFileSerializer(serializers.Serializer):
     state = serializers.CharField(help_text="The export's state: pending, running or failed.")
 
 
+class ExportExpiredSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="expired")
+    expired_at = serializers.DateTimeField()
+
+
 class ExportDownloadApi(APIView):
     @extend_schema(
         responses={
@@ -145,6 +160,10 @@ class ExportDownloadApi(APIView):
             **REFUSED,
             409: OpenApiResponse(
                 ExportNoFileSerializer, description="The export has no file: pending or running (yet), or failed."
+            ),
+            410: OpenApiResponse(
+                ExportExpiredSerializer,
+                description="The export's archive was deleted for age (PAIRWISE_EXPORT_KEEP_DAYS): run it again.",
             ),
         }
     )
@@ -155,6 +174,11 @@ class ExportDownloadApi(APIView):
             return Response(
                 {"detail": f"This export has no file: it is {job.state}.", "code": "no_file", "state": job.state},
                 status=status.HTTP_409_CONFLICT,
+            )
+        if job.expired_at is not None:
+            return Response(
+                {"detail": export_expired_message(job), "code": "expired", "expired_at": job.expired_at},
+                status=status.HTTP_410_GONE,
             )
         return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
+from django.utils import timezone
 
 from annotate.models import JobState, Project, Role
 from annotate.selectors import project_get_for_user
@@ -29,7 +30,16 @@ def export_job_get(*, user: AbstractBaseUser, slug: str, job_id: int) -> ExportJ
     return job
 
 
+def export_expired_message(job: ExportJob) -> str:
+    return (
+        f"This export's archive was deleted on {timezone.localtime(job.expired_at):%Y-%m-%d} (archives are kept "
+        f"{settings.PAIRWISE_EXPORT_KEEP_DAYS} days): run the export again."
+    )
+
+
 def export_job_file(*, job: ExportJob) -> Path:
+    if job.expired_at is not None and not job.file:
+        raise Http404(export_expired_message(job))
     if job.state != JobState.DONE or not job.file:
         raise Http404("This export has no file.")
     path = (Path(settings.MEDIA_ROOT) / job.file).resolve()

@@ -807,6 +807,30 @@ def exports_prune(*, now: dt.datetime | None = None) -> int:
     return deleted
 
 
+def exports_expire(*, now: dt.datetime | None = None) -> int:
+    """Delete the archives of exports finished more than PAIRWISE_EXPORT_KEEP_DAYS ago (none when it is
+    0): every export of a large project is a full copy of its judgments, and they piled up for good. The
+    row stays, with no file and `expired_at` set, so the page and the API say the archive expired rather
+    than that it is missing. A file is deleted once its row no longer names it. Returns how many expired."""
+    keep = settings.PAIRWISE_EXPORT_KEEP_DAYS
+    if keep <= 0:
+        return 0
+    now = now or timezone.now()
+    old = ExportJob.objects.filter(state=JobState.DONE, finished_at__lt=now - dt.timedelta(days=keep)).exclude(file="")
+    media = Path(settings.MEDIA_ROOT).resolve()
+    expired = 0
+    for job_id, name in old.values_list("id", "file"):
+        # Conditional on the name it read: a row changed meanwhile (deleted, its deletion taking the
+        # file) is left to what changed it.
+        if not ExportJob.objects.filter(pk=job_id, file=name).update(file="", expired_at=now):
+            continue
+        expired += 1
+        path = (media / name).resolve()
+        if path.is_relative_to(media):
+            path.unlink(missing_ok=True)
+    return expired
+
+
 def export_job_run(*, job_id: int) -> ExportJob | None:
     """Claim the job and run it: one pending, or one whose worker died (`job_claim`: it starts over,
     its work directory and any archive of the dead worker's replaced). A job a live worker runs, or

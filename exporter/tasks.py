@@ -18,10 +18,12 @@ def run_export(job_id: int) -> None:
 @shared_task(name="exporter.fail_stale_exports", ignore_result=True)
 def fail_stale_exports() -> None:
     """Periodic: fail the exports whose worker died, so that none stays "running", send again those
-    whose message was lost, so that none stays "pending", and delete the files none of them needs."""
+    whose message was lost, so that none stays "pending", delete the files none of them needs, and
+    the archives older than PAIRWISE_EXPORT_KEEP_DAYS."""
     from annotate.services.jobs import jobs_fail_stale, jobs_requeue_pending
     from exporter.models import ExportJob
 
     jobs_fail_stale(model=ExportJob)
     jobs_requeue_pending(model=ExportJob, task=run_export)
     services.exports_prune()
+    services.exports_expire()

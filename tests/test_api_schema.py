@@ -77,6 +77,12 @@ def test_refusals_of_the_job_endpoints_are_declared(schema, lead, engineer, anno
         "state": "pending",
     }
     declared(schema, no_file, path=exports + "{job_id}/download/", method="get")
+    expired = ExportJob.objects.create(
+        project=project, format="hh-rlhf", state=JobState.DONE, finished_at=timezone.now(), expired_at=timezone.now()
+    )
+    gone = client_for(engineer).get(f"/api/projects/helpful/exports/{expired.id}/download/")
+    assert gone.status_code == 410 and gone.json()["code"] == "expired"
+    declared(schema, gone, path=exports + "{job_id}/download/", method="get")
     report = client_for(engineer).post("/api/projects/helpful/bias-reports/")
     declared(schema, report, path="/api/projects/{slug}/bias-reports/", method="post")  # 403: leads only
     none_yet = client_for(engineer).get("/api/projects/helpful/bias-report/")

@@ -3,10 +3,12 @@ deletes the file, once the deletion commits."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from exporter.models import ExportJob
 from exporter.services import export_job_run
@@ -86,3 +88,55 @@ def test_a_job_that_fails_after_its_row_was_deleted_ends_quietly(
 
     monkeypatch.setattr(services, "export_write", deleted_then_failed)
     assert services.export_job_run(job_id=job.pk) is None  # not DoesNotExist out of the task
+
+
+def test_archives_older_than_the_keep_days_are_deleted_and_their_rows_say_so(archive, settings):
+    """Exports are full copies of a project's judgments: before, every archive stayed on disk for good."""
+    from exporter.tasks import fail_stale_exports
+
+    settings.PAIRWISE_EXPORT_KEEP_DAYS = 30
+    old, old_path = archive
+    recent = export_job_run(job_id=ExportJob.objects.create(project=old.project, format="hh-rlhf", options={}).pk)
+    recent_path = Path(settings.MEDIA_ROOT) / recent.file
+    ExportJob.objects.filter(pk=old.pk).update(finished_at=timezone.now() - dt.timedelta(days=30, minutes=1))
+    ExportJob.objects.filter(pk=recent.pk).update(finished_at=timezone.now() - dt.timedelta(days=29, hours=23))
+    assert old.expires_at is not None  # as the page and the API show it beforehand
+    fail_stale_exports()  # the sweep beat runs
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not old_path.exists() and old.file == "" and old.expired_at is not None and old.expires_at is None
+    assert old.state == "done" and old.sha256  # the row, its counts and digest stay
+    assert recent_path.is_file() and recent.file and recent.expired_at is None
+    assert recent.expires_at == recent.finished_at + dt.timedelta(days=30)
+
+
+def test_no_archive_expires_where_the_keep_days_are_zero(archive, settings):
+    from exporter.services import exports_expire
+
+    settings.PAIRWISE_EXPORT_KEEP_DAYS = 0
+    job, path = archive
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=3650))
+    assert exports_expire() == 0
+    job.refresh_from_db()
+    assert path.is_file() and job.file and job.expires_at is None
+
+
+def test_an_expired_archive_is_a_410_over_the_api_and_said_on_the_exports_page(archive, settings, engineer):
+    from rest_framework.test import APIClient
+
+    from exporter.services import exports_expire
+
+    job, _ = archive
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+    assert exports_expire() == 1
+    client = APIClient()
+    client.force_login(engineer)
+    slug = job.project.slug
+    gone = client.get(f"/api/projects/{slug}/exports/{job.pk}/download/")
+    assert gone.status_code == 410
+    assert gone.json()["code"] == "expired" and "run the export again" in gone.json()["detail"]
+    detail = client.get(f"/api/projects/{slug}/exports/{job.pk}/").json()
+    assert detail["expired_at"] and detail["expires_at"] is None
+    page = client.get(f"/projects/{slug}/exports/")
+    assert "Expired" in page.content.decode() and f"/exports/{job.pk}/download/" not in page.content.decode()
+    assert client.get(f"/projects/{slug}/exports/{job.pk}/download/").status_code == 404

@@ -547,7 +547,13 @@ def test_the_recent_exports_tell_exports_of_one_format_apart(project, lead):
     ]
     jobs = [
         ExportJob.objects.create(
-            project=project, created_by=lead, format=o.format, options=o.as_json(), state="done", counts={"records": 1}
+            project=project,
+            created_by=lead,
+            format=o.format,
+            options=o.as_json(),
+            state="done",
+            counts={"records": 1},
+            file=f"exports/{project.id}/{o.format}.zip",
         )
         for o in kinds
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from exporter.models import ExportJob
@@ -83,6 +84,8 @@ def test_on_a_phone_the_exports_page_does_not_scroll_sideways(page, project, lea
         filter_effects={"min_agreement": 12, "max_similarity": 3},
         size=123456,
         sha256="ab" * 32,
+        file=f"exports/{project.id}/helpful-export-1.zip",
+        finished_at=timezone.now(),  # its "kept until" shown too
     )
     page.set_viewport_size({"width": 375, "height": 800})
     log_in(page, "lead", then=reverse("exporter:exports", kwargs={"slug": project.slug}))
