@@ -117,6 +117,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": server_binding, "prepare_threshold": 5 if server_binding else None}
     )
+    # A server that accepts the connection and then never answers (one frozen, or a proxy whose
+    # backend is gone) held each request, worker and migration forever: libpq waits without limit
+    # unless told. `?connect_timeout=N` in DATABASE_URL sets another limit.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 10)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

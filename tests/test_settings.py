@@ -191,3 +191,24 @@ def test_a_pairwise_env_file_that_is_not_there_stops_the_start(tmp_path):
     result = manage("check", SECRET_KEY=STRONG_KEY, PAIRWISE_ENV_FILE=str(tmp_path / "pairwise.env.typo"))
     assert result.returncode != 0
     assert "PAIRWISE_ENV_FILE names" in result.stderr and "which is not a file" in result.stderr
+
+
+def test_a_database_server_that_never_answers_fails_the_connection_instead_of_hanging():
+    """libpq waits for a server's answer without limit unless told: a PostgreSQL that accepted the
+    connection and then said nothing (frozen, or a proxy whose backend is gone) held every request,
+    worker and migration for good. The settings give it a limit (`?connect_timeout=` sets another)."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        port = silent.getsockname()[1]
+        result = manage(
+            "shell",
+            "-c",
+            "from django.db import connection; connection.ensure_connection()",
+            DEBUG="1",
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:{port}/pairwise",
+        )
+    assert result.returncode != 0
+    assert "timeout expired" in result.stderr, result.stderr[-2000:]
