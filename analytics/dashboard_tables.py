@@ -227,19 +227,29 @@ def length_tables(
 
 
 def regression_table(model: dict) -> Table:
-    # Estimates only, as the pooled left rate: its standard errors count every judgment as independent,
-    # and one annotator's are alike, so a single length-lover's habit gave the pooled length term a small
-    # p, read as the whole crowd's preference (the statistics audit).
-    table = Table(
-        f"Length-controlled logistic regression of picking left, pooled over annotators (n = {model.get('n', 0)}): "
-        "estimates only, with no standard error or test, since one annotator's judgments are not independent "
-        "of each other (a single annotator's habit would pass for the crowd's); the tests are per annotator, above",
-        ["Term", "Estimate (log-odds)"],
-    )
+    clusters = model.get("clusters")
+    if clusters is None:
+        # A report from before the pooled fit was clustered by annotator: its standard errors counted
+        # every judgment as independent, so a single length-lover's habit gave the crowd's length term
+        # a small p (the statistics audit). Estimates only.
+        title = (
+            f"Length-controlled logistic regression of picking left, pooled over annotators (n = {model.get('n', 0)}): "
+            "estimates only, from a report made before its p was clustered by annotator (recompute it); "
+            "the tests are per annotator, above"
+        )
+    else:
+        title = (
+            f"Length-controlled logistic regression of picking left, pooled over annotators (n = {model.get('n', 0)}, "
+            f"{clusters} annotator{'s' if clusters != 1 else ''}): p clustered by annotator (cluster-robust standard "
+            f"errors, Student's t with {max(clusters - 1, 0)} degrees of freedom), so that one annotator's habit does "
+            "not pass for the crowd's; a dash where there are too few annotators to test"
+        )
+    table = Table(title, ["Term", "Estimate (log-odds)", "p (clustered)"])
     for name, coefficient in (model.get("coefficients") or {}).items():
-        table.add(LENGTH_TERMS.get(name, name), num(coefficient["estimate"], 3))
+        p = coefficient.get("p_value") if clusters is not None else None
+        table.add(LENGTH_TERMS.get(name, name), num(coefficient["estimate"], 3), p_text(p))
     for name in model.get("dropped") or []:
-        table.add(LENGTH_TERMS.get(name, name), "dropped: no variation")
+        table.add(LENGTH_TERMS.get(name, name), "dropped: no variation", DASH)
     return table
 
 

@@ -8,11 +8,12 @@ from django.db.models import Q
 
 from annotate.models import JobState, Project
 
-# The rules a report's flags follow. Bump it when they change (a new flag, a test done another way):
-# a report of an older format, kept from before an upgrade, flags by the old rules, so that an export
-# excluding the flagged refuses it and beat recomputes it, new judgments or not. Reports from before
-# the format was recorded have none: format 1.
-BIAS_REPORT_FORMAT = 2
+# The rules a report's flags and tests follow. Bump it when they change (a new flag, a test done another
+# way): a report of an older format, kept from before an upgrade, flags by the old rules, so that an
+# export excluding the flagged refuses it and beat recomputes it, new judgments or not. Reports from
+# before the format was recorded have none: format 1. Format 3: the pooled length regression's p is
+# clustered by annotator (exports' dataset cards carry it).
+BIAS_REPORT_FORMAT = 3
 
 
 class BiasReport(models.Model):

@@ -521,9 +521,16 @@ def _length_effect(model: dict | None) -> dict[str, Any] | str:
     term = (model.get("coefficients") or {}).get("length_difference")
     if term is None:
         return model.get("reason") or "no length term"
+    if "clusters" not in model:
+        # Its p took every judgment as independent: one annotator's habit passed for the crowd's.
+        return "not in this report: it was computed before its p was clustered by annotator; recompute it"
     return {
         "log_odds": term["estimate"],
         "p_value": term["p_value"],
+        "p_value_inference": "cluster-robust by annotator, Student's t with annotators - 1 degrees of freedom"
+        if term["p_value"] is not None
+        else model.get("inference"),
+        "annotators": model["clusters"],
         "judgments": model["n"],
         "judgments_without_reference": model.get("n_without_reference", 0),
     }

@@ -26,6 +26,9 @@ reference are left out of the fit and counted in `n_without_reference` (with the
 took in the content effect, and flagged careful annotators of pairs imported without a preference).
 (An earlier model used "response A on the left" as the content term, which is the same only where A
 is always the better response, as in an HH-RLHF import.)
+Fitted to each annotator's judgments, it gives the per-annotator length flags. Pooled over annotators,
+its standard errors are clustered by annotator (`regression.fit_logit`): one annotator's judgments are
+not independent of each other.
 """
 
 from __future__ import annotations
@@ -175,7 +178,13 @@ def length_controlled_logit(words: pd.DataFrame, *, pooled: bool = True) -> dict
         }
     )
     if pooled:
-        fit = fit_logit(words["picked_left"].astype(float).reset_index(drop=True), predictors)
+        # Clustered by annotator: one annotator's judgments are alike, and taken as independent, a
+        # single length-lover among eight gave the crowd's length term a tiny p (the statistics audit).
+        fit = fit_logit(
+            words["picked_left"].astype(float).reset_index(drop=True),
+            predictors,
+            clusters=words["annotator"].reset_index(drop=True),
+        )
     else:
         outcome = words["picked_left"].to_numpy(dtype=float)
         fit = fit_pooled_logit(outcome, np.ones_like(outcome), predictors.to_numpy(dtype=float), list(predictors))

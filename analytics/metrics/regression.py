@@ -21,26 +21,44 @@ MIN_ROWS = 20
 SEPARATION_TOLERANCE = 1e-3
 
 
-def fit_logit(outcome: pd.Series, predictors: pd.DataFrame, *, min_rows: int = MIN_ROWS) -> dict:
+def fit_logit(
+    outcome: pd.Series, predictors: pd.DataFrame, *, min_rows: int = MIN_ROWS, clusters: pd.Series | None = None
+) -> dict:
     """Maximum-likelihood logistic regression of a 0/1 `outcome` on `predictors` plus an intercept
     named "intercept"; rows with a missing value are left out.
 
-    Rows with equal predictors are first pooled into binomial counts (`fit_pooled_logit`): the
-    likelihood, and so the estimates and standard errors, are those of `Logit` on the rows, at a
-    fraction of the cost. See `fit_pooled_logit` for the result.
+    Rows with equal predictors (and equal cluster) are first pooled into binomial counts
+    (`fit_pooled_logit`): the likelihood, and so the estimates and standard errors, are those of
+    `Logit` on the rows, at a fraction of the cost. With `clusters` (one label per row, such as the
+    annotator), the standard errors are cluster-robust over them. See `fit_pooled_logit` for the result.
     """
     x = predictors.to_numpy(dtype=float)
     y = outcome.to_numpy(dtype=float)
     rows = ~np.isnan(y) & ~np.isnan(x).any(axis=1)
     x, y = pd.DataFrame(x[rows]), y[rows]
+    cluster_codes = None if clusters is None else pd.factorize(pd.Series(clusters).to_numpy()[rows])[0]
     if len(y) == 0:
-        return fit_pooled_logit(np.zeros(0), np.zeros(0), np.zeros((0, x.shape[1])), predictors.columns)
+        return fit_pooled_logit(
+            np.zeros(0),
+            np.zeros(0),
+            np.zeros((0, x.shape[1])),
+            predictors.columns,
+            clusters=None if clusters is None else np.zeros(0, dtype=int),
+        )
+    keys = x if cluster_codes is None else x.assign(cluster=cluster_codes)
     # Hash grouping: no sort, unlike numpy's row-wise unique (seconds on a million rows).
-    group = x.groupby(list(x.columns), sort=False).ngroup().to_numpy()
+    group = keys.groupby(list(keys.columns), sort=False).ngroup().to_numpy()
     first = np.unique(group, return_index=True)[1]
     successes = np.bincount(group, weights=y, minlength=len(first))
     trials = np.bincount(group, minlength=len(first)).astype(float)
-    return fit_pooled_logit(successes, trials, x.to_numpy()[first], predictors.columns, min_rows=min_rows)
+    return fit_pooled_logit(
+        successes,
+        trials,
+        x.to_numpy()[first],
+        predictors.columns,
+        min_rows=min_rows,
+        clusters=None if cluster_codes is None else cluster_codes[first],
+    )
 
 
 def fit_pooled_logit(
@@ -50,6 +68,7 @@ def fit_pooled_logit(
     names: Sequence[str],
     *,
     min_rows: int = MIN_ROWS,
+    clusters: np.ndarray | None = None,
 ) -> dict:
     """Logistic regression on pooled rows: row i stands for `trials[i]` 0/1 outcomes of which
     `successes[i]` are 1, all with predictor values `predictors[i]` (columns named `names`); fitted
@@ -61,9 +80,19 @@ def fit_pooled_logit(
     the intercept) and listed in "dropped". Degenerate data gives "coefficients": None and a
     "reason": fewer than `min_rows` outcomes, an outcome that never varies, no predictor that
     varies, perfect separation, a singular design, or no convergence. p-values are two-sided Wald.
+
+    With `clusters` (a label per row; each row's outcomes all in one cluster), the rows of a cluster
+    are not taken as independent: standard errors are statsmodels' cluster-robust ones, and "z" and
+    p come from Student's t with clusters − 1 degrees of freedom, as statsmodels does for few
+    clusters; the result adds "clusters" (how many) and "inference" ("cluster-robust"). With no more
+    clusters than coefficients, that covariance is singular: "se", "z" and "p_value" are then None,
+    and "inference" says why.
     """
     n = int(trials.sum())
     result: dict = {"n": n, "coefficients": None, "dropped": [], "reason": None}
+    if clusters is not None:
+        result["clusters"] = len(np.unique(clusters))
+        result["inference"] = "cluster-robust"
     if n < min_rows:
         result["reason"] = f"fewer than {min_rows} rows"
         return result
@@ -84,7 +113,12 @@ def fit_pooled_logit(
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", DomainWarning)
             endog = np.column_stack([successes, trials - successes])
-            fitted = sm.GLM(endog, design, family=sm.families.Binomial()).fit(maxiter=100)
+            model = sm.GLM(endog, design, family=sm.families.Binomial())
+            clustered = clusters is not None and result["clusters"] > len(names)
+            if clustered:
+                fitted = model.fit(maxiter=100, cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True)
+            else:
+                fitted = model.fit(maxiter=100)
             fitted_rates = fitted.predict()
     except (PerfectSeparationError, PerfectSeparationWarning):
         result["reason"] = "perfect separation"
@@ -98,12 +132,15 @@ def fit_pooled_logit(
         separated = np.all(np.abs(fitted_rates - successes / trials) < SEPARATION_TOLERANCE)
         result["reason"] = "perfect separation" if separated else "the fit did not converge"
         return result
+    tested = clusters is None or clustered
+    if not tested:
+        result["inference"] = f"no test: {result['clusters']} clusters, not more than the {len(names)} coefficients"
     result["coefficients"] = {
         name: {
             "estimate": float(fitted.params[column]),
-            "se": float(fitted.bse[column]),
-            "z": float(fitted.tvalues[column]),
-            "p_value": float(fitted.pvalues[column]),
+            "se": float(fitted.bse[column]) if tested else None,
+            "z": float(fitted.tvalues[column]) if tested else None,
+            "p_value": float(fitted.pvalues[column]) if tested else None,
         }
         for column, name in enumerate(names)
     }

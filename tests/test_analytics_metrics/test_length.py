@@ -113,6 +113,7 @@ def planted_length_table(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame
     picked_left = rng.random(n) < 1 / (1 + np.exp(-log_odds))
     words = pd.DataFrame(
         {
+            "annotator": rng.integers(0, 12, n),
             "picked_left": picked_left,
             "reference_on_left": reference_on_left,
             "left_response": left_words,
@@ -135,8 +136,55 @@ def test_its_length_controlled_model_separates_position_from_length_and_equals_s
     design = sm.add_constant(np.column_stack([difference, words["reference_on_left"]])[referenced])
     direct = sm.Logit(picked_left[referenced].astype(float), design).fit(disp=0)
     assert coefficients["length_difference"]["estimate"] == pytest.approx(direct.params[1], rel=1e-8)
-    assert coefficients["length_difference"]["se"] == pytest.approx(direct.bse[1], rel=1e-6)
     assert fit["n"] == referenced.sum()
+    # Its errors are clustered by annotator, as statsmodels' Logit clusters them on the rows; the
+    # small-sample correction counts the pooled rows, not the judgments, hence the tolerance.
+    clustered = sm.Logit(picked_left[referenced].astype(float), design).fit(
+        disp=0, cov_type="cluster", cov_kwds={"groups": words["annotator"].to_numpy()[referenced]}, use_t=True
+    )
+    assert fit["clusters"] == 12 and fit["inference"] == "cluster-robust"
+    for column, name in enumerate(["intercept", "length_difference", "reference_on_left"]):
+        assert coefficients[name]["se"] == pytest.approx(clustered.bse[column], rel=1e-3)
+        assert coefficients[name]["p_value"] == pytest.approx(clustered.pvalues[column], rel=1e-2, abs=1e-12)
+    # Unpooled (one annotator's rows), the errors are Logit's own.
+    alone = length_controlled_logit(words, pooled=False)["coefficients"]["length_difference"]
+    assert alone["se"] == pytest.approx(direct.bse[1], rel=1e-6)
+    assert alone["z"] == pytest.approx(direct.tvalues[1], rel=1e-6)
+
+
+def test_its_pooled_p_does_not_take_one_length_lovers_habit_for_the_crowds():
+    # Seven annotators follow content alone; one picks the longer response nine times in ten. Taken as
+    # independent judgments, the pooled length term was "significant" (the statistics audit); clustered by
+    # annotator, it is not, while that annotator's own fit flags them.
+    rng = np.random.default_rng(11)
+    frames = []
+    for annotator in range(8):
+        words, _, _ = planted_length_table(rng, 400)
+        words = words[words["reference_on_left"] != 0].copy()
+        left_better = words["reference_on_left"].to_numpy() > 0
+        if annotator == 0:
+            longer_left = (words["left_response"] > words["right_response"]).to_numpy()
+            picked = np.where(rng.random(len(words)) < 0.9, longer_left, ~longer_left)
+        else:
+            picked = np.where(rng.random(len(words)) < 0.8, left_better, ~left_better)
+        frames.append(words.assign(annotator=annotator, picked_left=picked))
+    words = pd.concat(frames, ignore_index=True)
+    fit = length_controlled_logit(words)
+    naive = length_controlled_logit(words, pooled=False)
+    assert naive["coefficients"]["length_difference"]["p_value"] < 0.001
+    assert fit["coefficients"]["length_difference"]["p_value"] > 0.05
+    assert fit["coefficients"]["length_difference"]["estimate"] == pytest.approx(
+        naive["coefficients"]["length_difference"]["estimate"], rel=1e-9
+    )
+
+
+def test_its_pooled_fit_has_no_test_with_no_more_annotators_than_terms():
+    words, _, _ = planted_length_table(np.random.default_rng(2), 3000)
+    words["annotator"] = words["annotator"] % 3
+    fit = length_controlled_logit(words)
+    assert fit["clusters"] == 3 and fit["inference"].startswith("no test: 3 clusters")
+    assert all(term["p_value"] is None and term["se"] is None for term in fit["coefficients"].values())
+    assert fit["coefficients"]["length_difference"]["estimate"] == pytest.approx(1.5, abs=0.25)
 
 
 def test_its_length_controlled_model_says_why_when_length_separates_the_answers_perfectly():
@@ -175,7 +223,9 @@ def test_careful_annotators_of_pairs_without_a_reference_are_not_flagged_for_len
         assert row["model"]["reason"].startswith("no pair with a reference")
 
 
-def honest_judgments_where_the_better_response_is_mostly_longer(rng: np.random.Generator, n_pairs: int):
+def honest_judgments_where_the_better_response_is_mostly_longer(
+    rng: np.random.Generator, n_pairs: int, n_annotators: int = 3
+):
     """Pairs whose better response (the source's preference, A or B at random) is the longer one in
     about 78% of them, as in HH-RLHF, judged by annotators who follow content alone."""
     better = rng.choice(["a", "b"], n_pairs)
@@ -193,7 +243,7 @@ def honest_judgments_where_the_better_response_is_mostly_longer(rng: np.random.G
         }
     )
     rows = []
-    for annotator in range(3):
+    for annotator in range(n_annotators):
         a_left = rng.random(n_pairs) < 0.5
         # Follows content 90% of the time, whichever side it is on; length plays no part.
         picks_better = rng.random(n_pairs) < 0.9
@@ -219,11 +269,11 @@ def test_its_length_controlled_model_does_not_take_a_longer_better_response_for_
     # The content term was "A on the left", which controls for content only where A is always the
     # better response: with the better one A or B at random, content-following annotators showed a
     # strong, "significant" length effect.
-    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(np.random.default_rng(11), 600)
+    judgments, pairs = honest_judgments_where_the_better_response_is_mostly_longer(np.random.default_rng(11), 600, 6)
     model = length_preference(judgments, pairs)["length_controlled"]
-    assert model["n"] == 1800 and model["n_without_reference"] == 0
+    assert model["n"] == 3600 and model["n_without_reference"] == 0 and model["clusters"] == 6
     length_term, content = model["coefficients"]["length_difference"], model["coefficients"]["reference_on_left"]
-    assert content["estimate"] == pytest.approx(np.log(0.9 / 0.1) / 1, abs=0.3) and content["p_value"] < 1e-50
+    assert content["estimate"] == pytest.approx(np.log(0.9 / 0.1) / 1, abs=0.3) and content["p_value"] < 1e-4
     assert abs(length_term["estimate"]) < 0.5 and length_term["p_value"] > 0.01
 
 
@@ -264,7 +314,8 @@ def test_each_annotator_gets_the_length_model_and_only_the_one_who_prefers_lengt
     # Each fit is the pooled model on that annotator's rows alone, adjusted across the four.
     alone = length_preference(lover, pairs)["length_controlled"]["coefficients"]["length_difference"]
     assert rows[3]["model"]["estimate"] == pytest.approx(alone["estimate"], rel=1e-9)
-    assert rows[3]["model"]["p_value"] == pytest.approx(alone["p_value"], rel=1e-9)
+    # One annotator is one cluster: the pooled fit makes no test of it, the per-annotator fit does.
+    assert alone["p_value"] is None and rows[3]["model"]["p_value"] < 1e-6
 
 
 def test_an_annotator_too_few_judgments_for_the_length_model_is_neither_flagged_nor_an_error():

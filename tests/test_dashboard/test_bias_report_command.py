@@ -55,6 +55,9 @@ def test_the_length_models_terms_are_named_for_what_they_are(judged_project):
     for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
         term = terms[name]
         assert f"{label} {term['estimate']:+.2f}" in line, (label, line)
-    # Pooled over annotators: no p, which would count one annotator's judgments as independent.
-    assert "(p=" not in line and "pooled over annotators, estimates only" in line
+    # Pooled over annotators: p clustered by annotator, not one that counts their judgments as independent.
+    assert f"pooled over annotators, p clustered by annotator, {model['clusters']} annotators" in line
+    for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
+        p_value = terms[name]["p_value"]
+        assert (f"{label} {terms[name]['estimate']:+.2f} (p " in line) == (p_value is not None), (label, line)
     assert model["n_without_reference"] == 0 and "without a reference" not in line

@@ -164,17 +164,30 @@ def test_the_curve_since_the_break_says_it_runs_from_the_working_stretch_not_the
     )
 
 
-def test_the_pooled_length_regression_shows_estimates_without_tests(client, lead, report):
-    # Pooled over annotators, its standard errors count one annotator's judgments as independent: a single
-    # length-lover made the crowd's length term "significant". Estimates only, as the pooled left rate.
+def test_the_pooled_length_regression_shows_p_clustered_by_annotator(client, lead, report):
+    # Its standard errors counted one annotator's judgments as independent: a single length-lover made the
+    # crowd's length term "significant". The p shown is clustered by annotator, and says so.
     client.force_login(lead)
     page = client.get(dashboard_url(report.project)).content.decode()
     table = re.search(r"<caption>Length-controlled logistic regression of picking left.*?</table>", page, re.S).group(0)
-    assert "pooled over annotators" in table and "estimates only" in table
+    model = report.payload["length"]["length_controlled"]
+    assert "pooled over annotators" in table and "p clustered by annotator" in table
+    assert f"{model['clusters']} annotators" in table
     headers = re.findall(r'<th scope="col">\s*([^<]*?)\s*</th>', table)
-    assert headers == ["Term", "Estimate (log-odds)"], headers
-    terms = report.payload["length"]["length_controlled"]["coefficients"]
+    assert headers == ["Term", "Estimate (log-odds)", "p (clustered)"], headers
+    terms = model["coefficients"]
     assert f"{terms['reference_on_left']['estimate']:,.3f}" in table
+
+
+def test_a_pooled_length_regression_of_an_old_report_shows_estimates_only(client, lead, report):
+    model = report.payload["length"]["length_controlled"]
+    del model["clusters"]
+    report.save(update_fields=["payload"])
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    table = re.search(r"<caption>Length-controlled logistic regression of picking left.*?</table>", page, re.S).group(0)
+    assert "estimates only" in table and "recompute it" in table
+    assert "< 0.001" not in table and not re.search(r"<td>0\.\d{3}</td>", table)
 
 
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):

@@ -789,14 +789,25 @@ def test_the_dataset_card_gives_the_length_effect_with_content_apart_beside_the_
     fitted = {
         "n": 900,
         "n_without_reference": 12,
+        "clusters": 9,
+        "inference": "cluster-robust",
         "coefficients": {"length_difference": {"estimate": 0.4, "p_value": 0.002}},
     }
     assert _length_effect(fitted) == {
         "log_odds": 0.4,
         "p_value": 0.002,
+        "p_value_inference": "cluster-robust by annotator, Student's t with annotators - 1 degrees of freedom",
+        "annotators": 9,
         "judgments": 900,
         "judgments_without_reference": 12,
     }
+    untested = fitted | {"clusters": 2, "inference": "no test: 2 clusters, not more than the 3 coefficients"}
+    untested["coefficients"] = {"length_difference": {"estimate": 0.4, "p_value": None}}
+    assert _length_effect(untested)["p_value"] is None
+    assert _length_effect(untested)["p_value_inference"].startswith("no test: 2 clusters")
+    # A report whose p took every judgment as independent: one annotator's habit passed for the crowd's.
+    naive = {key: value for key, value in fitted.items() if key not in ("clusters", "inference")}
+    assert _length_effect(naive).startswith("not in this report: it was computed before its p was clustered")
     before = {"n": 900, "coefficients": {"length_difference": {"estimate": 0.4, "p_value": 0.002}, "a_on_left": {}}}
     assert _length_effect(before).startswith("not in this report: it was computed before content was held apart")
 

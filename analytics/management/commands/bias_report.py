@@ -145,11 +145,18 @@ def _length_lines(length: dict) -> list[str]:
         )
         if coefficients.get(name)
     ]
+    clusters = model.get("clusters")
+    grouping = f"annotator, {clusters} annotators" if clusters is not None else "annotator: an old report, recompute it"
     if coefficients.get("length_difference"):
         lines.append(
-            "  with position and content held apart (logistic regression pooled over annotators, estimates only: "
-            "one annotator's judgments are not independent, the tests are per annotator): "
-            + ", ".join(f"{label} {term['estimate']:+.2f}" for label, term in terms)
+            "  with position and content held apart (logistic regression pooled over annotators, p clustered by "
+            + grouping
+            + "): "
+            + ", ".join(
+                f"{label} {term['estimate']:+.2f}"
+                + (f" (p {_p(term['p_value'])})" if clusters is not None and term.get("p_value") is not None else "")
+                for label, term in terms
+            )
             + (
                 f"; {model['n_without_reference']} judgments of pairs without a reference left out"
                 if model.get("n_without_reference")
