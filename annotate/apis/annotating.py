@@ -31,7 +31,7 @@ from annotate.services.annotating import (
     sitting_start,
     sitting_start_refusal,
 )
-from config.api import INVALID, ErrorSerializer
+from config.api import INVALID, ErrorSerializer, UnknownFieldsRefused
 
 
 def _seconds_until(moment: dt.datetime | None, now: dt.datetime) -> int:
@@ -308,7 +308,7 @@ def _open_sitting_write(request: Request, slug: str, write) -> ApiResponse:
 
 
 class SittingEndApi(APIView):
-    class SittingEndInputSerializer(serializers.Serializer):
+    class SittingEndInputSerializer(UnknownFieldsRefused, serializers.Serializer):
         sitting = serializers.IntegerField(
             min_value=1,
             required=False,
@@ -338,7 +338,7 @@ class SittingActivityApi(APIView):
     choosing) without answering yet: the sitting's idle timeout runs from now, and so does the lease
     of that pair. Sent at most every half minute, and only on the annotator's own input."""
 
-    class SittingActivityInputSerializer(serializers.Serializer):
+    class SittingActivityInputSerializer(UnknownFieldsRefused, serializers.Serializer):
         assignment = serializers.IntegerField(
             min_value=1, required=False, help_text="The pair on screen: its lease is renewed too."
         )
@@ -379,7 +379,7 @@ class SittingCurrentApi(APIView):
 
 
 class NextPairApi(APIView):
-    class NextPairInputSerializer(serializers.Serializer):
+    class NextPairInputSerializer(UnknownFieldsRefused, serializers.Serializer):
         exclude = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=10)
 
     class NextPairAssignmentSerializer(serializers.Serializer):
@@ -436,7 +436,7 @@ class NextPairApi(APIView):
 
 
 class JudgmentSubmitApi(APIView):
-    class JudgmentSubmitInputSerializer(serializers.Serializer):
+    class JudgmentSubmitInputSerializer(UnknownFieldsRefused, serializers.Serializer):
         side = serializers.ChoiceField(choices=Side.choices)
         strength = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=4)
         rationale = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -184,3 +184,27 @@ def test_a_prefetched_pair_is_on_screen_only_from_the_answer_before_it(api, proj
     assert answered.status_code == 201
     assert answered.json()["judgment"]["fast"] is True
     assert Judgment.objects.get(assignment_id=third).dwell_ms is None
+
+
+def test_a_field_the_answer_does_not_know_is_refused_not_dropped(api, annotator, pairs, clock):
+    """A client that misspelled `dwell_ms` had its answer stored without a dwell (and `strenght`
+    without a strength): the metadata lost without a word. Refused, naming the field, as the
+    imports' and exports' options are; nothing is written, and the answer sent again counts."""
+    client = api(annotator)
+    start(client)
+    assignment_id = next_pair(client).json()["assignment"]["id"]
+    clock.advance(seconds=10)
+    refused = submit(client, assignment_id, "left", dwel_ms=9000)
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["dwel_ms"] and "dwell_ms" in refused.json()["dwel_ms"][0]
+    assert not Judgment.objects.exists()
+    assert submit(client, assignment_id, "left", dwell_ms=9000).status_code == 201
+    assert Judgment.objects.get().dwell_ms == 9000
+    for url, body in [
+        ("/api/projects/helpful/next/", {"exlude": [assignment_id]}),
+        ("/api/projects/helpful/sittings/current/activity/", {"assignmnet": assignment_id}),
+        ("/api/projects/helpful/sittings/current/end/", {"siting": 1}),
+    ]:
+        response = client.post(url, body, format="json")
+        assert response.status_code == 400 and list(response.json()) == list(body), (url, response.json())
+    assert client.get("/api/projects/helpful/sittings/current/").json()["sitting"]["is_open"]
