@@ -212,3 +212,18 @@ def test_a_database_server_that_never_answers_fails_the_connection_instead_of_ha
         )
     assert result.returncode != 0
     assert "timeout expired" in result.stderr, result.stderr[-2000:]
+
+
+def test_compose_migrates_once_before_web_and_the_workers_start_and_not_inside_webs_health_check():
+    """The migrations ran in web's command, inside its health check's grace: one longer than that (an
+    index over a million pairs) marked web unhealthy, and the services waiting on it never started."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["migrate"]["command"][-3:] == ["manage.py", "migrate", "--no-input"]
+    assert services["migrate"]["restart"] == "no"  # a one-shot: restarted, it would run again and again
+    assert set(services["migrate"]["depends_on"]) == {"postgres", "redis"}
+    assert services["web"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert "migrate" not in " ".join(services["web"]["command"])
+    for name in ("worker", "sweeper", "beat"):
+        assert services[name]["depends_on"] == {"web": {"condition": "service_healthy"}}, name
