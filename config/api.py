@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import parsers, serializers, status, views
@@ -85,6 +86,21 @@ class UnknownFieldsRefused:
                     {name: [f"No such field; the fields are: {', '.join(self.fields)}."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+class UnknownFieldsRefusedSchema(OpenApiSerializerExtension):
+    """The schema of a request body whose unknown fields are refused (`UnknownFieldsRefused`) says so,
+    `additionalProperties: false`, so that a client generated from it, or a validator, catches a
+    misspelled field before the server does."""
+
+    target_class = UnknownFieldsRefused
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+        return schema
 
 
 class ErrorSerializer(serializers.Serializer):

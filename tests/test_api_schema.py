@@ -138,3 +138,22 @@ def test_the_schema_says_a_repeated_submit_gets_the_stored_judgment(schema):
     responses = schema["paths"]["/api/assignments/{assignment_id}/judgment/"]["post"]["responses"]
     assert responses["200"]["description"].startswith("Answered before: the stored judgment, unchanged")
     assert responses["201"]["description"] == "Recorded."
+
+
+def test_request_bodies_whose_unknown_fields_are_refused_say_so(schema):
+    # The server refuses a field it does not know (400, naming it); the schema let any through, so a
+    # client generated from it, or a validator, could not catch `dwel_ms` before the server did.
+    components = schema["components"]["schemas"]
+    strict = {name for name, component in components.items() if component.get("additionalProperties") is False}
+    assert strict == {
+        "ExportOptions",
+        "ImportStartInput",
+        "JudgmentSubmitInput",
+        "NextPairInput",
+        "SittingActivityInput",
+        "SittingEndInput",
+    }
+    root = {**_json_schema(components["JudgmentSubmitInput"]), "components": _json_schema(schema["components"])}
+    jsonschema.validate({"side": "left", "dwell_ms": 10}, root)
+    with pytest.raises(jsonschema.ValidationError, match="dwel_ms"):
+        jsonschema.validate({"side": "left", "dwel_ms": 10}, root)
