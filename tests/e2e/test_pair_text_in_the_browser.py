@@ -1,0 +1,86 @@
+"""A pair's own text on the annotation page: right-to-left scripts, white space, line endings. Each test
+imports one pair, opens it in a real browser and reads where and how its text is drawn."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from playwright.sync_api import Page
+
+from annotate.models import Assignment, Pair, Project
+from tests.e2e.test_annotating_in_the_browser import log_in, start_first_sitting
+
+pytestmark = pytest.mark.e2e
+
+# Where a stretch of a bubble's text is drawn, against the bubble's content box: the box's left and right
+# edges (inside its padding) and the text's, found with a Range over its characters.
+TEXT_PLACE = """([id, start, end]) => {
+  const box = document.getElementById(id);
+  const node = box.firstChild;
+  const range = document.createRange();
+  range.setStart(node, start);
+  range.setEnd(node, end === null ? node.length : end);
+  const text = range.getBoundingClientRect();
+  const outer = box.getBoundingClientRect();
+  const style = getComputedStyle(box);
+  return {
+    boxLeft: outer.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft),
+    boxRight: outer.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight),
+    left: text.left,
+    right: text.right,
+  };
+}"""
+
+
+def open_pair(page: Page, project: Project, *, context: str, response_a: str, response_b: str) -> dict[str, str]:
+    """The annotator at the only pair of `project`: the element id that shows each response ("a", "b")."""
+    Pair.objects.create(
+        project=project,
+        context=context,
+        response_a=response_a,
+        response_b=response_b,
+        content_hash=hashlib.sha256(f"{context}{response_a}{response_b}".encode()).hexdigest(),
+    )
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    assignment = Assignment.objects.get()
+    left = assignment.left_response
+    return {left: "left-text", ("b" if left == "a" else "a"): "right-text"}
+
+
+def text_place(page: Page, element_id: str, start: int = 0, end: int | None = None) -> dict[str, float]:
+    return page.evaluate(TEXT_PLACE, [element_id, start, end])
+
+
+def test_arabic_and_hebrew_read_right_to_left_and_english_left_to_right(page, project, annotator):
+    arabic = " مرحبا بالعالم، كيف حالك اليوم؟"
+    shown = open_pair(page, project, context="\n\nHuman: Greet me.", response_a=arabic, response_b=" Hello, world!")
+    arabic_line = text_place(page, shown["a"])
+    # A right-to-left paragraph starts at the right edge of its box, and its question mark (its last
+    # character) ends it on the left; drawn in a left-to-right paragraph, the mark stood at the right.
+    assert abs(arabic_line["boxRight"] - arabic_line["right"]) < 2, arabic_line
+    assert arabic_line["left"] - arabic_line["boxLeft"] > 20, arabic_line
+    mark = text_place(page, shown["a"], len(arabic.strip()) - 1, len(arabic.strip()))
+    assert abs(mark["left"] - arabic_line["left"]) < 2, (mark, arabic_line)
+    english_line = text_place(page, shown["b"])
+    assert abs(english_line["left"] - english_line["boxLeft"]) < 2, english_line
+
+
+def test_each_paragraph_of_a_mixed_response_and_turn_takes_its_own_direction(page, project, annotator):
+    mixed = " The greeting is:\nשלום עולם, מה שלומך?"
+    shown = open_pair(
+        page,
+        project,
+        context="\n\nHuman: كيف أقول مرحبا بالعبرية؟",
+        response_a=mixed,
+        response_b=" I do not know.",
+    )
+    english = text_place(page, shown["a"], 0, len("The greeting is:"))
+    hebrew = text_place(page, shown["a"], len("The greeting is:\n"), None)
+    assert abs(english["left"] - english["boxLeft"]) < 2, english
+    assert abs(hebrew["boxRight"] - hebrew["right"]) < 2, hebrew
+    # The conversation's turns are bubbles too: an Arabic question reads from the right.
+    page.locator("#context .bubble").first.evaluate("(node) => { node.id = 'first-turn'; }")
+    turn = text_place(page, "first-turn")
+    assert abs(turn["boxRight"] - turn["right"]) < 2, turn
