@@ -84,3 +84,14 @@ def test_each_paragraph_of_a_mixed_response_and_turn_takes_its_own_direction(pag
     page.locator("#context .bubble").first.evaluate("(node) => { node.id = 'first-turn'; }")
     turn = text_place(page, "first-turn")
     assert abs(turn["boxRight"] - turn["right"]) < 2, turn
+
+
+def test_a_responses_first_line_keeps_its_own_indentation(page, project, annotator):
+    # Code whose first line is indented, as the lines after it are; and an HH-RLHF response, whose one
+    # leading space only separates it from "Assistant:". Trimmed whole, the code's first line lost its
+    # indentation and stood left of the lines inside it.
+    code = "    def double(x):\n        return x * 2\n"
+    tabbed = "\n\n\tfirst\n\tsecond\n\n"
+    shown = open_pair(page, project, context="\n\nHuman: Code, please.", response_a=code, response_b=tabbed)
+    assert page.locator(f"#{shown['a']}").text_content() == "    def double(x):\n        return x * 2"
+    assert page.locator(f"#{shown['b']}").text_content() == "\tfirst\n\tsecond"

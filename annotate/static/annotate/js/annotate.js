@@ -241,14 +241,22 @@
   }
   new ResizeObserver(() => markScrolling(el("context"))).observe(el("context"));
 
+  // A response as the page shows it, without the white space around it, as the conversation's turns
+  // are: HH-RLHF responses start with the space after "Assistant:", which the page's kept white space
+  // showed as an indent. Only that one space goes from the first line, with the blank lines before it:
+  // an indentation of its own (code, a nested list) is kept, as the lines after it keep theirs (trimmed
+  // whole, a function's first line stood left of its body).
+  function responseShown(text) {
+    const body = text.replace(/^(?:[^\S\n]*\n)+/, "").trimEnd();
+    return /^ \S/.test(body) ? body.slice(1) : body;
+  }
+
   function showAssignment(assignment) {
     state.current = assignment;
     state.shownAt = performance.now();
     renderTurns(assignment.context || []);
-    // Trimmed as the conversation's turns are: HH-RLHF responses start with the space after
-    // "Assistant:", which the page's kept white space showed as an indent.
-    el("left-text").textContent = assignment.left.trim();
-    el("right-text").textContent = assignment.right.trim();
+    el("left-text").textContent = responseShown(assignment.left);
+    el("right-text").textContent = responseShown(assignment.right);
     resetAnswer();
     show("work");
     setBusy(false);
