@@ -4,9 +4,10 @@ imports one pair, opens it in a real browser and reads where and how its text is
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from annotate.models import Assignment, Pair, Project
 from tests.e2e.test_annotating_in_the_browser import log_in, start_first_sitting
@@ -95,3 +96,27 @@ def test_a_responses_first_line_keeps_its_own_indentation(page, project, annotat
     shown = open_pair(page, project, context="\n\nHuman: Code, please.", response_a=code, response_b=tabbed)
     assert page.locator(f"#{shown['a']}").text_content() == "    def double(x):\n        return x * 2"
     assert page.locator(f"#{shown['b']}").text_content() == "\tfirst\n\tsecond"
+
+
+def test_a_response_of_only_white_space_says_it_is_empty_and_the_other_side_does_not(page, project, annotator):
+    # Four pairs of the real harmless-base test split answer " " (see the README); an empty grey box
+    # looked like a response that failed to load.
+    shown = open_pair(page, project, context="\n\nHuman: Anything?", response_a=" \n\t ", response_b=" Sure.")
+    blank, other = shown["a"].removesuffix("-text"), shown["b"].removesuffix("-text")
+    blank_card = page.locator(f"section.response:has(#{blank}-text)")
+    other_card = page.locator(f"section.response:has(#{other}-text)")
+    expect(blank_card).to_contain_text("This response is empty: it is only white space.")
+    expect(other_card).not_to_contain_text("empty", use_inner_text=True)
+    expect(other_card).to_contain_text("Sure.")
+    # The next pair, with text on both sides, shows no such note.
+    Pair.objects.create(
+        project=project,
+        context="\n\nHuman: And now?",
+        response_a=" Yes.",
+        response_b=" No.",
+        content_hash="second".ljust(64, "0"),
+    )
+    page.wait_for_timeout(300)
+    page.keyboard.press("2")
+    expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
+    expect(page.locator("#panel-work")).not_to_contain_text("This response is empty", use_inner_text=True)

@@ -255,8 +255,12 @@
     state.current = assignment;
     state.shownAt = performance.now();
     renderTurns(assignment.context || []);
-    el("left-text").textContent = responseShown(assignment.left);
-    el("right-text").textContent = responseShown(assignment.right);
+    for (const side of ["left", "right"]) {
+      const shown = responseShown(assignment[side]);
+      el(`${side}-text`).textContent = shown;
+      el(`${side}-text`).hidden = !shown;
+      el(`${side}-blank`).hidden = Boolean(shown);
+    }
     resetAnswer();
     show("work");
     setBusy(false);
