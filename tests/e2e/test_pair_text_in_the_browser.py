@@ -30,6 +30,7 @@ TEXT_PLACE = """([id, start, end]) => {
     boxRight: outer.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight),
     left: text.left,
     right: text.right,
+    top: text.top,
   };
 }"""
 
@@ -120,3 +121,24 @@ def test_a_response_of_only_white_space_says_it_is_empty_and_the_other_side_does
     page.keyboard.press("2")
     expect(page.locator("#progress")).to_have_text(re.compile(r"^2 / "))
     expect(page.locator("#panel-work")).not_to_contain_text("This response is empty", use_inner_text=True)
+
+
+def test_a_carriage_return_alone_breaks_the_line_as_a_line_feed_does(page, project, annotator):
+    # Old Mac line endings, and Windows' in the conversation: the browser draws a lone carriage return
+    # as nothing, which ran the lines together ("line onenext line").
+    shown = open_pair(
+        page,
+        project,
+        context="\n\nHuman: Two lines?\rYes, two.",
+        response_a=" line one\rnext line",
+        response_b=" line one\r\nnext line",
+    )
+    for element_id in (shown["a"], shown["b"]):
+        text = page.locator(f"#{element_id}").text_content()
+        first = text_place(page, element_id, 0, len("line one"))
+        second = text_place(page, element_id, text.index("next"), None)
+        assert second["top"] > first["top"], (element_id, first, second)
+        assert abs(second["left"] - first["left"]) < 2, (element_id, first, second)
+    page.locator("#context .bubble").first.evaluate("(node) => { node.id = 'first-turn'; }")
+    text = page.locator("#first-turn").text_content()
+    assert text_place(page, "first-turn", text.index("Yes"), None)["top"] > text_place(page, "first-turn", 0, 3)["top"]

@@ -210,6 +210,10 @@
     el("progress").textContent = `${n} / ${sitting.item_limit}`;
   }
 
+  // A carriage return breaks the line, alone (old Mac files) or before a line feed (Windows) as one
+  // break: the browser draws a lone one as nothing, which ran two lines into one word.
+  const lineBreaks = (text) => text.replace(/\r\n?/g, "\n");
+
   function renderTurns(turns) {
     const list = el("context");
     list.replaceChildren();
@@ -222,7 +226,7 @@
       who.textContent = isHuman ? "Human" : "Assistant";
       const text = document.createElement("div");
       text.className = `bubble bubble-${isHuman ? "human" : "assistant"}`;
-      text.textContent = turn.text; // text, never HTML
+      text.textContent = lineBreaks(turn.text); // text, never HTML
       item.append(who, text);
       list.append(item);
     }
@@ -247,7 +251,7 @@
   // an indentation of its own (code, a nested list) is kept, as the lines after it keep theirs (trimmed
   // whole, a function's first line stood left of its body).
   function responseShown(text) {
-    const body = text.replace(/^(?:[^\S\n]*\n)+/, "").trimEnd();
+    const body = lineBreaks(text).replace(/^(?:[^\S\n]*\n)+/, "").trimEnd();
     return /^ \S/.test(body) ? body.slice(1) : body;
   }
 
