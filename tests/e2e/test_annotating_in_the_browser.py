@@ -201,8 +201,8 @@ def test_typing_an_optional_rationale_never_answers_and_the_rationale_is_stored(
     judgment = Judgment.objects.get(annotator=annotator)
     assert (judgment.side, judgment.strength, judgment.rationale) == ("right", None, "s 1 2 0 t is safer")
 
-    # On a narrow screen the responses stack, the left one first; on a wide one they sit side by side.
+    # On a phone the responses stack, the left one first; on a wider screen they sit side by side.
     left, right = page.locator(".response").nth(0), page.locator(".response").nth(1)
     assert right.bounding_box()["y"] == left.bounding_box()["y"]
-    page.set_viewport_size({"width": 700, "height": 900})
+    page.set_viewport_size({"width": 390, "height": 900})
     assert right.bounding_box()["y"] >= left.bounding_box()["y"] + left.bounding_box()["height"]

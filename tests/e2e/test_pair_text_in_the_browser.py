@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotate.models import Assignment, Pair, Project
+from tests.browser import sideways_overflow
 from tests.e2e.test_annotating_in_the_browser import log_in, start_first_sitting
 
 pytestmark = pytest.mark.e2e
@@ -142,3 +143,19 @@ def test_a_carriage_return_alone_breaks_the_line_as_a_line_feed_does(page, proje
     page.locator("#context .bubble").first.evaluate("(node) => { node.id = 'first-turn'; }")
     text = page.locator("#first-turn").text_content()
     assert text_place(page, "first-turn", text.index("Yes"), None)["top"] > text_place(page, "first-turn", 0, 3)["top"]
+
+
+def test_at_200_percent_zoom_on_a_1280_by_800_screen_the_responses_stay_side_by_side(page, project, annotator):
+    # Zoomed to 200%, a 1280 by 800 screen is 640 by 400 CSS px. Stacked there, the left response began
+    # nearer the top than the right one, often on the first screen when the right one was not: the page
+    # favoured the left. Side by side, they start level; a phone still stacks them, left first.
+    open_pair(page, project, context="\n\nHuman: Which?", response_a=" One answer. " * 40, response_b=" Another.")
+    heading_tops = "['left', 'right'].map((side) => document.getElementById(`${side}-heading`).offsetTop)"
+    page.set_viewport_size({"width": 640, "height": 400})
+    left, right = page.evaluate(heading_tops)
+    assert left == right
+    assert sideways_overflow(page) == 0
+    page.set_viewport_size({"width": 390, "height": 844})
+    left, right = page.evaluate(heading_tops)
+    assert right > left
+    assert sideways_overflow(page) == 0
