@@ -159,3 +159,24 @@ def test_at_200_percent_zoom_on_a_1280_by_800_screen_the_responses_stay_side_by_
     left, right = page.evaluate(heading_tops)
     assert right > left
     assert sideways_overflow(page) == 0
+
+
+def test_an_unbreakable_run_on_one_side_widens_neither_column_nor_the_page(page, project, annotator):
+    # Emoji joined by zero-width joiners are one character to the line breaker, which cannot break
+    # inside it: the column that held it grew wider than the other, and the page scrolled sideways.
+    joined = " " + "\u200d".join(["\U0001f44d"] * 200)
+    shown = open_pair(page, project, context="\n\nHuman: Thumbs?", response_a=joined, response_b=" Fine.")
+    widths = page.evaluate(
+        "['left', 'right'].map((side) => document.getElementById(`${side}-heading`).closest('section').offsetWidth)"
+    )
+    assert widths[0] == widths[1]
+    assert sideways_overflow(page) == 0
+    # The run scrolls inside its own box, drawn over nothing beside it.
+    wide = page.locator(f"#{shown['a']}")
+    box = wide.bounding_box()
+    card = page.locator(f"section.response:has(#{shown['a']})").bounding_box()
+    assert box["x"] + box["width"] <= card["x"] + card["width"]
+    assert wide.evaluate("(node) => node.scrollWidth > node.clientWidth")
+    # Stacked on a phone, too.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert sideways_overflow(page) == 0
