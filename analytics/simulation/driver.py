@@ -426,7 +426,9 @@ def annotators_simulate(
         project_slug=project.slug,
         seed=seed,
         clock_start=clock_start,
-        clock_end=t,
+        # The last event can be an annotator due back after a break or the night, found out of time
+        # hours past `end`: the clock stopped at `end`, and no record is later.
+        clock_end=min(t, end),
         judgments=run.written,
         stopped=stopped,
         tallies=[person.tally for person in people],

@@ -19,6 +19,7 @@ from analytics.simulation import (
     annotator_specs_parse,
     annotators_simulate,
     hidden_preference,
+    simulation_summary,
 )
 from annotate.models import AnnotationSession, Assignment, Judgment, Membership, Pair, Project, Role
 from tests.conftest import make_user
@@ -242,6 +243,20 @@ def test_it_stops_at_the_judgment_target_and_closes_the_open_sittings(project, v
     assert result.judgments == Judgment.objects.filter(project=project).count() == 17
     assert not AnnotationSession.objects.filter(project=project, ended_at__isnull=True).exists()
     assert not Assignment.objects.filter(project=project, state="leased").exists()
+
+
+def test_its_clock_ends_by_the_given_end_when_time_runs_out(project, varied_pairs):
+    # The summary prints the clock's window ("simulated clock … to … UTC"): it held the time at which
+    # the last annotator, due back after a break or the night, was found to be out of time, hours past
+    # `end` (past the real now, by default).
+    varied_pairs(project, 300)
+    end = dt.datetime(2026, 3, 4, 12, 0, tzinfo=dt.UTC)
+    result = annotators_simulate(project=project, specs=annotator_specs_parse("honest:2"), days=1, end=end)
+
+    assert {t.stopped for t in result.tallies} == {"time"}
+    answered = Judgment.objects.filter(project=project).values_list("answered_at", flat=True)
+    assert answered and max(answered) <= result.clock_end <= end
+    assert f"to {result.clock_end:%Y-%m-%d %H:%M} UTC" in simulation_summary(result)[-1]
 
 
 def test_a_second_run_carries_on_after_the_first_and_an_empty_pool_opens_no_sitting(project, varied_pairs):
