@@ -167,7 +167,10 @@ def length_controlled_logit(words: pd.DataFrame, *, pooled: bool = True) -> dict
     rarely repeat, and grouping them costs more than it saves, a hundred times over."""
     without = int((words["reference_on_left"] == 0).sum())
     if without and without == len(words):
-        return {"n": 0, "coefficients": None, "dropped": [], "reason": NO_REFERENCE, "n_without_reference": without}
+        unfitted = {"n": 0, "coefficients": None, "dropped": [], "reason": NO_REFERENCE, "n_without_reference": without}
+        # Pooled, it carries the clusters its rows would have had (none), as every pooled fit does:
+        # the pages tell a report from before the clustering by their absence.
+        return unfitted | ({"clusters": 0, "inference": "cluster-robust"} if pooled else {})
     words = words[words["reference_on_left"] != 0]
     total = (words["left_response"] + words["right_response"]).astype(float)
     difference = (words["left_response"] - words["right_response"]).astype(float)

@@ -190,6 +190,31 @@ def test_a_pooled_length_regression_of_an_old_report_shows_estimates_only(client
     assert "< 0.001" not in table and not re.search(r"<td>0\.\d{3}</td>", table)
 
 
+def test_a_new_report_whose_pairs_have_no_reference_is_not_called_old(client, lead, report):
+    # With no pair with a reference the pooled fit cannot be made; the report, computed now, was shown as
+    # one "made before its p was clustered by annotator (recompute it)", which recomputing never changes.
+    import pandas as pd
+
+    from analytics.metrics.length import NO_REFERENCE, length_controlled_logit
+
+    words = pd.DataFrame(
+        {
+            "annotator": [1, 2, 3],
+            "picked_left": [True, False, True],
+            "reference_on_left": [0, 0, 0],
+            "left_response": [10, 20, 30],
+            "right_response": [30, 20, 10],
+        }
+    )
+    report.payload["length"]["length_controlled"] = length_controlled_logit(words)
+    report.save(update_fields=["payload"])
+    client.force_login(lead)
+    page = client.get(dashboard_url(report.project)).content.decode()
+    table = re.search(r"<caption>Length-controlled logistic regression of picking left.*?</table>", page, re.S).group(0)
+    assert "recompute" not in table and "made before" not in table
+    assert f"It could not be fitted: {html.escape(NO_REFERENCE)}." in page
+
+
 def test_judgments_per_day_are_counted_from_the_first_day_to_today(client, lead, report):
     client.force_login(lead)
     data = chart_data(client.get(dashboard_url(report.project)))
