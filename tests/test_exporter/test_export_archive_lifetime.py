@@ -139,4 +139,19 @@ def test_an_expired_archive_is_a_410_over_the_api_and_said_on_the_exports_page(a
     assert detail["expired_at"] and detail["expires_at"] is None
     page = client.get(f"/projects/{slug}/exports/")
     assert "Expired" in page.content.decode() and f"/exports/{job.pk}/download/" not in page.content.decode()
-    assert client.get(f"/projects/{slug}/exports/{job.pk}/download/").status_code == 404
+
+
+def test_a_download_link_of_an_expired_archive_says_it_expired_not_that_nothing_is_there(archive, engineer, client):
+    """A link kept from the exports page, or passed on, answered the generic "nothing at this address, or
+    nothing you may see" page: the reader could not tell an expired archive from a wrong link."""
+    from exporter.services import exports_expire
+
+    job, _ = archive
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+    assert exports_expire() == 1
+    client.force_login(engineer)
+    response = client.get(f"/projects/{job.project.slug}/exports/{job.pk}/download/")
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "archive was deleted on" in page and "run the export again" in page
+    assert f'href="/projects/{job.project.slug}/exports/"' in page
