@@ -8,7 +8,9 @@ from io import StringIO
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from annotate.models import Project
+from annotate.models import Membership, Project, Role
+from annotate.services.annotating import pair_statuses_refresh
+from tests.conftest import make_user
 
 
 def report(project: Project, *args: str) -> str:
@@ -55,9 +57,37 @@ def test_the_length_models_terms_are_named_for_what_they_are(judged_project):
     for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
         term = terms[name]
         assert f"{label} {term['estimate']:+.2f}" in line, (label, line)
-    # Pooled over annotators: p clustered by annotator, not one that counts their judgments as independent.
-    assert f"pooled over annotators, p clustered by annotator, {model['clusters']} annotators" in line
-    for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
-        p_value = terms[name]["p_value"]
-        assert (f"{label} {terms[name]['estimate']:+.2f} (p " in line) == (p_value is not None), (label, line)
     assert model["n_without_reference"] == 0 and "without a reference" not in line
+
+
+def test_the_pooled_length_models_p_is_clustered_by_annotator_and_says_so(judged_project):
+    # Pooled over annotators: p clustered by annotator, not one that counts their judgments as independent.
+    # Five annotators, more than the three terms: a clustered p there is.
+    from tests.test_dashboard.conftest import coin, honest, judge_all, judging_days
+
+    judged_project.judgments_per_pair = 5
+    judged_project.save(update_fields=["judgments_per_pair"])
+    pair_statuses_refresh(project=judged_project)
+    for seed, choose in [(5, honest), (6, coin)]:
+        person = make_user(f"annotator{seed}")
+        Membership.objects.create(user=person, project=judged_project, role=Role.ANNOTATOR)
+        assert judge_all(project=judged_project, annotator=person, start=judging_days()[1], choose=choose, seed=seed)
+    text = report(judged_project)
+    model = json.loads(report(judged_project, "--json"))["length"]["length_controlled"]
+    assert model["clusters"] == 5
+    (line,) = [line for line in text.splitlines() if "held apart (logistic regression" in line]
+    assert "pooled over annotators, p clustered by annotator, 5 annotators)" in line
+    for label, name in [("length", "length_difference"), ("position", "intercept"), ("content", "reference_on_left")]:
+        term = model["coefficients"][name]
+        assert f"{label} {term['estimate']:+.2f} (p {term['p_value']:.3g})" in line, (label, line)
+
+
+def test_a_pooled_length_model_with_too_few_annotators_for_a_p_says_why_it_has_none(judged_project):
+    # Three annotators, no more than the model's three terms: clustered by annotator, there is no p. The
+    # line said "p clustered by annotator, 3 annotators" and showed none, as if one had been left out.
+    text = report(judged_project)
+    model = json.loads(report(judged_project, "--json"))["length"]["length_controlled"]
+    assert model["clusters"] == 3 and model["coefficients"]["length_difference"]["p_value"] is None
+    (line,) = [line for line in text.splitlines() if "held apart (logistic regression" in line]
+    assert "p clustered by annotator, 3 annotators" not in line and "(p " not in line
+    assert "estimates only: 3 annotators, no more than the 3 terms, are too few for a p clustered by annotator" in line

@@ -146,11 +146,20 @@ def _length_lines(length: dict) -> list[str]:
         if coefficients.get(name)
     ]
     clusters = model.get("clusters")
-    grouping = f"annotator, {clusters} annotators" if clusters is not None else "annotator: an old report, recompute it"
+    if clusters is None:
+        inference = "estimates only: its p was not clustered by annotator, recompute it"
+    elif coefficients.get("length_difference", {}).get("p_value") is None:
+        # Not more annotators than terms: the clustered covariance is singular, and there is no p.
+        inference = (
+            f"estimates only: {clusters} annotators, no more than the {len(coefficients)} terms, are too few for a "
+            "p clustered by annotator"
+        )
+    else:
+        inference = f"p clustered by annotator, {clusters} annotators"
     if coefficients.get("length_difference"):
         lines.append(
-            "  with position and content held apart (logistic regression pooled over annotators, p clustered by "
-            + grouping
+            "  with position and content held apart (logistic regression pooled over annotators, "
+            + inference
             + "): "
             + ", ".join(
                 f"{label} {term['estimate']:+.2f}"
