@@ -311,11 +311,11 @@ PAIRWISE_MAX_UPLOAD_MB = env.int("PAIRWISE_MAX_UPLOAD_MB", default=512)
 # 742,801 bytes, 3,280,164 decompressed), while deflate packs repeated lines about 1,000 to 1, so
 # 512 MiB of gzip can hold 512 GiB. A plain file costs no more to read than its size.
 PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = env.int("PAIRWISE_MAX_GZIP_DECOMPRESSED_MB", default=4096)
-# How long a project's pair counts (queue pairs, pairs complete) are kept in the cache for the progress
-# figures: counting reads every pair of the project, and every annotator's page asks at every sitting.
 # How many days a finished export's archive is kept before the sweep deletes it (its row stays, and says
 # so); 0 keeps archives for good. Every export of a large project is a full copy of its judgments.
 PAIRWISE_EXPORT_KEEP_DAYS = env.int("PAIRWISE_EXPORT_KEEP_DAYS", default=30)
+# How long a project's pair counts (queue pairs, pairs complete) are kept in the cache for the progress
+# figures: counting reads every pair of the project, and every annotator's page asks at every sitting.
 PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = env.int("PAIRWISE_PAIR_COUNTS_CACHE_SECONDS", default=30)
 
 LOGGING = {
