@@ -7,10 +7,10 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
-from django.utils import timezone
 
 from annotate.models import JobState, Project, Role
 from annotate.selectors import project_get_for_user
+from annotate.templatetags.site_times import site_time
 from exporter.models import ExportJob
 
 EXPORTERS = (Role.LEAD, Role.ENGINEER)
@@ -31,9 +31,12 @@ def export_job_get(*, user: AbstractBaseUser, slug: str, job_id: int) -> ExportJ
 
 
 def export_expired_message(job: ExportJob) -> str:
+    # The days from the row, not today's setting: changed since (to 0, kept for good), it misstated them.
+    kept = (job.expired_at - job.finished_at).days if job.finished_at else None
     return (
-        f"This export's archive was deleted on {timezone.localtime(job.expired_at):%Y-%m-%d} (archives are kept "
-        f"{settings.PAIRWISE_EXPORT_KEEP_DAYS} days): run the export again."
+        f"This export's archive was deleted on {site_time(job.expired_at)}"
+        + (f", {kept} days after the export finished" if kept is not None else "")
+        + ": run the export again."
     )
 
 

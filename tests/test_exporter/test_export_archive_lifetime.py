@@ -155,3 +155,23 @@ def test_a_download_link_of_an_expired_archive_says_it_expired_not_that_nothing_
     page = response.content.decode()
     assert "archive was deleted on" in page and "run the export again" in page
     assert f'href="/projects/{job.project.slug}/exports/"' in page
+
+
+def test_an_expired_archives_message_gives_the_days_it_was_kept_then_not_todays_setting(archive, settings, engineer):
+    """The message read the keep days from today's settings: set to 0 (kept for good) after an archive
+    expired, it said "archives are kept 0 days"."""
+    from rest_framework.test import APIClient
+
+    from exporter.services import exports_expire
+
+    settings.PAIRWISE_EXPORT_KEEP_DAYS = 30
+    job, _ = archive
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+    assert exports_expire() == 1
+    settings.PAIRWISE_EXPORT_KEEP_DAYS = 0
+    client = APIClient()
+    client.force_login(engineer)
+    gone = client.get(f"/api/projects/{job.project.slug}/exports/{job.pk}/download/")
+    assert gone.status_code == 410
+    detail = gone.json()["detail"]
+    assert "0 days" not in detail and "31 days after the export finished" in detail, detail
