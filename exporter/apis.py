@@ -15,7 +15,7 @@ from annotate.models import JobState
 from annotate.services.jobs import JobsBusyError
 from config.api import BUSY, INVALID, REFUSED, JobPagination, UnknownFieldsRefused, busy_response
 from exporter.models import ExportJob
-from exporter.selectors import export_expired_message, export_job_file, export_job_get, export_project_get
+from exporter.selectors import ExportExpired, export_archive_open, export_job_get, export_project_get
 from exporter.services import (
     AGGREGATES,
     FORMATS,
@@ -175,12 +175,14 @@ class ExportDownloadApi(APIView):
                 {"detail": f"This export has no file: it is {job.state}.", "code": "no_file", "state": job.state},
                 status=status.HTTP_409_CONFLICT,
             )
-        if job.expired_at is not None:
+        try:
+            archive = export_archive_open(job=job)
+        except ExportExpired as expired:
             return Response(
-                {"detail": export_expired_message(job), "code": "expired", "expired_at": job.expired_at},
+                {"detail": str(expired), "code": "expired", "expired_at": expired.job.expired_at},
                 status=status.HTTP_410_GONE,
             )
-        return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")
+        return FileResponse(archive, as_attachment=True, content_type="application/zip")
 
 
 urlpatterns = [

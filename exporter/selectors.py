@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -40,12 +41,30 @@ def export_expired_message(job: ExportJob) -> str:
     )
 
 
-def export_job_file(*, job: ExportJob) -> Path:
-    if job.expired_at is not None and not job.file:
-        raise Http404(export_expired_message(job))
-    if job.state != JobState.DONE or not job.file:
-        raise Http404("This export has no file.")
-    path = (Path(settings.MEDIA_ROOT) / job.file).resolve()
-    if not path.is_relative_to(Path(settings.MEDIA_ROOT).resolve()) or not path.is_file():
-        raise Http404("The export's file is gone.")
-    return path
+class ExportExpired(Exception):
+    """The export's archive was deleted for age (`exports_expire`): 410, with `export_expired_message`."""
+
+    def __init__(self, job: ExportJob) -> None:
+        super().__init__(export_expired_message(job))
+        self.job = job
+
+
+def export_archive_open(*, job: ExportJob) -> BinaryIO:
+    """The archive of a finished export, opened for reading. Raises ExportExpired where the sweep deleted
+    it for age, also between the read of `job` and this open (the row is read again then: that answered
+    a 404 "gone", or a 500 where the file went between the check and the open); Http404 where there is
+    no file to give."""
+    media = Path(settings.MEDIA_ROOT).resolve()
+    if job.expired_at is None and job.state == JobState.DONE and job.file:
+        path = (media / job.file).resolve()
+        if not path.is_relative_to(media):
+            raise Http404("This export has no file.")
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            job.refresh_from_db()
+            if job.expired_at is None:
+                raise Http404("The export's file is gone.") from None
+    if job.expired_at is not None:
+        raise ExportExpired(job)
+    raise Http404("This export has no file.")

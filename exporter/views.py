@@ -19,7 +19,7 @@ from annotate.models import ImportJob, JobState
 from annotate.services.jobs import JobsBusyError
 from exporter.models import ExportJob
 from exporter.records import FORMAT_CONVERSATIONAL, FORMAT_PREFERENCE
-from exporter.selectors import export_expired_message, export_job_file, export_job_get, export_project_get
+from exporter.selectors import ExportExpired, export_archive_open, export_job_get, export_project_get
 from exporter.services import (
     AGGREGATES,
     FORMATS,
@@ -207,12 +207,14 @@ def _sources_imported(project) -> list[str]:
 @login_required
 def export_download(request: HttpRequest, slug: str, job_id: int) -> FileResponse | HttpResponse:
     job = export_job_get(user=request.user, slug=slug, job_id=job_id)
-    if job.expired_at is not None:
+    try:
+        archive = export_archive_open(job=job)
+    except ExportExpired as expired:
         # Gone, as the API says (410): the 404 page said there was nothing at the address, or nothing
         # the reader may see, to someone following a link kept from the page or passed on.
-        context = {"project": job.project, "job": job, "message": export_expired_message(job)}
+        context = {"project": job.project, "job": job, "message": str(expired)}
         return render(request, "exporter/export_expired.html", context, status=410)
-    return FileResponse(export_job_file(job=job).open("rb"), as_attachment=True, content_type="application/zip")
+    return FileResponse(archive, as_attachment=True, content_type="application/zip")
 
 
 urlpatterns = [

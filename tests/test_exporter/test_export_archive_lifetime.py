@@ -175,3 +175,25 @@ def test_an_expired_archives_message_gives_the_days_it_was_kept_then_not_todays_
     assert gone.status_code == 410
     detail = gone.json()["detail"]
     assert "0 days" not in detail and "31 days after the export finished" in detail, detail
+
+
+def test_a_download_that_meets_the_expiry_sweep_between_its_read_and_its_open_is_told_it_expired(archive):
+    """The sweep may expire the archive after a download read its row and before it opens the file: that
+    answered 404 "gone" (or a 500, the file going between the check and the open), not 410."""
+    from exporter.selectors import ExportExpired, export_archive_open
+    from exporter.services import exports_expire
+
+    job, path = archive
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(days=31))
+    read_before = ExportJob.objects.get(pk=job.pk)  # as the download read it
+    assert exports_expire() == 1 and not path.exists()
+    with pytest.raises(ExportExpired, match="run the export again"):
+        export_archive_open(job=read_before)
+    # A file gone for another reason (deleted by hand) stays a 404.
+    from django.conf import settings
+    from django.http import Http404
+
+    other = export_job_run(job_id=ExportJob.objects.create(project=job.project, format="hh-rlhf", options={}).pk)
+    (Path(settings.MEDIA_ROOT) / other.file).unlink()
+    with pytest.raises(Http404, match="gone"):
+        export_archive_open(job=other)
