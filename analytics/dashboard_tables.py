@@ -238,11 +238,17 @@ def regression_table(model: dict) -> Table:
             "the tests are per annotator, above"
         )
     else:
+        annotators = f"{clusters} annotator{'s' if clusters != 1 else ''}"
+        tested = any(term.get("p_value") is not None for term in (model.get("coefficients") or {}).values())
         title = (
             f"Length-controlled logistic regression of picking left, pooled over annotators (n = {model.get('n', 0)}, "
-            f"{clusters} annotator{'s' if clusters != 1 else ''}): p clustered by annotator (cluster-robust standard "
-            f"errors, Student's t with {max(clusters - 1, 0)} degrees of freedom), so that one annotator's habit does "
-            "not pass for the crowd's; a dash where there are too few annotators to test"
+            + (
+                f"{annotators}): p clustered by annotator (cluster-robust standard errors, Student's t with "
+                f"{clusters - 1} degrees of freedom), so that one annotator's habit does not pass for the crowd's"
+                if tested
+                else f"{annotators}): estimates only, too few annotators for a p clustered by annotator (it needs "
+                "more annotators than terms); the tests are per annotator, above"
+            )
         )
     table = Table(title, ["Term", "Estimate (log-odds)", "p (clustered)"])
     for name, coefficient in (model.get("coefficients") or {}).items():

@@ -171,12 +171,23 @@ def test_the_pooled_length_regression_shows_p_clustered_by_annotator(client, lea
     page = client.get(dashboard_url(report.project)).content.decode()
     table = re.search(r"<caption>Length-controlled logistic regression of picking left.*?</table>", page, re.S).group(0)
     model = report.payload["length"]["length_controlled"]
-    assert "pooled over annotators" in table and "p clustered by annotator" in table
-    assert f"{model['clusters']} annotators" in table
+    # The fixture's three annotators are no more than the model's terms: no p, and the caption says why.
+    assert model["clusters"] == 3
+    assert "pooled over annotators" in table and "3 annotators): estimates only, too few annotators" in table
     headers = re.findall(r'<th scope="col">\s*([^<]*?)\s*</th>', table)
     assert headers == ["Term", "Estimate (log-odds)", "p (clustered)"], headers
     terms = model["coefficients"]
     assert f"{terms['reference_on_left']['estimate']:,.3f}" in table
+    # With more annotators than terms, the p clustered by annotator is shown, and the caption says how.
+    model["clusters"] = 8
+    for term, p_value in zip(terms.values(), [0.0004, 0.25, 0.031], strict=False):
+        term["p_value"] = p_value
+    report.save(update_fields=["payload"])
+    page = client.get(dashboard_url(report.project)).content.decode()
+    table = re.search(r"<caption>Length-controlled logistic regression of picking left.*?</table>", page, re.S).group(0)
+    assert "8 annotators): p clustered by annotator" in table and "Student&#x27;s t with 7 degrees of freedom" in table
+    cells = [cell.strip() for cell in re.findall(r"<td>([^<]*)</td>", table)]
+    assert "&lt; 0.001" in cells and "0.250" in cells and "0.031" in cells
 
 
 def test_a_pooled_length_regression_of_an_old_report_shows_estimates_only(client, lead, report):

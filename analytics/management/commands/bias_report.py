@@ -155,7 +155,7 @@ def _length_lines(length: dict) -> list[str]:
             "p clustered by annotator"
         )
     else:
-        inference = f"p clustered by annotator, {clusters} annotators"
+        inference = f"p clustered by annotator, {clusters} annotator{'s' if clusters != 1 else ''}"
     if coefficients.get("length_difference"):
         lines.append(
             "  with position and content held apart (logistic regression pooled over annotators, "
