@@ -529,7 +529,7 @@ def _length_effect(model: dict | None) -> dict[str, Any] | str:
         "p_value": term["p_value"],
         "p_value_inference": "cluster-robust by annotator, Student's t with annotators - 1 degrees of freedom"
         if term["p_value"] is not None
-        else model.get("inference"),
+        else "none: a p clustered by annotator needs more annotators than the model's terms",
         "annotators": model["clusters"],
         "judgments": model["n"],
         "judgments_without_reference": model.get("n_without_reference", 0),

@@ -804,7 +804,7 @@ def test_the_dataset_card_gives_the_length_effect_with_content_apart_beside_the_
     untested = fitted | {"clusters": 2, "inference": "no test: 2 clusters, not more than the 3 coefficients"}
     untested["coefficients"] = {"length_difference": {"estimate": 0.4, "p_value": None}}
     assert _length_effect(untested)["p_value"] is None
-    assert _length_effect(untested)["p_value_inference"].startswith("no test: 2 clusters")
+    assert _length_effect(untested)["p_value_inference"].startswith("none: a p clustered by annotator needs more")
     # A report whose p took every judgment as independent: one annotator's habit passed for the crowd's.
     naive = {key: value for key, value in fitted.items() if key not in ("clusters", "inference")}
     assert _length_effect(naive).startswith("not in this report: it was computed before its p was clustered")
