@@ -852,3 +852,43 @@ def test_a_preference_export_of_the_real_file_imports_again_as_the_same_pairs(hh
 
     assert pairs(other_project) == pairs(hh_project)
     assert Pair.objects.filter(project=other_project, response_a=" ").count() == 4
+
+
+def test_exclude_flagged_leaves_out_an_annotator_flagged_for_fatigue_too(project, voters, tmp_path):
+    make_pairs(project, 4)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    report = report_computed(project, flag=("fatigue", voters[2].id))
+    _, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
+    assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[2].id]}}
+
+
+def test_since_keeps_a_judgment_answered_at_it_and_until_leaves_it_out(project, voters, tmp_path):
+    make_pairs(project, 2)
+    judgments_bulk(project, voters[0], choose=lambda pair_id, _p: "a")
+    (answered,) = set(Judgment.objects.values_list("answered_at", flat=True))
+    since, manifest = export_lines(project, tmp_path, "since", since=answered)
+    assert len(since) == 2 and manifest["filter_effects"] == DEFAULTS | {"since": 0}
+    until, manifest = export_lines(project, tmp_path, "until", until=answered)
+    assert until == [] and manifest["filter_effects"] == DEFAULTS | {"until": 2}
+
+
+def test_min_judgments_counts_decisive_votes_and_min_agreement_keeps_a_pair_at_it(project, voters, tmp_path):
+    with_tie, two_to_one = make_pairs(project, 2)
+    votes = {with_tie.id: ["a", "a", "tie"], two_to_one.id: ["a", "a", "b"]}
+    for i, person in enumerate(voters):
+        judgments_bulk(project, person, choose=lambda pair_id, _p, i=i: votes[pair_id][i])
+    # Three judgments each, but a tie is no vote for either response: two decisive votes are not three.
+    three, manifest = export_lines(project, tmp_path, "three", min_judgments=3)
+    assert [line["pair_id"] for line in three] == [two_to_one.id]
+    assert manifest["filter_effects"] == DEFAULTS | {"min_judgments": 1}
+    per, manifest = export_lines(project, tmp_path, "per", per_judgment=True, min_judgments=2)
+    assert {line["pair_id"] for line in per} == {with_tie.id, two_to_one.id}
+    assert manifest["filter_effects"] == DEFAULTS | {"min_judgments": 0}
+    # Two thirds of the votes is an agreement of two thirds: at the minimum, kept.
+    agreed, manifest = export_lines(project, tmp_path, "agreed", min_agreement=2 / 3)
+    assert {line["pair_id"] for line in agreed} == {with_tie.id, two_to_one.id}
+    assert manifest["filter_effects"] == DEFAULTS | {"min_agreement": 0}
+    stricter, manifest = export_lines(project, tmp_path, "stricter", min_agreement=0.7)
+    assert [line["pair_id"] for line in stricter] == [with_tie.id]
