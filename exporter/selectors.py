@@ -61,7 +61,7 @@ def export_archive_open(*, job: ExportJob) -> BinaryIO:
             raise Http404("This export has no file.")
         try:
             return path.open("rb")
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             job.refresh_from_db()
             if job.expired_at is None:
                 raise Http404("The export's file is gone.") from None
