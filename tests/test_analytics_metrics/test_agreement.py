@@ -138,3 +138,36 @@ def test_it_has_no_agreement_to_report_for_single_judgments():
     assert report["raw_agreement"]["agreement"] is None
     assert report["fleiss_kappa"]["value"] is None and report["krippendorff_alpha"]["value"] is None
     assert not math.isnan(report["source"]["rate"])
+
+
+def test_its_fleiss_kappa_leaves_out_pairs_of_one_judgment_even_when_they_are_the_most_common():
+    # Three pairs judged once, one judged twice: kappa needs two raters a pair, so only that one counts.
+    counts = category_counts(
+        table([("u", 1, "a", ""), ("v", 1, "b", ""), ("u", 2, "a", ""), ("u", 3, "b", ""), ("u", 4, "a", "")])
+    )
+    result = fleiss_kappa_of(counts)
+    assert (result["raters_per_pair"], result["pairs"]) == (2, 1)
+    assert result["value"] == pytest.approx(fleiss_kappa(np.array([[1, 1, 0]])), rel=1e-12)
+
+
+def test_its_fleiss_kappa_takes_the_larger_number_of_raters_on_a_tie_of_counts():
+    counts = category_counts(
+        table([("u", 1, "a", ""), ("v", 1, "b", ""), ("u", 2, "a", ""), ("v", 2, "a", ""), ("w", 2, "b", "")])
+    )
+    result = fleiss_kappa_of(counts)
+    assert (result["raters_per_pair"], result["pairs"]) == (3, 1)
+    assert result["value"] == pytest.approx(fleiss_kappa(np.array([[2, 1, 0]])), rel=1e-12)
+
+
+def test_its_krippendorff_alpha_counts_only_the_pairs_of_two_judgments_or_more():
+    judgments = table([("u", 1, "a", ""), ("v", 1, "b", ""), ("u", 2, "a", ""), ("v", 2, "a", ""), ("u", 3, "b", "")])
+    result = krippendorff_alpha_of(category_counts(judgments))
+    assert result["pairs"] == 2
+    expected = krippendorff.alpha(reliability_data=[[0, 0, 1], [1, 0, np.nan]], level_of_measurement="nominal")
+    assert result["value"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_tie_on_a_pair_with_a_source_preference_says_nothing_about_the_source():
+    judgments = table([("u", 1, "a", "a"), ("v", 1, "tie", "a"), ("w", 1, "skip", "a")])
+    assert source_agreement(judgments).isna().tolist() == [False, True, True]
+    assert (agreement(judgments)["source"]["n"], agreement(judgments)["source"]["rate"]) == (1, 1.0)
