@@ -6,6 +6,8 @@ import re
 
 from django.urls import reverse
 
+from annotate.models import Membership
+
 
 def annotator_url(project, user_id: int) -> str:
     return reverse("analytics:annotator", kwargs={"slug": project.slug, "annotator_id": user_id})
@@ -73,3 +75,15 @@ def test_the_reading_floor_is_worded_as_on_the_dashboard(client, lead, annotator
         report.save(update_fields=["payload"])
         page = client.get(annotator_url(report.project, annotator.id)).content.decode()
         assert f"Faster than reading ({said}" in page
+
+
+def test_a_removed_annotator_whose_judgments_stay_keeps_their_page(client, lead, project, annotator, report):
+    # Removed from the project, their judgments (and the report's rows of them) stay: so does their page.
+    Membership.objects.filter(project=project, user=annotator).delete()
+    client.force_login(lead)
+    response = client.get(annotator_url(report.project, annotator.id))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<h1>Annotator annotator</h1>" in page
+    row = next(r for r in report.payload["position"]["per_annotator"] if r["annotator"] == annotator.id)
+    assert f"{row['successes']} / {row['n']}" in page
