@@ -169,3 +169,25 @@ def test_a_csv_cell_of_any_length_costs_only_its_kept_part(tmp_path) -> None:
         tracemalloc.stop()
     assert [(r.line, r.cells) for r in records] == [(1, ["a", CellLength(30_000_000)]), (2, ["b", "c"])]
     assert peak < 8_000_000  # pieces of 1 MiB characters, never the cell
+
+
+def test_a_marker_that_ends_where_the_transcripts_diverge_is_still_in_the_shared_part() -> None:
+    # The chosen transcript runs on past the divergence (so its last marker is not shared), and the two
+    # responses differ from their first character: the shared part ends right after the marker.
+    chosen = "\n\nHuman: hi\n\nAssistant:A\n\nHuman: more?\n\nAssistant: no"
+    rejected = "\n\nHuman: hi\n\nAssistant:B"
+    context, response_a, response_b = transcripts_split(chosen, rejected)
+    assert (context, response_a, response_b) == ("\n\nHuman: hi", "A\n\nHuman: more?\n\nAssistant: no", "B")
+    assert context + "\n\nAssistant:" + response_a == chosen and context + "\n\nAssistant:" + response_b == rejected
+
+
+def test_a_prompt_without_the_assistant_marker_is_exported_again_as_it_was() -> None:
+    row = {"prompt": "Name a prime.", "chosen": "7", "rejected": "9"}
+    plain = pair_parse(SourceRow(1, 0, row), fmt=PREFERENCE, max_chars=100)
+    assert (plain.context, plain.prompt_marker) == ("Name a prime.", False)
+    record = preference_record(
+        context=plain.context, chosen=plain.response_a, rejected=plain.response_b, prompt_marker=plain.prompt_marker
+    )
+    assert record["prompt"] == "Name a prime."
+    marked = pair_parse(SourceRow(1, 0, {**row, "prompt": "Name a prime." + ASSISTANT}), fmt=PREFERENCE, max_chars=100)
+    assert (marked.context, marked.prompt_marker) == ("Name a prime.", True)

@@ -866,3 +866,45 @@ def test_a_file_read_in_the_wrong_format_says_which_format_its_rows_have(project
     path.write_text(json.dumps(hh_row(0)) + "\n" + json.dumps({"chosen": "x"}) + "\n")
     with pytest.raises(ImportValidationError):
         pairs_import(project=project, source=path, fmt="hh-rlhf")
+
+
+def test_a_csv_record_of_empty_cells_is_skipped_like_a_blank_line(project, tmp_path) -> None:
+    # A spreadsheet saved as CSV ends its rows, and fills its gaps, with records of empty cells.
+    path = tmp_path / "pairs.csv"
+    path.write_text("prompt,response_a,response_b\nq1,a,b\n,,\n\n , ,\nq2,c,d\n,\n", encoding="utf-8")
+    result = pairs_import(project=project, source=path)
+    assert (result.rows_read, result.pairs_created, result.invalid_rows) == (2, 2, 0)
+    assert pair_rows(project) == {0, 1}
+
+
+@pytest.mark.parametrize("fmt", ["pairs", "hh-rlhf"])
+def test_a_text_of_exactly_the_limit_imports_and_one_character_more_is_too_long(project, tmp_path, small_limit, fmt):
+    if fmt == "pairs":
+        rows = [
+            {"prompt": "p" * small_limit, "response_a": "a", "response_b": "b"},
+            {"prompt": "p" * (small_limit + 1), "response_a": "a", "response_b": "b"},
+        ]
+    else:
+        base = "\n\nHuman: hi\n\nAssistant: "
+        rows = [
+            {"chosen": base + "y" * (small_limit - len(base)), "rejected": base + "n"},
+            {"chosen": base + "y" * (small_limit + 1 - len(base)), "rejected": base + "n"},
+        ]
+    path = write_jsonl(tmp_path / "limit.jsonl", rows)
+    result = pairs_import(project=project, source=path, skip_invalid=True)
+    assert (result.pairs_created, result.invalid_rows) == (1, 1)
+    field = "prompt" if fmt == "pairs" else "chosen"
+    assert result.errors == [
+        {"row": 2, "field": field, "message": f"too long: {small_limit + 1:,} characters, the limit is {small_limit:,}"}
+    ]
+    assert pair_rows(project) == {0}
+
+
+def test_an_hh_rlhf_row_with_only_blank_space_before_its_final_assistant_turn_is_refused(project, tmp_path) -> None:
+    # As a prompt may not be blank: the annotator would be shown nothing to judge the answers by.
+    path = write_jsonl(tmp_path / "blank.jsonl", [{"chosen": " \n\nAssistant: a", "rejected": " \n\nAssistant: b"}])
+    with pytest.raises(ImportValidationError) as raised:
+        pairs_import(project=project, source=path)
+    message = 'nothing before the final "\\n\\nAssistant:" turn'
+    assert [(e.row, e.field, e.message) for e in raised.value.errors] == [(1, "chosen/rejected", message)]
+    assert not Pair.objects.filter(project=project).exists()
