@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from annotate.models import AnnotationSession, Assignment, Membership, Role
-from annotate.services.annotating import assignment_next, sitting_start
+from annotate.models import AnnotationSession, Assignment, Judgment, Membership, Role
+from annotate.services.annotating import assignment_next, judgment_submit, sitting_start
 from annotate.services.members import membership_left
 from tests.conftest import make_pairs
 
@@ -123,3 +123,14 @@ def test_a_failure_to_end_the_sitting_is_logged_not_an_error_page_for_a_deletion
     assert deleted.status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
     assert "the database went away" in caplog.text
+
+
+def test_an_annotator_made_an_engineer_cannot_answer_a_pair_their_sitting_still_holds(project, annotator, holding):
+    # The role decides even where the sitting was not ended: here the role changed without the signal
+    # that ends it (as when ending it failed, or the row was changed outside Django).
+    held = Assignment.objects.filter(annotator=annotator).first()
+    Membership.objects.filter(project=project, user=annotator).update(role=Role.ENGINEER)
+    assert AnnotationSession.objects.get(annotator=annotator).is_open
+    with pytest.raises(Assignment.DoesNotExist):
+        judgment_submit(assignment_id=held.id, annotator=annotator, side="left")
+    assert not Judgment.objects.exists()

@@ -660,3 +660,19 @@ def test_the_api_takes_a_late_time_without_a_zone_west_of_utc_as_the_page_does(c
     assert response.status_code == 202
     page, api = (ExportOptions.from_json(job.options).until for job in ExportJob.objects.order_by("id"))
     assert page == api == dt.datetime.fromisoformat("9999-12-31T23:59:59-05:00")
+
+
+def test_an_export_of_another_project_is_not_found_under_a_project_one_may_export(
+    transactional_db, project, lead, outsider, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    job = export_job_run(job_id=ExportJob.objects.create(project=project, format="hh-rlhf", options={}).pk)
+    assert job.state == "done", job.error
+    # The outsider leads "other": that project's addresses must not reach this project's export.
+    for url in (f"/api/projects/other/exports/{job.id}/", f"/api/projects/other/exports/{job.id}/download/"):
+        assert client_for(outsider).get(url).status_code == 404
+    page = Client()
+    page.force_login(outsider)
+    assert page.get(f"/projects/other/exports/{job.id}/download/").status_code == 404
+    assert client_for(lead).get(f"/api/projects/helpful/exports/{job.id}/").json()["id"] == job.id
+    assert page.get(f"/projects/helpful/exports/{job.id}/download/").status_code == 404
