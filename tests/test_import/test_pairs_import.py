@@ -908,3 +908,11 @@ def test_an_hh_rlhf_row_with_only_blank_space_before_its_final_assistant_turn_is
     message = 'nothing before the final "\\n\\nAssistant:" turn'
     assert [(e.row, e.field, e.message) for e in raised.value.errors] == [(1, "chosen/rejected", message)]
     assert not Pair.objects.filter(project=project).exists()
+
+
+def test_a_file_of_responses_without_a_prompt_asks_for_a_format_rather_than_reading_it_as_pairs(
+    project, tmp_path
+) -> None:
+    path = write_jsonl(tmp_path / "no-prompt.jsonl", [{"response_a": "a", "response_b": "b"}])
+    with pytest.raises(ImportSourceError, match="cannot tell the format"):
+        pairs_import(project=project, source=path)
