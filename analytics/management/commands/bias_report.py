@@ -145,25 +145,24 @@ def _length_lines(length: dict) -> list[str]:
         )
         if coefficients.get(name)
     ]
+    # Computed here and now: the pooled fit has its clusters, and a p exactly where it has more than terms.
     clusters = model.get("clusters")
-    if clusters is None:
-        inference = "estimates only: its p was not clustered by annotator, recompute it"
-    elif coefficients.get("length_difference", {}).get("p_value") is None:
+    tested = coefficients.get("length_difference", {}).get("p_value") is not None
+    if tested:
+        inference = f"p clustered by annotator, {clusters} annotators"
+    else:
         # Not more annotators than terms: the clustered covariance is singular, and there is no p.
         inference = (
-            f"estimates only: {clusters} annotators, no more than the {len(coefficients)} terms, are too few for a "
-            "p clustered by annotator"
+            f"estimates only: {clusters} annotator{'s' if clusters != 1 else ''}, no more than the "
+            f"{len(coefficients)} terms, are too few for a p clustered by annotator"
         )
-    else:
-        inference = f"p clustered by annotator, {clusters} annotator{'s' if clusters != 1 else ''}"
     if coefficients.get("length_difference"):
         lines.append(
             "  with position and content held apart (logistic regression pooled over annotators, "
             + inference
             + "): "
             + ", ".join(
-                f"{label} {term['estimate']:+.2f}"
-                + (f" (p {_p(term['p_value'])})" if clusters is not None and term.get("p_value") is not None else "")
+                f"{label} {term['estimate']:+.2f}" + (f" (p {_p(term['p_value'])})" if tested else "")
                 for label, term in terms
             )
             + (
