@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from rest_framework.test import APIClient
 
 from annotate.models import Membership, Pair, Project, Role
 
@@ -80,6 +81,14 @@ def outsider(other_project):
     user = make_user("outsider")
     Membership.objects.create(user=user, project=other_project, role=Role.LEAD)
     return user
+
+
+def client_for(user) -> APIClient:
+    """An API client with `user`'s session (anonymous for None), as a browser or the browsable API is."""
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
 
 
 def make_pairs(project: Project, n: int, *, prefix: str = "q") -> list[Pair]:

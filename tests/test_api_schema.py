@@ -7,23 +7,16 @@ import jsonschema
 import pytest
 import yaml
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from analytics.models import BiasReport
 from annotate.models import JobState
 from exporter.models import ExportJob
+from tests.conftest import client_for
 from tests.test_annotating.test_schema import _json_schema
 
 pytestmark = pytest.mark.django_db
 
 PROJECT_REFUSALS = {"401", "404"}
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 @pytest.fixture

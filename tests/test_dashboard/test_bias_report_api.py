@@ -7,22 +7,15 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from analytics.models import BiasReport
 from annotate.models import JobState, Membership
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 LATEST = "/api/projects/helpful/bias-report/"
 ASK = "/api/projects/helpful/bias-reports/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def done_report(project) -> BiasReport:

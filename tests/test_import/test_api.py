@@ -8,21 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from annotate.models import ImportJob, JobState
 from annotate.services.imports import import_job_run
+from tests.conftest import client_for
 
 from .conftest import pairs_row
 
 URL = "/api/projects/helpful/imports/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def upload(name: str = "pairs.jsonl", rows: int = 2) -> SimpleUploadedFile:
