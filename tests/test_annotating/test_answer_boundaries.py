@@ -32,17 +32,23 @@ def test_a_rationale_of_exactly_the_minimum_is_enough(project, annotator, pairs)
     assert Judgment.objects.get().rationale == "Ten chars!"
 
 
-def test_a_gold_accuracy_at_the_threshold_does_not_pause(project, annotator):
+def gold_first(project, *, golds: int, recent: int, min_accuracy: float) -> None:
+    """Every draw gold while there are gold pairs (`golds`, answer "a"), one queue pair behind them (gold
+    is served only while the queue has a pair for the annotator), and the pause rule over `recent`."""
     project.gold_rate = 1.0
-    project.gold_recent = 2
-    project.gold_min_accuracy = 0.5
+    project.gold_recent = recent
+    project.gold_min_accuracy = min_accuracy
     project.save()
     gold = Pair.objects.bulk_create(
         Pair(project=project, context=f"\n\nHuman: g{i}?", response_a=" A", response_b=" B", content_hash=f"g{i}")
-        for i in range(3)
+        for i in range(golds)
     )
     Pair.objects.filter(pk__in=[p.pk for p in gold]).update(gold_answer="a")
     Pair.objects.create(project=project, context="\n\nHuman: q?", response_a=" a", response_b=" b", content_hash="q")
+
+
+def test_a_gold_accuracy_at_the_threshold_does_not_pause(project, annotator):
+    gold_first(project, golds=3, recent=2, min_accuracy=0.5)
     sitting_start(project=project, annotator=annotator)
 
     def answer(correct: bool) -> None:
@@ -90,16 +96,7 @@ def test_a_dwell_is_allowed_one_second_past_the_time_the_pair_has_been_out_and_n
 
 
 def test_a_tie_or_a_skip_on_a_gold_pair_is_not_scored(project, annotator):
-    project.gold_rate = 1.0
-    project.gold_recent = 1
-    project.gold_min_accuracy = 1.0
-    project.save()
-    gold = Pair.objects.bulk_create(
-        Pair(project=project, context=f"\n\nHuman: g{i}?", response_a=" A", response_b=" B", content_hash=f"g{i}")
-        for i in range(2)
-    )
-    Pair.objects.filter(pk__in=[p.pk for p in gold]).update(gold_answer="a")
-    Pair.objects.create(project=project, context="\n\nHuman: q?", response_a=" a", response_b=" b", content_hash="q")
+    gold_first(project, golds=2, recent=1, min_accuracy=1.0)
     sitting_start(project=project, annotator=annotator)
     for side in ("tie", "skip"):
         assignment, _ = assignment_next(project=project, annotator=annotator)

@@ -520,11 +520,12 @@ def report_computed(project, *, flag: tuple[str, int] | None = None):
     return report
 
 
-def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_too(project, voters, tmp_path):
+@pytest.mark.parametrize("section", ["length", "fatigue"])
+def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_or_fatigue_too(project, voters, tmp_path, section):
     make_pairs(project, 4)
     for person in voters:
         judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
-    report = report_computed(project, flag=("length", voters[1].id))
+    report = report_computed(project, flag=(section, voters[1].id))
     _, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
     assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[1].id]}}
@@ -852,16 +853,6 @@ def test_a_preference_export_of_the_real_file_imports_again_as_the_same_pairs(hh
 
     assert pairs(other_project) == pairs(hh_project)
     assert Pair.objects.filter(project=other_project, response_a=" ").count() == 4
-
-
-def test_exclude_flagged_leaves_out_an_annotator_flagged_for_fatigue_too(project, voters, tmp_path):
-    make_pairs(project, 4)
-    for person in voters:
-        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
-    report = report_computed(project, flag=("fatigue", voters[2].id))
-    _, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
-    assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
-    assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[2].id]}}
 
 
 def test_since_keeps_a_judgment_answered_at_it_and_until_leaves_it_out(project, voters, tmp_path):
