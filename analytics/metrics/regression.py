@@ -39,11 +39,7 @@ def fit_logit(
     cluster_codes = None if clusters is None else pd.factorize(pd.Series(clusters).to_numpy()[rows])[0]
     if len(y) == 0:
         return fit_pooled_logit(
-            np.zeros(0),
-            np.zeros(0),
-            np.zeros((0, x.shape[1])),
-            predictors.columns,
-            clusters=None if clusters is None else np.zeros(0, dtype=int),
+            np.zeros(0), np.zeros(0), np.zeros((0, x.shape[1])), predictors.columns, clusters=cluster_codes
         )
     keys = x if cluster_codes is None else x.assign(cluster=cluster_codes)
     # Hash grouping: no sort, unlike numpy's row-wise unique (seconds on a million rows).
