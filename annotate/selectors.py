@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -127,14 +128,25 @@ def progress_get(*, project: Project, user: AbstractBaseUser, now: dt.datetime |
 
 
 CONTEXT_TURN = TURN_MARKER
+LEADING_BLANK_LINES = re.compile(r"\A(?:[^\S\n]*\n)+")
+
+
+def turn_shown(text: str) -> str:
+    """A turn's text as the page shows it, as annotate.js's `responseShown` shows a response: without
+    the blank lines before it and the white space after it, and without the one space that follows
+    "Human:" or "Assistant:" in HH-RLHF. An indentation of the turn's own (code, a nested list) is
+    kept: stripped whole, a function's first line stood left of its body."""
+    body = LEADING_BLANK_LINES.sub("", text).rstrip()
+    return body[1:] if body[:1] == " " and body[1:2].strip() else body
 
 
 def context_turns(context: str) -> list[dict[str, str]]:
-    """Split an HH-RLHF-style context into turns for display; text without markers is one human turn."""
+    """Split an HH-RLHF-style context into turns for display (`turn_shown`); text without markers is
+    one human turn."""
     parts = CONTEXT_TURN.split(context)
     turns = []
     if parts[0].strip():
-        turns.append({"role": "human", "text": parts[0].strip()})
+        turns.append({"role": "human", "text": turn_shown(parts[0])})
     for role, text in zip(parts[1::2], parts[2::2], strict=True):
-        turns.append({"role": role.lower(), "text": text.strip()})
+        turns.append({"role": role.lower(), "text": turn_shown(text)})
     return turns
