@@ -25,6 +25,24 @@ if env_file := env.str("PAIRWISE_ENV_FILE", default=""):
 
 DEBUG = env.bool("DEBUG", default=False)
 
+
+def env_number(name: str, default: float, *, minimum: float, cast: type = int) -> float:
+    """A number from the environment, refused at start with the variable's name when it is not one
+    (`env.int` raised a bare "invalid literal for int()") or is below `minimum` (a negative keep time
+    or limit started an app that then behaved as no one meant). Empty means unset."""
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        kind = "a whole number" if cast is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {raw!r}.") from None
+    if not minimum <= value < float("inf"):  # also refuses nan
+        raise ImproperlyConfigured(f"{name} must be {minimum} or more, not {raw}.")
+    return value
+
+
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -102,7 +120,7 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'pairwise.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = env_number("CONN_MAX_AGE", 60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # One writer at a time: wait for the lock instead of failing at once.
@@ -161,7 +179,7 @@ LOGIN_FAILURES_WINDOW = 15 * 60
 # How many proxies in front of the app append the address they saw to X-Forwarded-For: the client's
 # address is then the entry that many from the end (0: the connection's own address, and the header,
 # which a client can write, is ignored). The login counts (config.auth) read it.
-TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", 0, minimum=0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotate:project_list"
@@ -173,7 +191,7 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
@@ -258,7 +276,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": env_number("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
         # A Redis that takes connections and never answers held a web request that queues a job for
         # good, and 16 of them the whole site (found by the job life cycle audit). Longer than the
         # worker's one-second BRPOP poll; the job's row is committed first, and the sweep sends a job
@@ -284,7 +302,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Each periodic message expires when the next one is due: a sweep that finds the worker down (a
 # deploy, an outage) is not worth running late, and without an expiry beat would pile one message
 # a minute onto the broker for the worker to run back to back when it returns.
-BIAS_REPORT_EVERY_SECONDS = env.float("BIAS_REPORT_EVERY_SECONDS", default=300.0)
+BIAS_REPORT_EVERY_SECONDS = env_number("BIAS_REPORT_EVERY_SECONDS", 300.0, minimum=1, cast=float)
 CELERY_BEAT_SCHEDULE = {
     name: {"task": task, "schedule": every, "options": {"expires": every}}
     for name, task, every in [
@@ -302,21 +320,21 @@ SWEEPS_QUEUE = "sweeps"
 CELERY_TASK_ROUTES = {entry["task"]: {"queue": SWEEPS_QUEUE} for entry in CELERY_BEAT_SCHEDULE.values()}
 
 # Pairwise's own limits.
-PAIRWISE_MAX_TEXT_CHARS = env.int("PAIRWISE_MAX_TEXT_CHARS", default=100_000)
+PAIRWISE_MAX_TEXT_CHARS = env_number("PAIRWISE_MAX_TEXT_CHARS", 100_000, minimum=1)
 PAIRWISE_UPLOAD_DIR = env.path("PAIRWISE_UPLOAD_DIR", default=VAR_DIR / "uploads")
 # Largest file a lead may upload for import, in MiB: the whole Anthropic/hh-rlhf train split fits.
-PAIRWISE_MAX_UPLOAD_MB = env.int("PAIRWISE_MAX_UPLOAD_MB", default=512)
+PAIRWISE_MAX_UPLOAD_MB = env_number("PAIRWISE_MAX_UPLOAD_MB", 512, minimum=1)
 # Most an import reads of a gzip file once decompressed, in MiB, uploaded or on the command line: 8
 # times the default upload limit, where HH-RLHF gzips 4.4 to 1 (`gzip -l` of the shared test split:
 # 742,801 bytes, 3,280,164 decompressed), while deflate packs repeated lines about 1,000 to 1, so
 # 512 MiB of gzip can hold 512 GiB. A plain file costs no more to read than its size.
-PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = env.int("PAIRWISE_MAX_GZIP_DECOMPRESSED_MB", default=4096)
+PAIRWISE_MAX_GZIP_DECOMPRESSED_MB = env_number("PAIRWISE_MAX_GZIP_DECOMPRESSED_MB", 4096, minimum=1)
 # How many days a finished export's archive is kept before the sweep deletes it (its row stays, and says
 # so); 0 keeps archives for good. Every export of a large project is a full copy of its judgments.
-PAIRWISE_EXPORT_KEEP_DAYS = env.int("PAIRWISE_EXPORT_KEEP_DAYS", default=30)
+PAIRWISE_EXPORT_KEEP_DAYS = env_number("PAIRWISE_EXPORT_KEEP_DAYS", 30, minimum=0)
 # How long a project's pair counts (queue pairs, pairs complete) are kept in the cache for the progress
 # figures: counting reads every pair of the project, and every annotator's page asks at every sitting.
-PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = env.int("PAIRWISE_PAIR_COUNTS_CACHE_SECONDS", default=30)
+PAIRWISE_PAIR_COUNTS_CACHE_SECONDS = env_number("PAIRWISE_PAIR_COUNTS_CACHE_SECONDS", 30, minimum=0)
 
 LOGGING = {
     "version": 1,

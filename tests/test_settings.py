@@ -165,7 +165,7 @@ def test_env_example_the_settings_and_the_compose_file_name_the_same_variables()
     import re
 
     documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
-    read = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', (ROOT / "config" / "settings.py").read_text()))
+    read = set(re.findall(r'env(?:\.\w+|_number)\(\s*"([A-Z][A-Z0-9_]+)"', (ROOT / "config" / "settings.py").read_text()))
     read |= {"PAIRWISE_CODE_VERSION"}  # exporter/writers.py, for images built without .git
     read |= {"HF_HUB_OFFLINE"}  # huggingface_hub's own, for the worker's tokenizers
     compose = (ROOT / "docker-compose.yml").read_text()
@@ -191,6 +191,29 @@ def test_a_pairwise_env_file_that_is_not_there_stops_the_start(tmp_path):
     result = manage("check", SECRET_KEY=STRONG_KEY, PAIRWISE_ENV_FILE=str(tmp_path / "pairwise.env.typo"))
     assert result.returncode != 0
     assert "PAIRWISE_ENV_FILE names" in result.stderr and "which is not a file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PAIRWISE_EXPORT_KEEP_DAYS", "-1", "PAIRWISE_EXPORT_KEEP_DAYS must be 0 or more, not -1."),
+        ("PAIRWISE_MAX_UPLOAD_MB", "0", "PAIRWISE_MAX_UPLOAD_MB must be 1 or more, not 0."),
+        ("CONN_MAX_AGE", "sixty", "CONN_MAX_AGE must be a whole number, not 'sixty'."),
+        ("BIAS_REPORT_EVERY_SECONDS", "nan", "BIAS_REPORT_EVERY_SECONDS must be 1 or more, not nan."),
+    ],
+)
+def test_a_number_setting_that_is_not_one_or_out_of_range_stops_the_start_naming_it(name, value, message):
+    result = manage("check", SECRET_KEY=STRONG_KEY, **{name: value})
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_number_settings_take_their_value_and_an_empty_one_means_the_default():
+    code = "from django.conf import settings as s; print(s.PAIRWISE_EXPORT_KEEP_DAYS, s.BIAS_REPORT_EVERY_SECONDS)"
+    result = manage(
+        "shell", "-c", code, SECRET_KEY=STRONG_KEY, PAIRWISE_EXPORT_KEEP_DAYS="0", BIAS_REPORT_EVERY_SECONDS=""
+    )
+    assert result.stdout.strip().splitlines()[-1] == "0 300.0", result.stderr
 
 
 def test_a_database_server_that_never_answers_fails_the_connection_instead_of_hanging():
