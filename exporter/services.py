@@ -641,7 +641,8 @@ def _source_check(*, project: Project, source: str) -> None:
     """Refuse a source no pair of the project comes from (a typo exported nothing, and said so only
     as a filter count), naming the sources there are."""
     pairs = Pair.objects.filter(project=project)
-    if pairs.filter(source_name=source).exists():
+    # No source name holds a NUL character (PostgreSQL's text cannot): looked up there, one was a 500.
+    if "\x00" not in source and pairs.filter(source_name=source).exists():
         return
     names = list(pairs.order_by("source_name").values_list("source_name", flat=True).distinct()[:21])
     listed = ", ".join(repr(name) for name in names[:20]) + (", …" if len(names) > 20 else "")

@@ -450,6 +450,20 @@ def test_the_export_page_refuses_a_time_window_split_or_source_it_cannot_use(cli
 
 
 @pytest.mark.django_db
+def test_the_export_page_refuses_a_source_holding_a_nul_character(client, project, lead):
+    # No source name holds one (PostgreSQL's text cannot): looked up there, it was a 500.
+    make_pairs(project, 2)
+    client.force_login(lead)
+    response = client.post("/projects/helpful/exports/", {"source": "fix\x00ture"})
+    assert response.status_code == 200
+    (said,) = alerts(response.content.decode())
+    assert said.startswith(
+        "Export not started: No pair of this project comes from the source 'fix\\x00ture'; its sources: 'fixture'."
+    )
+    assert not ExportJob.objects.exists()
+
+
+@pytest.mark.django_db
 def test_the_export_page_suggests_the_sources_the_project_imported(client, project, lead):
     from annotate.models import ImportJob
 
