@@ -196,6 +196,10 @@ def membership_remove(
     deleted membership. Raises Membership.DoesNotExist when the user is no annotator or engineer of
     the project (leads are the admin's to remove), or not in `role` when one is given (the role the
     confirmation page showed: another lead may have changed it since)."""
+    if role is not None and role not in ROLES_LEADS_MANAGE:
+        # Held by no annotator nor engineer; and a hand-edited one holding a NUL character, looked up,
+        # was a 500 on PostgreSQL, whose text cannot hold it.
+        raise Membership.DoesNotExist(f"No annotator or engineer holds the role {role!r}.")
     with transaction.atomic():
         # of=self: the user row joined in is not locked with it. FOR UPDATE on it stalled every commit
         # of that person's, in any project (each checks its foreign keys to the user), and their starts.

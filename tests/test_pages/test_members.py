@@ -310,3 +310,16 @@ def test_a_removal_confirmed_after_another_lead_changed_the_role_changes_nothing
         "Remove them again if you still want to."
     )
     assert Membership.objects.get(user=annotator, project=project).role == Role.ENGINEER
+
+
+@pytest.mark.parametrize("shown", ["lead", "annotator\x00"])
+def test_a_removal_confirming_a_role_no_annotator_nor_engineer_holds_changes_nothing(project, lead, annotator, shown):
+    # A hand-edited confirmation. The role was looked up as sent, and one holding a NUL character was a
+    # 500 on PostgreSQL, whose text cannot hold one (found by the security audit).
+    response = signed_in(lead).post(remove_url(project, annotator), {"role": shown}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "annotator is an annotator here now (changed since you asked); nothing changed. "
+        "Remove them again if you still want to."
+    ]
+    assert Membership.objects.get(user=annotator, project=project).role == Role.ANNOTATOR
+    assert not AuditEvent.objects.exists()
