@@ -109,10 +109,12 @@ def hh_rlhf_record(*, context: str, chosen: str, rejected: str, prompt_marker: b
     `prompt_marker` (`Pair.prompt_marker`): the source's prompt ended with "\\n\\nAssistant:", as every
     HH-RLHF transcript's does; its transcripts are written back byte for byte. A prompt that did not
     (TRL data that is not HH-RLHF's) gets one assistant turn per response (`_assistant_turn`), after a
-    human turn ("\\n\\nHuman: " + prompt) when it has none of its own ("What is 2+2?")."""
+    human turn ("\\n\\nHuman: " + prompt) when it has none of its own ("What is 2+2?"); a turn of its own
+    is one `context_turns` reads, so "Human: What is 2+2?" (the name at the very start) has one."""
     if prompt_marker:
         return {"chosen": context + ASSISTANT_MARKER + chosen, "rejected": context + ASSISTANT_MARKER + rejected}
-    human = context if HUMAN_MARKER in context else f"{HUMAN_MARKER} {context}"
+    own = any(speaker == "Human" for speaker in TURN_MARKER.findall(context))
+    human = context if own else f"{HUMAN_MARKER} {context}"
     return {"chosen": human + _assistant_turn(chosen), "rejected": human + _assistant_turn(rejected)}
 
 

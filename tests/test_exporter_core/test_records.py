@@ -229,7 +229,8 @@ def test_splitting_a_built_record_gives_back_its_parts_whenever_the_responses_ho
     # A prompt that had no "\n\nAssistant:": a human turn (unless it has one) and assistant turns.
     bare = hh_rlhf_record(context=context, chosen=chosen, rejected=rejected, prompt_marker=False)
     turn = {response: response if response[:1].isspace() else " " + response for response in (chosen, rejected)}
-    human = context if "\n\nHuman:" in context else f"\n\nHuman: {context}"
+    own = context.startswith("Human:") or "\n\nHuman:" in context
+    human = context if own else f"\n\nHuman: {context}"
     assert bare == {"chosen": human + ASSISTANT + turn[chosen], "rejected": human + ASSISTANT + turn[rejected]}
 
 
@@ -253,3 +254,19 @@ def test_a_prompt_without_the_assistant_marker_is_exported_as_imported_by_trl_an
     marked = {"context": "Human: hi", "chosen": " hello", "rejected": " bye"}
     assert hh_rlhf_record(**marked)["chosen"] == "Human: hi\n\nAssistant: hello"
     assert preference_record(**marked)["prompt"] == "Human: hi\n\nAssistant:"
+
+
+def test_a_bare_prompt_that_starts_with_the_humans_name_gets_no_second_one():
+    """Found by the ML engineer's audit: "Human: What is 2+2?" (a TRL prompt without the leading blank
+    line, which the conversational format and the annotation page read as a human turn) came out of
+    `hh-rlhf`, and so into the tokenized items, as "\n\nHuman: Human: What is 2+2?"."""
+    bare = {"context": "Human: What is 2+2?", "chosen": "4", "rejected": "5", "prompt_marker": False}
+    assert hh_rlhf_record(**bare) == {
+        "chosen": "Human: What is 2+2?\n\nAssistant: 4",
+        "rejected": "Human: What is 2+2?\n\nAssistant: 5",
+    }
+    assert record_transcripts(record_build(fmt="preference", **bare)) == tuple(hh_rlhf_record(**bare).values())
+    # A name anywhere else is the prompt's text: the human turn is still added.
+    assert hh_rlhf_record(**bare | {"context": "Say Human: twice."})["chosen"] == (
+        "\n\nHuman: Say Human: twice.\n\nAssistant: 4"
+    )
