@@ -300,12 +300,24 @@ def collate_dynamic(items: Sequence[Mapping[str, torch.Tensor]], *, padding_side
     This changes shapes with respect to the notebook (width = the batch's longest item, not
     `max_length`), hence optional: use it when the model accepts variable lengths and you want less
     compute on padding. Values on the kept positions are unchanged. Pass the dataset's `padding_side`
-    (``functools.partial(collate_dynamic, padding_side=data.padding_side)``)."""
+    (``functools.partial(collate_dynamic, padding_side=data.padding_side)``): a ValueError when the cut
+    would take tokens, which it does on items padded on the other side."""
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"padding_side must be 'right' or 'left', not {padding_side!r}")
     batch = {key: torch.stack([item[key] for item in items]) for key in KEYS}
     longest = int(
         max(batch["chosen_attention_mask"].sum(dim=1).max(), batch["rejected_attention_mask"].sum(dim=1).max())
     )
     longest = max(longest, 1)
-    if padding_side == "right":
-        return {key: value[:, :longest] for key, value in batch.items()}
-    return {key: value[:, value.shape[1] - longest :] for key, value in batch.items()}
+    width = batch["chosen_input_ids"].shape[1]
+    kept = slice(None, longest) if padding_side == "right" else slice(width - longest, None)
+    for side in ("chosen", "rejected"):
+        mask = batch[f"{side}_attention_mask"]
+        # Cut on the wrong side, the batch kept the padding and lost tokens, and trained on that silently.
+        if int(mask[:, kept].sum()) != int(mask.sum()):
+            other = "left" if padding_side == "right" else "right"
+            raise ValueError(
+                f"the items are padded on the {other}, not on the {padding_side}: pass the dataset's "
+                "padding_side (functools.partial(collate_dynamic, padding_side=data.padding_side))"
+            )
+    return {key: value[:, kept] for key, value in batch.items()}

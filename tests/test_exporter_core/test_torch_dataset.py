@@ -155,3 +155,18 @@ def test_ids_that_do_not_fit_the_records_are_refused(rows):
         TokenizedPreferenceDataset(
             rows[:3], tokenizer=GPT2_TOKENIZER, max_length=16, ids={"chosen_input_ids": [1, 2, 3]}
         )
+
+
+def test_the_dynamic_collator_refuses_to_cut_tokens_of_items_padded_on_the_other_side(rows):
+    """Found by the ML engineer's audit: a left-padded dataset collated with the default
+    padding_side="right" lost two thirds of its tokens and kept the padding, without a word."""
+    tokenizer = AutoTokenizer.from_pretrained(str(GPT2_TOKENIZER))
+    tokenizer.padding_side = "left"
+    data = TokenizedPreferenceDataset(rows[:8], tokenizer=tokenizer, max_length=512)
+    items = [data[i] for i in range(8)]
+    with pytest.raises(ValueError, match="padded on the left"):
+        collate_dynamic(items)
+    with pytest.raises(ValueError, match="padding_side"):
+        collate_dynamic(items, padding_side="middle")
+    batch = collate_dynamic(items, padding_side="left")
+    assert int(batch["chosen_attention_mask"].sum()) == sum(int(item["chosen_attention_mask"].sum()) for item in items)
