@@ -266,6 +266,9 @@ CACHES = {
 # The host part names nothing for the filesystem transport; without one, kombu warns "No hostname was
 # supplied" at every command that queues a task.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost/"
+# kombu's own filesystem transport lets a worker take a message file before it is written, which
+# stops the worker for good (see config.filesystem_broker; found by the lead walkthrough).
+CELERY_BROKER_TRANSPORT = "config.filesystem_broker:Transport" if CELERY_BROKER_URL.startswith("filesystem") else None
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
