@@ -93,12 +93,14 @@ class ProjectSettingsForm(forms.ModelForm):
         # this lead changed: saving every field put back what another lead had changed meanwhile.
         for name, field in self.fields.items():
             field.show_hidden_initial = True
-            # The model's bounds on the inputs too (the form reads only the field type's).
+            # The model's bounds on the inputs too (the form reads only the field type's), and in the
+            # form's own check: its bound, 0 for a positive integer, spoke first below it, so that -3
+            # was "greater than or equal to 0" where the model wants 1.
             for validator in Project._meta.get_field(name).validators:
                 if isinstance(validator, MinValueValidator | MaxValueValidator):
-                    field.widget.attrs["min" if isinstance(validator, MinValueValidator) else "max"] = (
-                        validator.limit_value
-                    )
+                    kind = type(validator)
+                    field.widget.attrs["min" if kind is MinValueValidator else "max"] = validator.limit_value
+                    field.validators = [v for v in field.validators if type(v) is not kind] + [validator]
 
     def shown_value(self, name: str) -> object:
         """The value of field `name` when the page was opened (its hidden initial input), as Django's
