@@ -733,6 +733,38 @@ def _wide_encoding_check(path: Path, *, name: str) -> None:
             )
 
 
+# How far the check below looks for the first line that is not blank.
+_HEAD_LINES = 100
+_HEAD_BYTES = 1 << 16
+
+
+def _json_document_check(path: Path, *, name: str) -> None:
+    """Refuse a JSON file that is one document written over many lines, not JSON Lines: its first line
+    that is not blank opens an array of objects ("[" alone, or "[{...") or is a lone "{" (an indented
+    object). No line of it is a row: each was "invalid JSON" (the file "no readable rows"), but for the
+    last object of a list with one object a line, which has no comma after it and was read as a row,
+    so that --skip-invalid imported it alone."""
+    with _open_binary(path) as f:
+        for _ in range(_HEAD_LINES):
+            line = f.readline(_HEAD_BYTES)
+            if not line:
+                return
+            if first := line.removeprefix(codecs.BOM_UTF8).strip():
+                break
+        else:
+            return
+    if first.startswith(b"[") and first[1:].lstrip()[:1] in (b"", b"{"):
+        what, convert = "one JSON array", "jq -c '.[]'"
+    elif first == b"{":
+        what, convert = "a JSON object written over several lines", "jq -c ."
+    else:
+        return
+    raise ImportSourceError(
+        f"{name}: the file is {what}, not JSON Lines, which an import reads: one whole object per line, "
+        f"each line a pair. Convert it (for example with {convert} {name} > pairs.jsonl) and import that"
+    )
+
+
 def _unclosed_quote_error(name: str, record: CsvRecord) -> ImportSourceError:
     """A quote that never closes swallowed every line after it into one cell: those rows are not
     bad rows to skip but rows that cannot be read, so the file is refused whole, as a truncated one."""
@@ -759,6 +791,8 @@ def file_rows(
     last = 0
     try:
         _wide_encoding_check(path, name=name)
+        if not _is_csv(path):
+            _json_document_check(path, name=name)
         for source_row in rows:
             last = source_row.row
             yield source_row

@@ -624,6 +624,30 @@ def test_a_parquet_file_or_a_zip_archive_is_refused_naming_what_it_is(project, t
 
 
 @pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (json.dumps([pairs_row(0), pairs_row(1)], indent=2), "one JSON array"),
+        # One object a line inside the brackets: the last one, with no comma after it, was read as a
+        # row, so --skip-invalid imported it alone.
+        ("[\n" + ",\n".join(json.dumps(pairs_row(i)) for i in range(3)) + "\n]\n", "one JSON array"),
+        (json.dumps(pairs_row(0), indent=2), "a JSON object written over several lines"),
+    ],
+    ids=["indented array", "array of one-line objects", "indented object"],
+)
+def test_a_json_document_over_many_lines_is_refused_as_not_json_lines(project, tmp_path, body, what) -> None:
+    # Found by the lead walkthrough: an indented pairs.json (a list of objects, as many tools save it) was
+    # "no readable rows to tell the format from: row 1, field 'json': invalid JSON: Expecting value at
+    # character 3 of the line (read as JSONL: only a name ending in .csv or .csv.gz is read as CSV)".
+    path = tmp_path / "pairs.json"
+    path.write_text(body, encoding="utf-8")
+    for fmt in (None, "pairs"):
+        with pytest.raises(ImportSourceError) as raised:
+            pairs_import(project=project, source=path, fmt=fmt, skip_invalid=True)
+        assert str(raised.value).startswith(f"pairs.json: the file is {what}, not JSON Lines")
+    assert not Pair.objects.exists()
+
+
+@pytest.mark.parametrize(
     ("line", "message"),
     [
         ("null", "expected a JSON object, got null"),
