@@ -187,10 +187,12 @@ def _pair_for_lead(project: Project, pair_id: int) -> Pair:
 
 
 def pair_judgment_counts(*, pair: Pair) -> dict:
-    """The pair's judgments: all, gold ones, and (while the pair is gold) the gold ones that chose
-    its current gold answer, else None."""
+    """The pair's judgments: all but the swapped repeats (which count toward no k), the swapped
+    repeats, gold ones, and (while the pair is gold) the gold ones that chose its current gold answer,
+    else None."""
     counts = Judgment.objects.filter(pair=pair).aggregate(
-        judgments=Count("id"),
+        judgments=Count("id", filter=Q(probe_of__isnull=True)),
+        repeats=Count("id", filter=Q(probe_of__isnull=False)),
         gold=Count("id", filter=Q(is_gold=True)),
         gold_correct=Count("id", filter=Q(is_gold=True, chosen_response=pair.gold_answer)),
     )

@@ -74,3 +74,19 @@ def test_it_is_a_404_for_a_pair_of_another_project(lead_client, project, other_p
 
 def test_it_is_a_404_for_a_pair_that_does_not_exist(lead_client, project, conversation):
     assert lead_client.get(gold_url(project, conversation.id + 1000)).status_code == 404
+
+
+def test_its_judgments_leave_the_swapped_repeats_out_and_say_how_many(
+    lead_client, project, conversation, annotator, annotator2
+):
+    # Found by the lead walkthrough: a pair of a k = 7 project read "Judgments 9", its two swapped
+    # repeats counted in without a word, as if k had been passed.
+    from annotate.models import Judgment
+    from tests.factories import judgments_bulk, judgments_rewrite
+
+    for person in (annotator, annotator2):
+        judgments_bulk(project, person, choose=lambda pair_id, preference: "a", pair_ids=[conversation.id])
+    first, repeat = Judgment.objects.filter(pair=conversation).order_by("id")
+    judgments_rewrite(Judgment.objects.filter(pk=repeat.pk), probe_of=first)
+    html = lead_client.get(gold_url(project, conversation.id)).content.decode()
+    assert '<div><dt>Judgments</dt><dd>1 <span class="muted">(and 1 swapped repeat)</span></dd></div>' in html
