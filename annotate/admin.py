@@ -336,6 +336,9 @@ class ImportJobAdmin(admin.ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created_at", "project", "subject", "action", "actor", "reason"]
+    # Named: the admin's own join follows only the non-null keys, so each row's actor (null for the gold
+    # rule) was a query of its own.
+    list_select_related = ["project", "subject", "actor"]
     list_filter = ["action", "project"]
     search_fields = ["subject__username", "reason"]
     readonly_fields = ["project", "actor", "subject", "action", "reason", "created_at"]

@@ -6,6 +6,8 @@ from exporter.models import ExportJob
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):
     list_display = ["id", "project", "format", "state", "created_by", "size", "created_at", "finished_at"]
+    # Named: the admin's own join follows only the non-null keys, so each row's creator was a query of its own.
+    list_select_related = ["project", "created_by"]
     list_filter = ["state", "format", "project"]
     readonly_fields = [field.name for field in ExportJob._meta.fields]
 
