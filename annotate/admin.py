@@ -3,6 +3,7 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -68,6 +69,13 @@ class MembershipForm(UnchangedSinceShownForm):
         model = Membership
         fields = ["project", "user", "role", "paused_at", "paused_reason"]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The row's user, read with the row (`MembershipInline.get_queryset`), for its autocomplete.
+        widget = getattr(self.fields["user"].widget, "widget", None)
+        if isinstance(widget, RowUserAutocomplete) and self.instance.pk is not None:
+            widget.row_user = self.instance.user
+
     def shown_now(self) -> str:
         """Role and pause (to the second, as the form shows the time)."""
         paused_at = self.instance.paused_at
@@ -81,12 +89,38 @@ class MembershipForm(UnchangedSinceShownForm):
         )
 
 
+class RowUserAutocomplete(AutocompleteSelect):
+    """The user autocomplete of a membership row, showing the row's own user (`row_user`, set by the
+    form) as its selected option without a query; the admin's widget reads it in a query of its own, a
+    query per member on a project's page. Any other value (a form sent back with another user) is read
+    as the admin reads it."""
+
+    row_user = None
+
+    def optgroups(self, name, value, attr=None):
+        user = self.row_user
+        if user is None or [str(v) for v in value] != [str(user.pk)]:
+            return super().optgroups(name, value, attr)
+        label = self.choices.field.label_from_instance(user)
+        return [(None, [self.create_option(name, user.pk, label, {str(user.pk)}, 0)], 0)]
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipForm
     extra = 0
     autocomplete_fields = ["user"]
     readonly_fields = ["resumed_at"]
+
+    def get_queryset(self, request):
+        # Each row's title is the membership's name, its user's and its project's: read with the rows,
+        # not in two queries a row.
+        return super().get_queryset(request).select_related("user", "project")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["widget"] = RowUserAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class ProjectForm(UnchangedSinceShownForm):

@@ -96,6 +96,33 @@ def test_the_audit_and_export_lists_do_not_load_each_person(
 
 
 @pytest.mark.django_db
+def test_the_project_page_does_not_read_each_member_in_queries_of_its_own(
+    client, django_assert_num_queries, project, lead
+):
+    # Each membership row read its user and project for its title, and its user again for the user
+    # autocomplete: three queries a member (found by the scale audit: 163 for 54 members).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotate.models import Membership, Role
+    from tests.conftest import make_user
+
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse("admin:annotate_project_change", args=[project.pk])
+    client.get(url)  # the first reads the content types, cached after it
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(5):
+        Membership.objects.create(user=make_user(f"member{n}"), project=project, role=Role.ANNOTATOR)
+    with django_assert_num_queries(len(few)):
+        page = client.get(url).content.decode()
+    # Each row still shows its own user, selected in its autocomplete.
+    for name in ["lead", *(f"member{n}" for n in range(5))]:
+        user = get_user_model().objects.get(username=name)
+        assert f'<option value="{user.pk}" selected>{name}</option>' in page
+
+
+@pytest.mark.django_db
 def test_pairs_and_assignments_are_read_only_in_the_admin(client, project, annotator):
     from annotate.models import Assignment, Pair
 
