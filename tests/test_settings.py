@@ -165,7 +165,8 @@ def test_env_example_the_settings_and_the_compose_file_name_the_same_variables()
     import re
 
     documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
-    read = set(re.findall(r'env(?:\.\w+|_number)\(\s*"([A-Z][A-Z0-9_]+)"', (ROOT / "config" / "settings.py").read_text()))
+    settings_text = (ROOT / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+|_number)\(\s*"([A-Z][A-Z0-9_]+)"', settings_text))
     read |= {"PAIRWISE_CODE_VERSION"}  # exporter/writers.py, for images built without .git
     read |= {"HF_HUB_OFFLINE"}  # huggingface_hub's own, for the worker's tokenizers
     compose = (ROOT / "docker-compose.yml").read_text()
