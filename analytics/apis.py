@@ -94,5 +94,5 @@ class BiasReportStateApi(APIView):
 urlpatterns = [
     path("projects/<slug:slug>/bias-report/", BiasReportLatestApi.as_view(), name="bias-report-latest"),
     path("projects/<slug:slug>/bias-reports/", BiasReportRequestApi.as_view(), name="bias-report-request"),
-    path("projects/<slug:slug>/bias-reports/<int:report_id>/", BiasReportStateApi.as_view(), name="bias-report-state"),
+    path("projects/<slug:slug>/bias-reports/<id:report_id>/", BiasReportStateApi.as_view(), name="bias-report-state"),
 ]

@@ -562,7 +562,7 @@ def scorecard_resume(request: HttpRequest, slug: str, user_id: int) -> HttpRespo
 
 urlpatterns = [
     path("projects/<slug:slug>/scorecards/", scorecards, name="scorecards"),
-    path("projects/<slug:slug>/scorecards/<int:user_id>/", scorecard, name="scorecard"),
-    path("projects/<slug:slug>/scorecards/<int:user_id>/pause/", scorecard_pause, name="scorecard_pause"),
-    path("projects/<slug:slug>/scorecards/<int:user_id>/resume/", scorecard_resume, name="scorecard_resume"),
+    path("projects/<slug:slug>/scorecards/<id:user_id>/", scorecard, name="scorecard"),
+    path("projects/<slug:slug>/scorecards/<id:user_id>/pause/", scorecard_pause, name="scorecard_pause"),
+    path("projects/<slug:slug>/scorecards/<id:user_id>/resume/", scorecard_resume, name="scorecard_resume"),
 ]

@@ -262,5 +262,5 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
 urlpatterns = [
     path("projects/<slug:slug>/dashboard/", dashboard, name="dashboard"),
     path("projects/<slug:slug>/dashboard/recompute/", recompute, name="recompute"),
-    path("projects/<slug:slug>/dashboard/annotators/<int:annotator_id>/", annotator, name="annotator"),
+    path("projects/<slug:slug>/dashboard/annotators/<id:annotator_id>/", annotator, name="annotator"),
 ]

@@ -10,10 +10,15 @@ class AnnotateConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.core import checks
         from django.db.models.signals import post_delete, post_save, pre_save
+        from django.urls import register_converter
 
         from annotate.models import Membership
         from annotate.signals import membership_deleted, membership_saved, membership_saving
         from config.auth import on_logged_in, on_login_failed, on_user_saved, on_user_saving, trusted_proxies_check
+        from config.converters import IdConverter
+
+        # `<id:…>` in the apps' paths, before any of them is read (the URLconf is read after the apps are ready).
+        register_converter(IdConverter, "id")
 
         # An annotator who leaves a project (in the admin) has their open sitting there ended at once.
         post_delete.connect(membership_deleted, sender=Membership, dispatch_uid="annotate.membership_deleted")

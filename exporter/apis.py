@@ -187,6 +187,6 @@ class ExportDownloadApi(APIView):
 
 urlpatterns = [
     path("projects/<slug:slug>/exports/", ExportListApi.as_view(), name="export-list"),
-    path("projects/<slug:slug>/exports/<int:job_id>/", ExportDetailApi.as_view(), name="export-detail"),
-    path("projects/<slug:slug>/exports/<int:job_id>/download/", ExportDownloadApi.as_view(), name="export-download"),
+    path("projects/<slug:slug>/exports/<id:job_id>/", ExportDetailApi.as_view(), name="export-detail"),
+    path("projects/<slug:slug>/exports/<id:job_id>/download/", ExportDownloadApi.as_view(), name="export-download"),
 ]

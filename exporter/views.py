@@ -219,5 +219,5 @@ def export_download(request: HttpRequest, slug: str, job_id: int) -> FileRespons
 
 urlpatterns = [
     path("projects/<slug:slug>/exports/", export_page, name="exports"),
-    path("projects/<slug:slug>/exports/<int:job_id>/download/", export_download, name="download"),
+    path("projects/<slug:slug>/exports/<id:job_id>/download/", export_download, name="download"),
 ]

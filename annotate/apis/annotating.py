@@ -518,5 +518,5 @@ urlpatterns = [
     path("projects/<slug:slug>/sittings/current/end/", SittingEndApi.as_view(), name="sitting-end"),
     path("projects/<slug:slug>/sittings/current/activity/", SittingActivityApi.as_view(), name="sitting-activity"),
     path("projects/<slug:slug>/next/", NextPairApi.as_view(), name="next-pair"),
-    path("assignments/<int:assignment_id>/judgment/", JudgmentSubmitApi.as_view(), name="judgment-submit"),
+    path("assignments/<id:assignment_id>/judgment/", JudgmentSubmitApi.as_view(), name="judgment-submit"),
 ]

@@ -157,5 +157,5 @@ class ImportJobDetailApi(APIView):
 
 urlpatterns = [
     path("projects/<slug:slug>/imports/", ImportJobListApi.as_view(), name="imports"),
-    path("projects/<slug:slug>/imports/<int:job_id>/", ImportJobDetailApi.as_view(), name="import_detail"),
+    path("projects/<slug:slug>/imports/<id:job_id>/", ImportJobDetailApi.as_view(), name="import_detail"),
 ]

@@ -364,6 +364,6 @@ def gold_from_source(request: HttpRequest, slug: str) -> HttpResponse:
 urlpatterns = [
     path("projects/<slug:slug>/gold/", gold_page, name="gold"),
     path("projects/<slug:slug>/gold/from-source/", gold_from_source, name="gold_from_source"),
-    path("projects/<slug:slug>/gold/<int:pair_id>/", gold_pair, name="gold_pair"),
-    path("projects/<slug:slug>/gold/<int:pair_id>/set/", gold_pair_set, name="gold_pair_set"),
+    path("projects/<slug:slug>/gold/<id:pair_id>/", gold_pair, name="gold_pair"),
+    path("projects/<slug:slug>/gold/<id:pair_id>/set/", gold_pair_set, name="gold_pair_set"),
 ]

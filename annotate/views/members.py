@@ -168,6 +168,6 @@ def member_role(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
 
 urlpatterns = [
     path("projects/<slug:slug>/members/", members_page, name="members"),
-    path("projects/<slug:slug>/members/<int:user_id>/remove/", member_remove, name="member_remove"),
-    path("projects/<slug:slug>/members/<int:user_id>/role/", member_role, name="member_role"),
+    path("projects/<slug:slug>/members/<id:user_id>/remove/", member_remove, name="member_remove"),
+    path("projects/<slug:slug>/members/<id:user_id>/role/", member_role, name="member_role"),
 ]
