@@ -832,6 +832,24 @@ def test_trying_again_with_still_nothing_to_judge_says_it_was_tried(page, projec
     expect(page.locator("#progress")).to_have_text(re.compile(r"^1 / "))
 
 
+@pytest.mark.parametrize("way", ["the last pair answered", "a sitting started with none"])
+def test_no_pair_to_judge_takes_the_focus_and_is_told_to_a_screen_reader(page, project, annotator, way):
+    # The answer pressed (or the start button) was hidden with the pair, and the focus fell to the
+    # page: a screen reader heard nothing of the change, and its last word stayed "Pair 1 of 40."
+    # (found by the sitting lifecycle audit).
+    log_in(page, "annotator")
+    if way == "the last pair answered":
+        make_pairs(project, 1)
+        start_first_sitting(page, project)
+        label(page, "1", number=1, limit=project.sitting_items)
+    else:
+        page.goto(reverse("annotate:guidelines", kwargs={"slug": project.slug}))
+        page.get_by_role("button", name="Start a sitting").click()  # a project with no pairs yet
+    expect(page.locator("#panel-empty")).to_be_visible()
+    expect(page.get_by_role("heading", name="No pair to judge right now")).to_be_focused()
+    expect(page.locator("#announce")).to_have_text("No pair is available right now.")
+
+
 def test_the_page_scrolling_a_new_conversation_to_its_top_is_not_told_as_the_annotators_activity(
     page, project, annotator
 ):

@@ -794,11 +794,10 @@
     } else if (status === 200) {
       const again = !el("panel-empty").hidden; // "Try again" pressed: say that it was tried
       setSitting(data.sitting);
-      state.current = null;
-      el("empty-detail").textContent = detailOf(data, "Every pair you may see is done or taken for now.");
-      show("empty");
-      setBusy(false); // the answer before is in: waiting, the page tells the server of input again
+      const detail = detailOf(data, "Every pair you may see is done or taken for now.");
+      showEmpty(detail);
       if (again) say(`Checked again at ${new Date().toLocaleTimeString()}: still nothing to judge.`);
+      else announce(detail);
     } else if (status === 409 && data.code === "paused") {
       showPaused();
     } else if (status === 409) {
@@ -807,13 +806,23 @@
       showNoSitting("removed");
     } else {
       // Not the answered pair left on screen with its buttons off: the empty panel's "Try again".
-      state.current = null;
       showCount();
-      el("empty-detail").textContent = detailOf(data, "The next pair could not be loaded.");
-      show("empty");
-      setBusy(false);
-      say(detailOf(data, "The next pair could not be loaded."));
+      const detail = detailOf(data, "The next pair could not be loaded.");
+      showEmpty(detail);
+      say(detail);
     }
+  }
+
+  // No pair on screen: none to judge now, or none could be loaded. The answer pressed (or the start
+  // button) went with its panel, and the focus fell to the page, where a screen reader heard nothing
+  // of the change: the panel's heading takes it (found by the sitting lifecycle audit). The caller
+  // says why.
+  function showEmpty(detail) {
+    state.current = null;
+    el("empty-detail").textContent = detail;
+    show("empty");
+    setBusy(false); // the answer before is in: waiting, the page tells the server of input again
+    if (focusLost()) el("empty-heading").focus({ preventScroll: true });
   }
 
   // Lease the following pair now, so that it appears at once after this one is answered.
