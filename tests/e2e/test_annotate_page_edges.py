@@ -632,6 +632,23 @@ def test_im_still_here_works_as_a_screen_reader_clicks_it_with_no_pointer_or_key
     assert len(told) == 1
 
 
+@pytest.mark.parametrize("panel", ["work", "empty"])
+def test_the_focus_on_im_still_here_stays_on_the_panel_when_the_warning_goes(page, project, annotator, panel):
+    # Where a side key answers at once there is no send button to rest on: the warning went with the
+    # focus on its button, and the focus fell to the page, so that a screen reader read on from the
+    # top of it, with a pair on screen or waiting for one (found by the sitting lifecycle audit).
+    on_pair_one_with_a_clock(page, project, pairs=1 if panel == "empty" else 5, idle_timeout_minutes=1)
+    heading = "No pair to judge right now" if panel == "empty" else "Left response"
+    if panel == "empty":
+        label(page, "1", number=1, limit=project.sitting_items)
+        expect(page.locator("#panel-empty")).to_be_visible()
+    page.clock.fast_forward("00:45")  # warned 20 s before
+    expect(page.locator("#idle-note")).to_be_visible()
+    page.get_by_role("button", name="I'm still here").click()
+    expect(page.locator("#idle-note")).to_be_hidden()
+    expect(page.get_by_role("heading", name=re.compile(heading))).to_be_focused()
+
+
 def test_the_last_minute_of_a_sitting_is_announced_once(page, project, annotator):
     project.sitting_minutes = 2
     project.save()

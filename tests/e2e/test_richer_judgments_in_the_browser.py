@@ -185,6 +185,8 @@ def test_after_three_fast_answers_a_gentle_note_asks_for_full_reading(page, proj
     expect(page.locator("#progress")).to_have_text(f"5 / {limit}")
     page.get_by_role("button", name="Dismiss").click()
     expect(note).to_be_hidden()
+    # No send button here (a side key answers at once): the focus rests on the pair, not on the page.
+    expect(page.locator("#left-heading")).to_be_focused()
     label(page, "1", number=5, limit=limit)
     expect(page.locator("#progress")).to_have_text(f"6 / {limit}")
     expect(note).to_be_hidden()

@@ -396,10 +396,19 @@
     (row.querySelector("input:checked") || row.querySelector("input")).focus();
   }
 
-  // Where the keyboard rests between fields: the send button, else nowhere in particular.
+  // Where the keyboard rests between fields: the send button, or, where a side key answers at once
+  // (no send button), the pair's heading; waiting for a pair, that panel's heading. Blurred, the focus
+  // fell to the page (and the send button is hidden while waiting), so that a screen reader read on
+  // from the top of the page (found by the sitting lifecycle audit).
   function focusHome() {
-    if (el("send-answer")) el("send-answer").focus();
-    else if (document.activeElement) document.activeElement.blur();
+    if (!el("panel-work").hidden) {
+      if (el("send-answer")) el("send-answer").focus();
+      else el("left-heading").focus({ preventScroll: true });
+    } else if (!el("panel-empty").hidden) {
+      el("empty-heading").focus({ preventScroll: true });
+    } else if (document.activeElement) {
+      document.activeElement.blur();
+    }
   }
 
   function selectSide(side, fromKeyboard) {
