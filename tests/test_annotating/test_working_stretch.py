@@ -94,3 +94,15 @@ def test_the_sitting_that_ended_last_decides_not_the_one_that_started_last(two_p
     sitting_end(project=x, annotator=worker)
     clock.advance(seconds=30)
     assert work(y, worker, clock, minutes=1) == (7 * 60 + 30 + 60) * 1000
+
+
+def test_the_idle_time_that_ended_a_sitting_is_rest_not_work(two_projects, worker, clock):
+    """Found by the sitting lifecycle audit: a rest was counted from the end of a sitting that went idle,
+    so the idle timeout's own minutes (no answer, no input: what ended it) counted as work, and an
+    annotator back six minutes after their last answer went on with the stretch."""
+    x, _ = two_projects  # no break: the rest is the annotator's own
+    assert x.idle_timeout_minutes == REST_MINUTES == 5
+    work(x, worker, clock, minutes=1)  # the last answer
+    clock.advance(minutes=REST_MINUTES + 1)  # the sitting went idle 5 minutes after it, a minute ago
+    assert work(x, worker, clock, minutes=1) == 60_000
+    assert AnnotationSession.objects.filter(project=x).order_by("id").first().end_reason == "idle"

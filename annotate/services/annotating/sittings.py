@@ -271,9 +271,16 @@ def _work_last_ended(*, annotator: AbstractBaseUser) -> AnnotationSession | None
     return (
         AnnotationSession.objects.filter(annotator=annotator, ended_at__isnull=False)
         .order_by("-ended_at", "-id")
-        .only("ended_at", "stretch_started_at")
+        .only("ended_at", "end_reason", "last_activity_at", "stretch_started_at")
         .first()
     )
+
+
+def _work_ended_at(sitting: AnnotationSession) -> dt.datetime:
+    """When the annotator's work in an ended sitting stopped: at its end, or, for one that went idle, at
+    the last answer or input that its idle timeout ran from. The timeout's minutes, without either, are
+    what ended it: counted as work, an annotator back after a rest long enough went on with the stretch."""
+    return sitting.last_activity_at if sitting.end_reason == EndReason.IDLE else sitting.ended_at
 
 
 def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.datetime) -> tuple[AnnotationSession, bool]:
@@ -283,7 +290,7 @@ def _sitting_open(*, project: Project, annotator: AbstractBaseUser, now: dt.date
     # The working stretch is the person's, in whichever projects they worked (as their break is).
     previous = _work_last_ended(annotator=annotator)
     rest = dt.timedelta(minutes=max(REST_MINUTES, project.break_minutes))
-    rested = previous is None or now - previous.ended_at >= rest
+    rested = previous is None or now - _work_ended_at(previous) >= rest
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     ordinal = AnnotationSession.objects.filter(annotator=annotator, started_at__gte=day_start).count() + 1
     try:
