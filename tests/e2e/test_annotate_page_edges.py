@@ -142,6 +142,29 @@ def test_a_prefetched_pair_whose_lease_ran_out_is_not_shown(page, project, annot
     assert responses == [201, 201]
 
 
+@pytest.mark.parametrize("left_to_judge", [0, 1])
+def test_an_answer_to_a_pair_run_out_is_told_here_is_another_only_when_there_is(
+    page, project, annotator, left_to_judge
+):
+    # The refusal was said with "Here is another one." before the next pair was asked for, and stayed
+    # under "No pair to judge right now" when there was none (found by the sitting lifecycle audit).
+    make_pairs(project, 1 + left_to_judge)  # the second is prefetched
+    log_in(page, "annotator")
+    start_first_sitting(page, project)
+    page.wait_for_timeout(300)  # the prefetch, if any, lands
+    on_screen = live_leases(annotator)[0]
+    Assignment.objects.filter(pk=on_screen.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    page.keyboard.press("1")
+    refused = "This pair's lease has expired; the answer was not recorded."
+    if left_to_judge:
+        expect(page.locator("#left-text")).not_to_have_text(on_screen.pair.response(on_screen.left_response).strip())
+        expect(page.locator("#status")).to_have_text(f"{refused} Here is another one.")
+    else:
+        expect(page.locator("#panel-empty")).to_be_visible()
+        expect(page.locator("#status")).to_have_text(refused)
+    assert not Judgment.objects.exists()
+
+
 def test_a_next_pair_that_cannot_be_loaded_leaves_a_way_to_try_again(page, project, annotator):
     make_pairs(project, 10)
     log_in(page, "annotator")

@@ -794,9 +794,11 @@
     }
   }
 
-  async function loadNext() {
+  // `gone`: why the pair on screen was taken back (its answer refused), said with what comes instead.
+  async function loadNext(gone = "") {
     const { status, data } = await api("POST", config.urls.next, { exclude: [] });
     if (status === 200 && data.assignment) {
+      if (gone) say(`${gone} Here is another one.`);
       setSitting(data.sitting);
       showAssignment(data.assignment);
       prefetch();
@@ -807,6 +809,7 @@
       showEmpty(detail);
       if (again) say(`Checked again at ${new Date().toLocaleTimeString()}: still nothing to judge.`);
       else announce(detail);
+      if (gone) say(gone); // not "Here is another one": there is none
     } else if (status === 409 && data.code === "paused") {
       showPaused();
     } else if (status === 409) {
@@ -912,12 +915,12 @@
         detailOf(data, "This sitting has ended; the answer was not recorded."),
       );
     } else if (status === 409 || status === 404) {
-      // The lease ran out or was released: this pair is gone, take the next one.
-      say(detailOf(data, "That pair is no longer yours.") + " Here is another one.");
+      // The lease ran out or was released: this pair is gone, take the next one (if there is one:
+      // said "Here is another one" before asking, it stayed under "No pair to judge right now").
       state.current = null;
       state.prefetched = null;
       state.prefetching = null;
-      await loadNext();
+      await loadNext(detailOf(data, "That pair is no longer yours."));
       // Taken off the project's annotators (the next pair was refused too, and loadNext said so).
       if (!el("panel-removed").hidden) say("The answer was not recorded.");
     } else {
@@ -1048,7 +1051,7 @@
     const after = minutes > 0 ? ` The next one can start after a break of ${minutes} minute${minutes === 1 ? "" : "s"}.` : "";
     if (window.confirm(`End this sitting?${after}`)) endSitting();
   });
-  el("retry-next").addEventListener("click", loadNext);
+  el("retry-next").addEventListener("click", () => loadNext());
 
   // The key a shortcut reads: the character typed, lower-cased; where the layout types no Latin letter
   // or digit there (Cyrillic, Greek, …; French top-row keys type & é " without Shift), the letter or
