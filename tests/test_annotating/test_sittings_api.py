@@ -304,6 +304,29 @@ def test_a_closed_project_starts_no_sitting_and_one_already_open_runs_to_its_end
     assert AnnotationSession.objects.filter(annotator=annotator).count() == 1
 
 
+def test_the_sweep_closes_a_stale_sitting_behind_idle_ones_that_are_not_stale(
+    api, project, other_project, annotator, annotator2, clock
+):
+    """Each sitting by its own idle timeout, in the query: the sweep took the first of the sittings idle
+    for a minute and only then checked each, so more of them than its limit kept a stale one open."""
+    from annotate.models import Membership, Role
+    from annotate.services.annotating import sittings_close_stale
+    from tests.conftest import make_pairs
+
+    other_project.idle_timeout_minutes = 30
+    other_project.lease_minutes = 30
+    other_project.save()
+    Membership.objects.create(user=annotator2, project=other_project, role=Role.ANNOTATOR)
+    make_pairs(project, 2)
+    make_pairs(other_project, 2)
+    assert start(api(annotator2), slug="other").status_code == 201  # reading a long pair: idle, not stale
+    assert start(api(annotator)).status_code == 201
+    clock.advance(minutes=6)  # past the 5-minute idle timeout of the sitting started second
+    assert sittings_close_stale(limit=1) == 1
+    open_now = dict(AnnotationSession.objects.values_list("annotator__username", "ended_at"))
+    assert open_now["annotator2"] is None and open_now["annotator"] is not None
+
+
 def test_the_periodic_sweep_expires_leases_in_a_closed_projects_open_sitting(api, project, annotator, pairs, clock):
     from annotate.tasks import close_stale_sittings_task
 

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotate.models import (
@@ -404,9 +405,17 @@ def sittings_close_stale(*, now: dt.datetime | None = None, limit: int = 500) ->
     """Close open sittings whose time or idle limit has passed (periodic sweep). Returns how many."""
     now = _now(now)
     closed = 0
-    candidates = AnnotationSession.objects.filter(ended_at__isnull=True).filter(
-        Q(deadline__lte=now) | Q(last_activity_at__lte=now - dt.timedelta(minutes=1))
+    # Only the sittings past a limit, each by its own idle timeout (one query for the few timeouts in
+    # use): taking the first `limit` sittings idle for a minute and then checking each, more than
+    # `limit` annotators reading a long pair kept a stale sitting out of every sweep (found by the
+    # sitting audit). Oldest first.
+    open_sittings = AnnotationSession.objects.filter(ended_at__isnull=True).annotate(
+        timeout=Coalesce("idle_timeout_minutes", "project__idle_timeout_minutes")
     )
+    stale = Q(deadline__lte=now)
+    for minutes in open_sittings.values_list("timeout", flat=True).distinct().order_by():
+        stale |= Q(timeout=minutes, last_activity_at__lte=now - dt.timedelta(minutes=minutes))
+    candidates = open_sittings.filter(stale).order_by("last_activity_at", "id")
     for sitting_id in candidates.values_list("id", flat=True)[:limit]:
         with transaction.atomic():
             sitting = (
