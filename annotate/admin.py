@@ -4,10 +4,13 @@ import json
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 
+from annotate.admin_deletion import CountedDeletion
 from annotate.models import (
     AnnotationSession,
     Assignment,
@@ -174,7 +177,7 @@ class DeletedOnlyUngiven:
 
 
 @admin.register(Project)
-class ProjectAdmin(DeletedOnlyUngiven, admin.ModelAdmin):
+class ProjectAdmin(DeletedOnlyUngiven, CountedDeletion, admin.ModelAdmin):
     form = ProjectForm
     refusal = "A project given to annotators since the deletion was asked for is kept."
     list_display = [
@@ -226,7 +229,7 @@ class ProjectAdmin(DeletedOnlyUngiven, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(CountedDeletion, admin.ModelAdmin):
     form = MembershipForm
     list_display = ["user", "project", "role", "paused_at", "created_at"]
     list_filter = ["role", "project"]
@@ -249,7 +252,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pair)
-class PairAdmin(DeletedOnlyUngiven, admin.ModelAdmin):
+class PairAdmin(DeletedOnlyUngiven, CountedDeletion, admin.ModelAdmin):
     refusal = "A pair given to an annotator since the deletion was asked for is kept."
     list_display = [
         "id",
@@ -280,7 +283,7 @@ class PairAdmin(DeletedOnlyUngiven, admin.ModelAdmin):
 
 
 @admin.register(AnnotationSession)
-class AnnotationSessionAdmin(admin.ModelAdmin):
+class AnnotationSessionAdmin(CountedDeletion, admin.ModelAdmin):
     list_display = ["id", "annotator", "project", "started_at", "items_done", "item_limit", "ended_at", "end_reason"]
     list_filter = ["project", "end_reason"]
     search_fields = ["annotator__username"]
@@ -348,7 +351,7 @@ class JudgmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(CountedDeletion, admin.ModelAdmin):
     list_display = [
         "id",
         "project",
@@ -402,3 +405,13 @@ class ProjectSettingsChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# Django's own user admin, its deletion pages counted: a user's listed every judgment (and lease, and
+# sitting) of theirs, each a row read (found by the query audit: 1,013 rows for a modest annotator).
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class CountedUserAdmin(CountedDeletion, UserAdmin):
+    pass

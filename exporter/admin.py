@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from annotate.admin_deletion import CountedDeletion
 from exporter.models import ExportJob
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(CountedDeletion, admin.ModelAdmin):
     list_display = ["id", "project", "format", "state", "created_by", "size", "created_at", "finished_at"]
     # Named: the admin's own join follows only the non-null keys, so each row's creator was a query of its own.
     list_select_related = ["project", "created_by"]
