@@ -176,6 +176,14 @@ class DeletedOnlyUngiven:
             raise PermissionDenied(self.refusal)
 
 
+class BigList:
+    """For a model admin whose list grows with the data (pairs, sittings, leases, judgments, audit rows):
+    each page counts its rows once, the count that pages them (filtered). Django counts the whole table
+    too, only to say "N total" beside a search or a filter: a scan of millions of rows a page."""
+
+    show_full_result_count = False
+
+
 @admin.register(Project)
 class ProjectAdmin(DeletedOnlyUngiven, CountedDeletion, admin.ModelAdmin):
     form = ProjectForm
@@ -252,7 +260,7 @@ class MembershipAdmin(CountedDeletion, admin.ModelAdmin):
 
 
 @admin.register(Pair)
-class PairAdmin(DeletedOnlyUngiven, CountedDeletion, admin.ModelAdmin):
+class PairAdmin(DeletedOnlyUngiven, CountedDeletion, BigList, admin.ModelAdmin):
     refusal = "A pair given to an annotator since the deletion was asked for is kept."
     list_display = [
         "id",
@@ -283,7 +291,7 @@ class PairAdmin(DeletedOnlyUngiven, CountedDeletion, admin.ModelAdmin):
 
 
 @admin.register(AnnotationSession)
-class AnnotationSessionAdmin(CountedDeletion, admin.ModelAdmin):
+class AnnotationSessionAdmin(CountedDeletion, BigList, admin.ModelAdmin):
     list_display = ["id", "annotator", "project", "started_at", "items_done", "item_limit", "ended_at", "end_reason"]
     list_filter = ["project", "end_reason"]
     search_fields = ["annotator__username"]
@@ -301,7 +309,7 @@ class AnnotationSessionAdmin(CountedDeletion, admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(BigList, admin.ModelAdmin):
     # `pair_id`, not `pair`: a pair is one more query per row, with its whole texts.
     list_display = ["id", "annotator", "project", "pair_id", "left_response", "state", "served_at", "expires_at"]
     list_filter = ["project", "state", "left_response"]
@@ -322,7 +330,7 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Judgment)
-class JudgmentAdmin(admin.ModelAdmin):
+class JudgmentAdmin(BigList, admin.ModelAdmin):
     list_display = [
         "id",
         "annotator",
@@ -371,7 +379,7 @@ class ImportJobAdmin(CountedDeletion, admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(BigList, admin.ModelAdmin):
     list_display = ["created_at", "project", "subject", "action", "actor", "reason"]
     # Named: the admin's own join follows only the non-null keys, so each row's actor (null for the gold
     # rule) was a query of its own.

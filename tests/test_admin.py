@@ -560,3 +560,29 @@ def test_a_pair_or_project_deleted_in_the_admin_is_kept_when_given_to_an_annotat
     assignment = Assignment.objects.get(pair=pair, annotator=annotator)
     if meanwhile == "leased":
         assert judgment_submit(assignment_id=assignment.id, annotator=annotator, side="left").created
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "model",
+    ["annotate_pair", "annotate_annotationsession", "annotate_assignment", "annotate_judgment", "annotate_auditevent"],
+)
+def test_the_big_lists_count_their_rows_once_a_page(client, project, lead, annotator, model):
+    # Django counted the whole table a second time, for the "N total" beside a search or a filter: a scan
+    # of millions of rows on every page of these lists (found by the query audit).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_pairs(project, 2)
+    judge_every_pair(project, annotator)
+    audit_events_add(project, lead, [annotator])
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse(f"admin:{model}_changelist")
+    for query in ["", f"?project__id__exact={project.pk}"]:
+        with CaptureQueriesContext(connection) as read:
+            page = client.get(url + query)
+        assert page.status_code == 200
+        counts = [q["sql"] for q in read.captured_queries if "COUNT(" in q["sql"] and f'"{model}"' in q["sql"]]
+        assert len(counts) == 1, counts
+        rows = {"annotate_annotationsession": 1, "annotate_auditevent": 1}.get(model, 2)
+        assert page.context["cl"].result_count == rows
