@@ -9,6 +9,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.urls import reverse
+from django.utils.html import format_html
 
 from annotate.admin_deletion import CountedDeletion
 from annotate.models import (
@@ -108,6 +110,10 @@ class RowUserAutocomplete(AutocompleteSelect):
         return [(None, [self.create_option(name, user.pk, label, {str(user.pk)}, 0)], 0)]
 
 
+# The membership rows' form prefix on a project's page (`BaseInlineFormSet.get_default_prefix`).
+MEMBERS_PREFIX = "memberships"
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipForm
@@ -201,6 +207,41 @@ class ProjectAdmin(DeletedOnlyUngiven, CountedDeletion, admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+    # A project of more members than this lists none of them on its page, which counts them and links to
+    # the Memberships list filtered by the project: a page of every row, each an autocomplete, does not
+    # open for thousands of annotators.
+    members_inline_max = 50
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "members"] if obj is not None else []
+
+    @admin.display(description="Members")
+    def members(self, obj) -> str:
+        count = self._member_count(obj)
+        url = f"{reverse('admin:annotate_membership_changelist')}?project__id__exact={obj.pk}"
+        if count > self.members_inline_max:
+            return format_html(
+                '{} (more than {} are not listed here): <a href="{}">see and edit them in Memberships</a>',
+                count,
+                self.members_inline_max,
+                url,
+            )
+        return format_html('{}, listed below (also in <a href="{}">Memberships</a>)', count, url)
+
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return self.inlines
+        if request.method == "POST":
+            # The rows the page showed are edited, whatever the count is now: a member added since it
+            # opened neither drops the edits it posts nor asks for rows it never had.
+            return self.inlines if f"{MEMBERS_PREFIX}-TOTAL_FORMS" in request.POST else []
+        return self.inlines if self._member_count(obj) <= self.members_inline_max else []
+
+    def _member_count(self, obj) -> int:
+        # Asked for by the inlines and by the Members line: counted once a request (the page's object).
+        if not hasattr(obj, "_member_count"):
+            obj._member_count = obj.memberships.count()
+        return obj._member_count
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

@@ -586,3 +586,61 @@ def test_the_big_lists_count_their_rows_once_a_page(client, project, lead, annot
         assert len(counts) == 1, counts
         rows = {"annotate_annotationsession": 1, "annotate_auditevent": 1}.get(model, 2)
         assert page.context["cl"].result_count == rows
+
+
+@pytest.mark.django_db
+def test_a_project_of_many_members_counts_them_and_links_to_them_instead_of_listing_them(
+    client, django_assert_num_queries, project, lead, monkeypatch
+):
+    # Its page listed every member, each row an autocomplete, without a limit (found by the query audit).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotate.admin import ProjectAdmin
+    from annotate.models import Membership, Project, Role
+    from tests.conftest import make_user
+
+    monkeypatch.setattr(ProjectAdmin, "members_inline_max", 3, raising=False)
+    for n in range(3):
+        Membership.objects.create(user=make_user(f"member{n}"), project=project, role=Role.ANNOTATOR)
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse("admin:annotate_project_change", args=[project.pk])
+    client.get(url)  # the first reads the content types, cached after it
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url).content.decode()
+    read = len(few)  # counted now: each request starts the connection's log anew
+    assert "memberships-TOTAL_FORMS" not in page
+    assert "member0" not in page
+    assert "4 (more than 3 are not listed here)" in page
+    members = f"{reverse('admin:annotate_membership_changelist')}?project__id__exact={project.pk}"
+    assert f'href="{members}"' in page
+    assert len(client.get(members).context["cl"].result_list) == 4
+    for n in range(3, 8):
+        Membership.objects.create(user=make_user(f"member{n}"), project=project, role=Role.ANNOTATOR)
+    with django_assert_num_queries(read):
+        assert "9 (more than 3" in client.get(url).content.decode()
+    # The page still saves, its members as they were.
+    data = {key: value for key, value in project_form_data(project, name="Renamed").items() if "memberships" not in key}
+    assert client.post(url, data).status_code == 302
+    assert Project.objects.get(pk=project.pk).name == "Renamed"
+    assert Membership.objects.filter(project=project).count() == 9
+
+
+@pytest.mark.django_db
+def test_the_project_page_saves_the_member_rows_it_showed_when_more_joined_since(
+    client, project, lead, annotator, monkeypatch
+):
+    from annotate.admin import ProjectAdmin
+    from annotate.models import Membership, Role
+    from tests.conftest import make_user
+
+    monkeypatch.setattr(ProjectAdmin, "members_inline_max", 2, raising=False)
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-root"))
+    url = reverse("admin:annotate_project_change", args=[project.pk])
+    shown = membership_rows_as_shown(client.get(url).content.decode())
+    assert shown["memberships-1-user"] == str(annotator.pk)
+    Membership.objects.create(user=make_user("newcomer"), project=project, role=Role.ANNOTATOR)
+    form = project_form_data(project) | shown | {"memberships-1-role": "engineer"}
+    form |= {"memberships-TOTAL_FORMS": 2, "memberships-INITIAL_FORMS": 2}
+    assert client.post(url, form).status_code == 302
+    assert Membership.objects.get(project=project, user=annotator).role == "engineer"
