@@ -11,6 +11,8 @@ from analytics.presentation import (
     EN_DASH,
     Cell,
     Table,
+    careless_flag,
+    careless_p,
     fatigue_flag,
     flag_cell,
     interval,
@@ -25,6 +27,8 @@ from analytics.presentation import (
 from annotate.models import Project
 
 THROUGHPUT_DAYS = 30
+# A proportion summary's keys, and the names the careless section gives the rest's pooled counts.
+RATE_KEYS = {"rate": "rate", "successes": "agreed", "n": "n"}
 
 # The payload's names for the 0/1 measures of the fatigue curves, as the page calls them.
 FATIGUE_MEASURES = {
@@ -76,7 +80,7 @@ def length_flag_cell(length: dict | None) -> Cell | str:
 
 def annotator_table(project: Project, per_annotator: dict[int, dict], names: dict[int, str]) -> Table:
     table = Table(
-        "Annotators: judgments, position, length and fatigue flags, speed, agreement",
+        "Annotators: judgments, position, length, fatigue and careless-answering flags, speed, agreement",
         [
             "Annotator",
             "Judgments",
@@ -87,6 +91,7 @@ def annotator_table(project: Project, per_annotator: dict[int, dict], names: dic
             "Quality drops late",
             "Faster than reading",
             "Agrees with others' majority",
+            "Careless answering",
             "Agrees with source",
         ],
     )
@@ -108,6 +113,7 @@ def annotator_table(project: Project, per_annotator: dict[int, dict], names: dic
             flag_cell(fatigue_flag(fatigue)),
             rate({"rate": speeding.get("share"), "successes": speeding.get("speeding"), "n": speeding.get("n")}),
             rate(agreement.get("loo_majority")),
+            flag_cell(careless_flag(rows.get("careless"))),
             rate(agreement.get("source")),
         )
     return table
@@ -342,7 +348,9 @@ def trend_table(trends: dict) -> Table:
     return table
 
 
-def agreement_tables(agreement: dict, per_annotator: dict[int, dict], names: dict[int, str]) -> list[Table]:
+def agreement_tables(
+    agreement: dict, per_annotator: dict[int, dict], names: dict[int, str], *, careless_alpha: float = 0.01
+) -> list[Table]:
     kappa = agreement.get("fleiss_kappa") or {}
     alpha = agreement.get("krippendorff_alpha") or {}
     raw, decisive = agreement.get("raw_agreement") or {}, agreement.get("decisive_agreement") or {}
@@ -369,16 +377,34 @@ def agreement_tables(agreement: dict, per_annotator: dict[int, dict], names: dic
     )
     figures.add("Agreement with the source", rate(agreement.get("source")), interval(agreement.get("source") or {}))
     by_annotator = Table(
-        "Agreement per annotator, with Wilson 95% intervals",
-        ["Annotator", "With the others' majority", "95% interval", "With the source", "95% interval"],
+        "Agreement per annotator, with Wilson 95% intervals; careless answering: one-sided Fisher's exact test "
+        "of agreeing with the others' majority less often than the rest of the annotators (pooled) do, "
+        f"Benjamini–Hochberg adjusted, flagged below {careless_alpha}",
+        [
+            "Annotator",
+            "With the others' majority",
+            "95% interval",
+            "The rest, pooled",
+            "p",
+            "Adjusted p",
+            "Careless answering",
+            "With the source",
+            "95% interval",
+        ],
     )
     for annotator_id in by_name(per_annotator, names):
         row = per_annotator[annotator_id].get("agreement")
         if row:
+            careless = per_annotator[annotator_id].get("careless") or {}
+            rest = {key: careless.get(f"others_{name}") for key, name in RATE_KEYS.items()}
             by_annotator.add(
                 names.get(annotator_id, f"user {annotator_id}"),
                 rate(row["loo_majority"]),
                 interval(row["loo_majority"]),
+                rate(rest),
+                careless_p(careless),
+                p_text(careless.get("p_adjusted")),
+                flag_cell(careless_flag(careless)),
                 rate(row["source"]),
                 interval(row["source"]),
             )

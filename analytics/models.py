@@ -12,8 +12,9 @@ from annotate.models import JobState, Project
 # way): a report of an older format, kept from before an upgrade, flags by the old rules, so that an
 # export excluding the flagged refuses it and beat recomputes it, new judgments or not. Reports from
 # before the format was recorded have none: format 1. Format 3: the pooled length regression's p is
-# clustered by annotator (exports' dataset cards carry it).
-BIAS_REPORT_FORMAT = 3
+# clustered by annotator (exports' dataset cards carry it). Format 4: a fourth flag, careless answering
+# (agreement with the others' majority below the rest's), which the older reports lack.
+BIAS_REPORT_FORMAT = 4
 
 
 class BiasReport(models.Model):

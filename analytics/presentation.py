@@ -56,6 +56,22 @@ def fatigue_flag(fatigue: dict | None) -> bool | None:
     return fatigue.get("flagged") if fatigue.get("p_decline") is not None else None
 
 
+def careless_flag(careless: dict | None) -> bool | None:
+    """An annotator's careless-answering flag from their row of the report's careless section: None where
+    no test was made (too few judgments with a majority of others, too few other annotators, a report from
+    before the flag), which the pages show as a dash."""
+    careless = careless or {}
+    return careless.get("flagged") if careless.get("p_value") is not None else None
+
+
+def careless_p(careless: dict | None, key: str = "p_value") -> str:
+    """The careless-answering test's p (`key`: "p_value" or "p_adjusted"), or why there was no test."""
+    careless = careless or {}
+    if careless.get("p_value") is None:
+        return careless.get("reason") or DASH
+    return p_text(careless.get(key))
+
+
 def interval(summary: dict) -> str:
     if summary.get("ci_low") is None:
         return DASH
@@ -123,6 +139,7 @@ def per_annotator_rows(payload: dict) -> dict[int, dict[str, dict]]:
         "length": payload.get("length", {}).get("per_annotator", []),
         "fatigue": payload.get("fatigue", {}).get("per_annotator", []),
         "agreement": payload.get("agreement", {}).get("per_annotator", []),
+        "careless": payload.get("careless", {}).get("per_annotator", []),
         "speeding": payload.get("speeding", {}).get("per_annotator", []),
     }
     rows: dict[int, dict[str, dict]] = {}

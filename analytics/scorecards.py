@@ -11,7 +11,7 @@ Where the figures come from
   over the judgment table, hours spent in sittings, judgments per day, paused status, audit events.
   "Judgments" count every answer, gold pairs and swapped repeats included.
 - From the latest bias report (its time is shown): agreement with the others' leave-one-out
-  majority and the position, length and fatigue flags, which need the whole project's statistics
+  majority and the position, length, fatigue and careless-answering flags, which need the whole project's statistics
   (Benjamini-Hochberg across annotators) and are not worth recomputing per page view.
 
 Definitions
@@ -47,6 +47,7 @@ from analytics.presentation import (
     Cell,
     Table,
     ago,
+    careless_flag,
     fatigue_flag,
     flag_cell,
     interval,
@@ -192,6 +193,10 @@ class Scorecard:
         return fatigue_flag(self.report.get("fatigue"))
 
     @property
+    def careless_flag(self) -> bool | None:
+        return careless_flag(self.report.get("careless"))
+
+    @property
     def sparkline(self) -> dict:
         """Bars of an inline SVG of judgments per day, with its text alternative."""
         top = max(self.per_day, default=0) or 1
@@ -280,6 +285,7 @@ SCORECARD_COLUMNS = (
     ("Position flag (report)", "number"),
     ("Length flag (report)", "number"),
     ("Fatigue flag (report)", "number"),
+    ("Careless flag (report)", "number"),
     (f"Last {TREND_DAYS} days", "number"),
 )
 
@@ -328,6 +334,7 @@ def scorecard_row(project: Project, card: Scorecard) -> list[SortCell]:
         _flag_cell(card.position_flag),
         _flag_cell(card.length_flag),
         _flag_cell(card.fatigue_flag),
+        _flag_cell(card.careless_flag),
         SortCell(str(card.sparkline["total"]), sort=_sort(card.sparkline["total"]), spark=card.sparkline),
     ]
 
@@ -384,6 +391,10 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
         "Length flag: prefers longer or shorter, position and content apart (report)", _flag_or_dash(card.length_flag)
     )
     table.add("Fatigue flag: quality drops late in sittings (report)", _flag_or_dash(card.fatigue_flag))
+    table.add(
+        "Careless flag: agrees with the others' majority less often than the rest do (report)",
+        _flag_or_dash(card.careless_flag),
+    )
     return table
 
 

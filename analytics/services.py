@@ -124,7 +124,7 @@ def _report_abandoned(report: BiasReport) -> bool:
 
 def bias_report_payload(*, project: Project) -> dict[str, Any]:
     """All figures of the report, JSON-ready, from columns of the database."""
-    from analytics.metrics import agreement, coverage, fatigue, length, position, quality, similarity
+    from analytics.metrics import agreement, careless, coverage, fatigue, length, position, quality, similarity
     from analytics.metrics.columns import SKIP
     from analytics.metrics.jsonable import to_jsonable
 
@@ -158,6 +158,7 @@ def bias_report_payload(*, project: Project) -> dict[str, Any]:
             "quality": quality.quality_by_annotator(everything),
             "speeding": fatigue.speeding(judgments, measured, factor=project.reading_factor),
             "agreement": agreement.agreement(judgments),
+            "careless": careless.careless_answering(judgments),
             "coverage": coverage.coverage(pairs, judgments, k=project.judgments_per_pair),
         }
     )

@@ -47,6 +47,8 @@ from analytics.presentation import (
     DASH,
     Table,
     ago,
+    careless_flag,
+    careless_p,
     fatigue_flag,
     flag_cell,
     interval,
@@ -169,7 +171,12 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
                 trend_table(payload.get("fatigue", {}).get("trends", {})),
             ],
             "speeding": payload.get("speeding", {}),
-            "agreement_tables": agreement_tables(payload.get("agreement", {}), per_annotator, names),
+            "agreement_tables": agreement_tables(
+                payload.get("agreement", {}),
+                per_annotator,
+                names,
+                careless_alpha=(payload.get("careless") or {}).get("flag_alpha", 0.01),
+            ),
             "charts": charts(payload, per_annotator, names, throughput),
         }
     return render(request, "analytics/dashboard.html", context)
@@ -240,6 +247,16 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
         )
         summary.add("Adjusted p of a decline", p_text(fatigue.get("p_adjusted")))
         summary.add("Quality drops late", flag_cell(fatigue_flag(fatigue)))
+        careless = rows.get("careless") or {}
+        summary.add(
+            "Agreement with the others' majority, and the rest's (pooled)",
+            f"{pct(careless.get('rate'))} vs {pct(careless.get('others_rate'))}",
+        )
+        summary.add(
+            "Adjusted p (careless answering)",
+            careless_p(careless, "p_adjusted"),
+        )
+        summary.add("Careless answering", flag_cell(careless_flag(careless)))
         summary.add(
             _reading_floor_label((report.payload.get("speeding") or {}).get("wpm")),
             rate({"rate": speeding.get("share"), "successes": speeding.get("speeding"), "n": speeding.get("n")}),
@@ -254,7 +271,9 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
                 names,
                 whose=f"{person.get_username()}'s decisive judgments",
             ),
-            "agreement_table": agreement_tables({}, only, names)[1],
+            "agreement_table": agreement_tables(
+                {}, only, names, careless_alpha=(report.payload.get("careless") or {}).get("flag_alpha", 0.01)
+            )[1],
         }
     return render(request, "analytics/annotator.html", context)
 

@@ -248,12 +248,17 @@ def _flagging_report(report):
     return report
 
 
+# The report's sections whose per-annotator rows carry a flag. Careless answering (agreement with the
+# others' majority below the rest's): a random clicker, flagged by none of the other three, stayed in.
+FLAGGED_SECTIONS = ("position", "length", "fatigue", "careless")
+
+
 def flagged_annotators(report) -> tuple[int, set[int]]:
-    """The bias report's id and the annotators it flags (position, length or fatigue); see
-    _flagging_report."""
+    """The bias report's id and the annotators it flags (position, length, fatigue or careless
+    answering); see _flagging_report."""
     report = _flagging_report(report)
     flagged = set()
-    for name in ("position", "length", "fatigue"):
+    for name in FLAGGED_SECTIONS:
         flagged |= {int(row["annotator"]) for row in report.payload[name]["per_annotator"] if row.get("flagged")}
     return report.id, flagged
 
@@ -551,6 +556,11 @@ def _bias_summary(report) -> dict[str, Any] | None:
             r["annotator"] for r in payload["length"]["per_annotator"] if r.get("flagged")
         ],
         "annotators_flagged_for_fatigue": [r["annotator"] for r in payload["fatigue"]["per_annotator"] if r["flagged"]],
+        "annotators_flagged_for_careless_answering": [
+            r["annotator"] for r in payload["careless"]["per_annotator"] if r["flagged"]
+        ]
+        if "careless" in payload
+        else "not in this report: it was computed before the careless-answering flag; recompute it",
         "length_effect_with_position_and_content_apart": _length_effect(payload["length"].get("length_controlled")),
         # The seed notebook's rule on the transcripts' word counts: it takes no account of content.
         "length_verdict_of_the_notebook_rule": (payload["length"]["overall"]["transcripts"] or {}).get("verdict"),

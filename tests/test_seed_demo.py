@@ -226,6 +226,11 @@ def test_with_simulated_it_fills_a_second_project_and_computes_its_report(settin
     assert [row["annotator"] for row in lengths if row["flagged"]] == []
     loving = get_user_model().objects.get(username="sim-length-1").id
     assert max(lengths, key=lambda row: row["model"]["estimate"] or -1e9)["annotator"] == loving
+    # The random clicker, whom none of those three flags catches, and the left-biased one agree with the
+    # others' majority at chance: careless answering. No honest annotator is flagged for it.
+    careless = {row["annotator"] for row in report.payload["careless"]["per_annotator"] if row["flagged"]}
+    random_clicker = get_user_model().objects.get(username="sim-random-1").id
+    assert careless == {random_clicker, left_biased}
     out = StringIO()
     call_command("seed_demo", "--with-simulated", stdout=out)
     assert "simulated judgments already there" in out.getvalue()

@@ -83,6 +83,10 @@ def only_the_left_biased(flagged: str, other: str) -> list[str]:
     return [flagged if name == "sim-left-1" else other for name in SIMULATED_ANNOTATORS]
 
 
+def careless_ones(flagged: str, other: str) -> list[str]:
+    return [flagged if name in ("sim-left-1", "sim-random-1") else other for name in SIMULATED_ANNOTATORS]
+
+
 def test_make_runs_demo_shows_what_the_readme_screenshots_show(page, live_server):
     output = seed_as_make_run(f"{live_server.url}/")
     assert f"Open {live_server.url}/ and log in" in output
@@ -109,12 +113,14 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     expect(page.locator("#report-state")).to_have_text("")  # nothing pending: seed_demo computed it
     annotators = page.locator("#annotators table")
     expect(annotators.locator("caption")).to_have_text(
-        "Annotators: judgments, position, length and fatigue flags, speed, agreement"
+        "Annotators: judgments, position, length, fatigue and careless-answering flags, speed, agreement"
     )
     assert row_names(annotators) == SIMULATED_ANNOTATORS
-    # One flag in the table: the left-biased annotator's position bias.
-    expect(annotators.locator(".flag")).to_have_count(1)
+    # Three flags in the table: the left-biased annotator's position bias, and careless answering by it
+    # and by the random clicker, who agree with the others' majority at chance.
+    expect(annotators.locator(".flag")).to_have_count(3)
     assert column(annotators, "Position bias") == only_the_left_biased("flagged", "no")
+    assert column(annotators, "Careless answering") == careless_ones("flagged", "no")
     assert name_lines(annotators) == [1] * len(SIMULATED_ANNOTATORS)
     # The narrow tables side by side (progress, sources, bins) fit their column: a long row label kept
     # on one line hid the progress table's values behind a sideways scroll.
@@ -146,6 +152,7 @@ def the_lead_sees_the_left_biased_annotator_flagged(page: Page) -> None:
     ]
     assert column(scorecards, "Status") == ["active"] * len(SIMULATED_ANNOTATORS)
     assert column(scorecards, "Position flag (report)") == only_the_left_biased("flagged", "no")
+    assert column(scorecards, "Careless flag (report)") == careless_ones("flagged", "no")
     assert name_lines(scorecards) == [1] * len(SIMULATED_ANNOTATORS)
     screenshot(page, "demo-scorecards.png")
 

@@ -39,7 +39,8 @@ def test_the_lead_sees_the_annotator_table_when_it_was_computed_and_chart_data(c
     response = client.get(dashboard_url(report.project))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<caption>Annotators: judgments, position, length and fatigue flags, speed, agreement</caption>" in page
+    caption = "Annotators: judgments, position, length, fatigue and careless-answering flags, speed, agreement"
+    assert f"<caption>{caption}</caption>" in page
     assert re.search(r"Computed <time[^>]*>[^<]* ago</time>,\s+in \d+\.\d s, over 90 judgments\.", page)
     for username in ("annotator", "annotator2", "annotator3"):
         assert f">{username}</a>" in page
@@ -402,7 +403,7 @@ def test_every_table_and_chart_lists_the_annotators_in_the_same_order_by_name(cl
     assert data["position"]["flagged"] == [False, False, True]
     page = response.content.decode()
     for caption in (
-        "Annotators: judgments, position, length and fatigue flags, speed, agreement",
+        "Annotators: judgments, position, length, fatigue and careless-answering flags, speed, agreement",
         "Left-choice rate per annotator",
         "Length figures per annotator",
         "Length effect per annotator",

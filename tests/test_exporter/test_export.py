@@ -520,7 +520,7 @@ def report_computed(project, *, flag: tuple[str, int] | None = None):
     return report
 
 
-@pytest.mark.parametrize("section", ["length", "fatigue"])
+@pytest.mark.parametrize("section", ["length", "fatigue", "careless"])
 def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_or_fatigue_too(project, voters, tmp_path, section):
     make_pairs(project, 4)
     for person in voters:
@@ -529,6 +529,50 @@ def test_exclude_flagged_leaves_out_an_annotator_flagged_for_length_or_fatigue_t
     _, manifest = export_lines(project, tmp_path, "flagged", exclude_flagged=True)
     assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 4}
     assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[1].id]}}
+
+
+def test_exclude_flagged_leaves_out_an_annotator_who_answers_carelessly(project, voters, tmp_path):
+    """Found by an audit: a random clicker, at chance with the others and flagged by neither position,
+    length nor fatigue, stayed in an export that left out the flagged. v2 picks A and B in turn where
+    the other two always pick A (the source's preference); the report, computed for real, flags it."""
+    make_pairs(project, 48)
+    for person in voters[:2]:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    # Two A, two B: with A on the left every other pair, it picks left half the time.
+    judgments_bulk(project, voters[2], choose=lambda pair_id, _p: "a" if pair_id // 2 % 2 else "b")
+    report = report_computed(project)
+    flags = {
+        section: [row["annotator"] for row in report.payload[section]["per_annotator"] if row.get("flagged")]
+        for section in ("position", "length", "fatigue", "careless")
+    }
+    assert flags == {"position": [], "length": [], "fatigue": [], "careless": [voters[2].id]}
+    lines, manifest = export_lines(project, tmp_path, "careless", exclude_flagged=True)
+    assert manifest["filter_effects"] == DEFAULTS | {"exclude_flagged": 48}
+    assert manifest["excluded_annotators"] == {"flagged": {"bias_report": report.id, "annotator_ids": [voters[2].id]}}
+    assert all(line["n_judgments"] == 2 and line["agreement"] == 1.0 for line in lines)
+    card = (tmp_path / "careless" / "README.md").read_text(encoding="utf-8")
+    assert f"- **annotators_flagged_for_careless_answering**:\n  - {voters[2].id}\n" in card
+
+
+def test_a_report_from_before_the_careless_flag_is_refused_by_exclude_flagged_and_said_so_in_the_card(
+    project, voters, tmp_path
+):
+    # Its flags missed the careless: excluding by it would keep a random clicker this version flags.
+    make_pairs(project, 4)
+    for person in voters:
+        judgments_bulk(project, person, choose=lambda pair_id, _p: "a")
+    report = report_computed(project)
+    old = {key: value for key, value in report.payload.items() if key != "careless"} | {"format": 3}
+    report.payload = old
+    report.save(update_fields=["payload"])
+    with pytest.raises(ExportError, match=rf"the latest one \(#{report.id}\) was computed by an older version"):
+        export_lines(project, tmp_path, "refused", exclude_flagged=True)
+    export_lines(project, tmp_path, "kept")
+    card = (tmp_path / "kept" / "README.md").read_text(encoding="utf-8")
+    assert (
+        "- **annotators_flagged_for_careless_answering**: not in this report: it was computed before the "
+        "careless-answering flag; recompute it\n" in card
+    )
 
 
 def test_exclude_flagged_until_and_transcript_similarity_filters(project, voters, tmp_path):

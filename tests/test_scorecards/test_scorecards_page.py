@@ -110,7 +110,10 @@ def test_agreement_and_flags_come_from_the_latest_report_and_the_page_says_when(
     report.save(update_fields=["payload"])
     rows = rows_by_name(client.get(scorecards_url(report.project)).content.decode())
     assert (rows["annotator"]["Length flag (report)"], rows["annotator2"]["Length flag (report)"]) == ("flagged", "no")
-    assert "Agreement and the position, length and fatigue flags come from the bias report computed" in html
+    assert (
+        "Agreement and the position, length, fatigue and careless-answering flags come from the bias report computed"
+        in html
+    )
     assert f"over {report.judgments_seen} judgments" in html
 
 
@@ -120,7 +123,7 @@ def test_without_a_report_agreement_and_flags_are_dashes(client, engineer, score
     assert "No bias report has been computed yet" in html
     for row in rows_by_name(html).values():
         assert row["Agreement with others (report)"] == row["Position flag (report)"] == "—"
-        assert row["Length flag (report)"] == row["Fatigue flag (report)"] == "—"
+        assert row["Length flag (report)"] == row["Fatigue flag (report)"] == row["Careless flag (report)"] == "—"
 
 
 def test_the_trend_counts_judgments_per_day_over_the_last_14_days(client, lead, scored_project):
@@ -138,7 +141,7 @@ def test_every_column_can_be_sorted_and_the_names_start_sorted(client, lead, sco
     client.force_login(lead)
     html = client.get(scorecards_url(scored_project)).content.decode()
     assert '<table class="data sortable" id="scorecards">' in html
-    assert html.count('data-sort-type="') == 17
+    assert html.count('data-sort-type="') == 18
     assert 'data-sort-type="text" aria-sort="ascending">Annotator</th>' in html
     assert "analytics/scorecards.js" in html
 

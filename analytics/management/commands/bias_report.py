@@ -79,7 +79,8 @@ def _summary(project: Project, payload: dict) -> str:
     agreements = _by_annotator(agreement.get("per_annotator"))
     speeding = payload.get("speeding", {})
     fast = _by_annotator(speeding.get("per_annotator"))
-    ids = sorted(set(positions) | set(fatigue) | set(lengths) | set(agreements) | set(fast))
+    careless = _by_annotator(payload.get("careless", {}).get("per_annotator"))
+    ids = sorted(set(positions) | set(fatigue) | set(lengths) | set(agreements) | set(fast) | set(careless))
     names = dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
     progress = payload.get("coverage", {}).get("progress") or {}
     lines = [
@@ -92,7 +93,7 @@ def _summary(project: Project, payload: dict) -> str:
         ),
         "",
     ]
-    sections = (("position", positions), ("length", lengths), ("fatigue", fatigue))
+    sections = (("position", positions), ("length", lengths), ("fatigue", fatigue), ("careless", careless))
     reasons = {annotator: [name for name, rows in sections if _flagged(rows, annotator)] for annotator in ids}
     flagged = [f"{names.get(a, a)} ({', '.join(why)})" for a, why in reasons.items() if why]
     lines.append(f"Flagged: {'; '.join(flagged) if flagged else 'nobody'}")
@@ -100,8 +101,9 @@ def _summary(project: Project, payload: dict) -> str:
         "",
         "Per annotator: left-choice rate (ties and skips left out) and its 95% interval, its p adjusted "
         "across annotators; length effect with position and content held apart (log-odds, p adjusted); "
-        "quality decline late in sittings (p adjusted); agreement with the others' majority; answers "
-        "faster than reading:",
+        "quality decline late in sittings (p adjusted); agreement with the others' majority, and the p "
+        "(adjusted) of agreeing with it less often than the rest do (careless answering); answers faster than "
+        "reading:",
     ]
     for annotator in ids:
         pos, tired = positions.get(annotator, {}), fatigue.get(annotator, {})
@@ -111,7 +113,8 @@ def _summary(project: Project, payload: dict) -> str:
             f"  {names.get(annotator, annotator)} (id {annotator}): n={pos.get('n', 0)} left={_rate(pos)} "
             f"p_adj={_p(pos.get('p_adjusted'))}; length {effect} p_adj={_p(model.get('p_adjusted'))}; "
             f"decline p_adj={_p(tired.get('p_adjusted'))}; "
-            f"majority={_pct((agreements.get(annotator, {}).get('loo_majority') or {}).get('rate'))}; "
+            f"majority={_pct((agreements.get(annotator, {}).get('loo_majority') or {}).get('rate'))} "
+            f"careless p_adj={_p(careless.get(annotator, {}).get('p_adjusted'))}; "
             f"fast={_pct(fast.get(annotator, {}).get('share'))}"
             + (f"  FLAGGED ({', '.join(reasons[annotator])})" if reasons[annotator] else "")
         )
