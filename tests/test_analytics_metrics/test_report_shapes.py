@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analytics.metrics.agreement import agreement
+from analytics.metrics.careless import careless_answering
 from analytics.metrics.coverage import coverage
 from analytics.metrics.fatigue import fatigue, speeding
 from analytics.metrics.length import length_preference
@@ -26,6 +27,7 @@ def report(judgments: pd.DataFrame, pairs: pd.DataFrame) -> dict:
         "position": position_bias(judgments),
         "length": length_preference(judgments, pairs),
         "agreement": agreement(judgments),
+        "careless": careless_answering(judgments),
         "fatigue": fatigue(judgments),
         "speeding": speeding(judgments, pairs),
         "coverage": coverage(pairs, judgments, k=3),
