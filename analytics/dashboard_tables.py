@@ -379,7 +379,8 @@ def agreement_tables(
     by_annotator = Table(
         "Agreement per annotator, with Wilson 95% intervals; careless answering: one-sided Fisher's exact test "
         "of agreeing with the others' majority less often than the rest of the annotators (pooled) do, "
-        f"Benjamini–Hochberg adjusted, flagged below {careless_alpha}",
+        f"Benjamini–Hochberg adjusted, flagged below {careless_alpha} when the rate is also nearer chance (50%) "
+        "than the rest's",
         [
             "Annotator",
             "With the others' majority",

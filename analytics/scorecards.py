@@ -392,7 +392,7 @@ def scorecard_table(card: Scorecard, project: Project) -> Table:
     )
     table.add("Fatigue flag: quality drops late in sittings (report)", _flag_or_dash(card.fatigue_flag))
     table.add(
-        "Careless flag: agrees with the others' majority less often than the rest do (report)",
+        "Careless flag: agrees with the others' majority less often than the rest do, nearer chance (report)",
         _flag_or_dash(card.careless_flag),
     )
     return table

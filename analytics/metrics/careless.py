@@ -23,7 +23,14 @@ Test
   [this annotator's agreeing, disagreeing; the other annotators' pooled agreeing, disagreeing]:
   H1 "this annotator agrees with the others' majority less often than the rest of the annotators do".
 - Benjamini–Hochberg across the annotators tested (`proportions.adjusted_flags`); flagged when the
-  adjusted p < `flag_alpha` (0.01, as for position, length and fatigue).
+  adjusted p < `flag_alpha` (0.01, as for position, length and fatigue) AND the annotator's rate is
+  nearer chance than the rest's: below the midpoint of `CHANCE` (50%: a pick made without reading
+  matches any majority half the time) and the rest's rate. With hundreds of judgments each, the test
+  alone flagged an honest but noisier annotator (80% accuracy among four at 90%, 500 pairs each: 10
+  of 10 synthetic runs), whose judgments are still mostly right and worth training on: "careless"
+  and `--exclude-flagged` are for answers that carry little of the content, not for the least good
+  of good annotators. The midpoint (70% beside a rest at 90%) leaves that annotator out and still
+  takes in one at chance.
 
 Guards (no test, p None with a "reason", shown as a dash)
 - Fewer than `MIN_JUDGMENTS` (20) of the annotator's judgments have a majority to compare with.
@@ -36,10 +43,9 @@ Guards (no test, p None with a "reason", shown as a dash)
   makes the test conservative rather than liberal. The pooled counts weigh each other annotator by
   their judgments (where one of them holds most, the rest's rate is mostly theirs), and the test
   takes them as independent, whatever the spread between the others: with hundreds of judgments
-  each, an honest but noisier annotator is flagged too (one at 80% accuracy among four at 90%, 500
-  pairs each: in 10 of 10 synthetic runs; 100 pairs each: 3 of 10), which is what the flag says
-  (agrees less often than the rest); the pages show the rates beside it for the lead to judge by how
-  much.
+  each, it finds an honest but noisier annotator significantly below the rest (one at 80% accuracy
+  among four at 90%, 500 pairs each: in 10 of 10 synthetic runs; 100 pairs each: 3 of 10), which the
+  nearer-chance rule then leaves unflagged; the pages show the rates beside it.
 """
 
 from __future__ import annotations
@@ -54,6 +60,8 @@ from analytics.metrics.jsonable import to_jsonable
 from analytics.metrics.proportions import adjusted_flags
 
 FLAG_ALPHA = 0.01
+# The agreement of picks made without reading with any majority of two responses.
+CHANCE = 0.5
 MIN_JUDGMENTS = 20
 MIN_PEERS = 2
 TOO_FEW_JUDGMENTS = f"fewer than {MIN_JUDGMENTS} judgments on pairs with a majority of others to compare with"
@@ -80,7 +88,8 @@ def majority_agreement_counts(judgments: pd.DataFrame) -> pd.DataFrame:
 def careless_flags(judgments: pd.DataFrame, *, flag_alpha: float = FLAG_ALPHA) -> list[dict]:
     """Per annotator (sorted): {"annotator", "n", "agreed", "rate", "others_n", "others_agreed",
     "others_rate" (the other annotators' pooled counts), "p_value" (one-sided Fisher, module docstring),
-    "p_adjusted" (Benjamini–Hochberg across those tested), "flagged", "reason" (why no test, else None)}."""
+    "p_adjusted" (Benjamini–Hochberg across those tested), "flagged" (adjusted p below `flag_alpha` and
+    the rate below `nearer_chance_below` the rest's), "reason" (why no test, else None)}."""
     counts = majority_agreement_counts(judgments)
     total_n, total_agreed = int(counts["n"].sum()), int(counts["agreed"].sum())
     measured = counts["n"] >= MIN_JUDGMENTS
@@ -108,8 +117,14 @@ def careless_flags(judgments: pd.DataFrame, *, flag_alpha: float = FLAG_ALPHA) -
         )
     flags = adjusted_flags([row["p_value"] for row in rows], flag_alpha)
     for row, (p_adjusted, flagged) in zip(rows, flags, strict=True):
-        row["p_adjusted"], row["flagged"] = p_adjusted, flagged
+        row["p_adjusted"] = p_adjusted
+        row["flagged"] = bool(flagged and row["rate"] < nearer_chance_below(row["others_rate"]))
     return rows
+
+
+def nearer_chance_below(others_rate: float) -> float:
+    """The rate below which an annotator is nearer chance than the rest (module docstring)."""
+    return (CHANCE + others_rate) / 2
 
 
 def careless_answering(judgments: pd.DataFrame, *, flag_alpha: float = FLAG_ALPHA) -> dict:

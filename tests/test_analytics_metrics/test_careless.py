@@ -73,14 +73,16 @@ def test_few_judgments_or_two_annotators_give_no_test_and_say_why():
     }
 
 
-def test_a_flag_reads_the_p_adjusted_across_annotators():
+def test_a_flag_reads_the_p_adjusted_across_annotators_and_a_rate_nearer_chance_than_the_rests():
     # x disagrees on 4 of 40 where the others never do: a raw p below 1% that Benjamini-Hochberg over
-    # four tests lifts above it; on 5 of 40 it stays below.
+    # four tests lifts above it; on 5 of 40 it stays below, but 87.5% is nearer the rest's 100% than
+    # chance (the midpoint is 75%): not careless; on 20 of 40, at chance, flagged.
     votes = table({"u": "a", "v": "a", "w": "a"}, pairs=40)
-    for disagreeing, flagged in ((4, False), (5, True)):
+    for disagreeing, significant, flagged in ((4, False, False), (5, True, False), (20, True, True)):
         x = table({"x": "a" * (40 - disagreeing) + "b" * disagreeing}, pairs=40)
         (row,) = [row for row in careless_flags(pd.concat([votes, x], ignore_index=True)) if row["annotator"] == "x"]
         assert row["p_value"] < 0.01 and row["p_adjusted"] == pytest.approx(4 * row["p_value"])
+        assert (row["p_adjusted"] < 0.01) is significant
         assert row["flagged"] is flagged
 
 
@@ -106,3 +108,13 @@ def test_the_section_is_plain_json_with_its_rule():
     section = careless_answering(table({"u": "a", "v": "a", "w": "a"}, pairs=25))
     assert (section["flag_alpha"], section["min_judgments"], section["min_peers"]) == (0.01, 20, 2)
     assert [type(row["annotator"]) for row in section["per_annotator"]] == [str] * 3
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_an_honest_but_noisier_annotator_significantly_below_the_rest_is_not_flagged(seed):
+    """500 pairs each: the test alone finds the 80% annotator below the rest at 90%, but the rate is
+    nearer the rest's than chance (the midpoint is 70%), and its judgments are mostly right: not careless."""
+    judgments, _ = simulate(np.random.default_rng(seed), [CAREFUL] * 4 + [Behaviour(accuracy=0.8)], n_pairs=500)
+    rows = {row["annotator"]: row for row in careless_flags(judgments)}
+    assert rows[5]["p_adjusted"] < 0.01 and rows[5]["rate"] > (0.5 + rows[5]["others_rate"]) / 2
+    assert not any(row["flagged"] for row in rows.values())

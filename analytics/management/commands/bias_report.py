@@ -102,7 +102,8 @@ def _summary(project: Project, payload: dict) -> str:
         "Per annotator: left-choice rate (ties and skips left out) and its 95% interval, its p adjusted "
         "across annotators; length effect with position and content held apart (log-odds, p adjusted); "
         "quality decline late in sittings (p adjusted); agreement with the others' majority, and the p "
-        "(adjusted) of agreeing with it less often than the rest do (careless answering); answers faster than "
+        "(adjusted) of agreeing with it less often than the rest do (careless answering: flagged only nearer "
+        "chance than the rest); answers faster than "
         "reading:",
     ]
     for annotator in ids:
