@@ -473,6 +473,7 @@ def scorecards(request: HttpRequest, slug: str) -> HttpResponse:
     cards = scorecards_build(project=project, memberships=memberships, payload=payload) if memberships else []
     context = facts | {
         "project": project,
+        "membership": membership,
         "is_lead": membership.role == Role.LEAD,
         "columns": SCORECARD_COLUMNS,
         "rows": [scorecard_row(project, card) for card in cards],

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_http_methods
 
 from annotate.hub import hub_id_check
 from annotate.models import ImportJob, JobState
+from annotate.selectors import project_get_for_user
 from annotate.services.jobs import JobsBusyError
 from exporter.models import ExportJob
 from exporter.records import FORMAT_CONVERSATIONAL, FORMAT_PREFERENCE
-from exporter.selectors import ExportExpired, export_archive_open, export_job_get, export_project_get
+from exporter.selectors import EXPORTERS, ExportExpired, export_archive_open, export_job_get
 from exporter.services import (
     AGGREGATES,
     FORMATS,
@@ -132,7 +133,8 @@ def _applicable(form: QueryDict) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def export_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project = export_project_get(user=request.user, slug=slug)
+    # The membership too (one query, as export_project_get's), for the page's project navigation.
+    project, membership = project_get_for_user(user=request.user, slug=slug, roles=EXPORTERS)
     # What the form shows: its defaults, or what was sent when the export was refused, so that a
     # lead corrects one option instead of typing them all again.
     defaults = ExportOptions()
@@ -183,6 +185,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         "exporter/exports.html",
         {
             "project": project,
+            "membership": membership,
             "values": values,
             "jobs": jobs,
             "running": running,

@@ -30,7 +30,7 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from annotate.models import AuditEvent, Judgment, Pair, Project, Response, Role
+from annotate.models import AuditEvent, Judgment, Membership, Pair, Project, Response, Role
 from annotate.selectors import CONTEXT_TURN, context_turns, project_get_for_user
 from annotate.services.gold import GOLD_CLEARED, GOLD_SET, pair_gold_set, pairs_gold_from_source
 
@@ -204,9 +204,8 @@ def pair_judgment_counts(*, pair: Pair) -> dict:
 # Views. --------------------------------------------------------------------------------------------
 
 
-def _leader_project(request: HttpRequest, slug: str) -> Project:
-    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
-    return project
+def _leader_project(request: HttpRequest, slug: str) -> tuple[Project, Membership]:
+    return project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
 
 
 def _here(request: HttpRequest, page_url: str) -> str:
@@ -215,7 +214,9 @@ def _here(request: HttpRequest, page_url: str) -> str:
     return request.get_full_path() if request.method == "GET" else page_url
 
 
-def _list_page(request: HttpRequest, project: Project, from_source_form: FromSourceForm | None = None) -> HttpResponse:
+def _list_page(
+    request: HttpRequest, project: Project, membership: Membership, from_source_form: FromSourceForm | None = None
+) -> HttpResponse:
     search = GoldSearchForm(request.GET)
     q, show = "", "all"
     if search.is_valid():
@@ -226,6 +227,7 @@ def _list_page(request: HttpRequest, project: Project, from_source_form: FromSou
     list_url = reverse("annotate:gold", kwargs={"slug": project.slug})
     context = {
         "project": project,
+        "membership": membership,
         "summary": summary,
         "percents": {
             "gold_rate": percent(project.gold_rate),
@@ -251,7 +253,7 @@ def _list_page(request: HttpRequest, project: Project, from_source_form: FromSou
 def gold_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The gold summary, the searchable list of the project's pairs with their gold answers, and the
     form that makes gold every pair with a source preference."""
-    return _list_page(request, _leader_project(request, slug))
+    return _list_page(request, *_leader_project(request, slug))
 
 
 def _pair_page(request: HttpRequest, project: Project, pair: Pair, form: GoldAnswerForm | None = None) -> HttpResponse:
@@ -289,7 +291,7 @@ def _gold_history(*, project: Project, pair_id: int) -> list[AuditEvent]:
 @login_required
 def gold_pair(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse:
     """One pair in full: the conversation and responses A and B side by side, with the gold form."""
-    project = _leader_project(request, slug)
+    project, _ = _leader_project(request, slug)
     return _pair_page(request, project, _pair_for_lead(project, pair_id))
 
 
@@ -318,7 +320,7 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 def gold_pair_set(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse:
     """Set a pair's gold answer to A or B, or clear it; then back where the lead came from. A bad
     answer shows the pair again with the error (400) and writes nothing."""
-    project = _leader_project(request, slug)
+    project, _ = _leader_project(request, slug)
     pair = _pair_for_lead(project, pair_id)
     form = GoldAnswerForm(request.POST)
     if not form.is_valid():
@@ -344,15 +346,15 @@ def gold_pair_set(request: HttpRequest, slug: str, pair_id: int) -> HttpResponse
 @require_POST
 def gold_from_source(request: HttpRequest, slug: str) -> HttpResponse:
     """Make gold, with the source's preference, the pairs that have one (at most `limit`)."""
-    project = _leader_project(request, slug)
+    project, membership = _leader_project(request, slug)
     form = FromSourceForm(request.POST)
     if not form.is_valid():
-        return _list_page(request, project, form)
+        return _list_page(request, project, membership, form)
     try:
         marked = pairs_gold_from_source(project=project, actor=request.user, limit=form.cleaned_data["limit"])
     except ValidationError as error:
         form.add_error("limit", error)
-        return _list_page(request, project, form)
+        return _list_page(request, project, membership, form)
     if marked:
         messages.success(request, f"{marked} pair{'s' if marked != 1 else ''} made gold with the source preference.")
         _warn_if_gold_is_never_shown(request, project)

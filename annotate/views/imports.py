@@ -52,7 +52,7 @@ class ImportUploadForm(forms.Form):
 
 @login_required
 def import_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    project, membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -76,7 +76,14 @@ def import_page(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "annotate/import_page.html",
-        {"project": project, "form": form, "jobs": jobs, "refresh": busy, "jobs_shown": JOBS_SHOWN},
+        {
+            "project": project,
+            "membership": membership,
+            "form": form,
+            "jobs": jobs,
+            "refresh": busy,
+            "jobs_shown": JOBS_SHOWN,
+        },
     )
 
 

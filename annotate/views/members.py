@@ -52,7 +52,9 @@ class AddMemberForm(forms.Form):
     role = forms.ChoiceField(choices=[(role.value, role.label) for role in ROLES_LEADS_MANAGE], initial=Role.ANNOTATOR)
 
 
-def _page(request: HttpRequest, project, form: AddMemberForm, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, project, membership: Membership, form: AddMemberForm, status: int = 200
+) -> HttpResponse:
     members = Membership.objects.filter(project=project).select_related("user").order_by("role", "user__username")
     events = (
         AuditEvent.objects.filter(project=project, action__in=MEMBER_ACTIONS)
@@ -61,6 +63,7 @@ def _page(request: HttpRequest, project, form: AddMemberForm, status: int = 200)
     )
     context = {
         "project": project,
+        "membership": membership,
         "members": members,
         "form": form,
         "removable": set(ROLES_LEADS_MANAGE),
@@ -73,19 +76,19 @@ def _page(request: HttpRequest, project, form: AddMemberForm, status: int = 200)
 @login_required
 @require_http_methods(["GET", "POST"])
 def members_page(request: HttpRequest, slug: str) -> HttpResponse:
-    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    project, membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
     if request.method == "GET":
-        return _page(request, project, AddMemberForm())
+        return _page(request, project, membership, AddMemberForm())
     form = AddMemberForm(request.POST)
     if not form.is_valid():
-        return _page(request, project, form, status=400)
+        return _page(request, project, membership, form, status=400)
     try:
         added = membership_add(
             project=project, username=form.cleaned_data["username"], role=form.cleaned_data["role"], actor=request.user
         )
     except ValidationError as error:
         form.add_error("username", error)
-        return _page(request, project, form, status=400)
+        return _page(request, project, membership, form, status=400)
     messages.success(request, f"{added.user.get_username()} is now {AS_A[added.role]} here.")
     return redirect("annotate:members", slug=project.slug)
 

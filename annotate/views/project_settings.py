@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_http_methods
 
-from annotate.models import Project, ProjectSettingsChange, Role
+from annotate.models import Membership, Project, ProjectSettingsChange, Role
 from annotate.selectors import project_get_for_user
 from annotate.services.projects import SETTINGS_LEADS_CHANGE, SettingsConflictError, project_settings_update
 
@@ -145,7 +145,9 @@ def _shown(value: object) -> object:
     return value
 
 
-def _page(request: HttpRequest, project: Project, form: ProjectSettingsForm, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, project: Project, membership: Membership, form: ProjectSettingsForm, status: int = 200
+) -> HttpResponse:
     sections = [(title, note, [form[name] for name in names]) for title, note, names in SECTIONS]
     changes = (
         ProjectSettingsChange.objects.filter(project=project).select_related("actor").order_by("-created_at", "-id")
@@ -161,20 +163,27 @@ def _page(request: HttpRequest, project: Project, form: ProjectSettingsForm, sta
         )
         for change in changes
     ]
-    context = {"project": project, "form": form, "sections": sections, "changes": rows, "changes_shown": CHANGES_SHOWN}
+    context = {
+        "project": project,
+        "membership": membership,
+        "form": form,
+        "sections": sections,
+        "changes": rows,
+        "changes_shown": CHANGES_SHOWN,
+    }
     return render(request, "annotate/project_settings.html", context, status=status)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
-    project, _ = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
+    project, membership = project_get_for_user(user=request.user, slug=slug, roles=[Role.LEAD])
     if request.method == "GET":
-        return _page(request, project, ProjectSettingsForm(instance=project))
+        return _page(request, project, membership, ProjectSettingsForm(instance=project))
     # The form validates a copy: on a refusal the page's other parts still show what is saved.
     form = ProjectSettingsForm(request.POST, instance=copy.copy(project))
     if not form.is_valid():
-        return _page(request, project, form, status=400)
+        return _page(request, project, membership, form, status=400)
     try:
         change = project_settings_update(
             project=project,
@@ -183,14 +192,14 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
             expected={name: form.shown_value(name) for name in form.changed_data},
         )
     except SettingsConflictError as conflict:
-        return _conflict_page(request, project, conflict)
+        return _conflict_page(request, project, membership, conflict)
     except ValidationError as error:
         # Valid against the page, not against a change another lead saved meanwhile (a lease under
         # their new idle timeout): said at its field, the lead's values kept. It was a 500 (found by
         # the lead pages audit).
         for field, said in error.message_dict.items():
             form.add_error(field if field in form.fields else None, said)
-        return _page(request, project, form, status=400)
+        return _page(request, project, membership, form, status=400)
     if change is None:
         messages.info(request, "Nothing changed.")
     else:
@@ -200,7 +209,9 @@ def project_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("annotate:project_settings", slug=project.slug)
 
 
-def _conflict_page(request: HttpRequest, project, conflict: SettingsConflictError) -> HttpResponse:
+def _conflict_page(
+    request: HttpRequest, project, membership: Membership, conflict: SettingsConflictError
+) -> HttpResponse:
     """The page again, nothing saved, with what the lead typed kept (it was thrown away, guidelines and
     all, for a clash on one field: found by the lead pages audit) and each field another lead changed
     meanwhile marked, saying what it is now. Those fields now count as seen at their saved values, so
@@ -224,7 +235,7 @@ def _conflict_page(request: HttpRequest, project, conflict: SettingsConflictErro
         f"Nothing was saved: another lead changed what you changed since you opened this page ({now}). "
         "Your values are kept below; save again to make them the project's.",
     )
-    return _page(request, project, form, status=409)
+    return _page(request, project, membership, form, status=409)
 
 
 urlpatterns = [path("projects/<slug:slug>/settings/", project_settings, name="project_settings")]
