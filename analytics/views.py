@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -131,8 +132,11 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     context = _report_context(project, membership)
     throughput = judgments_per_day(project=project)
     report = context["report"]
-    if report is not None and report.payload:
-        payload = report.payload
+    payload = report.payload if report is not None else None
+    if payload and payload.get("n_judgments") == 0 and not payload.get("n_probes"):
+        # A report of no judgments: one line saying when figures come, not every chart and table empty.
+        context |= {"no_judgments": True, "recompute_minutes": max(1, round(settings.BIAS_REPORT_EVERY_SECONDS / 60))}
+    elif payload:
         per_annotator = per_annotator_rows(payload)
         names = usernames(list(per_annotator))
         position = payload.get("position", {})

@@ -15,6 +15,7 @@ from django.utils import timezone
 from analytics.models import BiasReport
 from analytics.presentation import p_text
 from annotate.models import JobState
+from tests.test_dashboard.conftest import report_compute
 
 JSON_SCRIPT = re.compile(r'<script id="dashboard-data" type="application/json">(.*?)</script>', re.S)
 
@@ -412,3 +413,24 @@ def test_every_table_and_chart_lists_the_annotators_in_the_same_order_by_name(cl
         table = re.search(rf"<caption>{re.escape(caption)}.*?</table>", page, re.S).group(0)
         rows = re.findall(r'<th scope="row">\s*(?:<a [^>]*>)?([^<]+?)\s*<', table)
         assert [row for row in rows if row != "All annotators"] == names, caption
+
+
+@pytest.mark.parametrize("is_active", [True, False])
+def test_a_report_of_no_judgments_says_so_in_one_line_instead_of_empty_charts_and_tables(
+    client, lead, project, settings, is_active
+):
+    # Found by a walkthrough in Chromium: about fifteen empty charts and tables of "—" and "0 / 0".
+    settings.BIAS_REPORT_EVERY_SECONDS = 300
+    project.is_active = is_active
+    project.save(update_fields=["is_active"])
+    report_compute(project)
+    client.force_login(lead)
+    page = client.get(dashboard_url(project)).content.decode()
+    assert "No judgments in this report yet." in page
+    when = "the worker recomputes the report every 5 minutes while the project is open for annotation"
+    assert (when in page) is is_active
+    assert ("the project is closed for annotation, so the worker recomputes no report" in page) is not is_active
+    assert "<canvas" not in page and "<table" not in page and 'id="annotators"' not in page
+    assert JSON_SCRIPT.search(page) is None
+    # The report's status and the recompute button stay.
+    assert 'id="computed-at"' in page and "over 0 judgments" in page and "Recompute now" in page
