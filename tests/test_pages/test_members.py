@@ -216,7 +216,10 @@ def test_the_page_lists_the_changes_to_members_newest_first(project, lead, annot
     html = client.get(page_url(project)).content.decode()
     log = html[html.index('id="log-heading"') :]
     # Whole cells: "as engineer" is also part of "was engineer".
-    cells = ("<td>was engineer</td>", "<td>as engineer</td>", "<td>All good.</td>", "<td>Checking gold.</td>")
+    cells = tuple(
+        f'<td data-label="Details">{said}</td>'
+        for said in ("was engineer", "as engineer", "All good.", "Checking gold.")
+    )
     rows = [log.index(cell) for cell in cells]
     assert rows == sorted(rows)
 
@@ -237,7 +240,7 @@ def test_an_annotator_made_an_engineer_leaves_their_sitting_keeps_their_judgment
     assert Judgment.objects.filter(annotator=annotator).count() == 1
     event = AuditEvent.objects.get(subject=annotator)
     assert (event.actor, event.action, event.reason) == (lead, "role changed", "was annotator, now engineer")
-    assert "<td>was annotator, now engineer</td>" in client.get(page_url(project)).content.decode()
+    assert '<td data-label="Details">was annotator, now engineer</td>' in client.get(page_url(project)).content.decode()
     # The pair they held goes to someone else; they export now, and annotate no more.
     sitting_start(project=project, annotator=annotator2)
     assert assignment_next(project=project, annotator=annotator2)[0].pair_id == held.pair_id
