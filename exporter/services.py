@@ -15,7 +15,7 @@ import logging
 import math
 import shutil
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,12 @@ PAIR_FIELDS = (
 
 
 class ExportError(Exception):
-    """Options that cannot be exported as given."""
+    """Options that cannot be exported as given; `option`, when one option is the cause, names it (as
+    ExportOptions does), for the Exports page to mark its field."""
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 def aware_in_site_zone(value: dt.datetime, *, name: str = "") -> dt.datetime:
@@ -136,56 +141,71 @@ class ExportOptions:
     max_length: int = 512
 
     def check(self) -> None:
+        """Raise the first of `problems`, if there is one."""
+        for problem in self.problems():
+            raise problem
+
+    def problems(self) -> Iterator[ExportError]:
+        """Each reason these options cannot be exported, in order (the Exports page shows them all, at
+        their fields; the API and the command line say the first)."""
         if self.format not in FORMATS:
-            raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}.")
+            yield ExportError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}.", option="format")
         if self.aggregate not in AGGREGATES:
-            raise ExportError(f"aggregate must be one of {', '.join(AGGREGATES)}, not {self.aggregate!r}.")
+            yield ExportError(
+                f"aggregate must be one of {', '.join(AGGREGATES)}, not {self.aggregate!r}.", option="aggregate"
+            )
         if self.writer not in WRITERS:
-            raise ExportError(f"writer must be one of {', '.join(WRITERS)}, not {self.writer!r}.")
+            yield ExportError(f"writer must be one of {', '.join(WRITERS)}, not {self.writer!r}.", option="writer")
         if self.include_probes and not self.per_judgment:
             # A probe is its annotator judging the same pair again: aggregated, it could only be
             # counted as a second vote of one person (breaking ties, lifting agreement).
-            raise ExportError(
+            yield ExportError(
                 "include_probes needs per_judgment: a swapped repeat is the same annotator's judgment "
-                "of the same pair again, not another vote to aggregate."
+                "of the same pair again, not another vote to aggregate.",
+                option="include_probes",
             )
         # Options a format would ignore are refused, so that the manifest never records one as applied.
         if self.with_metadata and self.format in {records.FORMAT_HH_RLHF, "tokenized"}:
-            raise ExportError(
+            yield ExportError(
                 f"{self.format} records carry no metadata columns; metadata columns (with_metadata) need the "
-                "preference or conversational format."
+                "preference or conversational format.",
+                option="with_metadata",
             )
         if self.format == "tokenized" and self.writer != "jsonl":
-            raise ExportError(
-                f"The tokenized format writes its own files (a torch Dataset); writer {self.writer!r} does not apply."
+            yield ExportError(
+                f"The tokenized format writes its own files (a torch Dataset); writer {self.writer!r} does not apply.",
+                option="writer",
             )
         # NaN passes no comparison, so a range check alone lets it through (max_sitting_minutes had
         # none at all), and the job's options are stored as JSON, which has no NaN or infinity.
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)
             if isinstance(value, float) and not math.isfinite(value):
-                raise ExportError(f"{item.name} must be a finite number.")
+                yield ExportError(f"{item.name} must be a finite number.", option=item.name)
         for name in ("min_agreement", "max_similarity", "max_response_similarity"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
-                raise ExportError(f"{name} must be between 0 and 1.")
+                yield ExportError(f"{name} must be between 0 and 1.", option=name)
         if self.max_sitting_minutes is not None and self.max_sitting_minutes < 0:
-            raise ExportError("max_sitting_minutes must be at least 0.")
+            yield ExportError("max_sitting_minutes must be at least 0.", option="max_sitting_minutes")
         for name in ("min_judgments", "max_index_in_sitting"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ExportError(f"{name} must be at least 1.")
+                yield ExportError(f"{name} must be at least 1.", option=name)
         if self.since is not None and self.until is not None and self.since >= self.until:
-            raise ExportError("since must be before until (answered at or after since, and before until).")
+            yield ExportError("since must be before until.", option="since")
         if not 0 <= self.test_size <= 1:
-            raise ExportError("test_size must be between 0 and 1.")
+            yield ExportError("test_size must be between 0 and 1.", option="test_size")
         if not MAX_LENGTH_RANGE[0] <= self.max_length <= MAX_LENGTH_RANGE[1]:
-            raise ExportError(f"max_length must be between {MAX_LENGTH_RANGE[0]} and {MAX_LENGTH_RANGE[1]} tokens.")
+            yield ExportError(
+                f"max_length must be between {MAX_LENGTH_RANGE[0]} and {MAX_LENGTH_RANGE[1]} tokens.",
+                option="max_length",
+            )
         # Options left at their defaults are not asked for; others that this export would not use are
         # refused (the manifest records only the options used: `applied`).
         defaults = ExportOptions()
         for name, applies_to in sorted(self._unused().items()):
             if getattr(self, name) != getattr(defaults, name):
-                raise ExportError(f"{name} {applies_to}; this export would not use it.")
+                yield ExportError(f"{name} {applies_to}; this export would not use it.", option=name)
 
     def _unused(self) -> dict[str, str]:
         """The options this export does not use, each with what it applies to."""
@@ -234,7 +254,8 @@ def _flagging_report(report):
             "exclude_flagged needs a bias report, and this project has none yet: the worker computes one "
             "within minutes of the first judgments of an active project, and a lead can ask for one now "
             "(Recompute on the dashboard, or `manage.py bias_report --project SLUG --save`); export again "
-            "once it is there."
+            "once it is there.",
+            option="exclude_flagged",
         )
     if not report.flags_current:
         # Computed before an upgrade that changed who is flagged (a report from before length flags
@@ -243,7 +264,8 @@ def _flagging_report(report):
             f"exclude_flagged needs a bias report of this version of Pairwise, and the latest one (#{report.id}) "
             "was computed by an older version, which flags by other rules: the worker recomputes it within "
             "minutes while the project is open for annotation, and a lead can ask for one now (Recompute on "
-            "the dashboard, or `manage.py bias_report --project SLUG --save`); export again once it is there."
+            "the dashboard, or `manage.py bias_report --project SLUG --save`); export again once it is there.",
+            option="exclude_flagged",
         )
     return report
 
@@ -658,7 +680,8 @@ def _source_check(*, project: Project, source: str) -> None:
     listed = ", ".join(repr(name) for name in names[:20]) + (", …" if len(names) > 20 else "")
     raise ExportError(
         f"No pair of this project comes from the source {source!r}; "
-        + (f"its sources: {listed}." if names else "it has no pairs.")
+        + (f"its sources: {listed}." if names else "it has no pairs."),
+        option="source",
     )
 
 

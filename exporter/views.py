@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -103,7 +105,67 @@ def _moment(form: QueryDict, name: str) -> dt.datetime | None:
     return aware_in_site_zone(moment, name=name)
 
 
-def _applicable(form: QueryDict) -> dict[str, Any]:
+# Each option as the page's label names it (its words before any bracket, or with the range where
+# that is the point), for its error messages there: the API and the command line name the options as
+# ExportOptions does, and the page named them so too ("min_agreement must be between 0 and 1").
+LABELS = {
+    "format": "Format",
+    "writer": "File type",
+    "aggregate": "Aggregation",
+    "per_judgment": "One record per judgment",
+    "include_probes": "Include swapped repeat probes",
+    "with_metadata": "Metadata columns",
+    "tokenizer": "Tokenizer",
+    "max_length": "Max. tokens per sequence",
+    "test_size": "Test share",
+    "seed": "Seed of the split",
+    "min_judgments": "Min. decisive judgments",
+    "min_agreement": "Min. agreement (0–1)",
+    "max_similarity": "Max. transcript similarity (0–1)",
+    "max_response_similarity": "Max. response similarity (0–1)",
+    "max_sitting_minutes": "Drop judgments after this many minutes in a sitting",
+    "max_index_in_sitting": "Drop judgments after this index in a sitting",
+    "since": "Answered at or after",
+    "until": "Answered before",
+    "source": "Only pairs from this source",
+    "exclude_flagged": "Leave out annotators flagged by the latest bias report",
+}
+# Option names inside a message: those with an underscore, and the two bounds of time ("source",
+# "format" or "seed" are words of the messages too, and are replaced only where they open one).
+_NAME_INSIDE = re.compile(r"\b(?:" + "|".join(name for name in LABELS if "_" in name) + r"|since|until)\b")
+
+
+def said_on_the_page(message: str, option: str) -> str:
+    """An error about `option` as the page says it: the option it opens with, and any other option it
+    names, by its label on the page."""
+    if message.startswith(f"{option} "):
+        message = LABELS[option] + message[len(option) :]
+    return _NAME_INSIDE.sub(lambda name: f"“{LABELS[name[0]]}”", message)
+
+
+class _FormReader:
+    """Reads the form's fields one at a time, keeping the error of each field it cannot read (by its
+    option) instead of stopping at the first, so that the page marks them all at once."""
+
+    def __init__(self, form: QueryDict) -> None:
+        self.form = form
+        self.errors: dict[str, str] = {}
+
+    def read(self, option: str, how: Callable[[], Any]) -> Any:
+        try:
+            return how()
+        except ValueError as error:  # a HubIdError is a ValueError
+            self.errors.setdefault(option, str(error))
+            return None
+
+    def number(self, name: str, cast: type[int] | type[float]) -> int | float | None:
+        return self.read(name, lambda: _number(self.form, name, cast))
+
+    def moment(self, name: str) -> dt.datetime | None:
+        return self.read(name, lambda: _moment(self.form, name))
+
+
+def _applicable(form: QueryDict, reader: _FormReader) -> dict[str, Any]:
     """The form's fields that its other choices leave in force, where filled in (ExportOptions has the
     defaults). The page shows every field at once (the tokenizer's with any format, the aggregation
     beside "one record per judgment"), so one left as it was is dropped here, not refused as the CLI
@@ -117,15 +179,17 @@ def _applicable(form: QueryDict) -> dict[str, Any]:
         given["with_metadata"] = True
     if form.get("format") == "tokenized":
         if form.get("tokenizer"):
-            given["tokenizer"] = hub_id_check(form["tokenizer"], what="The tokenizer")
-        if (length := _number(form, "max_length", int)) is not None:
+            tokenizer = reader.read("tokenizer", lambda: hub_id_check(form["tokenizer"], what="The tokenizer"))
+            if tokenizer is not None:
+                given["tokenizer"] = tokenizer
+        if (length := reader.number("max_length", int)) is not None:
             given["max_length"] = length
     if form.get("per_judgment") != "on" and form.get("aggregate"):
         given["aggregate"] = form["aggregate"]
     if given.get("writer") == "hf":
-        if (share := _number(form, "test_size", float)) is not None:
+        if (share := reader.number("test_size", float)) is not None:
             given["test_size"] = share
-        if (seed := _number(form, "seed", int)) is not None:
+        if (seed := reader.number("seed", int)) is not None:
             given["seed"] = seed
     return given
 
@@ -144,38 +208,50 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         "test_size": str(defaults.test_size),
         "seed": str(defaults.seed),
     }
+    errors: dict[str, str] = {}  # by option, as the page says them, each at its field
     if request.method == "POST":
         form = request.POST
-        try:
-            options = ExportOptions(
-                format=form.get("format", "hh-rlhf"),
-                per_judgment=form.get("per_judgment") == "on",
-                include_gold=form.get("include_gold") == "on",
-                include_probes=form.get("include_probes") == "on",
-                min_judgments=_number(form, "min_judgments", int),
-                min_agreement=_number(form, "min_agreement", float),
-                max_similarity=_number(form, "max_similarity", float),
-                max_response_similarity=_number(form, "max_response_similarity", float),
-                exclude_flagged=form.get("exclude_flagged") == "on",
-                exclude_paused=form.get("exclude_paused") == "on",
-                max_sitting_minutes=_number(form, "max_sitting_minutes", float),
-                max_index_in_sitting=_number(form, "max_index_in_sitting", int),
-                since=_moment(form, "since"),
-                until=_moment(form, "until"),
-                source=(form.get("source") or "").strip() or None,
-                **_applicable(form),
-            )
+        reader = _FormReader(form)
+        options = ExportOptions(
+            format=form.get("format", "hh-rlhf"),
+            per_judgment=form.get("per_judgment") == "on",
+            include_gold=form.get("include_gold") == "on",
+            include_probes=form.get("include_probes") == "on",
+            min_judgments=reader.number("min_judgments", int),
+            min_agreement=reader.number("min_agreement", float),
+            max_similarity=reader.number("max_similarity", float),
+            max_response_similarity=reader.number("max_response_similarity", float),
+            exclude_flagged=form.get("exclude_flagged") == "on",
+            exclude_paused=form.get("exclude_paused") == "on",
+            max_sitting_minutes=reader.number("max_sitting_minutes", float),
+            max_index_in_sitting=reader.number("max_index_in_sitting", int),
+            since=reader.moment("since"),
+            until=reader.moment("until"),
+            source=(form.get("source") or "").strip() or None,
+            **_applicable(form, reader),
+        )
+        refused = reader.errors
+        for problem in options.problems():  # the first of each option's, after what could not be read
+            refused.setdefault(problem.option or "", str(problem))
+        if not refused:
             twin = _same_export_just_started(project=project, user=request.user, options=options)
             if twin is not None:
                 messages.info(request, f"Export {twin.pk}, the same, was started a moment ago; it appears below.")
                 return redirect("exporter:exports", slug=project.slug)
-            export_job_create(project=project, user=request.user, options=options)
-        except (ExportError, JobsBusyError, ValueError) as error:  # a HubIdError is a ValueError
-            messages.error(request, f"Export not started: {error}")
-            values = form
-        else:
-            messages.success(request, "Export started; it appears below when it is ready.")
-            return redirect("exporter:exports", slug=project.slug)
+            try:
+                export_job_create(project=project, user=request.user, options=options)
+            except ExportError as error:  # the project's part: a source it has not, no report to flag by
+                refused[error.option or ""] = str(error)
+            except JobsBusyError as error:
+                messages.error(request, f"Export not started: {error}")
+            else:
+                messages.success(request, "Export started; it appears below when it is ready.")
+                return redirect("exporter:exports", slug=project.slug)
+        values = form
+        # In the page's order (LABELS'), whatever order they were found in.
+        errors = {option: said_on_the_page(refused[option], option) for option in LABELS if option in refused}
+        for said in (said for option, said in refused.items() if option not in LABELS):
+            messages.error(request, f"Export not started: {said}")
     jobs = list(ExportJob.objects.filter(project=project).select_related("created_by")[:JOBS_SHOWN])
     for job in jobs:
         job.summary = export_summary(job)
@@ -195,6 +271,8 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
             "sources": _sources_imported(project),
             "time_zone": timezone.get_current_timezone_name(),
             "jobs_shown": JOBS_SHOWN,
+            "errors": errors,
+            "refused": [(option, LABELS[option]) for option in errors],
         },
     )
 
