@@ -97,6 +97,12 @@ def judgments_per_day(*, project: Project, days: int = THROUGHPUT_DAYS, now: dt.
     ]
 
 
+def _careless_alpha(payload: dict) -> float:
+    """The careless-answering flag's level in `payload` (a report from before the flag has none: 0.01,
+    the level of every flag)."""
+    return (payload.get("careless") or {}).get("flag_alpha", 0.01)
+
+
 def _last_attempt(project: Project) -> BiasReport | None:
     return BiasReport.objects.filter(project=project).only("id", "state", "error", "created_at").first()
 
@@ -179,7 +185,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
                 payload.get("agreement", {}),
                 per_annotator,
                 names,
-                careless_alpha=(payload.get("careless") or {}).get("flag_alpha", 0.01),
+                careless_alpha=_careless_alpha(payload),
             ),
             "charts": charts(payload, per_annotator, names, throughput),
         }
@@ -275,9 +281,7 @@ def annotator(request: HttpRequest, slug: str, annotator_id: int) -> HttpRespons
                 names,
                 whose=f"{person.get_username()}'s decisive judgments",
             ),
-            "agreement_table": agreement_tables(
-                {}, only, names, careless_alpha=(report.payload.get("careless") or {}).get("flag_alpha", 0.01)
-            )[1],
+            "agreement_table": agreement_tables({}, only, names, careless_alpha=_careless_alpha(report.payload))[1],
         }
     return render(request, "analytics/annotator.html", context)
 
