@@ -13,14 +13,20 @@ def annotator_url(project, user_id: int) -> str:
     return reverse("analytics:annotator", kwargs={"slug": project.slug, "annotator_id": user_id})
 
 
-def test_the_lead_sees_one_annotators_figures_and_flags(client, lead, annotator, report):
-    client.force_login(lead)
+def their_page(client, user, report, annotator) -> str:
+    """`annotator`'s page as `user` sees it, checked to be theirs: the title and their left rate."""
+    client.force_login(user)
     response = client.get(annotator_url(report.project, annotator.id))
     assert response.status_code == 200
     page = response.content.decode()
     assert "<h1>Annotator annotator</h1>" in page
     row = next(r for r in report.payload["position"]["per_annotator"] if r["annotator"] == annotator.id)
     assert f"{row['successes']} / {row['n']}" in page
+    return page
+
+
+def test_the_lead_sees_one_annotators_figures_and_flags(client, lead, annotator, report):
+    page = their_page(client, lead, report, annotator)
     assert '<span class="flag">flagged</span>' in page  # nine lefts in ten
     assert "annotator2" not in page
     # The length figures are this annotator's, and say so.
@@ -80,10 +86,4 @@ def test_the_reading_floor_is_worded_as_on_the_dashboard(client, lead, annotator
 def test_a_removed_annotator_whose_judgments_stay_keeps_their_page(client, lead, project, annotator, report):
     # Removed from the project, their judgments (and the report's rows of them) stay: so does their page.
     Membership.objects.filter(project=project, user=annotator).delete()
-    client.force_login(lead)
-    response = client.get(annotator_url(report.project, annotator.id))
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "<h1>Annotator annotator</h1>" in page
-    row = next(r for r in report.payload["position"]["per_annotator"] if r["annotator"] == annotator.id)
-    assert f"{row['successes']} / {row['n']}" in page
+    their_page(client, lead, report, annotator)
