@@ -27,8 +27,9 @@ Test
   nearer chance than the rest's: below the midpoint of `CHANCE` (50%: a pick made without reading
   matches any majority half the time) and the rest's rate. With hundreds of judgments each, the test
   alone flagged an honest but noisier annotator (80% accuracy among four at 90%, 500 pairs each: 10
-  of 10 synthetic runs), whose judgments are still mostly right and worth training on: "careless"
-  and `--exclude-flagged` are for answers that carry little of the content, not for the least good
+  of 10 synthetic runs, `python -m bench.careless_margin`), whose judgments are still mostly right
+  and worth training on: "careless" and `--exclude-flagged` are for answers that carry little of the
+  content, not for the least good
   of good annotators. The midpoint (70% beside a rest at 90%) leaves that annotator out and still
   takes in one at chance.
 
@@ -44,7 +45,7 @@ Guards (no test, p None with a "reason", shown as a dash)
   their judgments (where one of them holds most, the rest's rate is mostly theirs), and the test
   takes them as independent, whatever the spread between the others: with hundreds of judgments
   each, it finds an honest but noisier annotator significantly below the rest (one at 80% accuracy
-  among four at 90%, 500 pairs each: in 10 of 10 synthetic runs; 100 pairs each: 3 of 10), which the
+  among four at 90%, 500 pairs each: in 10 of 10 seeds; 100 pairs each: 3 of 10; `bench.careless_margin`), which the
   nearer-chance rule then leaves unflagged; the pages show the rates beside it.
 """
 
