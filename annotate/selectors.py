@@ -131,22 +131,23 @@ CONTEXT_TURN = TURN_MARKER
 LEADING_BLANK_LINES = re.compile(r"\A(?:[^\S\n]*\n)+")
 
 
-def turn_shown(text: str) -> str:
-    """A turn's text as the page shows it, as annotate.js's `responseShown` shows a response: without
-    the blank lines before it and the white space after it, and without the one space that follows
-    "Human:" or "Assistant:" in HH-RLHF. An indentation of the turn's own (code, a nested list) is
-    kept: stripped whole, a function's first line stood left of its body."""
+def text_shown(text: str) -> str:
+    """A turn's or a response's text as the pages show it (annotate.js's `responseShown` on the
+    annotation page, this on the server's): without the blank lines before it and the white space
+    after it, and without the one space that follows "Human:" or "Assistant:" in HH-RLHF. An
+    indentation of its own (code, a nested list) is kept: stripped whole, a function's first line
+    stood left of its body."""
     body = LEADING_BLANK_LINES.sub("", text).rstrip()
     return body[1:] if body[:1] == " " and body[1:2].strip() else body
 
 
 def context_turns(context: str) -> list[dict[str, str]]:
-    """Split an HH-RLHF-style context into turns for display (`turn_shown`); text without markers is
+    """Split an HH-RLHF-style context into turns for display (`text_shown`); text without markers is
     one human turn."""
     parts = CONTEXT_TURN.split(context)
     turns = []
     if parts[0].strip():
-        turns.append({"role": "human", "text": turn_shown(parts[0])})
+        turns.append({"role": "human", "text": text_shown(parts[0])})
     for role, text in zip(parts[1::2], parts[2::2], strict=True):
-        turns.append({"role": role.lower(), "text": turn_shown(text)})
+        turns.append({"role": role.lower(), "text": text_shown(text)})
     return turns

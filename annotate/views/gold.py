@@ -31,7 +31,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from annotate.models import AuditEvent, Judgment, Membership, Pair, Project, Response, Role
-from annotate.selectors import CONTEXT_TURN, context_turns, project_get_for_user
+from annotate.selectors import CONTEXT_TURN, context_turns, project_get_for_user, text_shown
 from annotate.services.gold import GOLD_CLEARED, GOLD_SET, pair_gold_set, pairs_gold_from_source
 
 PAIRS_PER_PAGE = 25
@@ -262,8 +262,8 @@ def _pair_page(request: HttpRequest, project: Project, pair: Pair, form: GoldAns
         "pair": pair,
         "turns": context_turns(pair.context),
         # Stored responses keep the transcript's leading space; the page shows them as text.
-        "response_a": pair.response_a.strip(),
-        "response_b": pair.response_b.strip(),
+        "response_a": text_shown(pair.response_a),
+        "response_b": text_shown(pair.response_b),
         "counts": pair_judgment_counts(pair=pair),
         "history": _gold_history(project=project, pair_id=pair.id),
         "form": form,

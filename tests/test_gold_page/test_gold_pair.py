@@ -46,6 +46,22 @@ def test_it_shows_the_whole_conversation_and_both_responses_labelled(lead_client
     assert ">index 4</span>" in html and "as datasets indexes them" in html
 
 
+def test_its_responses_keep_their_own_indentation_as_the_annotation_page_shows_them(lead_client, project):
+    """The server's rule for turns (`text_shown`), as annotate.js's for responses: stripped whole, a code
+    block's first line stood left of its body here, not on the annotation page."""
+    pair = Pair.objects.create(
+        project=project,
+        context="\n\nHuman: Fix it.",
+        response_a=" \n    def f():\n        return 1\n",
+        response_b=" Plain.",
+        content_hash="f" * 64,
+    )
+    html = lead_client.get(gold_url(project, pair.id)).content.decode()
+    box = '<div id="response-{}" class="bubble bubble-assistant response-text">{}</div>'
+    assert box.format("a", "    def f():\n        return 1") in html
+    assert box.format("b", "Plain.") in html
+
+
 def test_it_marks_the_gold_answer_and_offers_the_form(lead, lead_client, project, conversation):
     pair_gold_set(project=project, pair_id=conversation.id, answer="b", actor=lead)
     html = lead_client.get(gold_url(project, conversation.id)).content.decode()
